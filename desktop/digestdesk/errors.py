@@ -1,0 +1,55 @@
+"""Expected problems, each with a message written for the person reading it.
+
+Anything raised that is not a :class:`DigestDeskError` is a bug and is reported as one.
+"""
+
+from __future__ import annotations
+
+
+class DigestDeskError(Exception):
+    """An expected problem; ``user_message`` says what went wrong and what to do."""
+
+    exit_code = 1
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class NotADigestError(DigestDeskError):
+    """The input is not a digest in any format we know (or not in the format forced)."""
+
+
+class ParseError(DigestDeskError):
+    """One entry (or the whole input) could not be parsed; ``where`` locates it."""
+
+    def __init__(self, user_message: str, where: str = "") -> None:
+        super().__init__(f"{where}: {user_message}" if where else user_message)
+        self.where = where
+        self.reason = user_message
+
+
+class QueryError(DigestDeskError):
+    """A search query is malformed; ``position`` points at the problem when known."""
+
+    exit_code = 2
+
+    def __init__(self, user_message: str, position: int | None = None) -> None:
+        super().__init__(user_message)
+        self.position = position
+
+
+class LibraryError(DigestDeskError):
+    """The library cannot be opened or changed (locked, newer schema, missing entry...)."""
+
+
+class LibraryLockedError(LibraryError):
+    """Another Digest Desk process is writing this library."""
+
+
+class NewerSchemaError(LibraryError):
+    """The database was written by a newer Digest Desk."""
+
+
+class EntryNotFoundError(LibraryError):
+    """No entry has the id given."""
