@@ -1,0 +1,1 @@
+"""Alembic migrations of the library database, run at open by :mod:`digestdesk.core.store`."""

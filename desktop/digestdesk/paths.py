@@ -1,0 +1,113 @@
+"""Where things live: the library (database + index), settings, logs and bundled resources.
+
+Default locations come from platformdirs; ``--library DIR`` or ``DIGESTDESK_LIBRARY`` put the
+database and the index in DIR; ``DIGESTDESK_DATABASE_URL`` selects another database server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from digestdesk import APP_ID
+
+ENV_LIBRARY = "DIGESTDESK_LIBRARY"
+ENV_DATABASE_URL = "DIGESTDESK_DATABASE_URL"
+DATABASE_FILE = "library.sqlite3"
+
+
+@dataclass(frozen=True)
+class LibraryPaths:
+    """The places one library uses."""
+
+    database_url: str
+    index_dir: Path
+    lock_file: Path
+    backup_dir: Path
+    root: Path | None  # the folder holding the SQLite file, None for a database server
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        return self.root / DATABASE_FILE if self.root is not None and self.is_sqlite else None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def describe(self) -> str:
+        if self.sqlite_file is not None:
+            return str(self.sqlite_file)
+        return _redact(self.database_url)
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL before it is shown or logged."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def user_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_ID, appauthor=False))
+
+
+def user_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir(APP_ID, appauthor=False))
+
+
+def user_config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_ID, appauthor=False))
+
+
+def user_log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
+
+
+def resolve_library(library: str | os.PathLike[str] | None = None) -> LibraryPaths:
+    """The library to use: the argument, else the environment, else the user data dir."""
+    database_url = os.environ.get(ENV_DATABASE_URL, "").strip()
+    chosen = library if library is not None else os.environ.get(ENV_LIBRARY) or None
+    if chosen is not None:
+        root = Path(chosen).expanduser().resolve()
+        index_dir = root / "index"
+    else:
+        root = user_data_dir()
+        index_dir = user_cache_dir() / "index"
+    if database_url:
+        # A server database: the index is a local cache keyed to that database.
+        key = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+        base = root if chosen is not None else user_cache_dir()
+        return LibraryPaths(
+            database_url=database_url,
+            index_dir=base / f"index-{key}",
+            lock_file=base / f"lock-{key}",
+            backup_dir=base / "backups",
+            root=None,
+        )
+    return LibraryPaths(
+        database_url=f"sqlite:///{root / DATABASE_FILE}",
+        index_dir=index_dir,
+        lock_file=root / "library.lock",
+        backup_dir=root / "backups",
+        root=root,
+    )
+
+
+def resource_dir() -> Path:
+    """``resources/`` in the source tree, or inside the frozen (PyInstaller) bundle."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def resource_path(name: str) -> Path:
+    return resource_dir() / name
