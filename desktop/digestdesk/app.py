@@ -1,0 +1,115 @@
+"""Composition root: argv -> logging -> paths -> settings -> Library -> QApplication -> MainWindow.
+
+``digestdesk COMMAND ...`` runs a headless command (see :mod:`digestdesk.cli`); without a
+command it opens the desktop app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+from collections.abc import Sequence
+
+from digestdesk import __version__
+from digestdesk.paths import user_log_dir
+
+log = logging.getLogger(__name__)
+
+_logging_configured = False
+
+
+def configure_logging(*, verbose: bool = False) -> None:
+    """Configure logging once: a rotating file under the user log dir, warnings to stderr."""
+    global _logging_configured
+    if _logging_configured:
+        return
+    _logging_configured = True
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    try:
+        log_dir = user_log_dir()
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            log_dir / "digestdesk.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
+        )
+        root.addHandler(handler)
+    except OSError:
+        pass  # no writable log dir: keep going with stderr only
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("digestdesk: %(levelname)s: %(message)s"))
+    root.addHandler(console)
+
+
+def log_file_path() -> str:
+    return str(user_log_dir() / "digestdesk.log")
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digestdesk",
+        description="Open the Digest Desk window. Run `digestdesk --help-commands` "
+        "for the headless commands.",
+    )
+    parser.add_argument("--version", action="version", version=f"digestdesk {__version__}")
+    parser.add_argument("--library", metavar="DIR", help="use the library in DIR")
+    parser.add_argument(
+        "--demo", action="store_true", help="open a generated demo library (a temporary folder)"
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="start with a temporary library, import a built-in sample, search, render the "
+        "window, save --screenshot and exit",
+    )
+    parser.add_argument("--screenshot", metavar="PATH", help="with --self-test: where to save")
+    parser.add_argument("--verbose", action="store_true", help="log debug messages to stderr")
+    return parser
+
+
+def _wants_cli(argv: Sequence[str]) -> bool:
+    from digestdesk.cli import COMMANDS
+
+    skip_next = False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+            continue
+        if arg == "--library":
+            skip_next = True
+            continue
+        if arg.startswith("--library="):
+            continue
+        if arg == "--help-commands":
+            return True
+        if arg.startswith("-"):
+            continue
+        return arg in COMMANDS or True  # any positional word is a command (or a usage error)
+    return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if _wants_cli(args_list):
+        from digestdesk import cli
+
+        configure_logging()
+        if "--help-commands" in args_list:
+            args_list = [a for a in args_list if a != "--help-commands"] + ["--help"]
+        return cli.run(args_list)
+    options = build_gui_parser().parse_args(args_list)
+    configure_logging(verbose=options.verbose)
+    try:
+        from digestdesk.ui.application import run_app
+    except ImportError as exc:  # the desktop window is not available in this build
+        log.debug("no GUI: %s", exc)
+        from digestdesk import cli
+
+        sys.stderr.write("The desktop window is not available here; the commands are:\n\n")
+        return cli.run(["--help"])
+    return run_app(options)
