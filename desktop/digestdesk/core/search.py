@@ -1,0 +1,1386 @@
+"""Full-text search: the Whoosh schema, the query language and the index as a rebuildable cache.
+
+The database is the source of truth. The index under one directory is derived from it and
+can be thrown away at any time: :meth:`SearchIndex.state` reports ``None`` whenever the index
+is missing, damaged or built by another :data:`INDEX_VERSION`, and the library then rebuilds it
+in the background with :meth:`SearchIndex.rebuild`.
+
+The query language (what the user types in the search bar) is parsed here by a small
+tokenizer and recursive-descent parser into a :class:`QueryPlan`:
+
+* ``words`` (stemmed; title matches weigh double), ``"phrases"``, ``prefix*`` (at least four
+  characters before the star), ``fuzzy~`` (``~2`` for two edits);
+* ``AND``, ``OR``, ``NOT`` (upper case), ``-word``, parentheses;
+* fields ``title:`` ``abstract:`` ``author:`` ``keyword:`` ``summary:`` ``note:`` for text and
+  ``status:`` ``tag:`` ``year:`` ``date:`` ``votes:`` ``has:`` ``digest:`` ``arxiv:`` for
+  filters, which take ``=`` (default), ``>``, ``>=``, ``<``, ``<=`` or ``lo..hi`` ranges where
+  ordering makes sense; ``sort:relevance|date|votes``.
+
+Filters at the top level of the query (ANDed with the rest, possibly negated) are handed to the
+library as :class:`Filter` objects to evaluate in SQL, which is fast and always current; the
+same fields nested inside ``OR`` or parentheses are evaluated by Whoosh from the index.
+
+Whoosh rules followed here (measured on the target machine): every writer uses
+``compound=False``; each call opens its own searcher and closes it; one writer at a time; bulk
+builds commit every :data:`REBUILD_BATCH` documents with ``merge=False``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import pickle
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemmingAnalyzer,
+)
+from whoosh.analysis.morph import StemFilter
+from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.searching import Searcher
+from whoosh.support.charset import accent_map
+
+from digestdesk.errors import LibraryError, QueryError
+
+log = logging.getLogger(__name__)
+
+#: Bump when the schema or the analysis changes: a different version forces a rebuild.
+INDEX_VERSION = 1
+
+#: Documents per commit during a bulk rebuild (bounded memory, visible progress).
+REBUILD_BATCH = 5000
+
+#: How many of the most frequent terms a ``prefix*`` expands to, per field.
+PREFIX_EXPANSION = 30
+
+#: Characters required before the ``*`` of a prefix search.
+PREFIX_MIN_CHARS = 4
+
+STATUSES = ("unread", "queued", "reading", "read", "skipped")
+HAS_VALUES = ("code", "note", "project")
+SORTS = ("relevance", "date", "votes")
+
+_STATE_FILE = "digestdesk-index.json"
+_INDEX_NAME = "MAIN"
+
+# --------------------------------------------------------------------------------------------
+# Schema
+
+
+_TEXT_ANALYZER = StemmingAnalyzer()
+# Names are not stemmed ("Jones" is not "Jone") but accents fold so "Muller" finds "Müller".
+_NAME_ANALYZER = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def make_schema() -> Schema:
+    """The Whoosh schema of :data:`INDEX_VERSION`."""
+    return Schema(
+        id=NUMERIC(numtype=int, bits=64, stored=True, unique=True, sortable=True),
+        title=TEXT(analyzer=_TEXT_ANALYZER, stored=True),
+        abstract=TEXT(analyzer=_TEXT_ANALYZER, stored=True),
+        keywords=TEXT(analyzer=_TEXT_ANALYZER, stored=True),
+        ai_summary=TEXT(analyzer=_TEXT_ANALYZER, stored=True),
+        authors=TEXT(analyzer=_NAME_ANALYZER),
+        note=TEXT(analyzer=_TEXT_ANALYZER, stored=True),
+        status=ID,
+        tags=KEYWORD(commas=True, lowercase=True),
+        year=NUMERIC(numtype=int, bits=32, sortable=True),
+        published=NUMERIC(numtype=int, bits=32, sortable=True),  # yyyymmdd
+        votes=NUMERIC(numtype=int, bits=32, sortable=True),
+        has=KEYWORD(lowercase=True),
+        digests=KEYWORD,  # ISO dates, so TermRange orders them correctly
+        arxiv=ID,
+    )
+
+
+SCHEMA = make_schema()
+
+#: Fields searched by a word without a field, with their boosts.
+DEFAULT_FIELDS: tuple[tuple[str, float], ...] = (
+    ("title", 2.0),
+    ("abstract", 1.0),
+    ("keywords", 1.0),
+    ("ai_summary", 1.0),
+    ("authors", 1.0),
+    ("note", 1.0),
+)
+
+#: Query-language field name -> index field, for text fields.
+_TEXT_FIELDS = {
+    "title": "title",
+    "abstract": "abstract",
+    "author": "authors",
+    "authors": "authors",
+    "keyword": "keywords",
+    "keywords": "keywords",
+    "summary": "ai_summary",
+    "note": "note",
+}
+#: Query-language field name -> :class:`Filter` field.
+_FILTER_FIELDS = {
+    "status": "status",
+    "tag": "tag",
+    "tags": "tag",
+    "year": "year",
+    "date": "date",
+    "votes": "votes",
+    "has": "has",
+    "digest": "digest",
+    "arxiv": "arxiv",
+}
+_FIELD_LIST = (
+    "title, abstract, author, keyword, summary, note, status, tag, year, date, votes, has, "
+    "digest, arxiv, sort"
+)
+_STEMMED_FIELDS = frozenset({"title", "abstract", "keywords", "ai_summary", "note"})
+
+
+# --------------------------------------------------------------------------------------------
+# Contract types
+
+
+@dataclass
+class IndexDoc:
+    """What the library hands the index for one entry (text already cleaned)."""
+
+    id: int
+    title: str
+    abstract: str
+    authors: list[str]
+    keywords: list[str]
+    ai_summary: str
+    tags: list[str]
+    note: str
+    status: str
+    published: date | None
+    votes: int
+    has: list[str]
+    digests: list[date]
+    arxiv_id: str | None = None  # lets ``arxiv:`` work nested inside OR as well
+
+
+@dataclass
+class Filter:
+    """A condition the library evaluates in SQL (fast, always current)."""
+
+    field: str  # "status" | "tag" | "year" | "date" | "votes" | "has" | "digest" | "arxiv"
+    op: str  # "=", ">", ">=", "<", "<=", "range"
+    value: object  # str | int | date | (lo, hi) inclusive for "range"
+    negate: bool = False
+
+
+@dataclass
+class QueryPlan:
+    """A parsed query: Whoosh text part, SQL filters, highlight terms and sort order.
+
+    ``terms`` holds ``(index field, analysed word)`` pairs; a word ending in ``*`` is a prefix
+    and one ending in ``~N`` a fuzzy word with at most N edits.
+    """
+
+    text: wq.Query | None
+    filters: list[Filter]
+    terms: list[tuple[str, str]]
+    sort: str
+    raw: str
+
+
+@dataclass
+class Hit:
+    id: int
+    score: float
+
+
+@dataclass
+class IndexState:
+    version: int
+    library_uuid: str
+    last_seq: int
+    doc_count: int
+
+
+class SearchIndexUnavailableError(LibraryError):
+    """The index cannot be opened (missing, damaged, being rebuilt): rebuild it."""
+
+
+# --------------------------------------------------------------------------------------------
+# Query language: tokens
+
+
+@dataclass
+class _Token:
+    kind: str  # "(" ")" AND OR NOT MINUS FIELD WORD PHRASE END
+    text: str
+    pos: int
+
+
+_FIELD_RE = re.compile(r"([A-Za-z_]+):(.*)", re.DOTALL)
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            tokens.append(_Token(c, c, i))
+            i += 1
+        elif c == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                raise QueryError(
+                    f'Unbalanced quote: the " at position {i + 1} is never closed.', i
+                )
+            tokens.append(_Token("PHRASE", text[i + 1 : end], i))
+            i = end + 1
+        elif c in "-+" and i + 1 < n and not text[i + 1].isspace():
+            if c == "-":
+                tokens.append(_Token("MINUS", c, i))
+            i += 1
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] not in '()"':
+                j += 1
+            chunk = text[i:j]
+            m = _FIELD_RE.fullmatch(chunk)
+            if chunk in _OPERATORS:
+                tokens.append(_Token(chunk, chunk, i))
+            elif m:
+                name, rest = m.group(1), m.group(2)
+                tokens.append(_Token("FIELD", name, i))
+                if rest:
+                    tokens.append(_Token("WORD", rest, i + len(name) + 1))
+                elif j >= n or text[j] not in '("':
+                    raise QueryError(
+                        f"{name}: needs a value right after the colon (e.g. {name}:something).",
+                        i,
+                    )
+            else:
+                tokens.append(_Token("WORD", chunk, i))
+            i = j
+    tokens.append(_Token("END", "", n))
+    return tokens
+
+
+# --------------------------------------------------------------------------------------------
+# Query language: syntax tree
+
+
+@dataclass
+class _Text:
+    field: str | None  # index field, None for the default fields
+    kind: str  # word | phrase | prefix | fuzzy
+    value: str
+    pos: int
+    maxdist: int = 1
+
+
+@dataclass
+class _FilterNode:
+    filter: Filter
+    pos: int
+
+
+@dataclass
+class _Sort:
+    value: str
+    pos: int
+
+
+@dataclass
+class _Not:
+    child: _Node
+    pos: int
+
+
+@dataclass
+class _And:
+    children: list[_Node]
+
+
+@dataclass
+class _Or:
+    children: list[_Node]
+
+
+_Node = _Text | _FilterNode | _Sort | _Not | _And | _Or
+
+
+class _Parser:
+    """Recursive descent: or := and (OR and)*; and := unary (AND? unary)*; unary := NOT unary |
+    - primary | primary; primary := ( or ) | FIELD value | WORD | PHRASE."""
+
+    def __init__(self, tokens: list[_Token]) -> None:
+        self.tokens = tokens
+        self.i = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> _Node | None:
+        if self.peek().kind == "END":
+            return None
+        node = self.parse_or(None, None)
+        tok = self.peek()
+        if tok.kind == ")":
+            raise QueryError(
+                f"Unbalanced parentheses: the ) at position {tok.pos + 1} has no matching (.",
+                tok.pos,
+            )
+        return node
+
+    def parse_or(self, ctx: str | None, after: _Token | None) -> _Node:
+        items = [self.parse_and(ctx, after)]
+        while self.peek().kind == "OR":
+            op = self.take()
+            items.append(self.parse_and(ctx, op))
+        return items[0] if len(items) == 1 else _Or(items)
+
+    def parse_and(self, ctx: str | None, after: _Token | None) -> _Node:
+        items = [self.parse_unary(ctx, after)]
+        while True:
+            tok = self.peek()
+            if tok.kind in ("OR", ")", "END"):
+                break
+            if tok.kind == "AND":
+                self.take()
+                items.append(self.parse_unary(ctx, tok))
+            else:
+                items.append(self.parse_unary(ctx, None))
+        return items[0] if len(items) == 1 else _And(items)
+
+    def parse_unary(self, ctx: str | None, after: _Token | None) -> _Node:
+        tok = self.peek()
+        if tok.kind == "NOT":
+            self.take()
+            return _Not(self.parse_unary(ctx, tok), tok.pos)
+        if tok.kind == "MINUS":
+            self.take()
+            return _Not(self.parse_primary(ctx, tok), tok.pos)
+        return self.parse_primary(ctx, after)
+
+    def _missing(self, tok: _Token, after: _Token | None) -> QueryError:
+        if after is not None and after.kind in ("AND", "OR", "NOT", "MINUS", "FIELD"):
+            what = {"MINUS": "-", "FIELD": after.text + ":"}.get(after.kind, after.kind)
+            return QueryError(
+                f"{what} at position {after.pos + 1} needs something after it.", after.pos
+            )
+        if tok.kind in ("AND", "OR"):
+            return QueryError(
+                f"{tok.kind} at position {tok.pos + 1} needs something before it.", tok.pos
+            )
+        if tok.kind == ")":
+            return QueryError(
+                f"Unbalanced parentheses: the ) at position {tok.pos + 1} has no matching (.",
+                tok.pos,
+            )
+        return QueryError("The query ends too early.", tok.pos)
+
+    def parse_primary(self, ctx: str | None, after: _Token | None) -> _Node:
+        tok = self.peek()
+        if tok.kind == "(":
+            self.take()
+            if self.peek().kind == ")":
+                raise QueryError(f"Empty parentheses at position {tok.pos + 1}.", tok.pos)
+            if self.peek().kind == "END":
+                raise self._unclosed(tok)
+            node = self.parse_or(ctx, None)
+            if self.peek().kind != ")":
+                raise self._unclosed(tok)
+            self.take()
+            return node
+        if tok.kind == "FIELD":
+            self.take()
+            name = tok.text.lower()
+            if name == "sort":
+                value = self.peek()
+                if value.kind not in ("WORD", "PHRASE"):
+                    raise self._missing(value, tok)
+                self.take()
+                choice = value.text.lower()
+                if choice not in SORTS:
+                    raise QueryError(
+                        f"sort:{value.text}: unknown order (use sort:relevance, sort:date or "
+                        "sort:votes).",
+                        tok.pos,
+                    )
+                return _Sort(choice, tok.pos)
+            if name not in _TEXT_FIELDS and name not in _FILTER_FIELDS:
+                raise QueryError(f"Unknown field {tok.text}: (fields are {_FIELD_LIST}).", tok.pos)
+            nxt = self.peek()
+            if nxt.kind == "(":
+                return self.parse_primary(name, tok)
+            if nxt.kind in ("WORD", "PHRASE"):
+                self.take()
+                return _leaf(name, nxt, tok.pos)
+            raise self._missing(nxt, tok)
+        if tok.kind in ("WORD", "PHRASE"):
+            self.take()
+            return _leaf(ctx, tok, tok.pos)
+        raise self._missing(tok, after)
+
+    @staticmethod
+    def _unclosed(tok: _Token) -> QueryError:
+        return QueryError(
+            f"Unbalanced parentheses: the ( at position {tok.pos + 1} is never closed.", tok.pos
+        )
+
+
+_FUZZY_RE = re.compile(r"(.+?)~(\d*)")
+
+
+def _leaf(name: str | None, tok: _Token, field_pos: int) -> _Node:
+    """A word or phrase, in the query field ``name`` (None: the default fields)."""
+    if name is not None and name in _FILTER_FIELDS:
+        flt = _parse_filter(_FILTER_FIELDS[name], name, tok.text, field_pos)
+        return _FilterNode(flt, field_pos)
+    index_field = _TEXT_FIELDS[name] if name is not None else None
+    if tok.kind == "PHRASE":
+        return _Text(index_field, "phrase", tok.text, tok.pos)
+    word = tok.text
+    fuzzy = _FUZZY_RE.fullmatch(word)
+    if fuzzy:
+        digits = fuzzy.group(2)
+        if digits and (not digits.isascii() or int(digits) not in (1, 2)):
+            raise QueryError(
+                f"{word}: fuzzy search allows 1 or 2 edits ({fuzzy.group(1)}~ or "
+                f"{fuzzy.group(1)}~2).",
+                tok.pos,
+            )
+        base = fuzzy.group(1)
+        if "*" in base or "~" in base:
+            raise QueryError(f"{word}: a word cannot be both fuzzy and a prefix.", tok.pos)
+        return _Text(index_field, "fuzzy", base, tok.pos, int(digits) if digits else 1)
+    if "*" in word or "?" in word:
+        stem = word[:-1]
+        if not word.endswith("*") or "*" in stem or "?" in stem:
+            raise QueryError(
+                f"{word}: a wildcard is only allowed at the end of a word (e.g. transf*).",
+                tok.pos,
+            )
+        if len(stem) < PREFIX_MIN_CHARS:
+            raise QueryError(
+                f"{word}: type at least {PREFIX_MIN_CHARS} characters before * "
+                "(shorter prefixes match too many words).",
+                tok.pos,
+            )
+        return _Text(index_field, "prefix", stem, tok.pos)
+    return _Text(index_field, "word", word, tok.pos)
+
+
+# --------------------------------------------------------------------------------------------
+# Filters
+
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_INT_RE = re.compile(r"\d+", re.ASCII)
+_ORDERED = frozenset({"year", "date", "votes", "digest"})
+_ARXIV_VERSION_RE = re.compile(r"v\d+$")
+
+
+def _parse_filter(field_name: str, query_name: str, raw: str, pos: int) -> Filter:
+    """Validate ``query_name:raw`` and turn it into a :class:`Filter` (raises QueryError)."""
+    shown = f"{query_name}:{raw}"
+    op, rest = "=", raw.strip()
+    for candidate in (">=", "<=", ">", "<", "="):
+        if rest.startswith(candidate):
+            op, rest = candidate, rest[len(candidate) :].strip()
+            break
+    lo_raw = hi_raw = None
+    if op == "=" and ".." in rest:
+        lo_raw, _, hi_raw = rest.partition("..")
+        lo_raw, hi_raw = lo_raw.strip(), hi_raw.strip()
+        if not lo_raw and not hi_raw:
+            raise QueryError(f"{shown}: a range needs at least one end (e.g. 2023..2025).", pos)
+    if not rest:
+        raise QueryError(f"{shown}: needs a value after the operator.", pos)
+    if field_name not in _ORDERED and (op != "=" or lo_raw is not None):
+        raise QueryError(f"{shown}: {query_name}: only matches exact values (no <, > or ..).", pos)
+
+    if field_name == "status":
+        value = rest.lower()
+        if value not in STATUSES:
+            raise QueryError(f"{shown}: not a status (use {', '.join(STATUSES)}).", pos)
+        return Filter("status", "=", value)
+    if field_name == "has":
+        value = rest.lower()
+        if value not in HAS_VALUES:
+            raise QueryError(f"{shown}: unknown (use has:code, has:note or has:project).", pos)
+        return Filter("has", "=", value)
+    if field_name == "tag":
+        value = rest.lower().replace(",", " ").strip()
+        if not value:
+            raise QueryError(f"{shown}: needs a tag name.", pos)
+        return Filter("tag", "=", value)
+    if field_name == "arxiv":
+        value = _ARXIV_VERSION_RE.sub("", rest.lower().removeprefix("arxiv:"))
+        return Filter("arxiv", "=", value)
+
+    def convert(text: str) -> int | date:
+        if field_name in ("date", "digest"):
+            if _DATE_RE.fullmatch(text):
+                try:
+                    return date.fromisoformat(text)
+                except ValueError:
+                    pass
+            raise QueryError(f"{shown}: not a date (use YYYY-MM-DD).", pos)
+        if _INT_RE.fullmatch(text):
+            number = int(text)
+            if field_name == "year" and 1 <= number <= 9999:
+                return number
+            if field_name == "votes" and number < 2**31:
+                return number
+        if field_name == "year":
+            raise QueryError(f"{shown}: not a year (use e.g. year:2024 or year:2023..2025).", pos)
+        raise QueryError(f"{shown}: not a number of votes (use e.g. votes:>10).", pos)
+
+    if lo_raw is not None and hi_raw is not None:
+        if not lo_raw:
+            return Filter(field_name, "<=", convert(hi_raw))
+        if not hi_raw:
+            return Filter(field_name, ">=", convert(lo_raw))
+        lo, hi = convert(lo_raw), convert(hi_raw)
+        if lo > hi:  # type: ignore[operator]
+            raise QueryError(f"{shown}: the range is backwards (put the smaller end first).", pos)
+        return Filter(field_name, "range", (lo, hi))
+    return Filter(field_name, op, convert(rest))
+
+
+def _yyyymmdd(value: date) -> int:
+    return value.year * 10000 + value.month * 100 + value.day
+
+
+def filter_query(flt: Filter) -> wq.Query:
+    """The Whoosh query equivalent to ``flt`` (used when a filter is nested in OR)."""
+    if flt.field in ("status", "tag", "has", "arxiv"):
+        fieldname = {"tag": "tags"}.get(flt.field, flt.field)
+        q: wq.Query = wq.Term(fieldname, str(flt.value))
+    elif flt.field == "digest":
+        def iso(v: object) -> str:
+            assert isinstance(v, date)
+            return v.isoformat()
+
+        if flt.op == "=":
+            q = wq.Term("digests", iso(flt.value))
+        else:
+            lo, hi, lo_ex, hi_ex = _bounds(flt)
+            q = wq.TermRange(
+                "digests",
+                None if lo is None else iso(lo),
+                None if hi is None else iso(hi),
+                startexcl=lo_ex,
+                endexcl=hi_ex,
+            )
+    else:
+        fieldname = {"date": "published"}.get(flt.field, flt.field)
+        lo, hi, lo_ex, hi_ex = _bounds(flt)
+
+        def num(v: object) -> int | None:
+            if v is None:
+                return None
+            return _yyyymmdd(v) if isinstance(v, date) else int(v)  # type: ignore[call-overload]
+
+        q = wq.NumericRange(fieldname, num(lo), num(hi), startexcl=lo_ex, endexcl=hi_ex)
+    return wq.Not(q) if flt.negate else q
+
+
+def _bounds(flt: Filter) -> tuple[object, object, bool, bool]:
+    v = flt.value
+    if flt.op == "range":
+        lo, hi = v  # type: ignore[misc]
+        return lo, hi, False, False
+    return {
+        "=": (v, v, False, False),
+        ">": (v, None, True, False),
+        ">=": (v, None, False, False),
+        "<": (None, v, False, True),
+        "<=": (None, v, False, False),
+    }[flt.op]
+
+
+# --------------------------------------------------------------------------------------------
+# Syntax tree -> Whoosh
+
+
+class TopPrefix(wq.Prefix):
+    """A prefix query expanded to the most frequent matching terms only (scored Or).
+
+    Whoosh's own Prefix ORs every matching term (2-30 s on common stems at 100k entries); the
+    long tail adds almost nothing to a ranked list. ``text`` may name several prefixes (the
+    typed one and its stem, because the index holds stems: "learni*" must find "learn").
+    """
+
+    def __init__(
+        self, fieldname: str, prefixes: Sequence[str], boost: float = 1.0, limit: int = 30
+    ) -> None:
+        super().__init__(fieldname, prefixes[0], boost=boost, constantscore=False)
+        self.prefixes = tuple(dict.fromkeys(prefixes))
+        self.limit = limit
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, TopPrefix)
+            and self.fieldname == other.fieldname
+            and self.prefixes == other.prefixes
+            and self.boost == other.boost
+            and self.limit == other.limit
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.fieldname, self.prefixes, self.boost, self.limit))
+
+    def _btexts(self, ixreader: Any) -> list[bytes]:
+        return top_prefix_terms(ixreader, self.fieldname, self.prefixes, self.limit)
+
+
+def top_prefix_terms(
+    reader: Any, fieldname: str, prefixes: Sequence[str], limit: int = PREFIX_EXPANSION
+) -> list[bytes]:
+    """The ``limit`` terms of ``fieldname`` starting with any of ``prefixes`` found in the
+    most documents (in stemmed fields also a stem the first prefix is a few letters past)."""
+    seen: dict[bytes, int] = {}
+    for prefix in prefixes:
+        for btext, info in reader.iter_prefix(fieldname, prefix):
+            seen[btext] = info.doc_frequency()
+    if fieldname in _STEMMED_FIELDS and prefixes:
+        for candidate in _stem_candidates(prefixes[0]):
+            btext = candidate.encode("utf-8")
+            if btext not in seen and (fieldname, btext) in reader:
+                seen[btext] = reader.doc_frequency(fieldname, btext)
+    return sorted(seen, key=lambda t: (-seen[t], t))[:limit]
+
+
+def _analyse(schema: Schema, fieldname: str, text: str) -> list[str]:
+    return [t.text for t in schema[fieldname].analyzer(text)]
+
+
+def _prefix_forms(fieldname: str, prefix: str) -> list[str]:
+    """The prefixes to expand: the typed one and, in stemmed fields, its stem."""
+    low = prefix.lower()
+    if fieldname == "authors":
+        return [low.translate(_ACCENTS)]
+    forms = [low]
+    stemmed = _STEM(low)
+    if stemmed and stemmed != low and len(stemmed) >= PREFIX_MIN_CHARS:
+        forms.append(stemmed)
+    return forms
+
+
+def _stem_candidates(prefix: str) -> list[str]:
+    """Whole terms the typed prefix may have been stemmed down to ("learni" -> "learn")."""
+    low = prefix.lower()
+    return [low[:k] for k in range(max(PREFIX_MIN_CHARS, len(low) - 3), len(low))]
+
+
+_ACCENTS = str.maketrans(accent_map)
+_STEM = StemFilter().stemfn
+
+
+class _Builder:
+    """Turns the syntax tree into Whoosh queries and collects highlight terms."""
+
+    def __init__(self, schema: Schema, reader: Any | None) -> None:
+        self.schema = schema
+        self.reader = reader
+        self.terms: list[tuple[str, str]] = []
+
+    def build(self, node: _Node, positive: bool = True) -> wq.Query | None:
+        if isinstance(node, _Text):
+            return self.text(node, positive)
+        if isinstance(node, _FilterNode):
+            return filter_query(node.filter)
+        if isinstance(node, _Not):
+            child = self.build(node.child, not positive)
+            return None if child is None else wq.Not(child)
+        if isinstance(node, _Or):
+            subs = [q for q in (self.build(c, positive) for c in node.children) if q is not None]
+            if not subs:
+                return None
+            return subs[0] if len(subs) == 1 else wq.Or(subs)
+        if isinstance(node, _And):
+            pos: list[wq.Query] = []
+            neg: list[wq.Query] = []
+            for child in node.children:
+                if isinstance(child, _Not):
+                    q = self.build(child.child, not positive)
+                    if q is not None:
+                        neg.append(q)
+                else:
+                    q = self.build(child, positive)
+                    if q is not None:
+                        pos.append(q)
+            if not pos and not neg:
+                return None
+            neg_q = (neg[0] if len(neg) == 1 else wq.Or(neg)) if neg else None
+            if not pos:
+                return wq.Not(neg_q) if neg_q is not None else None
+            pos_q = pos[0] if len(pos) == 1 else wq.And(pos)
+            return wq.AndNot(pos_q, neg_q) if neg_q is not None else pos_q
+        raise AssertionError(f"unexpected node {node!r}")  # _Sort nodes are removed earlier
+
+    def text(self, node: _Text, positive: bool) -> wq.Query | None:
+        fields = [(node.field, 1.0)] if node.field else list(DEFAULT_FIELDS)
+        # A stop word ("for", "a") is not indexed in text fields; searching it in the
+        # unstemmed author names alone would make "learning for graphs" require an
+        # author called "For".
+        if (
+            node.field is None
+            and node.kind != "prefix"
+            and not _analyse(self.schema, "title", node.value)
+        ):
+            return None
+        subs: list[wq.Query] = []
+        for fieldname, boost in fields:
+            q = self.text_in_field(node, fieldname, boost, positive)
+            if q is not None:
+                subs.append(q)
+        if not subs:
+            return None
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def text_in_field(
+        self, node: _Text, fieldname: str, boost: float, positive: bool
+    ) -> wq.Query | None:
+        if node.kind == "prefix":
+            forms = _prefix_forms(fieldname, node.value)
+            if self.reader is not None:
+                btexts = top_prefix_terms(self.reader, fieldname, forms)
+                words = [self.schema[fieldname].from_bytes(b) for b in btexts]
+                if positive:
+                    self.terms.extend((fieldname, w) for w in words)
+                if not words:
+                    return None
+                terms = [wq.Term(fieldname, w, boost=boost) for w in words]
+                return terms[0] if len(terms) == 1 else wq.Or(terms)
+            if positive:
+                self.terms.extend((fieldname, f + "*") for f in forms)
+            return TopPrefix(fieldname, forms, boost=boost, limit=PREFIX_EXPANSION)
+        words = _analyse(self.schema, fieldname, node.value)
+        if not words:
+            return None
+        if node.kind == "fuzzy":
+            if positive:
+                self.terms.extend((fieldname, f"{w}~{node.maxdist}") for w in words)
+            fuzzies = [
+                wq.FuzzyTerm(
+                    fieldname, w, boost=boost, maxdist=node.maxdist, prefixlength=1,
+                    constantscore=False,
+                )
+                for w in words
+            ]
+            return fuzzies[0] if len(fuzzies) == 1 else wq.And(fuzzies)
+        if positive:
+            self.terms.extend((fieldname, w) for w in words)
+        if len(words) == 1:
+            return wq.Term(fieldname, words[0], boost=boost)
+        return wq.Phrase(fieldname, words, boost=boost)
+
+
+def _strip_sorts(node: _Node, sorts: list[_Sort], negated: bool = False) -> _Node | None:
+    if isinstance(node, _Sort):
+        if negated:
+            raise QueryError(f"sort:{node.value} cannot be negated.", node.pos)
+        sorts.append(node)
+        return None
+    if isinstance(node, _Not):
+        child = _strip_sorts(node.child, sorts, not negated)
+        return None if child is None else _Not(child, node.pos)
+    if isinstance(node, _And | _Or):
+        kept = [k for k in (_strip_sorts(c, sorts, negated) for c in node.children) if k]
+        if not kept:
+            return None
+        if len(kept) == 1:
+            return kept[0]
+        return type(node)(kept)
+    return node
+
+
+def _as_filter(node: _Node) -> Filter | None:
+    if isinstance(node, _FilterNode):
+        return node.filter
+    if isinstance(node, _Not) and isinstance(node.child, _FilterNode):
+        inner = node.child.filter
+        return Filter(inner.field, inner.op, inner.value, negate=not inner.negate)
+    return None
+
+
+def parse_query(
+    text: str,
+    *,
+    schema: Schema = SCHEMA,
+    default_sort: str = "relevance",
+    reader: Any | None = None,
+) -> QueryPlan:
+    """Parse the search bar's text into a :class:`QueryPlan`.
+
+    With a ``reader`` (an open Whoosh reader), ``prefix*`` words are expanded now and their
+    expansions reported in ``terms``; without one they expand when searched.
+    Raises :class:`QueryError` (and nothing else) for malformed queries.
+    """
+    if default_sort not in SORTS:
+        raise ValueError(f"default_sort must be one of {SORTS}, not {default_sort!r}")
+    try:
+        tree = _Parser(_tokenize(text)).parse()
+    except RecursionError:
+        raise QueryError("The query nests too deeply.", None) from None
+    sorts: list[_Sort] = []
+    if tree is not None:
+        tree = _strip_sorts(tree, sorts)
+    sort = sorts[-1].value if sorts else default_sort
+
+    filters: list[Filter] = []
+    rest: list[_Node] = []
+    if tree is not None:
+        for child in tree.children if isinstance(tree, _And) else [tree]:
+            flt = _as_filter(child)
+            if flt is not None:
+                filters.append(flt)
+            else:
+                rest.append(child)
+
+    builder = _Builder(schema, reader)
+    whoosh_query: wq.Query | None = None
+    if rest:
+        remaining = rest[0] if len(rest) == 1 else _And(rest)
+        whoosh_query = builder.build(remaining)
+        if whoosh_query is None:
+            # Only stop words ("the", "of"): they are not indexed, so nothing matches. Returning
+            # None would instead mean "no text condition" and list the whole library.
+            whoosh_query = wq.NullQuery
+    return QueryPlan(whoosh_query, filters, builder.terms, sort, text)
+
+
+# --------------------------------------------------------------------------------------------
+# Highlighting
+
+
+_LEVENSHTEIN_LIMIT = 3
+
+
+def _within(a: str, b: str, maxdist: int) -> bool:
+    if abs(len(a) - len(b)) > maxdist:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > maxdist:
+            return False
+        prev = cur
+    return prev[-1] <= maxdist
+
+
+class _Matcher:
+    """Decides whether an analysed token is one the user searched for."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.exact: set[str] = set()
+        self.prefixes: list[str] = []
+        self.fuzzy: list[tuple[str, int]] = []
+        for w in words:
+            if w.endswith("*"):
+                self.prefixes.append(w[:-1])
+            elif (m := re.fullmatch(r"(.+)~(\d)", w)) is not None:
+                self.fuzzy.append((m.group(1), min(int(m.group(2)), _LEVENSHTEIN_LIMIT)))
+            else:
+                self.exact.add(w)
+
+    def __bool__(self) -> bool:
+        return bool(self.exact or self.prefixes or self.fuzzy)
+
+    def __call__(self, token: str) -> bool:
+        if token in self.exact:
+            return True
+        if any(token.startswith(p) for p in self.prefixes):
+            return True
+        return any(token[:1] == w[:1] and _within(token, w, d) for w, d in self.fuzzy)
+
+
+def highlight_text(
+    text: str, spans: list[tuple[int, int]], *, top: int = 2, context: int = 80
+) -> str:
+    """HTML for the ``top`` best fragments of ``text`` with ``<b>`` around ``spans``.
+
+    Everything outside the tags is escaped, so the result is safe to render as rich text.
+    """
+    if not spans:
+        return ""
+    if len(text) <= 2 * context + 80:
+        windows = [(0, len(text), spans)]
+    else:
+        windows = []
+        for start, end in spans:
+            lo, hi = max(0, start - context), min(len(text), end + context)
+            if windows and lo <= windows[-1][1]:
+                w_lo, _, w_spans = windows[-1]
+                windows[-1] = (w_lo, max(hi, windows[-1][1]), [*w_spans, (start, end)])
+            else:
+                windows.append((lo, hi, [(start, end)]))
+        best = sorted(
+            windows,
+            key=lambda w: (-len({text[s:e].lower() for s, e in w[2]}), -len(w[2]), w[0]),
+        )
+        windows = sorted(best[:top])
+    parts: list[str] = []
+    for lo, hi, w_spans in windows:
+        lo, hi = _word_bounds(text, lo, hi)
+        out = ["…" if lo > 0 else ""]
+        cursor = lo
+        for start, end in w_spans:
+            start, end = max(start, cursor), min(end, hi)
+            if start >= end:
+                continue
+            out.append(html.escape(text[cursor:start]))
+            out.append("<b>" + html.escape(text[start:end]) + "</b>")
+            cursor = end
+        out.append(html.escape(text[cursor:hi]))
+        out.append("…" if hi < len(text) else "")
+        parts.append("".join(out).strip())
+    return " ".join(parts)
+
+
+def _word_bounds(text: str, lo: int, hi: int) -> tuple[int, int]:
+    if lo > 0:
+        space = text.find(" ", lo)
+        if 0 <= space < lo + 20:
+            lo = space + 1
+    if hi < len(text):
+        space = text.rfind(" ", hi - 20, hi)
+        if space > lo:
+            hi = space
+    return lo, hi
+
+
+# --------------------------------------------------------------------------------------------
+# The index
+
+
+def _doc_fields(doc: IndexDoc) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "id": int(doc.id),
+        "title": doc.title or "",
+        "abstract": doc.abstract or "",
+        "status": doc.status or "unread",
+        "votes": int(doc.votes or 0),
+    }
+    if doc.keywords:
+        fields["keywords"] = "\n".join(doc.keywords)
+    if doc.ai_summary:
+        fields["ai_summary"] = doc.ai_summary
+    if doc.authors:
+        fields["authors"] = "\n".join(doc.authors)
+    if doc.note:
+        fields["note"] = doc.note
+    tags = [t.replace(",", " ").strip().lower() for t in doc.tags]
+    if any(tags):
+        fields["tags"] = ",".join(t for t in tags if t)
+    if doc.published is not None:
+        fields["year"] = doc.published.year
+        fields["published"] = _yyyymmdd(doc.published)
+    if doc.has:
+        fields["has"] = " ".join(doc.has)
+    if doc.digests:
+        fields["digests"] = " ".join(d.isoformat() for d in doc.digests)
+    if doc.arxiv_id:
+        fields["arxiv"] = _ARXIV_VERSION_RE.sub("", doc.arxiv_id.lower())
+    return fields
+
+
+_OPEN_ERRORS: tuple[type[BaseException], ...] = (
+    whoosh_index.IndexError,  # includes EmptyIndexError, IndexVersionError
+    OSError,
+    EOFError,
+    pickle.UnpicklingError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    TypeError,
+    UnicodeDecodeError,
+)
+
+
+@dataclass
+class _IdMap:
+    key: tuple[Any, ...]
+    id_of: list[int]  # global docnum -> entry id (-1 for deleted documents)
+    docnum_of: dict[int, int] = field(default_factory=dict)
+
+
+class SearchIndex:
+    """The Whoosh index in ``directory``, kept in step with the library's change sequence.
+
+    Searching is safe from any thread (each call opens and closes its own searcher); writing
+    (create, rebuild, update, optimize) is serialised by a lock and meant for the writer thread.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._write_lock = threading.Lock()
+        self._map_lock = threading.Lock()
+        self._ix: Any | None = None
+        self._ix_lock = threading.Lock()
+        self._id_map: _IdMap | None = None
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def _state_path(self) -> Path:
+        return self.directory / _STATE_FILE
+
+    def _read_sidecar(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("Search index state file %s unreadable: %s", self._state_path, exc)
+            return None
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("version"), int)
+            or not isinstance(data.get("library_uuid"), str)
+            or not isinstance(data.get("last_seq"), int)
+        ):
+            log.warning("Search index state file %s malformed: %r", self._state_path, data)
+            return None
+        return data
+
+    def _write_sidecar(self, library_uuid: str, last_seq: int) -> None:
+        data = {"version": INDEX_VERSION, "library_uuid": library_uuid, "last_seq": last_seq}
+        tmp = self._state_path.with_suffix(".json.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._state_path)
+
+    def state(self) -> IndexState | None:
+        """What the index holds, or None when it must be rebuilt (and why is logged)."""
+        if not self.directory.is_dir():
+            return None
+        data = self._read_sidecar()
+        if data is None:
+            return None
+        if data["version"] != INDEX_VERSION:
+            log.info("Search index version %s, want %s", data["version"], INDEX_VERSION)
+            return None
+        try:
+            ix = self._index()
+            with ix.reader() as reader:
+                count = reader.doc_count()
+                if "id" not in reader.schema or not reader.has_column("id"):
+                    log.warning("Search index at %s has another schema", self.directory)
+                    return None
+        except SearchIndexUnavailableError:
+            return None
+        except _OPEN_ERRORS as exc:
+            log.warning("Search index at %s cannot be read: %r", self.directory, exc)
+            self._forget()
+            return None
+        return IndexState(INDEX_VERSION, data["library_uuid"], data["last_seq"], count)
+
+    # -- opening -----------------------------------------------------------------------------
+
+    def _index(self) -> Any:
+        with self._ix_lock:
+            if self._ix is None:
+                try:
+                    self._ix = whoosh_index.open_dir(
+                        str(self.directory), indexname=_INDEX_NAME, schema=SCHEMA
+                    )
+                except _OPEN_ERRORS as exc:
+                    log.warning("Search index at %s cannot be opened: %r", self.directory, exc)
+                    raise SearchIndexUnavailableError(
+                        "The search index is missing or damaged; it is being rebuilt."
+                    ) from exc
+            return self._ix
+
+    def _forget(self) -> None:
+        with self._ix_lock:
+            self._ix = None
+        with self._map_lock:
+            self._id_map = None
+
+    def _searcher(self) -> Searcher:
+        try:
+            return self._index().searcher()
+        except SearchIndexUnavailableError:
+            raise
+        except _OPEN_ERRORS as exc:
+            log.warning("Search index at %s cannot be searched: %r", self.directory, exc)
+            self._forget()
+            raise SearchIndexUnavailableError(
+                "The search index is missing or damaged; it is being rebuilt."
+            ) from exc
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _wipe(self) -> None:
+        self._forget()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # Only plain files: a whoosh index is flat, and this never recurses into anything
+        # a mistaken path might point at.
+        for child in self.directory.iterdir():
+            if child.is_file() or child.is_symlink():
+                child.unlink()
+
+    def create(self, library_uuid: str) -> None:
+        """Wipe the directory and create an empty index at :data:`INDEX_VERSION`."""
+        with self._write_lock:
+            self._wipe()
+            whoosh_index.create_in(str(self.directory), SCHEMA, indexname=_INDEX_NAME)
+            self._write_sidecar(library_uuid, 0)
+
+    def rebuild(
+        self,
+        docs: Iterable[IndexDoc],
+        *,
+        library_uuid: str,
+        last_seq: int,
+        total: int | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
+        """Build the index from scratch. If ``cancelled()`` turns true, stop: the index is
+        then left without state (``state()`` is None) so it is rebuilt next time."""
+        with self._write_lock:
+            self._wipe()
+            ix = whoosh_index.create_in(str(self.directory), SCHEMA, indexname=_INDEX_NAME)
+            writer = None
+            done = 0
+            try:
+                for doc in docs:
+                    if cancelled is not None and done % 256 == 0 and cancelled():
+                        log.info("Search index rebuild cancelled after %d entries", done)
+                        if writer is not None:
+                            writer.cancel()
+                        return
+                    if writer is None:
+                        writer = ix.writer(compound=False)
+                    writer.add_document(**_doc_fields(doc))
+                    done += 1
+                    if done % REBUILD_BATCH == 0:
+                        writer.commit(merge=False)
+                        writer = None
+                        if progress is not None:
+                            progress(done, total)
+                if writer is not None:
+                    writer.commit(merge=False)
+                    writer = None
+            except BaseException:
+                if writer is not None:
+                    writer.cancel()
+                raise
+            finally:
+                self._forget()
+            self._write_sidecar(library_uuid, last_seq)
+            if progress is not None:
+                progress(done, total)
+            log.info("Search index rebuilt: %d entries, seq %d", done, last_seq)
+
+    def update(
+        self, docs: Sequence[IndexDoc], *, deleted: Sequence[int] = (), last_seq: int
+    ) -> None:
+        """Replace ``docs`` and remove ``deleted`` ids in one commit, then record ``last_seq``."""
+        with self._write_lock:
+            data = self._read_sidecar()
+            if data is None:
+                raise SearchIndexUnavailableError(
+                    "The search index is missing or damaged; it is being rebuilt."
+                )
+            if docs or deleted:
+                ix = self._index()
+                writer = ix.writer(compound=False)
+                try:
+                    for doc in docs:
+                        writer.update_document(**_doc_fields(doc))
+                    for entry_id in deleted:
+                        writer.delete_by_term("id", int(entry_id))
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
+            self._write_sidecar(data["library_uuid"], last_seq)
+
+    def optimize(self) -> None:
+        """Merge all segments into one (slow; run in the background after a rebuild)."""
+        with self._write_lock:
+            writer = self._index().writer(compound=False)
+            writer.commit(optimize=True)
+
+    def close(self) -> None:
+        self._forget()
+
+    # -- id <-> docnum -----------------------------------------------------------------------
+
+    def _ids(self, searcher: Searcher) -> _IdMap:
+        """Entry ids by docnum for the searcher's generation, read once from the id column."""
+        reader = searcher.reader()
+        leaves = reader.leaf_readers()
+        key = tuple(
+            (leaf.segment().segment_id(), leaf.segment().deleted_count(), offset)
+            if leaf.segment() is not None
+            else (id(leaf), offset)
+            for leaf, offset in leaves
+        )
+        with self._map_lock:
+            cached = self._id_map
+        if cached is not None and cached.key == key:
+            return cached
+        id_of: list[int] = [-1] * reader.doc_count_all()
+        for leaf, offset in leaves:
+            if leaf.doc_count_all() == 0:
+                continue
+            values = list(leaf.column_reader("id", translate=True))
+            if leaf.has_deletions():
+                for docnum in leaf.all_doc_ids():
+                    id_of[offset + docnum] = values[docnum]
+            else:
+                id_of[offset : offset + len(values)] = values
+        docnum_of = {entry_id: docnum for docnum, entry_id in enumerate(id_of) if entry_id >= 0}
+        built = _IdMap(key, id_of, docnum_of)
+        with self._map_lock:
+            self._id_map = built
+        return built
+
+    def _docnums(self, searcher: Searcher, allowed: set[int]) -> set[int]:
+        docnum_of = self._ids(searcher).docnum_of
+        if len(allowed) > len(docnum_of):
+            return {d for i, d in docnum_of.items() if i in allowed}
+        return {docnum_of[i] for i in allowed if i in docnum_of}
+
+    # -- searching ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        plan: QueryPlan,
+        *,
+        allowed: set[int] | None = None,
+        limit: int | None = 200,
+        sort: str | None = None,
+    ) -> list[Hit]:
+        """Ids matching ``plan.text`` (and in ``allowed`` when given), best or newest first."""
+        order = sort or plan.sort
+        if order not in SORTS:
+            raise ValueError(f"sort must be one of {SORTS}, not {order!r}")
+        q = plan.text if plan.text is not None else wq.Every()
+        with self._searcher() as s:
+            ids = self._ids(s)
+            flt = None
+            if allowed is not None:
+                flt = self._docnums(s, allowed)
+                if not flt:
+                    return []
+            kwargs: dict[str, Any] = {"limit": limit, "filter": flt}
+            if order == "date":
+                kwargs["sortedby"] = [
+                    sorting.FieldFacet("published", reverse=True),
+                    sorting.FieldFacet("votes", reverse=True),
+                ]
+            elif order == "votes":
+                kwargs["sortedby"] = [
+                    sorting.FieldFacet("votes", reverse=True),
+                    sorting.FieldFacet("published", reverse=True),
+                ]
+            elif plan.text is None:
+                kwargs["scored"] = False
+            results = s.search(q, **kwargs)
+            id_of = ids.id_of
+            hits = []
+            for score, docnum in results.top_n:
+                relevance = score if order == "relevance" and plan.text is not None else None
+                hits.append(Hit(id_of[docnum], float(relevance) if relevance else 0.0))
+            return hits
+
+    def count(self, plan: QueryPlan, allowed: set[int] | None = None) -> int:
+        """How many entries match (no ranking, no limit)."""
+        with self._searcher() as s:
+            if plan.text is None:
+                if allowed is None:
+                    return s.doc_count()
+                return len(self._docnums(s, allowed))
+            matched = s.docs_for_query(plan.text)
+            if allowed is None:
+                return sum(1 for _ in matched)
+            keep = self._docnums(s, allowed)
+            return sum(1 for d in matched if d in keep)
+
+    def highlights(
+        self, ids: Sequence[int], plan: QueryPlan, *, field: str = "abstract", top: int = 2
+    ) -> dict[int, str]:
+        """Snippets of ``field`` for the given ids (only those with a match), as safe HTML."""
+        fieldname = _TEXT_FIELDS.get(field, field)
+        words = [w for f, w in plan.terms if f == fieldname]
+        matcher = _Matcher(words)
+        if not matcher or fieldname not in SCHEMA or not SCHEMA[fieldname].stored:
+            return {}
+        analyzer = SCHEMA[fieldname].analyzer
+        out: dict[int, str] = {}
+        with self._searcher() as s:
+            docnum_of = self._ids(s).docnum_of
+            for entry_id in ids:
+                docnum = docnum_of.get(entry_id)
+                if docnum is None:
+                    continue
+                text = s.stored_fields(docnum).get(fieldname) or ""
+                spans = [
+                    (t.startchar, t.endchar)
+                    for t in analyzer(text, chars=True, mode="index")
+                    if matcher(t.text)
+                ]
+                if spans:
+                    out[entry_id] = highlight_text(text, spans, top=top)
+        return out
+
+    def more_like_this(self, id: int, *, limit: int = 10) -> list[Hit]:  # noqa: A002
+        """Entries similar to ``id`` by the key terms of its title, abstract and keywords."""
+        with self._searcher() as s:
+            ids = self._ids(s)
+            docnum = ids.docnum_of.get(id)
+            if docnum is None:
+                return []
+            stored = s.stored_fields(docnum)
+            subs: list[wq.Query] = []
+            for fieldname, numterms, boost in (
+                ("title", 6, 2.0),
+                ("abstract", 12, 1.0),
+                ("keywords", 6, 1.0),
+            ):
+                if not stored.get(fieldname):
+                    continue
+                for word, weight in s.key_terms([docnum], fieldname, numterms=numterms):
+                    subs.append(wq.Term(fieldname, word, boost=boost * weight))
+            if not subs:
+                return []
+            results = s.search(wq.Or(subs), limit=limit, mask={docnum})
+            return [Hit(ids.id_of[d], float(score or 0.0)) for score, d in results.top_n]
+
+    def ids(self) -> set[int]:
+        """Every entry id in the index."""
+        with self._searcher() as s:
+            return set(self._ids(s).docnum_of)
+
