@@ -1,0 +1,99 @@
+"""Text cleanup for display and indexing: white space, TeX left-overs, title identity.
+
+Digest inputs carry hard line wraps (API JSON), non-breaking spaces (browser copies) and TeX
+left-overs (arXiv abstracts). :func:`clean_text` turns them into one readable line;
+:func:`normalize_title` reduces a title to a key that two copies of the same title share.
+Both are total: they accept any ``str`` and never raise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["clean_text", "normalize_title"]
+
+# Any run of white space, including NBSP, CR/LF and the other Unicode spaces (`\s` on str).
+_WHITESPACE = re.compile(r"\s+")
+
+# Spans left untouched by the TeX cleanup: inline/display math and URLs (a `~` in a URL is
+# part of the address, not a TeX tie). A `$` escaped as `\$` does not open math.
+_PROTECTED = re.compile(
+    r"(?<!\\)\$\$(?:\\.|[^$\\])+?\$\$"  # $$display$$
+    r"|(?<!\\)\$(?:\\.|[^$\\])+?\$"  # $inline$
+    r"|https?://[^\s<>\"{}|\\^`]+",  # a URL
+    re.IGNORECASE,
+)
+_URL_START = re.compile(r"https?://", re.IGNORECASE)
+
+# `{\em words}`: old-style font switches inside a group.
+_FONT_SWITCH = re.compile(r"\{\\(?:em|it|bf|sl|sc|tt|rm|sf|bfseries|itshape|ttfamily)\s+([^{}]*)\}")
+# `\emph{words}` and friends.
+_FONT_COMMAND = re.compile(
+    r"\\(?:emph|textit|textbf|texttt|textsc|textsl|textrm|textsf|textup|textnormal|underline)"
+    r"\s*\{([^{}]*)\}"
+)
+_ESCAPES = {"\\&": "&", "\\%": "%", "\\_": "_", "\\$": "$", "\\#": "#"}
+_ESCAPE = re.compile(r"\\[&%_$#]")
+_QUOTES = re.compile(r"``(.*?)''", re.DOTALL)
+_TIE = re.compile(r"(?<!\\)~")
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
+
+
+def _clean_tex(text: str) -> str:
+    """Clean TeX left-overs in text that holds no math and no URL."""
+    # Nested groups (`{\bf \emph{x}}`) are peeled from the inside out; the bound keeps
+    # pathological input linear enough.
+    for _ in range(8):
+        cleaned = _FONT_COMMAND.sub(r"\1", _FONT_SWITCH.sub(r"\1", text))
+        if cleaned == text:
+            break
+        text = cleaned
+    text = _QUOTES.sub("\u201c\\1\u201d", text)
+    text = _TIE.sub(" ", text)
+    return _unescape(text)
+
+
+def clean_text(raw: str) -> str:
+    """Return ``raw`` as one clean line for display and indexing.
+
+    White space of any kind (line wraps, CRLF, NBSP) collapses to single spaces; TeX font
+    commands lose their markup, escapes (``\\&``, ``\\%``, ``\\_``, ``\\$``) become the
+    character, ``~`` becomes a space and ````x''`` becomes “x”. Math (``$...$``) and URLs
+    are kept as they are, except that TeX escapes inside a URL are undone.
+    """
+    if not raw:
+        return ""
+    text = _WHITESPACE.sub(" ", raw).strip()
+    if "\\" not in text and "~" not in text and "``" not in text:
+        return text
+    parts: list[str] = []
+    position = 0
+    for match in _PROTECTED.finditer(text):
+        parts.append(_clean_tex(text[position : match.start()]))
+        span = match.group(0)
+        parts.append(_unescape(span) if _URL_START.match(span) else span)
+        position = match.end()
+    parts.append(_clean_tex(text[position:]))
+    # Cleanup can join or open spaces (`a~ b`): collapse once more.
+    return _WHITESPACE.sub(" ", "".join(parts)).strip()
+
+
+def _is_separator(char: str) -> bool:
+    # Punctuation (P*) and symbols (S*) do not distinguish one title from another.
+    return unicodedata.category(char)[0] in "PS"
+
+
+def normalize_title(title: str) -> str:
+    """Return the identity key of a title: NFKC, cleaned, casefolded, no punctuation.
+
+    ``"Read-ME: Refactorizing LLMs"`` and ``"read me  refactorizing llms"`` share a key.
+    """
+    text = unicodedata.normalize("NFKC", title)
+    text = clean_text(text)
+    text = unicodedata.normalize("NFKC", text.casefold())
+    text = "".join(" " if _is_separator(char) else char for char in text)
+    return _WHITESPACE.sub(" ", text).strip()
