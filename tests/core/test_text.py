@@ -1,0 +1,83 @@
+"""Tests of text cleanup for display/indexing and of title identity keys."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digestdesk.core.text import clean_text, normalize_title
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Large Multimodal\n  Models", "Large Multimodal Models"),
+        ("a\r\nb\rc\td", "a b c d"),
+        ("non\u00a0breaking\u00a0 space", "non breaking space"),
+        ("   padded   ", "padded"),
+        ("", ""),
+        ("\n\n", ""),
+    ],
+)
+def test_white_space_collapses(raw: str, expected: str) -> None:
+    assert clean_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (r"the {\em glassiness} they hide", "the glassiness they hide"),
+        (r"{\it italic} and {\bf bold}", "italic and bold"),
+        (r"\emph{x}, \textit{y} and \textbf{z}", "x, y and z"),
+        (r"{\bf \emph{nested}}", "nested"),
+        (r"ten Q\&As", "ten Q&As"),
+        (r"99\% of it", "99% of it"),
+        (r"snake\_case", "snake_case"),
+        (r"costs \$5", "costs $5"),
+        ("Transformer~(PVT)", "Transformer (PVT)"),
+        ("the first ``deep'' methods", "the first \u201cdeep\u201d methods"),
+        ("a -- b", "a -- b"),
+    ],
+)
+def test_tex_left_overs_are_cleaned(raw: str, expected: str) -> None:
+    assert clean_text(raw) == expected
+
+
+def test_math_is_left_alone() -> None:
+    assert clean_text(r"rate $O(1/\log n)$ here") == r"rate $O(1/\log n)$ here"
+    assert clean_text(r"$a~b$ and a~b") == r"$a~b$ and a b"
+
+
+def test_urls_keep_their_tilde() -> None:
+    assert clean_text("see https://example.org/~user/page.") == (
+        "see https://example.org/~user/page."
+    )
+
+
+def test_normalize_title_ignores_case_punctuation_and_spacing() -> None:
+    a = normalize_title("Read-ME: Refactorizing LLMs as Router-Decoupled Mixture of Experts")
+    b = normalize_title("read me  refactorizing\nllms as router decoupled mixture of experts")
+    assert a == b == "read me refactorizing llms as router decoupled mixture of experts"
+
+
+def test_normalize_title_applies_nfkc_and_tex_cleanup() -> None:
+    assert normalize_title("\uff2c\uff2c\uff41\uff2d\uff21 2") == "llama 2"  # full-width
+    assert normalize_title(r"The {\em Lottery} Ticket") == "the lottery ticket"
+    assert normalize_title("``Deep'' Nets") == normalize_title('"Deep" nets')
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text())
+def test_never_raises(text: str) -> None:
+    cleaned = clean_text(text)
+    assert cleaned == cleaned.strip()
+    assert "  " not in cleaned
+    assert isinstance(normalize_title(text), str)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text())
+def test_clean_text_is_idempotent_on_plain_text(text: str) -> None:
+    once = clean_text(text)
+    assert clean_text(once) == clean_text(once)
