@@ -306,9 +306,7 @@ class Library:
                 select(schema.notes.c.entry_id, schema.notes.c.text).where(
                     schema.notes.c.entry_id.in_(ids)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         digest_dates = self._digest_dates_for(conn, ids)
         docs = []
@@ -522,9 +520,7 @@ class Library:
         by_arxiv: dict[str, int] = {}
         if arxiv_ids:
             by_arxiv = dict(
-                conn.execute(select(E.c.arxiv_id, E.c.id).where(E.c.arxiv_id.in_(arxiv_ids)))
-                .tuples()
-                .all()
+                conn.execute(select(E.c.arxiv_id, E.c.id).where(E.c.arxiv_id.in_(arxiv_ids))).all()
             )
         title_any: dict[str, int] = {}
         title_without_id: dict[str, int] = {}
@@ -532,7 +528,7 @@ class Library:
             select(E.c.id, E.c.title_norm, E.c.arxiv_id)
             .where(E.c.title_norm.in_(titles))
             .order_by(E.c.id)
-        ).tuples():
+        ):
             title_any.setdefault(title_norm, entry_id)
             if arxiv_id is None:
                 title_without_id.setdefault(title_norm, entry_id)
@@ -777,9 +773,7 @@ class Library:
     def _statuses(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
         found: dict[int, str] = {}
         for chunk in _chunks(list(ids)):
-            found.update(
-                conn.execute(select(E.c.id, E.c.status).where(E.c.id.in_(chunk))).tuples().all()
-            )
+            found.update(conn.execute(select(E.c.id, E.c.status).where(E.c.id.in_(chunk))).all())
         return found
 
     @staticmethod
@@ -839,9 +833,7 @@ class Library:
         found = dict(
             conn.execute(
                 select(schema.tags.c.name, schema.tags.c.id).where(schema.tags.c.name.in_(names))
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         if create:
             for name in names:
@@ -1015,7 +1007,7 @@ class Library:
                 .join(schema.tags, schema.tags.c.id == schema.entry_tags.c.tag_id)
                 .where(schema.entry_tags.c.entry_id.in_(chunk))
                 .order_by(schema.tags.c.name)
-            ).tuples():
+            ):
                 found[entry_id].append(name)
         return found
 
@@ -1028,7 +1020,7 @@ class Library:
                 .join(schema.digests, schema.digests.c.id == schema.digest_entries.c.digest_id)
                 .where(schema.digest_entries.c.entry_id.in_(chunk))
                 .order_by(schema.digests.c.digest_date)
-            ).tuples():
+            ):
                 if day is not None and day not in found[entry_id]:
                     found[entry_id].append(day)
         return found
@@ -1082,7 +1074,7 @@ class Library:
                     select(
                         schema.notes.c.entry_id, schema.notes.c.text, schema.notes.c.edited_at
                     ).where(schema.notes.c.entry_id.in_(chunk))
-                ).tuples():
+                ):
                     notes[entry_id] = (text, edited)
                 for entry_id, status, at in conn.execute(
                     select(
@@ -1092,7 +1084,7 @@ class Library:
                     )
                     .where(schema.status_history.c.entry_id.in_(chunk))
                     .order_by(schema.status_history.c.at, schema.status_history.c.id)
-                ).tuples():
+                ):
                     history[entry_id].append(StatusEvent(status, as_utc(at) or at))
                 for row in conn.execute(select(E).where(E.c.id.in_(chunk))).mappings():
                     rows[row["id"]] = row
@@ -1146,14 +1138,14 @@ class Library:
                     .join(schema.entry_tags, schema.entry_tags.c.tag_id == schema.tags.c.id)
                     .group_by(schema.tags.c.name)
                     .order_by(func.count(schema.entry_tags.c.entry_id).desc(), schema.tags.c.name)
-                ).tuples()
+                )
             ]
 
     def counts(self) -> dict[str, int]:
         """Entries in all and per status."""
         with self.engine.connect() as conn:
             per_status = dict(
-                conn.execute(select(E.c.status, func.count()).group_by(E.c.status)).tuples().all()
+                conn.execute(select(E.c.status, func.count()).group_by(E.c.status)).all()
             )
         result = {status: int(per_status.get(status, 0)) for status in STATUSES}
         result["total"] = sum(result.values())

@@ -17,13 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -32,18 +28,29 @@ from digestdesk.core import schema
 from digestdesk.errors import LibraryError, LibraryLockedError, NewerSchemaError
 from digestdesk.paths import LibraryPaths
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
+
+# The newest migration's revision. Checking it with one SELECT keeps Alembic (a slow import)
+# out of every start; a test asserts it matches the migration scripts.
+SCHEMA_HEAD = "0001"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -142,7 +149,9 @@ else:
 
 
 def current_revision(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
+    if "alembic_version" not in inspect(conn).get_table_names():
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _backup_sqlite(paths: LibraryPaths, revision: str | None) -> Path | None:
@@ -161,13 +170,16 @@ def _backup_sqlite(paths: LibraryPaths, revision: str | None) -> Path | None:
 
 def migrate(engine: Engine, paths: LibraryPaths) -> None:
     """Bring the schema to head in one transaction; refuse a newer database."""
-    script = ScriptDirectory.from_config(alembic_config())
-    head = head_revision()
     with engine.connect() as conn:
         revision = current_revision(conn)
-    if revision == head:
+    if revision == SCHEMA_HEAD:
         return
-    if revision is not None and script.get_revision(revision) is None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    head = head_revision()
+    if revision is not None and not _known_revision(script, revision):
         raise NewerSchemaError(
             f"The library at {paths.describe()} was written by a newer Digest Desk "
             f"(schema {revision}). Update Digest Desk to open it; nothing was changed."
@@ -208,9 +220,16 @@ def migrate(engine: Engine, paths: LibraryPaths) -> None:
     )
 
 
-def _table_names(conn: Connection) -> list[str]:
-    from sqlalchemy import inspect
+def _known_revision(script: Any, revision: str) -> bool:
+    from alembic.util import CommandError
 
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def _table_names(conn: Connection) -> list[str]:
     return inspect(conn).get_table_names()
 
 
