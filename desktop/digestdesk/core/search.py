@@ -98,8 +98,9 @@ def make_schema() -> Schema:
         note=TEXT(analyzer=_TEXT_ANALYZER, stored=True),
         status=ID,
         tags=KEYWORD(commas=True, lowercase=True),
-        year=NUMERIC(numtype=int, bits=32, sortable=True),
-        published=NUMERIC(numtype=int, bits=32, sortable=True),  # yyyymmdd
+        year=NUMERIC(numtype=int, bits=32),
+        # yyyymmdd; the column default (no date) sorts last when sorting newest first
+        published=NUMERIC(numtype=int, bits=32, sortable=True, default=0),
         votes=NUMERIC(numtype=int, bits=32, sortable=True),
         has=KEYWORD(lowercase=True),
         digests=KEYWORD,  # ISO dates, so TermRange orders them correctly
@@ -244,9 +245,7 @@ def _tokenize(text: str) -> list[_Token]:
         elif c == '"':
             end = text.find('"', i + 1)
             if end < 0:
-                raise QueryError(
-                    f'Unbalanced quote: the " at position {i + 1} is never closed.', i
-                )
+                raise QueryError(f'Unbalanced quote: the " at position {i + 1} is never closed.', i)
             tokens.append(_Token("PHRASE", text[i + 1 : end], i))
             i = end + 1
         elif c in "-+" and i + 1 < n and not text[i + 1].isspace():
@@ -577,6 +576,7 @@ def filter_query(flt: Filter) -> wq.Query:
         fieldname = {"tag": "tags"}.get(flt.field, flt.field)
         q: wq.Query = wq.Term(fieldname, str(flt.value))
     elif flt.field == "digest":
+
         def iso(v: object) -> str:
             assert isinstance(v, date)
             return v.isoformat()
@@ -608,8 +608,8 @@ def filter_query(flt: Filter) -> wq.Query:
 def _bounds(flt: Filter) -> tuple[object, object, bool, bool]:
     v = flt.value
     if flt.op == "range":
-        lo, hi = v  # type: ignore[misc]
-        return lo, hi, False, False
+        assert isinstance(v, tuple) and len(v) == 2
+        return v[0], v[1], False, False
     return {
         "=": (v, v, False, False),
         ">": (v, None, True, False),
@@ -671,8 +671,14 @@ def top_prefix_terms(
     return sorted(seen, key=lambda t: (-seen[t], t))[:limit]
 
 
+def _analyzer(schema: Schema, fieldname: str) -> Callable[..., Iterable[Any]]:
+    analyzer = schema[fieldname].analyzer
+    assert analyzer is not None
+    return analyzer  # type: ignore[no-any-return]
+
+
 def _analyse(schema: Schema, fieldname: str, text: str) -> list[str]:
-    return [t.text for t in schema[fieldname].analyzer(text)]
+    return [t.text for t in _analyzer(schema, fieldname)(text)]
 
 
 def _prefix_forms(fieldname: str, prefix: str) -> list[str]:
@@ -721,15 +727,15 @@ class _Builder:
         if isinstance(node, _And):
             pos: list[wq.Query] = []
             neg: list[wq.Query] = []
-            for child in node.children:
-                if isinstance(child, _Not):
-                    q = self.build(child.child, not positive)
-                    if q is not None:
-                        neg.append(q)
+            for part in node.children:
+                if isinstance(part, _Not):
+                    sub = self.build(part.child, not positive)
+                    if sub is not None:
+                        neg.append(sub)
                 else:
-                    q = self.build(child, positive)
-                    if q is not None:
-                        pos.append(q)
+                    sub = self.build(part, positive)
+                    if sub is not None:
+                        pos.append(sub)
             if not pos and not neg:
                 return None
             neg_q = (neg[0] if len(neg) == 1 else wq.Or(neg)) if neg else None
@@ -784,7 +790,11 @@ class _Builder:
                 self.terms.extend((fieldname, f"{w}~{node.maxdist}") for w in words)
             fuzzies = [
                 wq.FuzzyTerm(
-                    fieldname, w, boost=boost, maxdist=node.maxdist, prefixlength=1,
+                    fieldname,
+                    w,
+                    boost=boost,
+                    maxdist=node.maxdist,
+                    prefixlength=1,
                     constantscore=False,
                 )
                 for w in words
@@ -914,6 +924,9 @@ class _Matcher:
         if token in self.exact:
             return True
         if any(token.startswith(p) for p in self.prefixes):
+            return True
+        # the stem a prefix was matched through ("tokeniz*" finds the stem "token")
+        if any(p.startswith(token) and token in _stem_candidates(p) for p in self.prefixes):
             return True
         return any(token[:1] == w[:1] and _within(token, w, d) for w, d in self.fuzzy)
 
@@ -1092,7 +1105,7 @@ class SearchIndex:
             ix = self._index()
             with ix.reader() as reader:
                 count = reader.doc_count()
-                if "id" not in reader.schema or not reader.has_column("id"):
+                if "id" not in reader.schema or (count and not reader.has_column("id")):
                     log.warning("Search index at %s has another schema", self.directory)
                     return None
         except SearchIndexUnavailableError:
@@ -1242,9 +1255,9 @@ class SearchIndex:
         reader = searcher.reader()
         leaves = reader.leaf_readers()
         key = tuple(
-            (leaf.segment().segment_id(), leaf.segment().deleted_count(), offset)
-            if leaf.segment() is not None
-            else (id(leaf), offset)
+            (segment.segment_id(), segment.deleted_count(), offset)
+            if (segment := leaf.segment()) is not None
+            else (id(leaf), 0, offset)
             for leaf, offset in leaves
         )
         with self._map_lock:
@@ -1338,7 +1351,7 @@ class SearchIndex:
         matcher = _Matcher(words)
         if not matcher or fieldname not in SCHEMA or not SCHEMA[fieldname].stored:
             return {}
-        analyzer = SCHEMA[fieldname].analyzer
+        analyzer = _analyzer(SCHEMA, fieldname)
         out: dict[int, str] = {}
         with self._searcher() as s:
             docnum_of = self._ids(s).docnum_of
@@ -1356,7 +1369,7 @@ class SearchIndex:
                     out[entry_id] = highlight_text(text, spans, top=top)
         return out
 
-    def more_like_this(self, id: int, *, limit: int = 10) -> list[Hit]:  # noqa: A002
+    def more_like_this(self, id: int, *, limit: int = 10) -> list[Hit]:
         """Entries similar to ``id`` by the key terms of its title, abstract and keywords."""
         with self._searcher() as s:
             ids = self._ids(s)
@@ -1383,4 +1396,3 @@ class SearchIndex:
         """Every entry id in the index."""
         with self._searcher() as s:
             return set(self._ids(s).docnum_of)
-

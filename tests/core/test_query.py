@@ -1,0 +1,341 @@
+"""The query language: parsing, filter extraction, validation and error positions."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from whoosh import query as wq
+
+from digestdesk.core.search import (
+    Filter,
+    IndexDoc,
+    QueryPlan,
+    SearchIndex,
+    TopPrefix,
+    parse_query,
+)
+from digestdesk.errors import DigestDeskError, QueryError
+
+
+def test_empty_query() -> None:
+    for text in ("", "   ", "\t\n"):
+        plan = parse_query(text)
+        assert plan.text is None and plan.filters == [] and plan.terms == []
+        assert plan.sort == "relevance" and plan.raw == text
+
+
+def test_default_sort_and_override() -> None:
+    assert parse_query("", default_sort="date").sort == "date"
+    assert parse_query("sort:votes", default_sort="date").sort == "votes"
+    plan = parse_query("graph sort:date")
+    assert plan.sort == "date" and plan.filters == []
+    assert plan.text is not None and "sort" not in str(plan.text)
+    assert parse_query("sort:RELEVANCE", default_sort="date").sort == "relevance"
+
+
+def test_words_are_stemmed_for_highlighting() -> None:
+    plan = parse_query("Networks learning")
+    assert ("title", "network") in plan.terms and ("abstract", "learn") in plan.terms
+    assert ("authors", "networks") in plan.terms  # names are not stemmed
+
+
+def test_negated_words_are_not_highlighted() -> None:
+    plan = parse_query("graph -networks NOT trees")
+    words = {w for _, w in plan.terms}
+    assert "graph" in words and "network" not in words and "tree" not in words
+
+
+def test_default_fields_and_title_boost() -> None:
+    plan = parse_query("graph")
+    assert isinstance(plan.text, wq.Or)
+    fields = {(q.fieldname, q.boost) for q in plan.text.subqueries}
+    assert ("title", 2.0) in fields and ("abstract", 1.0) in fields
+    assert {f for f, _ in fields} == {
+        "title",
+        "abstract",
+        "keywords",
+        "ai_summary",
+        "authors",
+        "note",
+    }
+
+
+def test_phrase_prefix_fuzzy_shapes() -> None:
+    assert isinstance(parse_query('title:"graph networks"').text, wq.Phrase)
+    prefix = parse_query("title:trans*").text
+    assert isinstance(prefix, TopPrefix) and "trans" in prefix.prefixes
+    fuzzy = parse_query("title:netwrk~").text
+    assert isinstance(fuzzy, wq.FuzzyTerm) and fuzzy.maxdist == 1
+    assert parse_query("title:netwrk~2").text.maxdist == 2  # type: ignore[union-attr]
+    assert isinstance(parse_query("title:netwrk").text, wq.Term)
+
+
+def test_a_word_with_punctuation_is_a_phrase() -> None:
+    q = parse_query("title:state-of-the-art").text
+    assert isinstance(q, wq.Phrase) and q.words == ["state", "art"]
+
+
+def test_stop_words_alone_match_nothing_rather_than_everything() -> None:
+    plan = parse_query("the of")
+    assert plan.text is not None and plan.filters == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("status:read", Filter("status", "=", "read")),
+        ("status:READ", Filter("status", "=", "read")),
+        ("tag:ML", Filter("tag", "=", "ml")),
+        ('tag:"my tag"', Filter("tag", "=", "my tag")),
+        ("year:2024", Filter("year", "=", 2024)),
+        ("year:2023..2025", Filter("year", "range", (2023, 2025))),
+        ("year:2023..", Filter("year", ">=", 2023)),
+        ("year:..2023", Filter("year", "<=", 2023)),
+        ("year:<2020", Filter("year", "<", 2020)),
+        ("date:>2025-01-01", Filter("date", ">", date(2025, 1, 1))),
+        ("date:>=2025-01-01", Filter("date", ">=", date(2025, 1, 1))),
+        ("date:<=2025-01-01", Filter("date", "<=", date(2025, 1, 1))),
+        ("date:=2025-01-01", Filter("date", "=", date(2025, 1, 1))),
+        (
+            "date:2024-01-01..2024-06-30",
+            Filter("date", "range", (date(2024, 1, 1), date(2024, 6, 30))),
+        ),
+        ("votes:>10", Filter("votes", ">", 10)),
+        ("votes:10..20", Filter("votes", "range", (10, 20))),
+        ("has:code", Filter("has", "=", "code")),
+        ("has:note", Filter("has", "=", "note")),
+        ("has:project", Filter("has", "=", "project")),
+        ("digest:2025-11-20", Filter("digest", "=", date(2025, 11, 20))),
+        ("arxiv:2405.15738v3", Filter("arxiv", "=", "2405.15738")),
+        ("-status:read", Filter("status", "=", "read", negate=True)),
+        ("NOT tag:x", Filter("tag", "=", "x", negate=True)),
+    ],
+)
+def test_filters_at_top_level(text: str, expected: Filter) -> None:
+    plan = parse_query(text)
+    assert plan.filters == [expected]
+    assert plan.text is None
+
+
+def test_filters_and_text_together() -> None:
+    plan = parse_query("graph status:read -tag:old networks votes:>5")
+    assert [(f.field, f.negate) for f in plan.filters] == [
+        ("status", False),
+        ("tag", True),
+        ("votes", False),
+    ]
+    assert plan.text is not None
+    assert "status" not in str(plan.text) and "tags" not in str(plan.text)
+
+
+def test_parenthesised_and_at_top_level_still_gives_filters() -> None:
+    plan = parse_query("(status:read graph)")
+    assert plan.filters == [Filter("status", "=", "read")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "graph OR status:read",
+        "graph (status:read OR tag:x)",
+        "NOT (status:read OR status:queued)",
+        "status:(read OR queued)",
+        "(graph OR trees) AND (year:2024 OR votes:>10)",
+    ],
+)
+def test_filters_nested_stay_in_whoosh(text: str) -> None:
+    plan = parse_query(text)
+    assert plan.filters == []
+    assert plan.text is not None
+
+
+def test_nested_filter_queries() -> None:
+    q = parse_query("graph OR status:read").text
+    assert isinstance(q, wq.Or)
+    assert wq.Term("status", "read") in q.subqueries
+    q = parse_query("graph OR year:2020..2021").text
+    assert any(isinstance(s, wq.NumericRange) and s.fieldname == "year" for s in q.subqueries)
+    q = parse_query("graph OR date:>2020-01-31").text
+    rng = next(s for s in q.subqueries if isinstance(s, wq.NumericRange))
+    assert (rng.fieldname, rng.start, rng.end, rng.startexcl) == ("published", 20200131, None, True)
+    q = parse_query("graph OR digest:2020-01-01..2020-02-01").text
+    assert any(isinstance(s, wq.TermRange) and s.fieldname == "digests" for s in q.subqueries)
+
+
+def test_operators_are_upper_case_only() -> None:
+    plan = parse_query("graph or trees")
+    assert isinstance(plan.text, wq.And)  # "or" is a (stop) word, dropped; AND of the rest
+    assert isinstance(parse_query("graph OR trees").text, wq.Or)
+
+
+def test_precedence_and_binds_tighter_than_or() -> None:
+    q = parse_query("title:a1 OR title:b1 title:c1").text
+    assert isinstance(q, wq.Or)
+    assert isinstance(q.subqueries[1], wq.And)
+
+
+def test_minus_and_not_build_and_not() -> None:
+    q = parse_query("title:graph -title:trees").text
+    assert isinstance(q, wq.AndNot)
+    q = parse_query("title:graph NOT title:trees").text
+    assert isinstance(q, wq.AndNot)
+    assert isinstance(parse_query("-title:trees").text, wq.Not)
+
+
+def test_colon_in_non_field_words_is_text() -> None:
+    plan = parse_query("10:30 ratio")
+    assert plan.filters == [] and plan.text is not None
+
+
+def test_field_names_inside_quotes_are_text() -> None:
+    assert parse_query('"foo:bar"').text is not None
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "position"),
+    [
+        ("date:2025-13-01", "date:2025-13-01: not a date (use YYYY-MM-DD)", 0),
+        ("graph date:2025-02-30", "date:2025-02-30: not a date", 6),
+        ("digest:yesterday", "digest:yesterday: not a date", 0),
+        ("x year:twenty", "year:twenty: not a year", 2),
+        ("year:123456", "not a year", 0),
+        ("votes:many", "votes:many: not a number", 0),
+        ("votes:>", "needs a value", 0),
+        ("votes:99999999999999999999", "not a number", 0),
+        ("year:2025..2020", "backwards", 0),
+        ("year:..", "range needs at least one end", 0),
+        (
+            "status:done",
+            "status:done: not a status (use unread, queued, reading, read, skipped)",
+            0,
+        ),
+        ("status:>read", "only matches exact values", 0),
+        ("has:pdf", "has:pdf: unknown", 0),
+        ("foo:bar", "Unknown field foo: (fields are title, abstract, author", 0),
+        ("graph Foo:bar", "Unknown field Foo:", 6),
+        ('graph "neural nets', 'Unbalanced quote: the " at position 7', 6),
+        ("(graph OR trees", "the ( at position 1 is never closed", 0),
+        ("graph (", "the ( at position 7 is never closed", 6),
+        ("graph)", "the ) at position 6 has no matching (", 5),
+        ("graph ) trees", "the ) at position 7 has no matching (", 6),
+        ("()", "Empty parentheses", 0),
+        ("tra*", "at least 4 characters before *", 0),
+        ("x title:ab*", "at least 4 characters", 8),
+        ("a*b", "only allowed at the end", 0),
+        ("grap?", "only allowed at the end", 0),
+        ("graph~3", "1 or 2 edits", 0),
+        ("AND graph", "AND at position 1 needs something before it", 0),
+        ("graph AND", "AND at position 7 needs something after it", 6),
+        ("graph OR", "OR at position 7 needs something after it", 6),
+        ("graph OR OR trees", "OR at position 7 needs something after it", 6),
+        ("NOT", "NOT at position 1 needs something after it", 0),
+        ("title:", "title: needs a value right after the colon", 0),
+        ("title: graph", "title: needs a value", 0),
+        ("sort:random", "sort:random: unknown order", 0),
+        ("-sort:date", "cannot be negated", 1),
+        ("tag:", "needs a value", 0),
+    ],
+)
+def test_malformed_queries(text: str, message: str, position: int) -> None:
+    with pytest.raises(QueryError) as err:
+        parse_query(text)
+    assert message in err.value.user_message
+    assert err.value.position == position
+    assert isinstance(err.value, DigestDeskError)
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    with pytest.raises(QueryError):
+        parse_query("(" * 5000 + "x" + ")" * 5000)
+    with pytest.raises(QueryError):
+        parse_query("NOT " * 5000 + "x")
+
+
+# ---------------------------------------------------------------- fuzzing
+
+_ALPHABET = st.sampled_from(
+    list("abcdeghnrst019 -+*~?:\"()<>=.,_\\'\t\nÄé字")
+    + [
+        "AND",
+        "OR",
+        "NOT",
+        "title:",
+        "status:",
+        "date:",
+        "year:",
+        "votes:",
+        "tag:",
+        "has:",
+        "digest:",
+        "sort:",
+        "author:",
+        "arxiv:",
+        "2025-01-01",
+        "..",
+        "read",
+        "code",
+        "date",
+        " AND ",
+        " OR ",
+        " NOT ",
+        "trans",
+        "network",
+        "the",
+    ]
+)
+_QUERIES = st.one_of(st.text(max_size=40), st.lists(_ALPHABET, max_size=14).map("".join))
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    ix = SearchIndex(Path(tmp_path_factory.mktemp("fuzz")) / "index")
+    ix.rebuild(
+        [
+            IndexDoc(
+                i,
+                f"network transformer {i}",
+                "the graph read code",
+                ["Ann Bee"],
+                ["kw"],
+                "",
+                ["t"],
+                "",
+                "read",
+                date(2025, 1, 1),
+                i,
+                ["code"],
+                [date(2025, 1, 2)],
+            )
+            for i in range(1, 6)
+        ],
+        library_uuid="fuzz",
+        last_seq=1,
+    )
+    return ix
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(text=_QUERIES)
+def test_random_text_parses_or_raises_query_error(text: str, small_index: SearchIndex) -> None:
+    try:
+        plan = parse_query(text)
+    except QueryError as err:
+        assert err.user_message
+        assert err.position is None or 0 <= err.position <= len(text)
+        return
+    assert isinstance(plan, QueryPlan)
+    # and whatever parsed also runs, counts and highlights without error
+    hits = small_index.search(plan, allowed={1, 2, 3}, limit=10)
+    small_index.count(plan)
+    small_index.highlights([h.id for h in hits], plan)
