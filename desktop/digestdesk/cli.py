@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("tag", "add (+T) or remove (-T) tags", json_flag=True)
     p.add_argument("id", type=int)
-    p.add_argument("changes", nargs="+", metavar="+T|-T")
+    # "-T" looks like an option to argparse; run() hands unknown "-..." words back as changes.
+    p.add_argument("changes", nargs="*", metavar="+T|-T")
 
     p = add("note", "set an entry's note (- reads stdin; empty text removes it)", json_flag=True)
     p.add_argument("id", type=int)
@@ -451,7 +452,13 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
     stdin = stdin or sys.stdin
     parser = build_parser()
     try:
-        args = parser.parse_args(list(argv))
+        args, unknown = parser.parse_known_args(list(argv))
+        if unknown and args.command == "tag" and all(u.startswith("-") for u in unknown):
+            args.changes = [*args.changes, *unknown]
+        elif unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        if args.command == "tag" and not args.changes:
+            parser.error("tag: give at least one +TAG or -TAG")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     if not args.command:
@@ -475,7 +482,8 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
         # Readers do not take the writer lock, so they work while the app has the library open;
         # they only repair the index when nobody else is writing.
         writer = args.command not in READ_ONLY
-        library = _open(paths, writer=writer)
+        # `check` reports what it finds; every other command repairs the index first.
+        library = _open(paths, writer=writer, repair=args.command != "check")
         try:
             if args.command == "import":
                 return cmd_import(library, args, out, stdin)
@@ -492,11 +500,13 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
         return 130
 
 
-def _open(paths: Any, *, writer: bool) -> Library:
+def _open(paths: Any, *, writer: bool, repair: bool = True) -> Library:
     from digestdesk.errors import LibraryLockedError
 
     if writer:
-        return Library.open(paths, writer=True, progress=ProgressBar("Repairing the index"))
+        return Library.open(
+            paths, writer=True, repair_index=repair, progress=ProgressBar("Repairing the index")
+        )
     library = Library.open(paths, writer=False)
     if library.index_status() != "ok":
         # Repair the index if no other process is writing; otherwise read what is there.

@@ -1,0 +1,161 @@
+"""The command line: a public interface (commands, flags, JSON fields, exit codes)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digestdesk import cli
+from tests.core import factories
+
+JSON_FIELDS = {
+    "id",
+    "arxiv_id",
+    "title",
+    "abstract",
+    "authors",
+    "authors_count",
+    "published",
+    "published_year_inferred",
+    "votes",
+    "links",
+    "status",
+    "tags",
+    "note",
+    "digests",
+}
+
+
+class Run:
+    def __init__(self, library_dir: Path) -> None:
+        self.library_dir = library_dir
+
+    def __call__(self, *argv: str, stdin: str = "") -> tuple[int, str]:
+        out = io.StringIO()
+        code = cli.run(
+            ["--library", str(self.library_dir), *argv], out=out, stdin=io.StringIO(stdin)
+        )
+        return code, out.getvalue()
+
+    def json(self, *argv: str) -> object:
+        code, text = self(*argv, "--json")
+        assert code == 0, text
+        return json.loads(text)
+
+
+@pytest.fixture
+def run(tmp_path: Path, library_paths: object) -> Run:
+    return Run(tmp_path / "library")
+
+
+@pytest.fixture
+def page_file(tmp_path: Path) -> Path:
+    path = tmp_path / "page.txt"
+    path.write_text(factories.page_text(), encoding="utf-8")
+    return path
+
+
+def test_import_list_show_json_fields(run: Run, page_file: Path) -> None:
+    code, text = run("import", str(page_file), "--as-of", "2025-11-20")
+    assert code == 0
+    assert "3 new, 0 updated, 0 unchanged" in text and "as of 2025-11-20" in text
+    records = run.json("list")
+    assert isinstance(records, list) and len(records) == 3
+    for record in records:
+        assert JSON_FIELDS <= record.keys()
+    sparse = next(r for r in records if r["title"].startswith("Sparse Lattice"))
+    assert sparse["published"] == "2025-06-01" and sparse["published_year_inferred"] is True
+    assert sparse["links"] == [{"url": "https://github.com/example/sparse-lattice", "kind": "code"}]
+    assert sparse["digests"] == ["2025-11-20"]
+    shown = run.json("show", str(sparse["id"]))
+    assert shown["title"] == sparse["title"]
+
+
+def test_status_tag_note_and_search(run: Run, page_file: Path) -> None:
+    run("import", str(page_file), "--as-of", "2025-11-20")
+    entry_id = str(run.json("search", "lattice")[0]["id"])  # type: ignore[index]
+    assert run("status", entry_id, "read")[0] == 0
+    assert run("tag", entry_id, "+long-context", "+todo")[0] == 0
+    assert run("tag", entry_id, "-todo")[0] == 0
+    assert run("note", entry_id, "-", stdin="from stdin\n")[0] == 0
+    [record] = run.json("search", "status:read tag:long-context")  # type: ignore[misc]
+    assert record["status"] == "read" and record["tags"] == ["long-context"]
+    assert record["note"] == "from stdin\n"
+    assert run.json("list", "--status", "read")[0]["id"] == int(entry_id)  # type: ignore[index]
+    code, text = run("undo")
+    assert code == 0 and "Undo" in text
+
+
+def test_exit_codes(
+    run: Run, page_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("list", "--sort", "sideways")[0] == 2  # usage
+    prose = tmp_path / "letter.txt"
+    prose.write_text("Dear colleague,\nthanks for the review.\n")
+    assert run("import", str(prose))[0] == 1
+    assert "letter.txt" in capsys.readouterr().err
+    assert run("import", str(tmp_path / "missing.json"))[0] == 1
+    partial = tmp_path / "2025-11-20.json"
+    partial.write_text(json.dumps([factories.api_item("2511.00001", "Fine"), {"paper": 3}]))
+    code, text = run("import", str(partial))
+    assert code == 3 and "skipped item 1" in text
+    assert run("show", "9999")[0] == 1
+    assert run("status", "9999", "read")[0] == 1
+    code, _ = run("search", '"unbalanced')
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "digestdesk:" in err and "Traceback" not in err
+
+
+def test_import_from_stdin_and_json_summary(run: Run) -> None:
+    code, text = run("import", "-", "--json", stdin=factories.api_day(2).decode())
+    assert code == 0
+    summary = json.loads(text)
+    assert summary["imports"][0]["new"] == 2 and summary["imports"][0]["format"] == "hf-json"
+
+
+def test_export_formats_and_check(run: Run, page_file: Path, tmp_path: Path) -> None:
+    run("import", str(page_file), "--as-of", "2025-11-20")
+    target = tmp_path / "out.json"
+    assert run("export", "-o", str(target))[0] == 0
+    assert json.loads(target.read_text())["format"] == "digestdesk"
+    for fmt in ("bibtex", "csv", "markdown"):
+        code, text = run("export", "--format", fmt)
+        assert code == 0 and "Lattice" in text
+    assert run("check")[0] == 0
+    stats = run.json("stats")
+    assert stats["entries"]["total"] == 3  # type: ignore[index]
+    assert run("reindex")[0] == 0
+
+
+def test_check_reports_a_broken_index(run: Run, page_file: Path) -> None:
+    run("import", str(page_file), "--as-of", "2025-11-20")
+    from digestdesk.paths import resolve_library
+
+    index_dir = resolve_library(run.library_dir).index_dir
+    for path in index_dir.iterdir():
+        path.unlink()
+    code, text = run("check")
+    assert code == 1 and "problem:" in text
+    assert run("search", "lattice")[0] == 0  # any other command repairs it
+    assert run("check")[0] == 0
+
+
+def test_search_in_a_new_process(tmp_path: Path, page_file: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    base = [sys.executable, "-m", "digestdesk", "--library", str(tmp_path / "lib")]
+    done = subprocess.run(
+        [*base, "import", str(page_file)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    found = subprocess.run(
+        [*base, "search", "protein", "--json"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert found.returncode == 0, found.stderr
+    assert [r["title"] for r in json.loads(found.stdout)] == ["Graph Priors for Protein Folding"]
