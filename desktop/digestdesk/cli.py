@@ -256,8 +256,14 @@ def cmd_import(library: Library, args: argparse.Namespace, out: TextIO, stdin: T
         bar = ProgressBar(f"Importing {Path(label).name}")
         try:
             data, name = _read_input(path, stdin)
+            # Index once after all files rather than once per file.
             report = library.import_bytes(
-                data, name=name, format=args.format, as_of=args.as_of, progress=bar
+                data,
+                name=name,
+                format=args.format,
+                as_of=args.as_of,
+                progress=bar,
+                index=len(args.paths) == 1,
             )
             report.source = label
         except DigestDeskError as exc:
@@ -276,6 +282,10 @@ def cmd_import(library: Library, args: argparse.Namespace, out: TextIO, stdin: T
             out.write(f"{label}: {report.summary()}{as_of}\n")
             for problem in report.skipped:
                 out.write(f"  skipped {problem.where}: {problem.reason}\n")
+    if len(args.paths) > 1:
+        bar = ProgressBar("Indexing")
+        library.ensure_index(progress=bar)
+        bar.close()
     if args.json:
         _print_json(
             {

@@ -68,7 +68,7 @@ def test_import_list_show_json_fields(run: Run, page_file: Path) -> None:
     records = run.json("list")
     assert isinstance(records, list) and len(records) == 3
     for record in records:
-        assert JSON_FIELDS <= record.keys()
+        assert record.keys() >= JSON_FIELDS
     sparse = next(r for r in records if r["title"].startswith("Sparse Lattice"))
     assert sparse["published"] == "2025-06-01" and sparse["published_year_inferred"] is True
     assert sparse["links"] == [{"url": "https://github.com/example/sparse-lattice", "kind": "code"}]

@@ -350,12 +350,17 @@ class Library:
         as_of: date | None = None,
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
+        index: bool = True,
     ) -> ImportReport:
-        """Parse and import one input as one transaction."""
+        """Parse and import one input as one transaction.
+
+        ``index=False`` leaves the index behind the database (cheaper when importing many files
+        in a row); :meth:`ensure_index` then catches it up in one pass.
+        """
         today = utcnow().date()
         result = formats.parse(data, name=name, format=format, as_of=as_of or today, today=today)
         return self.import_parsed(
-            result, source=name or "<stdin>", progress=progress, cancelled=cancelled
+            result, source=name or "<stdin>", progress=progress, cancelled=cancelled, index=index
         )
 
     def import_file(self, path: str | Path, **kwargs: Any) -> ImportReport:
@@ -373,6 +378,7 @@ class Library:
         source: str,
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
+        index: bool = True,
     ) -> ImportReport:
         report = ImportReport(
             source=source,
@@ -471,7 +477,8 @@ class Library:
             kinds=frozenset({"entries", "digests"}),
             label=f"Import {source}",
         )
-        self._index_after_write(touched, seq)
+        if index:
+            self._index_after_write(touched, seq)
         return report
 
     def _create_digests(
