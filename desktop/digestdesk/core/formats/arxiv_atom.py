@@ -82,11 +82,14 @@ def _load(data: bytes | str, name: str | None) -> ET.Element:
             f"{error.offset + 1}: {xml.parsers.expat.ErrorString(error.code)}). "
             "Nothing was imported."
         ) from None
-    except ValueError as error:
-        raise NotADigestError(f"{display_name(name)} could not be read as XML ({error}).") from None
+    except (ValueError, LookupError) as error:
+        # LookupError: an encoding declaration Python does not know.
+        raise NotADigestError(
+            f"{display_name(name)} could not be read as XML ({error}). Nothing was imported."
+        ) from None
     try:
         return ET.fromstring(raw)
-    except (ET.ParseError, ValueError) as error:
+    except (ET.ParseError, ValueError, LookupError) as error:
         raise NotADigestError(
             f"{display_name(name)} is not well-formed XML ({error}). Nothing was imported."
         ) from None
@@ -168,9 +171,10 @@ def parse(data: bytes | str, *, name: str | None = None, as_of: date, today: dat
         elements = [root]
     else:
         tag = root.tag.rsplit("}", 1)[-1]
+        where = " outside the Atom namespace" if tag in ("feed", "entry") else ""
         raise NotADigestError(
-            f"{display_name(name)} is XML but not an Atom feed (its root element is <{tag}>); "
-            "Digest Desk reads arXiv API responses."
+            f"{display_name(name)} is XML but not an Atom feed (its root element is "
+            f"<{tag}>{where}); Digest Desk reads arXiv API responses."
         )
     result = ParseResult(format=NAME, as_of=as_of)
     for number, element in enumerate(elements, start=1):
