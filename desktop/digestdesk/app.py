@@ -80,10 +80,10 @@ def _wants_cli(argv: Sequence[str]) -> bool:
         if skip_next:
             skip_next = False
             continue
-        if arg == "--library":
+        if arg in ("--library", "--screenshot"):  # options that take a value
             skip_next = True
             continue
-        if arg.startswith("--library="):
+        if arg.startswith(("--library=", "--screenshot=")):
             continue
         if arg == "--help-commands":
             return True

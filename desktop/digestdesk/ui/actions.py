@@ -1,0 +1,630 @@
+"""THE action registry: every command of the window, declared once as data.
+
+Menus, the toolbar, keyboard shortcuts, the command palette (Ctrl+K), the ``?`` help overlay
+and the keymap editor are all generated from :data:`ACTIONS`. Nothing else in the UI creates
+shortcuts. A spec names its handler (a method of the main window) instead of holding a
+callable, so the registry is plain data that tests and the help overlay can read without a
+window.
+
+Keys live in a *context*: ``window`` keys work anywhere in the window; ``list`` keys (single
+letters such as ``j`` or ``r``) only while the list or the reader panes have focus, so they
+never fire while typing in the search bar or a note; ``search`` and ``note`` keys belong to
+those editors. The user's key overrides are stored in QSettings under ``keymap/<id>``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar, QWidget
+
+from digestdesk.ui.icons import icon
+
+CONTEXTS: dict[str, str] = {
+    "window": "Anywhere",
+    "list": "List and reader",
+    "search": "Search bar",
+    "note": "Note editor",
+}
+
+#: Menus in the order they appear in the menu bar.
+MENUS = ("&File", "&Edit", "&Entry", "&Go", "&View", "&Help")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One command: what it is called, its default keys, where it shows and what it runs."""
+
+    id: str  # dotted, e.g. "entry.mark_read"
+    title: str
+    handler: str  # name of the main window method to call
+    help: str
+    keys: tuple[str, ...] = ()
+    context: str = "window"
+    icon: str | None = None
+    menu: str | None = None  # one of MENUS, or None for palette-only commands
+    section: str = ""  # menu entries of one section are grouped between separators
+    toolbar: bool = False
+    args: tuple[object, ...] = field(default=())
+
+
+def _status(key: str, status: str, help_text: str) -> ActionSpec:
+    return ActionSpec(
+        f"entry.mark_{status}",
+        f"Mark {status.capitalize()}",
+        "mark_status",
+        help_text,
+        keys=(key,),
+        context="list",
+        icon=f"status.{status}",
+        menu="&Entry",
+        section="status",
+        toolbar=status in ("read", "queued", "skipped"),
+        args=(status,),
+    )
+
+
+def _open_nth(n: int) -> ActionSpec:
+    return ActionSpec(
+        f"link.open_{n}",
+        f"Open Link {n}",
+        "open_link_number",
+        f"Open the entry's link number {n} (as numbered in the links pane) in the browser.",
+        keys=(str(n),),
+        context="list",
+        icon="open",
+        menu=None,
+        args=(n,),
+    )
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    # ---- File
+    ActionSpec(
+        "library.import_files",
+        "Import Files…",
+        "import_files",
+        "Import one or more digest files (Hugging Face JSON or page text, arXiv Atom, "
+        "Digest Desk export).",
+        keys=("Ctrl+O",),
+        icon="import",
+        menu="&File",
+        section="import",
+        toolbar=True,
+    ),
+    ActionSpec(
+        "library.import_clipboard",
+        "Import from Clipboard…",
+        "import_clipboard",
+        "Import copied page text or JSON from the clipboard; page text lets you check the "
+        "as-of date first.",
+        keys=("Ctrl+Shift+V",),
+        icon="paste",
+        menu="&File",
+        section="import",
+    ),
+    ActionSpec(
+        "app.quit",
+        "Quit",
+        "close",
+        "Close the window; a note being typed is saved first.",
+        keys=("Ctrl+Q",),
+        icon="quit",
+        menu="&File",
+        section="quit",
+    ),
+    # ---- Edit
+    ActionSpec(
+        "edit.undo",
+        "Undo",
+        "undo",
+        "Undo the last status or tag change (also after a restart).",
+        keys=("Ctrl+Z",),
+        icon="undo",
+        menu="&Edit",
+        section="undo",
+    ),
+    ActionSpec(
+        "edit.redo",
+        "Redo",
+        "redo",
+        "Redo the change that was undone last.",
+        keys=("Ctrl+Shift+Z", "Ctrl+Y"),
+        icon="redo",
+        menu="&Edit",
+        section="undo",
+    ),
+    ActionSpec(
+        "app.keymap",
+        "Keyboard Shortcuts…",
+        "edit_keymap",
+        "Change the keys of any command; conflicts are shown before saving.",
+        keys=("Ctrl+Alt+K",),
+        icon="keymap",
+        menu="&Edit",
+        section="prefs",
+    ),
+    # ---- Entry
+    _status("r", "read", "Mark the selected entries read and move to the next one."),
+    _status("u", "unread", "Mark the selected entries unread and move to the next one."),
+    _status("q", "queued", "Queue the selected entries for later and move to the next one."),
+    _status("i", "reading", "Mark the selected entries as being read and move on."),
+    _status("s", "skipped", "Skip the selected entries and move to the next one."),
+    ActionSpec(
+        "entry.edit_tags",
+        "Edit Tags…",
+        "edit_tags",
+        "Add or remove tags of the selected entries, with completion of existing tags.",
+        keys=("t",),
+        context="list",
+        icon="tags",
+        menu="&Entry",
+        section="annotate",
+    ),
+    ActionSpec(
+        "entry.edit_note",
+        "Edit Note",
+        "edit_note",
+        "Write a note on the entry (saved as you type); Esc returns to the list.",
+        keys=("n",),
+        context="list",
+        icon="note",
+        menu="&Entry",
+        section="annotate",
+    ),
+    ActionSpec(
+        "entry.open_code_link",
+        "Open Code Repository",
+        "open_code_link",
+        "Open the entry's code repository, or its paper page when it has no code.",
+        keys=("o",),
+        context="list",
+        icon="code",
+        menu="&Entry",
+        section="links",
+        toolbar=True,
+    ),
+    ActionSpec(
+        "entry.copy_link",
+        "Copy Link",
+        "copy_link",
+        "Copy the link chosen in the links pane (the code link by default) to the clipboard.",
+        keys=("y",),
+        context="list",
+        icon="copy",
+        menu="&Entry",
+        section="links",
+    ),
+    *(_open_nth(n) for n in range(1, 10)),
+    ActionSpec(
+        "entry.toggle_selection",
+        "Toggle Selection",
+        "toggle_selection",
+        "Add the current entry to the selection or take it out, for bulk changes.",
+        keys=("x",),
+        context="list",
+        menu="&Entry",
+        section="select",
+    ),
+    # ---- Go
+    ActionSpec(
+        "go.next",
+        "Next Entry",
+        "go_next",
+        "Move to the next entry (the arrow keys work too).",
+        keys=("j",),
+        context="list",
+        icon="nav.next",
+        menu="&Go",
+        section="move",
+    ),
+    ActionSpec(
+        "go.previous",
+        "Previous Entry",
+        "go_previous",
+        "Move to the previous entry (the arrow keys work too).",
+        keys=("k",),
+        context="list",
+        icon="nav.previous",
+        menu="&Go",
+        section="move",
+    ),
+    ActionSpec(
+        "go.first",
+        "First Entry",
+        "go_first",
+        "Jump to the first entry of the list.",
+        keys=("g",),
+        context="list",
+        icon="nav.first",
+        menu="&Go",
+        section="jump",
+    ),
+    ActionSpec(
+        "go.last",
+        "Last Entry",
+        "go_last",
+        "Jump to the last entry of the list.",
+        keys=("Shift+G",),
+        context="list",
+        icon="nav.last",
+        menu="&Go",
+        section="jump",
+    ),
+    ActionSpec(
+        "go.page_abstract",
+        "Page Through Abstract",
+        "page_abstract",
+        "Scroll the abstract down by a page; at its end, move to the next entry.",
+        keys=("Space",),
+        context="list",
+        icon="nav.page",
+        menu="&Go",
+        section="read",
+    ),
+    ActionSpec(
+        "go.page_abstract_back",
+        "Page Back Through Abstract",
+        "page_abstract_back",
+        "Scroll the abstract up by a page.",
+        keys=("Shift+Space",),
+        context="list",
+        menu="&Go",
+        section="read",
+    ),
+    ActionSpec(
+        "go.cycle_panes",
+        "Next Pane",
+        "cycle_panes",
+        "Move the keyboard focus to the next pane: list, abstract, links.",
+        keys=("Tab",),
+        context="list",
+        icon="nav.panes",
+        menu="&Go",
+        section="panes",
+    ),
+    ActionSpec(
+        "go.cycle_panes_back",
+        "Previous Pane",
+        "cycle_panes_back",
+        "Move the keyboard focus to the previous pane.",
+        keys=("Shift+Tab",),
+        context="list",
+        menu="&Go",
+        section="panes",
+    ),
+    ActionSpec(
+        "search.focus",
+        "Search",
+        "focus_search",
+        "Type a query: words, \"phrases\", tag:x, status:unread, year:2025, has:code…",
+        keys=("/",),
+        context="list",
+        icon="search",
+        menu="&Go",
+        section="search",
+    ),
+    ActionSpec(
+        "search.find",
+        "Find",
+        "focus_search",
+        "Put the cursor in the search bar from anywhere in the window.",
+        keys=("Ctrl+F",),
+        icon="search",
+        menu="&Go",
+        section="search",
+    ),
+    ActionSpec(
+        "search.leave",
+        "Clear Search",
+        "leave_search",
+        "Clear the query and go back to the list.",
+        keys=("Esc",),
+        context="search",
+        icon="search.clear",
+    ),
+    ActionSpec(
+        "search.to_list",
+        "Go to Results",
+        "focus_list",
+        "Keep the query and move into the result list.",
+        keys=("Down", "Return"),
+        context="search",
+    ),
+    ActionSpec(
+        "note.leave",
+        "Back to List",
+        "leave_note",
+        "Save the note and return to the list.",
+        keys=("Esc",),
+        context="note",
+    ),
+    ActionSpec(
+        "view.show_unread",
+        "Show Unread",
+        "set_query",
+        "Show the unread entries only (the query status:unread).",
+        menu="&View",
+        section="filters",
+        args=("status:unread",),
+    ),
+    ActionSpec(
+        "view.show_queued",
+        "Show Queued",
+        "set_query",
+        "Show the queued entries (the query status:queued).",
+        menu="&View",
+        section="filters",
+        args=("status:queued",),
+    ),
+    ActionSpec(
+        "view.show_with_code",
+        "Show Entries with Code",
+        "set_query",
+        "Show entries that link a code repository (the query has:code).",
+        menu="&View",
+        section="filters",
+        args=("has:code",),
+    ),
+    ActionSpec(
+        "view.show_all",
+        "Show All",
+        "set_query",
+        "Clear the query and show every entry, newest first.",
+        menu="&View",
+        section="filters",
+        args=("",),
+    ),
+    ActionSpec(
+        "view.sort_date",
+        "Sort by Date",
+        "set_sort",
+        "Newest publications first.",
+        menu="&View",
+        section="sort",
+        args=("date",),
+    ),
+    ActionSpec(
+        "view.sort_votes",
+        "Sort by Votes",
+        "set_sort",
+        "Most voted first.",
+        menu="&View",
+        section="sort",
+        args=("votes",),
+    ),
+    ActionSpec(
+        "view.sort_relevance",
+        "Sort by Relevance",
+        "set_sort",
+        "Best matches of the query first (date order without words in the query).",
+        menu="&View",
+        section="sort",
+        args=("relevance",),
+    ),
+    ActionSpec(
+        "view.toggle_trends",
+        "Trends Sidebar",
+        "toggle_trends",
+        "Show or hide the trends sidebar.",
+        keys=("F9",),
+        icon="trends",
+        menu="&View",
+        section="panes",
+    ),
+    ActionSpec(
+        "view.toggle_reader",
+        "Reader Pane",
+        "toggle_reader",
+        "Show or hide the reader (abstract, links, tags and note).",
+        keys=("F8",),
+        icon="reader",
+        menu="&View",
+        section="panes",
+    ),
+    # ---- Help
+    ActionSpec(
+        "app.command_palette",
+        "Command Palette…",
+        "show_palette",
+        "Find and run any command by typing part of its name.",
+        keys=("Ctrl+K", "Ctrl+Shift+P"),
+        icon="palette",
+        menu="&Help",
+        section="help",
+    ),
+    ActionSpec(
+        "app.help",
+        "Keyboard Help",
+        "show_help",
+        "Show every key, by where it works.",
+        keys=("?", "F1"),
+        context="list",
+        icon="help",
+        menu="&Help",
+        section="help",
+    ),
+)
+
+
+def spec_by_id() -> dict[str, ActionSpec]:
+    return {spec.id: spec for spec in ACTIONS}
+
+
+def normalized(key: str) -> str:
+    """A key in Qt's portable text form ("Ctrl+Shift+Z"), for comparing and storing."""
+    return QKeySequence(key).toString(QKeySequence.SequenceFormat.PortableText)
+
+
+def native(key: str) -> str:
+    """A key as shown to the reader on this platform."""
+    return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two or more commands wanting one key where both are active."""
+
+    key: str
+    action_ids: tuple[str, ...]
+
+    def describe(self, titles: Mapping[str, str]) -> str:
+        names = " and ".join(f"“{titles.get(i, i)}”" for i in self.action_ids)
+        return f"{native(self.key)} is used by {names}."
+
+
+def find_conflicts(
+    keymap: Mapping[str, Sequence[str]], specs: Iterable[ActionSpec] = ACTIONS
+) -> list[Conflict]:
+    """Keys bound twice in one context, or in ``window`` and any other context."""
+    context_of = {spec.id: spec.context for spec in specs}
+    users: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for action_id, keys in keymap.items():
+        for key in keys:
+            users[(normalized(key), context_of[action_id])].append(action_id)
+    conflicts: list[Conflict] = []
+    seen: set[tuple[str, ...]] = set()
+    for (key, context), ids in users.items():
+        clash = list(ids)
+        if context != "window":
+            clash += users.get((key, "window"), [])
+        if len(clash) > 1:
+            group = tuple(sorted(set(clash)))
+            if len(group) > 1 and (key, *group) not in seen:
+                seen.add((key, *group))
+                conflicts.append(Conflict(key, group))
+    return conflicts
+
+
+class Keymap:
+    """Default keys from the specs, with the user's overrides from QSettings."""
+
+    GROUP = "keymap"
+
+    def __init__(self, settings: QSettings, specs: Sequence[ActionSpec] = ACTIONS) -> None:
+        self._settings = settings
+        self._specs = {spec.id: spec for spec in specs}
+
+    def defaults(self) -> dict[str, tuple[str, ...]]:
+        return {i: tuple(normalized(k) for k in s.keys) for i, s in self._specs.items()}
+
+    def overrides(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        self._settings.beginGroup(self.GROUP)
+        try:
+            for action_id in self._settings.childKeys():
+                if action_id not in self._specs:
+                    continue  # a command that no longer exists
+                value = self._settings.value(action_id, "")
+                text = value if isinstance(value, str) else ",".join(map(str, value or []))
+                found[action_id] = tuple(
+                    normalized(k) for k in text.split("\t") if k.strip() and normalized(k)
+                )
+        finally:
+            self._settings.endGroup()
+        return found
+
+    def current(self) -> dict[str, tuple[str, ...]]:
+        keys = self.defaults()
+        keys.update(self.overrides())
+        return keys
+
+    def save(self, keymap: Mapping[str, Sequence[str]]) -> None:
+        """Store the keys that differ from the defaults (and forget the rest)."""
+        defaults = self.defaults()
+        self._settings.remove(self.GROUP)
+        self._settings.beginGroup(self.GROUP)
+        try:
+            for action_id, keys in keymap.items():
+                keys = tuple(normalized(k) for k in keys)
+                if keys != defaults.get(action_id):
+                    # A tab separates keys: "," is itself a key.
+                    self._settings.setValue(action_id, "\t".join(keys))
+        finally:
+            self._settings.endGroup()
+        self._settings.sync()
+
+
+class ActionRegistry(QObject):
+    """The QActions of one window, generated from the specs and the keymap."""
+
+    def __init__(
+        self,
+        target: QObject,
+        window: QWidget,
+        settings: QSettings,
+        context_widgets: Mapping[str, Sequence[QWidget]],
+        specs: Sequence[ActionSpec] = ACTIONS,
+    ) -> None:
+        super().__init__(window)
+        self.specs = {spec.id: spec for spec in specs}
+        self.keymap = Keymap(settings, specs)
+        self.actions: dict[str, QAction] = {}
+        self._window = window
+        for spec in specs:
+            action = QAction(spec.title, window)
+            action.setObjectName(spec.id)
+            if spec.icon:
+                action.setIcon(icon(spec.icon))
+            action.setStatusTip(spec.help)
+            action.setWhatsThis(spec.help)
+            handler = getattr(target, spec.handler)
+            action.triggered.connect(self._caller(handler, spec.args))
+            if spec.context == "window":
+                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                window.addAction(action)
+            else:
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                for widget in context_widgets.get(spec.context, ()):
+                    widget.addAction(action)
+            self.actions[spec.id] = action
+        self.apply_keymap()
+
+    @staticmethod
+    def _caller(handler: object, args: tuple[object, ...]) -> object:
+        def call(_checked: bool = False) -> None:
+            handler(*args)  # type: ignore[operator]
+
+        return call
+
+    def apply_keymap(self, keymap: Mapping[str, Sequence[str]] | None = None) -> None:
+        keymap = keymap or self.keymap.current()
+        for action_id, action in self.actions.items():
+            keys = [QKeySequence(k) for k in keymap.get(action_id, ())]
+            action.setShortcuts(keys)
+            spec = self.specs[action_id]
+            shown = ", ".join(native(k) for k in keymap.get(action_id, ()))
+            action.setToolTip(f"{spec.title} ({shown})" if shown else spec.title)
+
+    def keys_of(self, action_id: str) -> tuple[str, ...]:
+        return tuple(
+            k.toString(QKeySequence.SequenceFormat.PortableText)
+            for k in self.actions[action_id].shortcuts()
+        )
+
+    def trigger(self, action_id: str) -> None:
+        self.actions[action_id].trigger()
+
+    def populate_menus(self, menubar: QMenuBar) -> dict[str, QMenu]:
+        menus: dict[str, QMenu] = {}
+        last_section: dict[str, str] = {}
+        for name in MENUS:
+            menus[name] = menubar.addMenu(name)
+        for spec in self.specs.values():
+            if spec.menu is None:
+                continue
+            menu = menus[spec.menu]
+            if spec.menu in last_section and last_section[spec.menu] != spec.section:
+                menu.addSeparator()
+            last_section[spec.menu] = spec.section
+            menu.addAction(self.actions[spec.id])
+        return menus
+
+    def populate_toolbar(self, toolbar: QToolBar) -> None:
+        for spec in self.specs.values():
+            if spec.toolbar:
+                toolbar.addAction(self.actions[spec.id])

@@ -1,0 +1,308 @@
+"""The desktop application: QApplication setup, opening the library, and the window's life.
+
+``run_app(options)`` is called by :mod:`digestdesk.app` with the parsed GUI options. It sets
+the application's identity (name, icon, desktop file), follows the system's light or dark
+colour scheme, installs the crash dialog, opens the library (a clear dialog for expected
+problems such as a locked library or a newer database), keeps one instance per library and
+runs ``--self-test`` and ``--demo``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
+
+from digestdesk import APP_ID, APP_NAME, __version__
+from digestdesk.errors import DigestDeskError, LibraryLockedError
+from digestdesk.paths import LibraryPaths, resolve_library, resource_path
+from digestdesk.ui import icons
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "digestdesk"
+SAMPLE_NAME = "hf-daily-sample.json"
+DEMO_ENTRIES = 2000
+
+
+def sample_path() -> Path:
+    """The built-in sample digest (invented papers) used by ``--self-test`` and the tests."""
+    return Path(__file__).resolve().parents[1] / "samples" / SAMPLE_NAME
+
+
+def app_icon() -> QIcon:
+    result = QIcon()
+    svg = resource_path("icons/digestdesk.svg")
+    if svg.exists():
+        result.addFile(str(svg))
+    for size in (16, 32, 48, 64, 128, 256):
+        png = resource_path(f"icons/digestdesk-{size}.png")
+        if png.exists():
+            result.addFile(str(png))
+    return result if not result.isNull() else icons.icon("app")
+
+
+# ---------------------------------------------------------------- colour scheme
+def dark_palette() -> QPalette:
+    p = QPalette()
+    window, base, text = QColor("#23252b"), QColor("#1b1d22"), QColor("#e6e6e6")
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        p.setColor(group, QPalette.ColorRole.Window, window)
+        p.setColor(group, QPalette.ColorRole.WindowText, text)
+        p.setColor(group, QPalette.ColorRole.Base, base)
+        p.setColor(group, QPalette.ColorRole.AlternateBase, QColor("#212329"))
+        p.setColor(group, QPalette.ColorRole.Text, text)
+        p.setColor(group, QPalette.ColorRole.Button, QColor("#2c2f36"))
+        p.setColor(group, QPalette.ColorRole.ButtonText, text)
+        p.setColor(group, QPalette.ColorRole.ToolTipBase, QColor("#2c2f36"))
+        p.setColor(group, QPalette.ColorRole.ToolTipText, text)
+        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor("#8b8f97"))
+        p.setColor(group, QPalette.ColorRole.Highlight, QColor("#2f5fa8"))
+        p.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+        p.setColor(group, QPalette.ColorRole.Link, QColor("#7aa7ff"))
+        p.setColor(group, QPalette.ColorRole.Mid, QColor("#3a3d45"))
+        p.setColor(group, QPalette.ColorRole.Light, QColor("#3a3d45"))
+        p.setColor(group, QPalette.ColorRole.Dark, QColor("#15161a"))
+        p.setColor(group, QPalette.ColorRole.Midlight, QColor("#30333a"))
+        p.setColor(group, QPalette.ColorRole.Shadow, QColor("#000000"))
+        p.setColor(group, QPalette.ColorRole.BrightText, QColor("#ff6b6b"))
+    muted = QColor("#7d818a")
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base, base)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, QColor("#2c2f36"))
+    return p
+
+
+def light_palette() -> QPalette:
+    style = QStyleFactory.create("Fusion")
+    palette = style.standardPalette() if style is not None else QPalette()
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#cfe0fb"))
+    palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#111827"))
+    palette.setColor(QPalette.ColorRole.AlternateBase, QColor("#f6f7f9"))
+    palette.setColor(QPalette.ColorRole.Link, QColor("#1d4ed8"))
+    return palette
+
+
+def apply_color_scheme(app: QApplication, scheme: Qt.ColorScheme | None = None) -> None:
+    """Use the system's scheme (or the one given) with the Fusion style's palette."""
+    if scheme is None:
+        scheme = QGuiApplication.styleHints().colorScheme()
+    app.setPalette(dark_palette() if scheme == Qt.ColorScheme.Dark else light_palette())
+    icons.clear_cache()
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with Digest Desk's identity (or the existing one, in tests)."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(argv if argv is not None else [sys.argv[0]])
+    app.setApplicationName(APP_ID)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setStyle("Fusion")
+    apply_color_scheme(app)
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def settings() -> QSettings:
+    return QSettings(ORGANIZATION, APP_ID)
+
+
+# ---------------------------------------------------------------- single instance
+def _server_name(paths: LibraryPaths) -> str:
+    digest = hashlib.sha256(paths.describe().encode()).hexdigest()[:16]
+    return f"{APP_ID}-{digest}"
+
+
+def _raise_running_instance(paths: LibraryPaths) -> bool:
+    """Ask the window already open on this library to come to the front."""
+    try:
+        from PySide6.QtNetwork import QLocalSocket
+    except ImportError:  # pragma: no cover - QtNetwork ships with PySide6-Essentials
+        return False
+    socket = QLocalSocket()
+    socket.connectToServer(_server_name(paths))
+    if not socket.waitForConnected(500):
+        return False
+    socket.write(b"raise\n")
+    socket.waitForBytesWritten(500)
+    socket.disconnectFromServer()
+    return True
+
+
+def _listen_for_second_launch(paths: LibraryPaths, on_raise: Callable[[], None]) -> object:
+    try:
+        from PySide6.QtNetwork import QLocalServer
+    except ImportError:  # pragma: no cover
+        return None
+    server = QLocalServer()
+    name = _server_name(paths)
+    QLocalServer.removeServer(name)  # a stale socket of a crashed instance
+    if not server.listen(name):
+        log.info("single-instance server not available: %s", server.errorString())
+        return None
+
+    def connected() -> None:
+        while server.hasPendingConnections():
+            connection = server.nextPendingConnection()
+            connection.disconnected.connect(connection.deleteLater)
+            on_raise()
+
+    server.newConnection.connect(connected)
+    return server
+
+
+# ---------------------------------------------------------------- running
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Process events until ``predicate()`` holds (self-test, screenshots)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        QCoreApplication.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
+
+
+def window_idle(window: object) -> bool:
+    from digestdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    return window.writer.pending() == 0 and window.reader.idle()
+
+
+def open_library(paths: LibraryPaths) -> object:
+    from digestdesk.core.library import Library
+
+    return Library.open(paths, writer=True, repair_index=False)
+
+
+def run_app(options: argparse.Namespace) -> int:
+    app = make_application()
+    from digestdesk.app import log_file_path
+    from digestdesk.ui.crash_dialog import install_excepthook
+    from digestdesk.ui.main_window import MainWindow
+
+    install_excepthook(log_file_path())
+    temporary: tempfile.TemporaryDirectory[str] | None = None
+    if options.self_test or options.demo:
+        temporary = tempfile.TemporaryDirectory(prefix="digestdesk-")
+        paths = resolve_library(temporary.name)
+    else:
+        paths = resolve_library(options.library)
+    try:
+        library = open_library(paths)
+    except LibraryLockedError as error:
+        if _raise_running_instance(paths):
+            sys.stderr.write(
+                f"Digest Desk is already open on {paths.describe()}; its window was raised.\n"
+            )
+            return 0
+        _show_error("Library in use", error.user_message, options)
+        return 1
+    except DigestDeskError as error:
+        _show_error("Cannot open the library", error.user_message, options)
+        return 1
+    from digestdesk.core.library import Library
+
+    assert isinstance(library, Library)
+    qsettings = settings()
+    if options.self_test and temporary is not None:
+        # A self-test must not depend on (or change) the user's saved window state.
+        qsettings = QSettings(
+            str(Path(temporary.name) / "settings.ini"), QSettings.Format.IniFormat
+        )
+    window = MainWindow(library, qsettings, show_dialogs=not options.self_test)
+    server = _listen_for_second_launch(paths, lambda: _bring_to_front(window))
+    QGuiApplication.styleHints().colorSchemeChanged.connect(
+        lambda scheme: (apply_color_scheme(app, scheme), window.abstract.rerender())
+    )
+    window.ensure_index()
+    try:
+        if options.self_test:
+            return self_test(window, options.screenshot)
+        window.show()
+        if options.demo:
+            window.fill_demo(DEMO_ENTRIES)
+        return app.exec()
+    finally:
+        window.shutdown()
+        library.close()
+        del server
+        if temporary is not None:
+            temporary.cleanup()
+
+
+def _bring_to_front(window: object) -> None:
+    from digestdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
+
+
+def _show_error(title: str, message: str, options: argparse.Namespace) -> None:
+    sys.stderr.write(f"digestdesk: {message}\n")
+    if not options.self_test:
+        QMessageBox.critical(None, title, message)
+
+
+def self_test(window: object, screenshot: str | None) -> int:
+    """Import the built-in sample, search, render the window and save the screenshot."""
+    from digestdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    window.resize(1360, 820)
+    window.show()
+    window.import_paths([sample_path()])
+    if not wait_until(lambda: window.last_import is not None and window_idle(window), 60):
+        sys.stderr.write("self-test: the import did not finish\n")
+        return 1
+    assert window.last_import is not None
+    if not window.last_import.reports or window.last_import.reports[0].new == 0:
+        sys.stderr.write(f"self-test: nothing imported ({window.last_import.failures})\n")
+        return 1
+    window.set_query("attention")
+    wait_until(lambda: window_idle(window), 30)
+    if window.model.rowCount() == 0:
+        sys.stderr.write("self-test: the search found nothing\n")
+        return 1
+    window.set_query("")
+    wait_until(lambda: window_idle(window), 30)
+    window.view.move_to(0)
+    wait_until(lambda: window_idle(window), 5)
+    if screenshot:
+        Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(screenshot):
+            sys.stderr.write(f"self-test: cannot write {screenshot}\n")
+            return 1
+    print(
+        f"self-test ok: {window.model.rowCount()} entries"
+        + (f", screenshot {screenshot}" if screenshot else "")
+    )
+    QTimer.singleShot(0, window.close)
+    return 0

@@ -1,0 +1,123 @@
+"""The command palette (Ctrl+K): fuzzy search over every registered action, with its key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeyEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digestdesk.ui.actions import ActionSpec, native
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def fuzzy_score(query: str, text: str) -> int | None:
+    """A score for ``query`` as a subsequence of ``text`` (higher is better), or None."""
+    query, text = query.lower().strip(), text.lower()
+    if not query:
+        return 0
+    if query in text:
+        return 1000 - text.index(query) * 2 + (50 if text.startswith(query) else 0)
+    score, position, streak = 0, 0, 0
+    for char in query:
+        if char == " ":
+            continue
+        found = text.find(char, position)
+        if found < 0:
+            return None
+        streak = streak + 1 if found == position else 0
+        at_word = found == 0 or text[found - 1] in " .-_"
+        score += 10 + streak * 5 + (15 if at_word else 0) - min(found - position, 10)
+        position = found + 1
+    return score
+
+
+class CommandPalette(QDialog):
+    """Type to filter; Enter runs the command, Esc closes."""
+
+    def __init__(
+        self,
+        specs: Sequence[ActionSpec],
+        actions: dict[str, QAction],
+        parent: QWidget | None = None,
+        on_run: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("commandPalette")
+        self.setWindowTitle("Command Palette")
+        self.setMinimumSize(560, 400)
+        self._specs = [s for s in specs if s.context in ("window", "list")]
+        self._actions = actions
+        self._on_run = on_run
+        self.edit = QLineEdit(self)
+        self.edit.setObjectName("paletteEdit")
+        self.edit.setPlaceholderText("Type a command…")
+        self.list = QListWidget(self)
+        self.list.setObjectName("paletteList")
+        self.list.setFrameShape(QFrame.Shape.NoFrame)
+        self.list.setUniformItemSizes(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.list)
+        self.edit.textChanged.connect(self.refilter)
+        self.edit.installEventFilter(self)
+        self.list.itemActivated.connect(self._run_item)
+        self.refilter("")
+
+    def refilter(self, text: str) -> None:
+        scored = []
+        for order, spec in enumerate(self._specs):
+            action = self._actions[spec.id]
+            haystack = f"{spec.title.rstrip('…')} {spec.id}"
+            score = fuzzy_score(text, haystack)
+            if score is None:
+                continue
+            scored.append((-score, order, spec, action))
+        scored.sort(key=lambda item: (item[0], item[1]))
+        self.list.clear()
+        for _, _, spec, action in scored:
+            keys = ", ".join(
+                native(k.toString()) for k in action.shortcuts()
+            )
+            label = spec.title.rstrip("…")
+            item = QListWidgetItem(action.icon(), f"{label}" + (f"\t{keys}" if keys else ""))
+            item.setToolTip(spec.help)
+            item.setData(ID_ROLE, spec.id)
+            item.setData(Qt.ItemDataRole.StatusTipRole, spec.help)
+            item.setText(f"{label}    —    {keys}" if keys else label)
+            self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.edit and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
+                self.list.keyPressEvent(event)
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                item = self.list.currentItem()
+                if item is not None:
+                    self._run_item(item)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _run_item(self, item: QListWidgetItem) -> None:
+        action_id = item.data(ID_ROLE)
+        self.accept()
+        if self._on_run is not None:
+            self._on_run(action_id)
+        else:
+            self._actions[action_id].trigger()

@@ -1,0 +1,159 @@
+"""The entry list view: a compact, keyboard-first table over :class:`EntryModel`.
+
+Uniform row heights and fixed-size columns keep painting cheap for very long results; the
+title column stretches. Moving the current row is the view's job, so the window's ``j``/``k``
+and triage keys go through :meth:`EntryView.move_to`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from digestdesk.ui.entry_model import COL, COLUMNS, ID_ROLE, SORT_KEYS, EntryModel
+
+
+class EntryView(QTableView):
+    """The list of entries; emits ``current_entry_changed(id or -1)``."""
+
+    current_entry_changed = Signal(int)
+
+    def __init__(self, model: EntryModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("entryList")
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setTabKeyNavigation(False)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setAlternatingRowColors(True)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setIconSize(QSize(16, 16))
+        self.setSortingEnabled(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setAccessibleName("Entries")
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(max(24, self.fontMetrics().height() + 10))
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(COL["published"], Qt.SortOrder.DescendingOrder)
+        header.sectionClicked.connect(self._header_clicked)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setMinimumSectionSize(28)
+        char = self.fontMetrics().horizontalAdvance("0")
+        widths = {"status": 30, "published": char * 11 + 16, "votes": char * 6 + 12, "code": 44}
+        for name, _ in COLUMNS:
+            column = COL[name]
+            if name == "title":
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+            elif name == "tags":
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+                self.setColumnWidth(column, char * 18)
+            else:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+                self.setColumnWidth(column, widths[name])
+        self._sort_column = COL["published"]
+        self._sort_order = Qt.SortOrder.DescendingOrder
+        self.selectionModel().currentRowChanged.connect(self._current_changed)
+        model.modelReset.connect(self._after_reset)
+
+    # ------------------------------------------------------------- sorting
+    def _header_clicked(self, column: int) -> None:
+        model = self.entry_model()
+        if SORT_KEYS.get(COLUMNS[column][0]) is None:
+            # Not sortable: put the indicator back where the real order is.
+            self.horizontalHeader().setSortIndicator(self._sort_column, self._sort_order)
+            return
+        if column == self._sort_column:
+            order = (
+                Qt.SortOrder.AscendingOrder
+                if self._sort_order == Qt.SortOrder.DescendingOrder
+                else Qt.SortOrder.DescendingOrder
+            )
+        else:
+            order = Qt.SortOrder.DescendingOrder
+        self.show_sort(column, order)
+        model.sort(column, order)
+
+    def show_sort(self, column: int, order: Qt.SortOrder) -> None:
+        self._sort_column, self._sort_order = column, order
+        self.horizontalHeader().setSortIndicator(column, order)
+
+    def show_sort_key(self, key: str, ascending: bool) -> None:
+        """Show the sort indicator for a sort chosen elsewhere (menu, saved state)."""
+        order = Qt.SortOrder.AscendingOrder if ascending else Qt.SortOrder.DescendingOrder
+        for name, sort_key in SORT_KEYS.items():
+            if sort_key == key:
+                self.show_sort(COL[name], order)
+                return
+        self.horizontalHeader().setSortIndicator(-1, order)
+        self._sort_column = -1
+
+    # ------------------------------------------------------------ movement
+    def entry_model(self) -> EntryModel:
+        model = self.model()
+        assert isinstance(model, EntryModel)
+        return model
+
+    def current_id(self) -> int | None:
+        index = self.currentIndex()
+        return index.data(ID_ROLE) if index.isValid() else None
+
+    def selected_ids(self) -> list[int]:
+        """The selected entries in list order, or the current one when nothing is selected."""
+        model = self.entry_model()
+        rows = sorted({i.row() for i in self.selectionModel().selectedRows()})
+        ids = [i for i in (model.id_at(r) for r in rows) if i is not None]
+        if not ids:
+            current = self.current_id()
+            return [current] if current is not None else []
+        return ids
+
+    def move_to(self, row: int, *, keep_selection: bool = False) -> None:
+        count = self.entry_model().rowCount()
+        if count == 0:
+            return
+        row = max(0, min(row, count - 1))
+        index = self.entry_model().index(row, COL["title"])
+        flags = (
+            QItemSelectionModel.SelectionFlag.NoUpdate
+            if keep_selection
+            else QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.selectionModel().setCurrentIndex(index, flags)
+        self.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def move_by(self, delta: int) -> None:
+        current = self.currentIndex().row()
+        self.move_to(0 if current < 0 else current + delta)
+
+    def select_id(self, entry_id: int | None) -> bool:
+        row = self.entry_model().row_of(entry_id) if entry_id is not None else None
+        if row is None:
+            return False
+        self.move_to(row)
+        return True
+
+    def toggle_current_selection(self) -> None:
+        index = self.currentIndex()
+        if not index.isValid():
+            return
+        self.selectionModel().select(
+            index,
+            QItemSelectionModel.SelectionFlag.Toggle | QItemSelectionModel.SelectionFlag.Rows,
+        )
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        entry_id = current.data(ID_ROLE) if current.isValid() else None
+        self.current_entry_changed.emit(-1 if entry_id is None else int(entry_id))
+
+    def _after_reset(self) -> None:
+        self.current_entry_changed.emit(-1)

@@ -1,0 +1,882 @@
+"""The main window: search bar, entry list, reader, trends dock and status bar, wired up.
+
+The window owns the two worker threads. Queries go to the reader thread and come back as
+results; writes go to the writer thread and come back as ``Changes``, to which the views
+react (patch rows, or re-run the query when entries were added). Every command is a method
+named by an :class:`~digestdesk.ui.actions.ActionSpec`; keys come only from the registry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digestdesk import APP_NAME
+from digestdesk.core.drafts import ParseResult
+from digestdesk.core.library import Library
+from digestdesk.core.records import Changes, EntryDetail, ImportReport, SearchResult
+from digestdesk.errors import DigestDeskError, QueryError
+from digestdesk.ui.abstract_pane import AbstractPane
+from digestdesk.ui.actions import ACTIONS, ActionRegistry, native
+from digestdesk.ui.command_palette import CommandPalette
+from digestdesk.ui.empty_state import EmptyState
+from digestdesk.ui.entry_model import EntryModel
+from digestdesk.ui.entry_view import EntryView
+from digestdesk.ui.help_overlay import HelpOverlay
+from digestdesk.ui.icons import icon
+from digestdesk.ui.import_dialogs import ImportSummaryDialog, PasteImportDialog
+from digestdesk.ui.keymap_dialog import KeymapDialog
+from digestdesk.ui.links_pane import LinksPane, entry_links, primary_link
+from digestdesk.ui.notes_editor import NotesEditor
+from digestdesk.ui.search_bar import SearchBar
+from digestdesk.ui.tag_editor import TagEditorDialog
+from digestdesk.ui.tasks import ReaderThread, Task, WriterThread
+
+log = logging.getLogger(__name__)
+
+BULK_CONFIRM = 50  # bulk changes of more entries than this ask first
+UrlOpener = Callable[[str], None]
+
+
+def open_in_browser(url: str) -> None:
+    QDesktopServices.openUrl(QUrl(url))
+
+
+@dataclass
+class QueryState:
+    text: str = ""
+    sort: str | None = None  # None: the query's own (relevance with words, else date)
+    ascending: bool = False
+    terms: Sequence[tuple[str, str]] = ()
+
+
+@dataclass
+class ImportOutcome:
+    reports: list[ImportReport]
+    failures: list[tuple[str, str]]
+    cancelled: bool = False
+
+
+class MainWindow(QMainWindow):
+    """The reading window over one open library."""
+
+    def __init__(
+        self,
+        library: Library,
+        settings: QSettings,
+        *,
+        url_opener: UrlOpener = open_in_browser,
+        confirm_bulk: Callable[[str], bool] | None = None,
+        show_dialogs: bool = True,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.library = library
+        self.settings = settings
+        self.url_opener = url_opener
+        self.show_dialogs = show_dialogs
+        self._confirm_bulk = confirm_bulk or self._ask_bulk
+        self.query = QueryState()
+        self.counts: dict[str, int] = {}
+        self.known_tags: list[tuple[str, int]] = []
+        self.last_import: ImportOutcome | None = None
+        self._detail: EntryDetail | None = None
+        self._pending_select: int | None = None
+        self._tasks_running: list[Task] = []
+        self._closing = False
+        self.setWindowTitle(f"{APP_NAME} — {library.paths.describe()}")
+        self.setWindowIcon(icon("app"))
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+
+        self.writer = WriterThread(library, self)
+        self.writer.signals.task_started.connect(self._task_started)
+        self.writer.signals.task_progress.connect(self._task_progress)
+        self.writer.signals.queue_drained.connect(self._tasks_idle)
+        self.reader = ReaderThread(library, self)
+        self.reader.signals.result_ready.connect(self._read_result)
+        self.reader.signals.request_failed.connect(self._read_failed)
+
+        self._build_widgets()
+        self.registry = ActionRegistry(
+            self,
+            self,
+            settings,
+            {
+                "list": [self.view, self.abstract, self.links],
+                "search": [self.search_bar.edit],
+                "note": [self.notes],
+            },
+        )
+        self.menus = self.registry.populate_menus(self.menuBar())
+        self._build_toolbar()
+        self.empty_state.refresh_keys()
+        self._restore_state()
+        self.run_query()
+        self.refresh_tags()
+
+    # ================================================================ building
+    def _build_widgets(self) -> None:
+        self.search_bar = SearchBar(self)
+        self.search_bar.query_changed.connect(self._query_typed)
+
+        self.model = EntryModel(self.library.rows)
+        self.model.sort_requested.connect(self.set_sort)
+        self.view = EntryView(self.model, self)
+        self.view.current_entry_changed.connect(self._show_entry)
+
+        self.abstract = AbstractPane(self)
+        self.abstract.link_activated.connect(self.open_url)
+        self.links = LinksPane(self)
+        self.links.link_activated.connect(self.open_url)
+        self.tags_label = QLabel(self)
+        self.tags_label.setObjectName("tagsLabel")
+        self.tags_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.tags_label.setWordWrap(True)
+        self.notes = NotesEditor(self)
+        self.notes.save_requested.connect(self.save_note)
+
+        def section(title: str, widget: QWidget, extra: QWidget | None = None) -> QWidget:
+            box = QWidget(self)
+            layout = QVBoxLayout(box)
+            layout.setContentsMargins(14, 8, 14, 8)
+            layout.setSpacing(4)
+            heading = QLabel(title.upper(), box)
+            heading.setObjectName("sectionHeading")
+            font = heading.font()
+            font.setPointSizeF(font.pointSizeF() * 0.8)
+            font.setBold(True)
+            heading.setFont(font)
+            heading.setForegroundRole(heading.foregroundRole())
+            heading.setEnabled(False)  # the palette's muted text colour
+            layout.addWidget(heading)
+            if extra is not None:
+                layout.addWidget(extra)
+            layout.addWidget(widget, 1)
+            return box
+
+        self.links_box = section("Links  (o opens code, 1–9 open, y copies)", self.links)
+        self.note_box = section("Tags and note  (t tags, n note)", self.notes, self.tags_label)
+        self.reader_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.reader_splitter.setObjectName("readerSplitter")
+        self.reader_splitter.addWidget(self.abstract)
+        self.reader_splitter.addWidget(self.links_box)
+        self.reader_splitter.addWidget(self.note_box)
+        self.reader_splitter.setStretchFactor(0, 6)
+        self.reader_splitter.setStretchFactor(1, 2)
+        self.reader_splitter.setStretchFactor(2, 2)
+        self.reader_splitter.setSizes([520, 150, 150])
+        self.reader_splitter.setChildrenCollapsible(False)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.reader_splitter)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setSizes([700, 560])
+
+        self.empty_state = EmptyState(
+            self.import_files, self.import_clipboard, self._key_text, self
+        )
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.splitter)
+        self.stack.addWidget(self.empty_state)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.search_bar)
+        line = QFrame(central)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        # The trends sidebar is its own piece of work; its dock is reserved here.
+        self.trend_dock = QDockWidget("Trends", self)
+        self.trend_dock.setObjectName("trendDock")
+        placeholder = QWidget(self.trend_dock)
+        placeholder.setObjectName("trendSidebarPlaceholder")
+        placeholder.setMinimumWidth(200)
+        self.trend_dock.setWidget(placeholder)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.trend_dock)
+        self.trend_dock.hide()
+
+        status = self.statusBar()
+        self.counts_label = QLabel(self)
+        self.counts_label.setObjectName("countsLabel")
+        self.task_label = QLabel(self)
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(200)
+        self.progress.setMaximumHeight(16)
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setIcon(icon("cancel"))
+        self.cancel_button.setToolTip("Cancel the running import")
+        self.cancel_button.setAutoRaise(True)
+        self.cancel_button.clicked.connect(self.cancel_tasks)
+        for widget in (self.task_label, self.progress, self.cancel_button):
+            widget.hide()
+            status.addPermanentWidget(widget)
+        status.addPermanentWidget(self.counts_label)
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.registry.populate_toolbar(toolbar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.toolbar = toolbar
+
+    def _key_text(self, action_id: str) -> str:
+        if not hasattr(self, "registry"):
+            return ""
+        keys = self.registry.keys_of(action_id)
+        return native(keys[0]) if keys else ""
+
+    # ================================================================ state
+    def _restore_state(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        for key, splitter in (
+            ("window/splitter", self.splitter),
+            ("window/reader_splitter", self.reader_splitter),
+        ):
+            value = s.value(key)
+            if isinstance(value, QByteArray):
+                splitter.restoreState(value)
+        header = s.value("list/header")
+        if isinstance(header, QByteArray):
+            self.view.horizontalHeader().restoreState(header)
+        sort = s.value("list/sort")
+        if isinstance(sort, str) and sort in ("date", "votes", "relevance"):
+            self.query.sort = sort
+            self.query.ascending = str(s.value("list/ascending", "false")) == "true"
+        self.view.show_sort_key(self.query.sort or "date", self.query.ascending)
+
+    def save_state(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("window/reader_splitter", self.reader_splitter.saveState())
+        s.setValue("list/header", self.view.horizontalHeader().saveState())
+        if self.query.sort:
+            s.setValue("list/sort", self.query.sort)
+            s.setValue("list/ascending", "true" if self.query.ascending else "false")
+        else:
+            s.remove("list/sort")
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Save what is being typed, finish queued writes, stop the threads (idempotent)."""
+        if self._closing:
+            return
+        self._closing = True
+        self.notes.flush()
+        self.save_state()
+        self.writer.stop()
+        self.reader.stop()
+
+    # ================================================================ queries
+    def _query_typed(self, text: str) -> None:
+        self.query.text = text
+        self.run_query()
+
+    def run_query(self, *, keep: int | None = None) -> None:
+        """Run the current query on the reader thread; results replace the list."""
+        text, sort, ascending = self.query.text, self.query.sort, self.query.ascending
+        self._pending_select = keep if keep is not None else self.view.current_id()
+
+        def job(library: Library) -> tuple[SearchResult, dict[str, int]]:
+            chosen = sort
+            if chosen == "relevance" and library.plan(text).text is None:
+                chosen = "date"
+            result = library.search(text, sort=chosen)
+            if ascending:
+                result.ids.reverse()
+            return result, library.counts()
+
+        self.reader.request("search", job)
+
+    def set_query(self, text: str) -> None:
+        self.search_bar.set_text(text, run=False)
+        self.query.text = text
+        self.run_query()
+        self.focus_list()
+
+    def set_sort(self, key: str, ascending: bool = False) -> None:
+        self.query.sort = key
+        self.query.ascending = ascending
+        self.view.show_sort_key(key, ascending)
+        self.run_query()
+
+    def refresh_counts(self) -> None:
+        self.reader.request("counts", lambda library: library.counts())
+
+    def refresh_tags(self) -> None:
+        self.reader.request("tags", lambda library: library.all_tags())
+
+    def _read_result(self, kind: str, generation: int, result: Any) -> None:
+        if self._closing or not self.reader.is_current(kind, generation):
+            return  # a newer request of this kind is on its way
+        if kind == "search":
+            search, counts = result
+            self._apply_search(search)
+            self._set_counts(counts)
+        elif kind == "counts":
+            self._set_counts(result)
+        elif kind == "tags":
+            self.known_tags = list(result)
+        elif kind == "paste":
+            self._paste_parsed(*result)
+
+    def _read_failed(self, kind: str, generation: int, error: BaseException, tb: str) -> None:
+        if self._closing or not self.reader.is_current(kind, generation):
+            return
+        if kind == "search" and isinstance(error, QueryError):
+            self.search_bar.show_error(error.user_message)
+            return
+        if isinstance(error, DigestDeskError):
+            if kind == "search":
+                self.search_bar.show_error(error.user_message)
+            else:
+                self.show_problem("Cannot do that", error.user_message)
+            return
+        raise RuntimeError(f"{kind} failed:\n{tb}")
+
+    def _apply_search(self, result: SearchResult) -> None:
+        self.search_bar.show_error(None)
+        self.query.terms = list(result.terms)
+        keep = self._pending_select
+        had_focus = self.view.hasFocus()
+        self.model.set_ids(result.ids, result.total)
+        if not (keep is not None and self.view.select_id(keep)) and result.ids:
+            self.view.move_to(0)
+        if not result.ids:
+            self._show_entry(-1)
+        if had_focus:
+            self.view.setFocus()
+        shown = len(result.ids)
+        self.search_bar.set_result_text(
+            f"{shown:,} match{'es' if shown != 1 else ''}" if self.query.text.strip() else ""
+        )
+
+    def _set_counts(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+        total = counts.get("total", 0)
+        self.stack.setCurrentWidget(self.empty_state if total == 0 else self.splitter)
+        self.counts_label.setText(
+            f"  {self.model.rowCount():,} shown  ·  {counts.get('unread', 0):,} unread  ·  "
+            f"{total:,} total  "
+        )
+
+    # ================================================================ reader
+    def _show_entry(self, entry_id: int) -> None:
+        if entry_id < 0:
+            self._detail = None
+            self.abstract.show_placeholder(
+                "No entry matches the query." if self.model.rowCount() == 0 else
+                "Select an entry to read its abstract."
+            )
+            self.links.show_links([])
+            self.notes.load(None, None)
+            self.tags_label.setText("")
+            return
+        try:
+            detail = self.library.entry(entry_id)
+        except DigestDeskError as error:
+            self.abstract.show_placeholder(error.user_message)
+            return
+        self._detail = detail
+        self.abstract.show_entry(detail, self.query.terms)
+        self.links.show_links(entry_links(detail))
+        self.notes.load(detail.id, detail.note)
+        self.tags_label.setText(
+            "  ".join(f"#{t}" for t in detail.tags) if detail.tags else "No tags."
+        )
+
+    def current_detail(self) -> EntryDetail | None:
+        return self._detail
+
+    # ================================================================ writes
+    def _submit(
+        self,
+        label: str,
+        run: Callable[[Library], Changes],
+        *,
+        on_done: Callable[[Changes], None] | None = None,
+    ) -> Task:
+        def job(library: Library, _task: Task) -> tuple[Changes, str | None, str | None]:
+            changes = run(library)
+            return changes, library.undo_label(), library.redo_label()
+
+        def done(result: tuple[Changes, str | None, str | None]) -> None:
+            changes, undo_label, redo_label = result
+            self._update_undo(undo_label, redo_label)
+            self.apply_changes(changes)
+            if on_done is not None:
+                on_done(changes)
+
+        return self.writer.submit(label, job, on_done=done, on_error=self._write_failed)
+
+    def _write_failed(self, error: BaseException) -> None:
+        if isinstance(error, DigestDeskError):
+            self.show_problem("Not done", error.user_message)
+            # An optimistic patch may show a state that was not stored: reload it.
+            self.run_query()
+            return
+        raise error
+
+    def apply_changes(self, changes: Changes) -> None:
+        """React to a write: re-run the query for new entries, else patch the rows."""
+        if self._closing or changes.is_empty:
+            return
+        if changes.reset:
+            self.run_query()
+        else:
+            self.model.refresh(sorted(changes.entry_ids))
+            self.refresh_counts()
+            if self._detail is not None and self._detail.id in changes.entry_ids:
+                self._show_entry(self._detail.id)
+        if "tags" in changes.kinds or changes.reset:
+            self.refresh_tags()
+        if changes.label:
+            self.statusBar().showMessage(changes.label, 3000)
+
+    def _update_undo(self, undo_label: str | None, redo_label: str | None) -> None:
+        undo = self.registry.actions["edit.undo"]
+        redo = self.registry.actions["edit.redo"]
+        undo.setText(f"Undo {undo_label}" if undo_label else "Undo")
+        redo.setText(f"Redo {redo_label}" if redo_label else "Redo")
+
+    # ------------------------------------------------------------ commands
+    def mark_status(self, status: str) -> None:
+        ids = self.view.selected_ids()
+        if not ids:
+            return
+        if len(ids) > BULK_CONFIRM and not self._confirm_bulk(
+            f"Mark {len(ids):,} entries as {status}?"
+        ):
+            return
+        last_row = max(r for r in (self.model.row_of(i) for i in ids) if r is not None)
+        self.model.patch_status(ids, status)
+        self._submit(f"Mark {status}", lambda library: library.set_status(ids, status))
+        # Triage: move on to the entry after the ones just handled.
+        self.view.move_to(last_row + 1)
+
+    def edit_tags(self) -> None:
+        ids = self.view.selected_ids()
+        if not ids:
+            return
+        current = self._detail.tags if self._detail is not None and len(ids) == 1 else []
+        dialog = TagEditorDialog(current, self.known_tags, len(ids), self)
+        if dialog.exec() != TagEditorDialog.DialogCode.Accepted:
+            return
+        add, remove = dialog.changes()
+        self.change_tags(ids, add, remove)
+
+    def change_tags(self, ids: Sequence[int], add: Sequence[str], remove: Sequence[str]) -> None:
+        if not add and not remove:
+            return
+        if len(ids) > BULK_CONFIRM and not self._confirm_bulk(
+            f"Change the tags of {len(ids):,} entries?"
+        ):
+            return
+        ids, add, remove = list(ids), list(add), list(remove)
+        self._submit(
+            "Tags", lambda library: library.change_tags(ids, add=add, remove=remove)
+        )
+
+    def edit_note(self) -> None:
+        if self._detail is None:
+            return
+        self.notes.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        cursor = self.notes.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.notes.setTextCursor(cursor)
+
+    def save_note(self, entry_id: int, text: str) -> None:
+        self._submit("Save note", lambda library: library.set_note(entry_id, text))
+
+    def leave_note(self) -> None:
+        self.notes.flush()
+        self.focus_list()
+
+    def undo(self) -> None:
+        self.notes.flush()
+        self._submit("Undo", lambda library: library.undo())
+
+    def redo(self) -> None:
+        self._submit("Redo", lambda library: library.redo())
+
+    def toggle_selection(self) -> None:
+        self.view.toggle_current_selection()
+
+    # ------------------------------------------------------------ moving
+    def go_next(self) -> None:
+        self.view.move_by(1)
+
+    def go_previous(self) -> None:
+        self.view.move_by(-1)
+
+    def go_first(self) -> None:
+        self.view.move_to(0)
+
+    def go_last(self) -> None:
+        self.view.move_to(self.model.rowCount() - 1)
+
+    def page_abstract(self) -> None:
+        if not self.abstract.page_down():
+            self.go_next()
+
+    def page_abstract_back(self) -> None:
+        self.abstract.page_up()
+
+    def _panes(self) -> list[QWidget]:
+        return [w for w in (self.view, self.abstract, self.links) if w.isVisible()]
+
+    def cycle_panes(self, step: int = 1) -> None:
+        panes = self._panes()
+        if not panes:
+            return
+        focus = QGuiApplication.focusObject()
+        index = panes.index(focus) if focus in panes else -1
+        panes[(index + step) % len(panes)].setFocus(Qt.FocusReason.TabFocusReason)
+
+    def cycle_panes_back(self) -> None:
+        self.cycle_panes(-1)
+
+    def focus_search(self) -> None:
+        self.search_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_bar.edit.selectAll()
+
+    def leave_search(self) -> None:
+        self.search_bar.clear()
+        self.focus_list()
+
+    def focus_list(self) -> None:
+        self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not self.view.currentIndex().isValid():
+            self.view.move_to(0)
+
+    # ------------------------------------------------------------ links
+    def open_url(self, url: str) -> None:
+        log.info("opening %s", url)
+        self.url_opener(url)
+        self.statusBar().showMessage(f"Opened {url}", 4000)
+
+    def open_code_link(self) -> None:
+        choice = primary_link(self.links.links)
+        if choice is not None:
+            self.open_url(choice.url)
+
+    def open_link_number(self, number: int) -> None:
+        choice = self.links.nth(number)
+        if choice is not None:
+            self.open_url(choice.url)
+
+    def copy_link(self) -> None:
+        choice = self.links.chosen()
+        if choice is not None:
+            QGuiApplication.clipboard().setText(choice.url)
+            self.statusBar().showMessage(f"Copied {choice.url}", 4000)
+
+    # ------------------------------------------------------------ view
+    def toggle_trends(self) -> None:
+        self.trend_dock.setVisible(not self.trend_dock.isVisible())
+
+    def toggle_reader(self) -> None:
+        self.reader_splitter.setVisible(not self.reader_splitter.isVisible())
+
+    def show_palette(self) -> CommandPalette:
+        palette = CommandPalette(ACTIONS, self.registry.actions, self)
+        if self.show_dialogs:
+            palette.open()
+        return palette
+
+    def show_help(self) -> HelpOverlay:
+        overlay = HelpOverlay(ACTIONS, self.registry.keymap.current(), self)
+        if self.show_dialogs:
+            overlay.open()
+        return overlay
+
+    def edit_keymap(self) -> None:
+        dialog = KeymapDialog(ACTIONS, self.registry.keymap, self)
+        if dialog.exec() == KeymapDialog.DialogCode.Accepted:
+            keymap = dialog.result_keymap()
+            self.registry.keymap.save(keymap)
+            self.registry.apply_keymap()
+            self.empty_state.refresh_keys()
+
+    # ================================================================ import
+    def import_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Import Digests",
+            str(self.settings.value("import/last_dir", str(Path.home()))),
+            "Digests (*.json *.txt *.xml *.atom);;All files (*)",
+        )
+        if paths:
+            self.settings.setValue("import/last_dir", str(Path(paths[0]).parent))
+            self.import_paths(paths)
+
+    def import_paths(self, paths: Sequence[str | Path]) -> Task:
+        """Import files one after the other on the writer thread, then show the summary."""
+        paths = [Path(p) for p in paths]
+
+        def job(library: Library, task: Task) -> ImportOutcome:
+            outcome = ImportOutcome([], [])
+            for number, path in enumerate(paths):
+                if task.cancelled():
+                    outcome.cancelled = True
+                    break
+
+                def progress(done: int, total: int | None, _n: int = number) -> None:
+                    whole = max(len(paths), 1)
+                    fraction = (done / total) if total else 0.0
+                    self.writer.signals.task_progress.emit(
+                        task, int((_n + fraction) * 1000 / whole), 1000
+                    )
+
+                try:
+                    report = library.import_file(
+                        path, progress=progress, cancelled=task.cancelled
+                    )
+                except DigestDeskError as error:
+                    if task.cancelled():
+                        outcome.cancelled = True
+                        break
+                    outcome.failures.append((path.name, error.user_message))
+                else:
+                    outcome.reports.append(report)
+            return outcome
+
+        label = f"Importing {paths[0].name}" if len(paths) == 1 else f"Importing {len(paths)} files"
+        return self.writer.submit(
+            label, job, on_done=self._import_finished, on_error=self._write_failed,
+            show_progress=True,
+        )
+
+    def import_data(
+        self, data: bytes, name: str, fmt: str = "auto", as_of: date | None = None
+    ) -> Task:
+        def job(library: Library, task: Task) -> ImportOutcome:
+            def progress(done: int, total: int | None) -> None:
+                self.writer.signals.task_progress.emit(task, done, total or 0)
+
+            try:
+                report = library.import_bytes(
+                    data, name=name, format=fmt, as_of=as_of, progress=progress,
+                    cancelled=task.cancelled,
+                )
+            except DigestDeskError as error:
+                return ImportOutcome([], [(name, error.user_message)], task.cancelled())
+            return ImportOutcome([report], [])
+
+        return self.writer.submit(
+            f"Importing {name}", job, on_done=self._import_finished,
+            on_error=self._write_failed, show_progress=True,
+        )
+
+    def ensure_index(self) -> Task:
+        """Repair a missing or stale search index in the background (never at start-up)."""
+
+        def job(library: Library, task: Task) -> str:
+            if library.index_status() == "ok":
+                return "ok"
+
+            def progress(done: int, total: int | None) -> None:
+                self.writer.signals.task_progress.emit(task, done, total or 0)
+
+            return library.ensure_index(progress=progress, cancelled=task.cancelled)
+
+        def done(result: str) -> None:
+            if result != "ok":
+                self.statusBar().showMessage(f"Search index {result}.", 4000)
+                self.run_query()
+
+        return self.writer.submit(
+            "Updating the search index", job, on_done=done, on_error=self._write_failed,
+            show_progress=True,
+        )
+
+    def fill_demo(self, count: int) -> Task:
+        """Fill the (temporary) library with generated entries, in the background."""
+
+        def job(library: Library, task: Task) -> ImportOutcome:
+            from digestdesk.core.demo import generate_entries
+
+            entries = list(generate_entries(count))
+
+            def progress(done: int, total: int | None) -> None:
+                self.writer.signals.task_progress.emit(task, done, total or 0)
+
+            report = library.import_parsed(
+                ParseResult(format="digestdesk", entries=entries),
+                source="demo",
+                progress=progress,
+                cancelled=task.cancelled,
+            )
+            return ImportOutcome([report], [])
+
+        def done(outcome: ImportOutcome) -> None:
+            self.last_import = outcome
+            for report in outcome.reports:
+                self.apply_changes(report.changes)
+            self.statusBar().showMessage(f"Demo library: {count:,} generated entries.", 6000)
+
+        return self.writer.submit(
+            f"Generating {count:,} demo entries", job, on_done=done,
+            on_error=self._write_failed, show_progress=True,
+        )
+
+    def _import_finished(self, outcome: ImportOutcome) -> None:
+        self.last_import = outcome
+        for report in outcome.reports:
+            self.apply_changes(report.changes)
+        if not outcome.reports:
+            self.refresh_counts()
+        if outcome.cancelled:
+            self.statusBar().showMessage(
+                "Import cancelled; the file being read was not changed.", 6000
+            )
+        if self.show_dialogs and not (outcome.cancelled and not outcome.reports):
+            ImportSummaryDialog(outcome.reports, outcome.failures, self).open()
+        elif outcome.reports:
+            self.statusBar().showMessage(
+                "Imported: " + "; ".join(r.summary() for r in outcome.reports), 6000
+            )
+
+    def import_clipboard(self) -> None:
+        text = QGuiApplication.clipboard().text()
+        if not text.strip():
+            self.show_problem(
+                "Nothing to import",
+                "The clipboard holds no text. Copy a papers page or a JSON digest first.",
+            )
+            return
+        self.import_text(text)
+
+    def import_text(self, text: str) -> None:
+        """Parse pasted text off the GUI thread, then confirm (and date) it before importing."""
+        data = text.encode("utf-8")
+
+        def job(_library: Library) -> tuple[bytes, ParseResult | None, str | None]:
+            from digestdesk.core import formats
+
+            today = date.today()
+            try:
+                return data, formats.parse(data, name="clipboard", as_of=today, today=today), None
+            except DigestDeskError as error:
+                return data, None, error.user_message
+
+        self.reader.request("paste", job)
+
+    def _paste_parsed(self, data: bytes, parsed: ParseResult | None, message: str | None) -> None:
+        if parsed is None:
+            self.show_problem("Cannot import the clipboard", message or "")
+            return
+        if not self.show_dialogs:
+            self.import_data(data, "clipboard", parsed.format, parsed.as_of)
+            return
+        dialog = PasteImportDialog(parsed, self)
+        if dialog.exec() == PasteImportDialog.DialogCode.Accepted:
+            self.import_data(data, "clipboard", parsed.format, dialog.as_of() or parsed.as_of)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        mime = event.mimeData()
+        if (mime.hasUrls() and any(u.isLocalFile() for u in mime.urls())) or mime.hasText():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        mime = event.mimeData()
+        files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        if files:
+            self.import_paths(files)
+        elif mime.hasText():
+            self.import_text(mime.text())
+        event.acceptProposedAction()
+
+    # ================================================================ task display
+    def _task_started(self, task: Task) -> None:
+        if not task.show_progress:
+            return
+        self._tasks_running.append(task)
+        self.task_label.setText(task.label + "…")
+        self.progress.setRange(0, 0)
+        for widget in (self.task_label, self.progress, self.cancel_button):
+            widget.show()
+
+    def _task_progress(self, task: Task, done: int, total: int) -> None:
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+
+    def _tasks_idle(self) -> None:
+        self._tasks_running.clear()
+        for widget in (self.task_label, self.progress, self.cancel_button):
+            widget.hide()
+
+    def cancel_tasks(self) -> None:
+        for task in self._tasks_running:
+            task.cancel()
+        self.task_label.setText("Cancelling…")
+
+    # ================================================================ messages
+    def show_problem(self, title: str, message: str) -> None:
+        log.info("%s: %s", title, message)
+        if self.show_dialogs:
+            QMessageBox.warning(self, title, message)
+        else:
+            self.statusBar().showMessage(f"{title}: {message}", 8000)
+
+    def _ask_bulk(self, question: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Change many entries?",
+            question + " You can undo it with " + native(QKeySequence("Ctrl+Z").toString()) + ".",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+

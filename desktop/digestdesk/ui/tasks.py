@@ -1,0 +1,211 @@
+"""Background work: one writer thread for library writes, one reader thread for queries.
+
+The GUI thread never runs work that grows with the library. Writes (import, status, tags,
+note, undo) are queued to :class:`WriterThread` and run one at a time in submission order,
+the only thread that writes (Whoosh allows one writer). Queries run on :class:`ReaderThread`,
+which keeps only the newest request of each kind, so typing a query never queues stale
+searches. Results come back as signals delivered on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from digestdesk.core.library import Library
+from digestdesk.errors import DigestDeskError
+
+log = logging.getLogger(__name__)
+
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Task:
+    """One unit of work for a thread; ``run(library, task)`` returns the result."""
+
+    label: str
+    run: Callable[[Library, Task], Any]
+    on_done: Callable[[Any], None] | None = None
+    on_error: Callable[[BaseException], None] | None = None
+    show_progress: bool = False
+    id: int = field(default_factory=lambda: next(_ids))
+    _cancel: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class TaskSignals(QObject):
+    """Signals of the worker threads; this object lives in the GUI thread."""
+
+    task_started = Signal(object)  # Task
+    task_progress = Signal(object, int, int)  # Task, done, total (0 = unknown)
+    task_finished = Signal(object, object)  # Task, result
+    task_failed = Signal(object, object, str)  # Task, exception, traceback text
+    queue_drained = Signal()
+
+
+class WriterThread(QThread):
+    """The one thread that writes the library, running tasks in submission order."""
+
+    def __init__(self, library: Library, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("writer")
+        self.library = library
+        self.signals = TaskSignals()
+        self.signals.task_finished.connect(self._deliver_result)
+        self.signals.task_failed.connect(self._deliver_error)
+        self._queue: queue.Queue[Task | None] = queue.Queue()
+        self._pending = 0
+        self._pending_lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+
+    # -- GUI thread
+    def submit(
+        self,
+        label: str,
+        run: Callable[[Library, Task], Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        show_progress: bool = False,
+    ) -> Task:
+        task = Task(label, run, on_done, on_error, show_progress)
+        with self._pending_lock:
+            self._pending += 1
+            self._idle.clear()
+        self._queue.put(task)
+        if not self.isRunning():
+            self.start()
+        return task
+
+    def pending(self) -> int:
+        with self._pending_lock:
+            return self._pending
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every submitted task ran (used on close, so a note is never lost)."""
+        return self._idle.wait(timeout)
+
+    def stop(self, timeout_ms: int = 30_000) -> None:
+        """Finish the queued tasks, then end the thread."""
+        if self.isRunning():
+            self._queue.put(None)
+            self.wait(timeout_ms)
+
+    def _deliver_result(self, task: Task, result: Any) -> None:
+        if task.on_done is not None:
+            task.on_done(result)
+
+    def _deliver_error(self, task: Task, error: BaseException, tb: str) -> None:
+        if task.on_error is not None:
+            task.on_error(error)
+        elif not isinstance(error, DigestDeskError):
+            raise RuntimeError(f"{task.label} failed:\n{tb}")
+
+    # -- writer thread
+    def run(self) -> None:
+        while True:
+            task = self._queue.get()
+            if task is None:
+                return
+            self.signals.task_started.emit(task)
+            try:
+                result = task.run(self.library, task)
+            except BaseException as error:  # noqa: BLE001 - every failure goes to the GUI
+                tb = traceback.format_exc()
+                if isinstance(error, DigestDeskError):
+                    log.info("%s: %s", task.label, error.user_message)
+                else:
+                    log.error("%s failed\n%s", task.label, tb)
+                self.signals.task_failed.emit(task, error, tb)
+            else:
+                self.signals.task_finished.emit(task, result)
+            finally:
+                with self._pending_lock:
+                    self._pending -= 1
+                    if self._pending == 0:
+                        self._idle.set()
+                        self.signals.queue_drained.emit()
+
+
+class ReaderSignals(QObject):
+    result_ready = Signal(str, int, object)  # kind, generation, result
+    request_failed = Signal(str, int, object, str)  # kind, generation, exception, traceback
+
+
+class ReaderThread(QThread):
+    """Runs read queries off the GUI thread; a newer request of a kind replaces an older one."""
+
+    def __init__(self, library: Library, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reader")
+        self.library = library
+        self.signals = ReaderSignals()
+        self._lock = threading.Condition()
+        self._latest: dict[str, tuple[int, Callable[[Library], Any]]] = {}
+        self._generation: dict[str, int] = {}
+        self._stopping = False
+        self._busy = False
+
+    def request(self, kind: str, run: Callable[[Library], Any]) -> int:
+        """Queue ``run`` as the newest request of ``kind``; returns its generation."""
+        with self._lock:
+            generation = self._generation.get(kind, 0) + 1
+            self._generation[kind] = generation
+            self._latest[kind] = (generation, run)
+            self._lock.notify()
+        if not self.isRunning():
+            self.start()
+        return generation
+
+    def is_current(self, kind: str, generation: int) -> bool:
+        with self._lock:
+            return self._generation.get(kind) == generation
+
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._latest and not self._busy
+
+    def stop(self, timeout_ms: int = 10_000) -> None:
+        with self._lock:
+            self._stopping = True
+            self._lock.notify()
+        if self.isRunning():
+            self.wait(timeout_ms)
+
+    def run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._latest and not self._stopping:
+                    self._lock.wait()
+                if self._stopping:
+                    return
+                kind = next(iter(self._latest))
+                generation, run = self._latest.pop(kind)
+                self._busy = True
+            try:
+                result = run(self.library)
+            except BaseException as error:  # noqa: BLE001 - reported to the GUI
+                tb = traceback.format_exc()
+                if not isinstance(error, DigestDeskError):
+                    log.error("%s query failed\n%s", kind, tb)
+                self.signals.request_failed.emit(kind, generation, error, tb)
+            else:
+                self.signals.result_ready.emit(kind, generation, result)
+            finally:
+                with self._lock:
+                    self._busy = False
