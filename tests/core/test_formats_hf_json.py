@@ -207,3 +207,12 @@ def test_real_files_optional_fields_appear_over_time() -> None:
     assert any(e.ai_summary for e in late.entries)
     assert any(e.github_repo and e.github_stars is not None for e in late.entries)
     assert all(e.num_comments is not None for e in early.entries + late.entries)
+
+
+def test_null_paper_title_falls_back_to_the_outer_title() -> None:
+    item = items()[0]
+    item["paper"]["title"] = None
+    item["paper"]["summary"] = None
+    entry = parse([item]).entries[0]
+    assert entry.title.startswith("Folding Maps")
+    assert entry.abstract == "We fold maps into hierarchies."

@@ -215,3 +215,18 @@ def test_real_page_sample_as_crlf_browser_copy() -> None:
     result = parse(copy.replace("\n", "\r\n"))
     assert result.problems == []
     assert len(result.entries) == 12
+
+
+def test_a_stray_short_line_between_entries_is_ignored() -> None:
+    text = small_page().replace("Tiny Tides:", "12\n\nTiny Tides:")
+    result = parse(text)
+    assert result.problems == []
+    assert [e.title[:4] for e in result.entries] == ["Spar", "Tiny", "Wint"]
+
+
+def test_entry_without_authors_and_date_is_a_problem() -> None:
+    text = small_page().replace("  \u2022 1 authors\n\u00b7\nNov 18\n", "")
+    result = parse(text)
+    assert [e.title[:4] for e in result.entries] == ["Spar", "Wint"]
+    assert [p.where for p in result.problems] == ["line 21"]
+    assert "Tiny Tides" in result.problems[0].reason
