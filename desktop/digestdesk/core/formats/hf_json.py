@@ -70,6 +70,12 @@ class _ItemError(Exception):
     """An item is malformed; the message is the reader-facing reason."""
 
 
+def _first_present(paper: dict[str, Any], outer: dict[str, Any], key: str) -> Any:
+    """``paper[key]``, or the outer item's copy when the paper's is missing or null."""
+    value = paper.get(key)
+    return value if value is not None else outer.get(key)
+
+
 def _optional_str(mapping: dict[str, Any], key: str) -> str | None:
     value = mapping.get(key)
     if isinstance(value, str) and value.strip():
@@ -124,14 +130,14 @@ def entry_from_item(item: object, *, where: str, fallback_digest_date: date) -> 
     else:
         paper, outer = item, {}
 
-    title = paper.get("title", outer.get("title"))
+    title = _first_present(paper, outer, "title")
     if title is None:
         raise _ItemError("it has no title")
     if not isinstance(title, str):
         raise _ItemError(f"its title is {_json_type(title)}, not text")
     if not title.strip():
         raise _ItemError("its title is empty")
-    summary = paper.get("summary", outer.get("summary", ""))
+    summary = _first_present(paper, outer, "summary")
     if summary is None:
         summary = ""
     if not isinstance(summary, str):

@@ -230,10 +230,13 @@ class _PageParser:
             )
             return
         leftovers, (title, abstract) = block[:-2], block[-2:]
-        if leftovers and self.started:
+        # One short stray line (a vote count, "Submitted by ...") is page furniture; a title
+        # and abstract that lost their anchors are a skipped entry the reader should hear of.
+        lost = len(leftovers) >= 2 or any(len(x.text) >= _ABSTRACT_LENGTH for x in leftovers)
+        if lost and self.started:
             self.problem(
                 leftovers[0].number,
-                f"skipped text that belongs to no entry: “{_short(leftovers[0].text)}”",
+                f"skipped “{_short(leftovers[0].text)}”: it has no authors or date line",
             )
         year = int(match.group(3)) if match.group(3) else None
         try:
