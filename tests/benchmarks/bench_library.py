@@ -1,0 +1,264 @@
+"""Library benchmark: import throughput, memory, opening, first search, edit-to-searchable.
+
+Standalone script (numbers, not assertions)::
+
+    .venv/bin/python tests/benchmarks/bench_library.py --sizes 1000,10000 --out results.md
+
+For each size it writes the generated entries (:func:`digestdesk.core.demo.generate_entries`)
+as one Hugging Face daily-papers API JSON file and measures, in the same run:
+
+* **raw Whoosh bulk indexing** of the same entries with the same schema and writer settings
+  (``compound=False``, a commit every 5,000 documents with ``merge=False``): the baseline;
+* **`digestdesk import FILE`** into an empty library as a new process (parse, normalise, one
+  database transaction, index): wall time, entries/s, ratio to the baseline, peak RSS;
+* opening the library and answering a first search in the same process (warm);
+* ``digestdesk search WORD`` as a new process;
+* the memory the search layer adds after opening and a first query;
+* a status change and a note edit until a search sees them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+
+from digestdesk.core.demo import generate_entries
+from digestdesk.core.drafts import EntryDraft
+from digestdesk.core.search import SCHEMA, IndexDoc, _doc_fields
+from digestdesk.core.text import clean_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def to_api_item(draft: EntryDraft) -> dict[str, Any]:
+    paper: dict[str, Any] = {
+        "id": draft.arxiv_id,
+        "title": draft.title,
+        "summary": draft.abstract,
+        "authors": [{"name": name} for name in draft.authors],
+        "publishedAt": f"{draft.published.isoformat()}T00:00:00.000Z" if draft.published else None,
+        "upvotes": draft.votes or 0,
+        "ai_keywords": draft.ai_keywords,
+    }
+    if draft.github_repo:
+        paper["githubRepo"] = f"https://github.com/{draft.github_repo}"
+        paper["githubStars"] = draft.github_stars
+    if draft.project_page:
+        paper["projectPage"] = draft.project_page
+    return {"paper": paper, "title": draft.title, "numComments": 0}
+
+
+def to_index_doc(entry_id: int, draft: EntryDraft) -> IndexDoc:
+    return IndexDoc(
+        id=entry_id,
+        title=clean_text(draft.title),
+        abstract=clean_text(draft.abstract),
+        authors=list(draft.authors),
+        keywords=list(draft.ai_keywords),
+        ai_summary=draft.ai_summary or "",
+        tags=[],
+        note="",
+        status="unread",
+        published=draft.published,
+        votes=draft.votes or 0,
+        has=["code"] if draft.github_repo else [],
+        digests=[],
+    )
+
+
+def raw_whoosh(drafts: Sequence[EntryDraft], directory: Path) -> float:
+    directory.mkdir(parents=True)
+    docs = [to_index_doc(i + 1, d) for i, d in enumerate(drafts)]
+    started = time.perf_counter()
+    ix = whoosh_index.create_in(str(directory), SCHEMA)
+    writer = ix.writer(compound=False)
+    for n, doc in enumerate(docs, 1):
+        writer.add_document(**_doc_fields(doc))
+        if n % 5000 == 0:
+            writer.commit(merge=False)
+            writer = ix.writer(compound=False)
+    writer.commit(merge=False)
+    return time.perf_counter() - started
+
+
+def run_cli(library: Path, *argv: str) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (KiB) of the child, stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "digestdesk", "--library", str(library), *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"digestdesk {' '.join(argv)} failed: {done.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before), done.stdout
+
+
+def child_peak_rss(code: str) -> tuple[str, int]:
+    """Run ``code`` in a fresh interpreter and return (its stdout, its own peak RSS in KiB)."""
+    script = code + "\nimport resource; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    lines = done.stdout.strip().splitlines()
+    return "\n".join(lines[:-1]), int(lines[-1].split()[1])
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), percentile(samples, 0.95)
+
+
+def run_size(n: int, workdir: Path, repeats: int) -> dict[str, Any]:
+    drafts = list(generate_entries(n, seed=1))
+    data_file = workdir / f"{n}.json"
+    data_file.write_text(json.dumps([to_api_item(d) for d in drafts]))
+    raw_s = raw_whoosh(drafts, workdir / f"raw-{n}")
+    library = workdir / f"lib-{n}"
+    # Peak RSS of the import process alone: a wrapper child that runs the CLI in-process.
+    code = (
+        "import sys, time\n"
+        "from digestdesk import cli\n"
+        "t = time.perf_counter()\n"
+        f"rc = cli.run(['--library', {str(library)!r}, 'import', {str(data_file)!r}])\n"
+        "print('TIME', time.perf_counter() - t, rc)"
+    )
+    out, import_peak_kib = child_peak_rss(code)
+    import_s = float(next(line for line in out.splitlines() if line.startswith("TIME")).split()[1])
+
+    from digestdesk.core.library import Library
+    from digestdesk.paths import resolve_library
+
+    paths = resolve_library(library)
+    word = "learning"
+
+    def open_and_search() -> None:
+        with Library.open(paths, writer=False) as lib:
+            lib.search(word, limit=50)
+
+    open_p50, open_p95 = timed(open_and_search, repeats)
+    process_samples = [run_cli(library, "search", word, "--limit", "20")[0] * 1000
+                       for _ in range(max(3, repeats // 2))]
+    mem_code = (
+        "import os\n"
+        "def rss():\n"
+        "    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
+        "from digestdesk.core.library import Library\n"
+        "from digestdesk.paths import resolve_library\n"
+        "import digestdesk.core.search, sqlalchemy, whoosh.searching\n"
+        "before = rss()\n"
+        f"lib = Library.open(resolve_library({str(library)!r}), writer=False)\n"
+        f"lib.search({word!r}, limit=50)\n"
+        "print('MEM', (rss() - before) / 2**20)"
+    )
+    mem_out, _ = child_peak_rss(mem_code)
+    search_layer_mb = float(mem_out.split()[-1])
+
+    with Library.open(paths) as lib:
+        ids = lib.list_ids(limit=repeats * 2)
+        status_samples, note_samples = [], []
+        for i, entry_id in enumerate(ids[:repeats]):
+            started = time.perf_counter()
+            status = "queued" if i % 2 else "reading"
+            lib.set_status([entry_id], status)
+            assert entry_id in lib.search(f"status:{status}").ids
+            status_samples.append((time.perf_counter() - started) * 1000)
+            token = f"zqx{i}marker"
+            started = time.perf_counter()
+            lib.set_note(entry_id, f"note {token}")
+            found = lib.search(token).ids
+            note_samples.append((time.perf_counter() - started) * 1000)
+            assert found == [entry_id], (token, found)
+    return {
+        "n": n,
+        "raw_s": raw_s,
+        "import_s": import_s,
+        "import_rate": n / import_s,
+        "raw_rate": n / raw_s,
+        "ratio": raw_s / import_s,
+        "import_peak_mb": import_peak_kib / 1024,
+        "open_search_ms": (open_p50, open_p95),
+        "process_search_ms": (statistics.median(process_samples), percentile(process_samples, 0.95)),
+        "search_layer_mb": search_layer_mb,
+        "status_ms": (statistics.median(status_samples), percentile(status_samples, 0.95)),
+        "note_ms": (statistics.median(note_samples), percentile(note_samples, 0.95)),
+        "index_mb": sum(p.stat().st_size for p in (library / "index").iterdir()) / 2**20,
+        "db_mb": (library / "library.sqlite3").stat().st_size / 2**20,
+    }
+
+
+def report(results: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        f"Library benchmark, {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores. Times in ms unless noted; p50 / p95.",
+        "",
+        "| entries | raw Whoosh bulk | `digestdesk import` | import / raw throughput | import peak RSS "
+        "| open + first search | `search` new process | search layer memory | status -> search "
+        "| note -> searchable | index / db size |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['n']:,} | {r['raw_s']:.1f} s ({r['raw_rate']:.0f}/s) "
+            f"| {r['import_s']:.1f} s ({r['import_rate']:.0f}/s) | {r['ratio'] * 100:.0f}% "
+            f"| {r['import_peak_mb']:.0f} MB "
+            f"| {r['open_search_ms'][0]:.0f} / {r['open_search_ms'][1]:.0f} "
+            f"| {r['process_search_ms'][0]:.0f} / {r['process_search_ms'][1]:.0f} "
+            f"| {r['search_layer_mb']:.0f} MB "
+            f"| {r['status_ms'][0]:.0f} / {r['status_ms'][1]:.0f} "
+            f"| {r['note_ms'][0]:.0f} / {r['note_ms'][1]:.0f} "
+            f"| {r['index_mb']:.0f} / {r['db_mb']:.0f} MB |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--workdir", type=Path)
+    args = parser.parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="dd-bench-lib-"))
+    os.environ.setdefault("XDG_CACHE_HOME", str(workdir / "cache"))
+    results = []
+    try:
+        for n in (int(s) for s in args.sizes.split(",")):
+            results.append(run_size(n, workdir, args.repeats))
+            print(report(results), flush=True)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    text = report(results)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
