@@ -200,3 +200,13 @@ def test_link_functions_never_raise(text: str) -> None:
 def test_extracted_urls_of_url_like_text_are_safe_or_dropped(tail: str) -> None:
     for link in collect_links("see https://" + tail):
         assert link.url.startswith("https://")
+
+
+def test_internationalised_hosts_are_kept_and_odd_hosts_dropped() -> None:
+    assert safe_url("https://\u4f8b\u3048.jp/x") == "https://\u4f8b\u3048.jp/x"
+    assert safe_url("https://a<b>.org/") is None
+
+
+def test_malformed_extra_urls_are_skipped() -> None:
+    extras: list[object] = [("https://a.org",), ("https://b.org", "project", 1), 3, None]
+    assert collect_links(extra_urls=extras) == []  # type: ignore[arg-type]

@@ -37,6 +37,7 @@ _MARKDOWN_LINK = re.compile(
 _TEX_ESCAPE = re.compile(r"\\([_%&#~])")
 _TRAILING_PUNCTUATION = ".,;:!?'\"*"
 _CLOSERS = {")": "(", "]": "[", "}": "{", ">": "<"}
+_HOST_PUNCTUATION = frozenset("._~%!$&'()*+,;=:[]-")
 # Removed anywhere in a URL, as browsers do: C0/C1 controls (tab, CR, LF), zero-width marks.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff]")
 
@@ -191,7 +192,8 @@ def safe_url(url: str) -> str | None:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host or not cleaned.lower().startswith(scheme):
         return None
-    if not re.fullmatch(r"[A-Za-z0-9._~%!$&'()*+,;=:\[\]-]+", host):
+    # Letters and digits of any script (internationalised hosts) and URL punctuation only.
+    if not all(char.isalnum() or char in _HOST_PUNCTUATION for char in host):
         return None
     return scheme + cleaned[len(scheme) :]
 
@@ -276,9 +278,8 @@ def collect_links(*texts: str, extra_urls: Iterable[str | tuple[str, str]] = ())
 
     for extra in extra_urls:
         if isinstance(extra, tuple):
-            url, hint = extra
-            if isinstance(url, str):
-                add(url, hint)
+            if len(extra) == 2 and isinstance(extra[0], str):
+                add(extra[0], extra[1])
         elif isinstance(extra, str):
             add(extra, None)
     for text in texts:

@@ -226,7 +226,7 @@ class _PageParser:
         if len(block) == 1:
             self.problem(
                 block[0].number,
-                f"“{_short(block[0].text)}” has no abstract (or no title) before its authors",
+                f"“{_short(block[0].text)}” has no abstract (or no title)",
             )
             return
         leftovers, (title, abstract) = block[:-2], block[-2:]
