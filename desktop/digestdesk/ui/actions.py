@@ -301,7 +301,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "search.focus",
         "Search",
         "focus_search",
-        "Type a query: words, \"phrases\", tag:x, status:unread, year:2025, has:code…",
+        'Type a query: words, "phrases", tag:x, status:unread, year:2025, has:code…',
         keys=("/",),
         context="list",
         icon="search",

@@ -87,9 +87,7 @@ class CommandPalette(QDialog):
         scored.sort(key=lambda item: (item[0], item[1]))
         self.list.clear()
         for _, _, spec, action in scored:
-            keys = ", ".join(
-                native(k.toString()) for k in action.shortcuts()
-            )
+            keys = ", ".join(native(k.toString()) for k in action.shortcuts())
             label = spec.title.rstrip("…")
             item = QListWidgetItem(action.icon(), f"{label}" + (f"\t{keys}" if keys else ""))
             item.setToolTip(spec.help)

@@ -83,9 +83,7 @@ def build_report(
 def install_excepthook(log_path: str) -> None:
     """Show unexpected exceptions in a :class:`CrashDialog` (once at a time)."""
 
-    def hook(
-        kind: type[BaseException], value: BaseException, tb: TracebackType | None
-    ) -> None:
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         global _showing
         log.critical("unexpected error", exc_info=(kind, value, tb))
         if issubclass(kind, KeyboardInterrupt):

@@ -78,4 +78,3 @@ class HelpOverlay(QDialog):
             self.reject()
             return
         super().keyPressEvent(event)  # type: ignore[arg-type]
-

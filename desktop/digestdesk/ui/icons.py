@@ -70,6 +70,10 @@ def _text_colour() -> str:
 
 def icon(role: str) -> QIcon:
     """The icon for ``role`` (a key of :data:`ICONS`) in the current palette's colours."""
+    if QGuiApplication.instance() is None:
+        # qtawesome loads its fonts once, and only with an application; a model used
+        # headless (in a test) gets no icons rather than breaking every later icon.
+        return QIcon()
     return _icon(role, _text_colour())
 
 

@@ -49,12 +49,19 @@ def entry_links(detail: EntryDetail) -> list[LinkChoice]:
     if detail.arxiv_id:
         aid = detail.arxiv_id
         candidates = [
-            LinkChoice(f"https://arxiv.org/abs/{aid}", f"arXiv abstract {aid}", "paper",
-                       "link.paper", True),
-            LinkChoice(f"https://arxiv.org/pdf/{aid}", f"arXiv PDF {aid}", "paper",
-                       "link.pdf", True),
-            LinkChoice(f"https://huggingface.co/papers/{aid}", "Hugging Face paper page",
-                       "paper", "link.paper", True),
+            LinkChoice(
+                f"https://arxiv.org/abs/{aid}", f"arXiv abstract {aid}", "paper", "link.paper", True
+            ),
+            LinkChoice(
+                f"https://arxiv.org/pdf/{aid}", f"arXiv PDF {aid}", "paper", "link.pdf", True
+            ),
+            LinkChoice(
+                f"https://huggingface.co/papers/{aid}",
+                "Hugging Face paper page",
+                "paper",
+                "link.paper",
+                True,
+            ),
         ]
     else:
         query = quote_plus(detail.title)

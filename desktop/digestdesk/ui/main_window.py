@@ -417,8 +417,9 @@ class MainWindow(QMainWindow):
         if entry_id < 0:
             self._detail = None
             self.abstract.show_placeholder(
-                "No entry matches the query." if self.model.rowCount() == 0 else
-                "Select an entry to read its abstract."
+                "No entry matches the query."
+                if self.model.rowCount() == 0
+                else "Select an entry to read its abstract."
             )
             self.links.show_links([])
             self.notes.load(None, None)
@@ -512,7 +513,9 @@ class MainWindow(QMainWindow):
             return
         current = self._detail.tags if self._detail is not None and len(ids) == 1 else []
         dialog = TagEditorDialog(current, self.known_tags, len(ids), self)
-        if dialog.exec() != TagEditorDialog.DialogCode.Accepted:
+        accepted = dialog.exec() == TagEditorDialog.DialogCode.Accepted
+        self._back_from_dialog()
+        if not accepted:
             return
         add, remove = dialog.changes()
         self.change_tags(ids, add, remove)
@@ -525,9 +528,7 @@ class MainWindow(QMainWindow):
         ):
             return
         ids, add, remove = list(ids), list(add), list(remove)
-        self._submit(
-            "Tags", lambda library: library.change_tags(ids, add=add, remove=remove)
-        )
+        self._submit("Tags", lambda library: library.change_tags(ids, add=add, remove=remove))
 
     def edit_note(self) -> None:
         if self._detail is None:
@@ -536,6 +537,11 @@ class MainWindow(QMainWindow):
         cursor = self.notes.textCursor()
         cursor.movePosition(cursor.MoveOperation.End)
         self.notes.setTextCursor(cursor)
+
+    def _back_from_dialog(self) -> None:
+        """Give the keyboard back to the list after a modal dialog (no WM may do it)."""
+        self.activateWindow()
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def save_note(self, entry_id: int, text: str) -> None:
         self._submit("Save note", lambda library: library.set_note(entry_id, text))
@@ -644,7 +650,9 @@ class MainWindow(QMainWindow):
 
     def edit_keymap(self) -> None:
         dialog = KeymapDialog(ACTIONS, self.registry.keymap, self)
-        if dialog.exec() == KeymapDialog.DialogCode.Accepted:
+        accepted = dialog.exec() == KeymapDialog.DialogCode.Accepted
+        self._back_from_dialog()
+        if accepted:
             keymap = dialog.result_keymap()
             self.registry.keymap.save(keymap)
             self.registry.apply_keymap()
@@ -681,9 +689,7 @@ class MainWindow(QMainWindow):
                     )
 
                 try:
-                    report = library.import_file(
-                        path, progress=progress, cancelled=task.cancelled
-                    )
+                    report = library.import_file(path, progress=progress, cancelled=task.cancelled)
                 except DigestDeskError as error:
                     if task.cancelled():
                         outcome.cancelled = True
@@ -695,7 +701,10 @@ class MainWindow(QMainWindow):
 
         label = f"Importing {paths[0].name}" if len(paths) == 1 else f"Importing {len(paths)} files"
         return self.writer.submit(
-            label, job, on_done=self._import_finished, on_error=self._write_failed,
+            label,
+            job,
+            on_done=self._import_finished,
+            on_error=self._write_failed,
             show_progress=True,
         )
 
@@ -708,7 +717,11 @@ class MainWindow(QMainWindow):
 
             try:
                 report = library.import_bytes(
-                    data, name=name, format=fmt, as_of=as_of, progress=progress,
+                    data,
+                    name=name,
+                    format=fmt,
+                    as_of=as_of,
+                    progress=progress,
                     cancelled=task.cancelled,
                 )
             except DigestDeskError as error:
@@ -716,8 +729,11 @@ class MainWindow(QMainWindow):
             return ImportOutcome([report], [])
 
         return self.writer.submit(
-            f"Importing {name}", job, on_done=self._import_finished,
-            on_error=self._write_failed, show_progress=True,
+            f"Importing {name}",
+            job,
+            on_done=self._import_finished,
+            on_error=self._write_failed,
+            show_progress=True,
         )
 
     def ensure_index(self) -> Task:
@@ -738,7 +754,10 @@ class MainWindow(QMainWindow):
                 self.run_query()
 
         return self.writer.submit(
-            "Updating the search index", job, on_done=done, on_error=self._write_failed,
+            "Updating the search index",
+            job,
+            on_done=done,
+            on_error=self._write_failed,
             show_progress=True,
         )
 
@@ -768,8 +787,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Demo library: {count:,} generated entries.", 6000)
 
         return self.writer.submit(
-            f"Generating {count:,} demo entries", job, on_done=done,
-            on_error=self._write_failed, show_progress=True,
+            f"Generating {count:,} demo entries",
+            job,
+            on_done=done,
+            on_error=self._write_failed,
+            show_progress=True,
         )
 
     def _import_finished(self, outcome: ImportOutcome) -> None:
@@ -822,7 +844,9 @@ class MainWindow(QMainWindow):
             self.import_data(data, "clipboard", parsed.format, parsed.as_of)
             return
         dialog = PasteImportDialog(parsed, self)
-        if dialog.exec() == PasteImportDialog.DialogCode.Accepted:
+        accepted = dialog.exec() == PasteImportDialog.DialogCode.Accepted
+        self._back_from_dialog()
+        if accepted:
             self.import_data(data, "clipboard", parsed.format, dialog.as_of() or parsed.as_of)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
@@ -879,4 +903,3 @@ class MainWindow(QMainWindow):
             question + " You can undo it with " + native(QKeySequence("Ctrl+Z").toString()) + ".",
         )
         return answer == QMessageBox.StandardButton.Yes
-

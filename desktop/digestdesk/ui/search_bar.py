@@ -28,7 +28,7 @@ class SearchBar(QWidget):
         self.edit.setAccessibleName("Search")
         self.edit.setClearButtonEnabled(True)
         self.edit.setPlaceholderText(
-            "Search  ( / )   words, \"phrases\", author:name, tag:x, status:unread, "
+            'Search  ( / )   words, "phrases", author:name, tag:x, status:unread, '
             "year:2025, has:code, sort:votes"
         )
         self.edit.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)

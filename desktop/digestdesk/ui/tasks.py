@@ -69,6 +69,7 @@ class WriterThread(QThread):
         self.signals.task_failed.connect(self._deliver_error)
         self._queue: queue.Queue[Task | None] = queue.Queue()
         self._pending = 0
+        self._undelivered = 0  # finished in the thread, result not yet handled here
         self._pending_lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
@@ -84,6 +85,7 @@ class WriterThread(QThread):
         show_progress: bool = False,
     ) -> Task:
         task = Task(label, run, on_done, on_error, show_progress)
+        self._undelivered += 1
         with self._pending_lock:
             self._pending += 1
             self._idle.clear()
@@ -93,8 +95,8 @@ class WriterThread(QThread):
         return task
 
     def pending(self) -> int:
-        with self._pending_lock:
-            return self._pending
+        """Tasks submitted whose result the GUI thread has not handled yet."""
+        return self._undelivered
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every submitted task ran (used on close, so a note is never lost)."""
@@ -107,14 +109,20 @@ class WriterThread(QThread):
             self.wait(timeout_ms)
 
     def _deliver_result(self, task: Task, result: Any) -> None:
-        if task.on_done is not None:
-            task.on_done(result)
+        try:
+            if task.on_done is not None:
+                task.on_done(result)
+        finally:
+            self._undelivered -= 1
 
     def _deliver_error(self, task: Task, error: BaseException, tb: str) -> None:
-        if task.on_error is not None:
-            task.on_error(error)
-        elif not isinstance(error, DigestDeskError):
-            raise RuntimeError(f"{task.label} failed:\n{tb}")
+        try:
+            if task.on_error is not None:
+                task.on_error(error)
+            elif not isinstance(error, DigestDeskError):
+                raise RuntimeError(f"{task.label} failed:\n{tb}")
+        finally:
+            self._undelivered -= 1
 
     # -- writer thread
     def run(self) -> None:
@@ -158,6 +166,9 @@ class ReaderThread(QThread):
         self._lock = threading.Condition()
         self._latest: dict[str, tuple[int, Callable[[Library], Any]]] = {}
         self._generation: dict[str, int] = {}
+        self._delivered: dict[str, int] = {}  # GUI thread only
+        self.signals.result_ready.connect(self._mark_delivered)
+        self.signals.request_failed.connect(self._mark_delivered)
         self._stopping = False
         self._busy = False
 
@@ -177,8 +188,12 @@ class ReaderThread(QThread):
             return self._generation.get(kind) == generation
 
     def idle(self) -> bool:
+        """True when the newest request of every kind has been answered on the GUI thread."""
         with self._lock:
-            return not self._latest and not self._busy
+            return all(self._delivered.get(k) == g for k, g in self._generation.items())
+
+    def _mark_delivered(self, kind: str, generation: int, *_rest: object) -> None:
+        self._delivered[kind] = max(generation, self._delivered.get(kind, 0))
 
     def stop(self, timeout_ms: int = 10_000) -> None:
         with self._lock:

@@ -1,0 +1,197 @@
+"""The whole reading flow with the keyboard alone: import, move, triage, tag, note, search,
+undo and open a code link (the URL opener is captured; no browser starts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QLineEdit
+from pytestqt.qtbot import QtBot
+
+from digestdesk.ui.main_window import MainWindow
+
+from .conftest import Opened, wait_idle
+
+
+def key(
+    qtbot: QtBot,
+    window: MainWindow,
+    text: str,
+    modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> None:
+    """Press a key where the keyboard focus is, as a user would."""
+    target = QApplication.focusWidget() or window
+    if len(text) == 1:
+        qtbot.keyClick(target, text, modifier)
+    else:
+        qtbot.keyClick(target, getattr(Qt.Key, f"Key_{text}"), modifier)
+
+
+def current_title(window: MainWindow) -> str:
+    detail = window.current_detail()
+    assert detail is not None
+    return detail.title
+
+
+def test_keyboard_only_reading_session(
+    qtbot: QtBot, window: MainWindow, sample: Path, opened: Opened
+) -> None:
+    library = window.library
+    # The empty library welcomes with the import actions.
+    assert window.stack.currentWidget() is window.empty_state
+
+    # Import by pasting the digest (Ctrl+Shift+V); no dialog in this window.
+    QGuiApplication.clipboard().setText(sample.read_text(encoding="utf-8"))
+    window.focus_list()
+    key(qtbot, window, "V", Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 8
+    assert window.stack.currentWidget() is window.splitter
+    assert window.counts["unread"] == 8
+    window.focus_list()
+    ids = list(window.model.ids())
+    assert window.view.current_id() == ids[0]
+
+    # j / k / G / g
+    key(qtbot, window, "j")
+    assert window.view.current_id() == ids[1]
+    key(qtbot, window, "k")
+    assert window.view.current_id() == ids[0]
+    key(qtbot, window, "G", Qt.KeyboardModifier.ShiftModifier)
+    assert window.view.current_id() == ids[-1]
+    key(qtbot, window, "g")
+    assert window.view.current_id() == ids[0]
+
+    # Triage: each key marks and moves on; the list shows it before the write lands.
+    key(qtbot, window, "r")
+    assert window.model.entry_row(0).status == "read"
+    assert window.view.current_id() == ids[1]
+    key(qtbot, window, "q")
+    key(qtbot, window, "s")
+    key(qtbot, window, "i")
+    assert window.view.current_id() == ids[4]
+    wait_idle(qtbot, window)
+    statuses = {i: library.entry(i).status for i in ids[:5]}
+    assert statuses == {
+        ids[0]: "read",
+        ids[1]: "queued",
+        ids[2]: "skipped",
+        ids[3]: "reading",
+        ids[4]: "unread",
+    }
+    assert window.counts["unread"] == 4
+
+    # u brings one back
+    key(qtbot, window, "k")
+    key(qtbot, window, "u")
+    wait_idle(qtbot, window)
+    assert library.entry(ids[3]).status == "unread"
+
+    # t: the tag editor, typed into and confirmed with Enter.
+    window.view.move_to(0)
+    typed: list[str] = []
+
+    def fill_tag_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert dialog is not None
+        edit = dialog.findChild(QLineEdit, "tagEdit")
+        qtbot.keyClicks(edit, "long-context reading-group")
+        typed.append(edit.text())
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+        if dialog.isVisible():  # the first Return may have closed the completer popup
+            qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+    QTimer.singleShot(50, fill_tag_dialog)
+    key(qtbot, window, "t")
+    wait_idle(qtbot, window)
+    assert typed
+    assert sorted(library.entry(ids[0]).tags) == ["long-context", "reading-group"]
+    assert window.model.entry_row(0).tags == ("long-context", "reading-group")
+
+    # n: write a note, Esc goes back to the list; it is saved.
+    key(qtbot, window, "n")
+    assert QApplication.focusWidget() is window.notes
+    qtbot.keyClicks(window.notes, "Compare with block-sparse baselines.")
+    key(qtbot, window, "Escape")
+    assert QApplication.focusWidget() is window.view
+    wait_idle(qtbot, window)
+    assert library.entry(ids[0]).note == "Compare with block-sparse baselines."
+
+    # Ctrl+Z undoes the tag change (the last undoable write), Ctrl+Shift+Z redoes it.
+    key(qtbot, window, "Z", Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, window)
+    assert library.entry(ids[0]).tags == []
+    key(qtbot, window, "Z", Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    wait_idle(qtbot, window)
+    assert sorted(library.entry(ids[0]).tags) == ["long-context", "reading-group"]
+
+    # / focuses the search; typing searches (debounced); Down enters the results.
+    key(qtbot, window, "/")
+    assert QApplication.focusWidget() is window.search_bar.edit
+    qtbot.keyClicks(window.search_bar.edit, "spreadsheet")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
+    wait_idle(qtbot, window)
+    key(qtbot, window, "Down")
+    assert QApplication.focusWidget() is window.view
+    assert "Spreadsheet" in current_title(window)
+
+    # o opens the code repository; 2 opens the second link; y copies.
+    key(qtbot, window, "o")
+    assert opened[-1] == "https://github.com/sheetbench/sheetbench"
+    key(qtbot, window, "2")
+    assert opened[-1].startswith("https://arxiv.org/abs/")
+    key(qtbot, window, "y")
+    assert QGuiApplication.clipboard().text() == "https://github.com/sheetbench/sheetbench"
+
+    # A malformed query says why, inline, and keeps the results.
+    window.focus_search()
+    qtbot.keyClicks(window.search_bar.edit, " (")
+    qtbot.waitUntil(lambda: window.search_bar.error.isVisible(), timeout=5000)
+    assert window.model.rowCount() == 1
+
+    # Esc clears the search and returns to the whole list.
+    key(qtbot, window, "Escape")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 8, timeout=5000)
+    assert QApplication.focusWidget() is window.view
+    assert not window.search_bar.error.isVisible()
+
+
+def test_tab_cycles_panes_and_space_pages(qtbot: QtBot, loaded_window: MainWindow) -> None:
+    window = loaded_window
+    key(qtbot, window, "Tab")
+    assert QApplication.focusWidget() is window.abstract
+    key(qtbot, window, "Tab")
+    assert QApplication.focusWidget() is window.links
+    key(qtbot, window, "Tab")
+    assert QApplication.focusWidget() is window.view
+    # Space at the end of a short abstract moves to the next entry.
+    window.resize(1600, 1200)
+    first = window.view.current_id()
+    for _ in range(6):
+        key(qtbot, window, "Space")
+        if window.view.current_id() != first:
+            break
+    assert window.view.current_id() != first
+
+
+def test_bulk_change_asks_first(
+    qtbot: QtBot, loaded_window: MainWindow, monkeypatch: object
+) -> None:
+    from digestdesk.ui import main_window
+
+    window = loaded_window
+    asked: list[str] = []
+    window._confirm_bulk = lambda q: asked.append(q) or False  # type: ignore[method-assign]
+    monkeypatch.setattr(main_window, "BULK_CONFIRM", 3)  # type: ignore[attr-defined]
+    window.view.selectAll()
+    key(qtbot, window, "r")
+    wait_idle(qtbot, window)
+    assert asked and "8 entries" in asked[0]
+    assert window.library.counts()["unread"] == 8  # refused: nothing changed
+    window._confirm_bulk = lambda q: True  # type: ignore[method-assign]
+    window.view.selectAll()
+    key(qtbot, window, "r")
+    wait_idle(qtbot, window)
+    assert window.library.counts()["read"] == 8

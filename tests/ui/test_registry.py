@@ -1,0 +1,94 @@
+"""The action registry: consistent, documented, and the only place that makes shortcuts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+import digestdesk.ui
+from digestdesk.ui.actions import ACTIONS, CONTEXTS, MENUS, Keymap, find_conflicts, normalized
+from digestdesk.ui.main_window import MainWindow
+
+UI_DIR = Path(digestdesk.ui.__file__).parent
+
+
+def test_ids_are_unique_and_dotted() -> None:
+    ids = [spec.id for spec in ACTIONS]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z]+(\.[a-z0-9_]+)+", i) for i in ids), ids
+
+
+def test_every_action_has_help_a_known_context_and_menu() -> None:
+    for spec in ACTIONS:
+        assert spec.help.strip() and spec.help.strip()[-1] in ".…", spec.id
+        assert spec.title.strip(), spec.id
+        assert spec.context in CONTEXTS, spec.id
+        assert spec.menu is None or spec.menu in MENUS, spec.id
+
+
+def test_every_handler_exists_on_the_window() -> None:
+    for spec in ACTIONS:
+        assert callable(getattr(MainWindow, spec.handler, None)), spec.handler
+
+
+def test_default_keys_parse_and_do_not_clash() -> None:
+    keymap = {spec.id: spec.keys for spec in ACTIONS}
+    for spec in ACTIONS:
+        for key in spec.keys:
+            assert normalized(key), f"{spec.id}: {key!r} is not a key"
+    assert find_conflicts(keymap) == []
+
+
+def test_conflicts_are_found_within_a_context_and_against_window_keys() -> None:
+    keymap = {spec.id: spec.keys for spec in ACTIONS}
+    keymap["go.next"] = ("k",)  # same context as go.previous
+    keymap["entry.edit_note"] = ("Ctrl+K",)  # a window-wide key
+    found = {c.action_ids for c in find_conflicts(keymap)}
+    assert ("go.next", "go.previous") in found
+    assert ("app.command_palette", "entry.edit_note") in found
+    # The same key in two editors that are never active together is fine.
+    keymap = {spec.id: spec.keys for spec in ACTIONS}
+    assert {"search.leave", "note.leave"}.isdisjoint(
+        {i for c in find_conflicts(keymap) for i in c.action_ids}
+    )
+
+
+def test_keymap_overrides_round_trip(tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat)
+    keymap = Keymap(settings)
+    keys = keymap.current()
+    keys["go.next"] = ("Ctrl+J", ",")
+    keymap.save(keys)
+    again = Keymap(QSettings(str(tmp_path / "k.ini"), QSettings.Format.IniFormat)).current()
+    assert again["go.next"] == ("Ctrl+J", ",")
+    assert again["go.previous"] == ("K",)
+    assert keymap.overrides() == {"go.next": ("Ctrl+J", ",")}
+
+
+def test_no_shortcuts_outside_the_registry() -> None:
+    offenders = []
+    for path in UI_DIR.rglob("*.py"):
+        if path.name == "actions.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in ("setShortcut", "QShortcut("):
+            if pattern in text:
+                offenders.append(f"{path.name}: {pattern}")
+    assert offenders == []
+
+
+def test_help_overlay_and_palette_list_every_keyed_action(
+    qtbot: object, window: MainWindow
+) -> None:
+    overlay = window.show_help()
+    text = overlay.browser.toPlainText()
+    for spec in ACTIONS:
+        if spec.keys:
+            assert spec.title.rstrip("…") in text, spec.id
+    palette = window.show_palette()
+    listed = {palette.list.item(i).text() for i in range(palette.list.count())}
+    assert any(t.startswith("Mark Read") and "R" in t for t in listed)
+    palette.edit.setText("impclip")
+    assert palette.list.item(0).text().startswith("Import from Clipboard")
