@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 E = schema.entries
 CHUNK = 500  # rows per IN (...) lookup: well under SQLite's variable limit
 INDEX_BATCH = 2000
+INDEX_BULK = 5000  # more changed entries than this are indexed in batches (bounded memory)
 UNDO_KEEP = 500
 
 Progress = Callable[[int, int | None], None]
@@ -237,8 +238,11 @@ class Library:
             assert state is not None
             with self.engine.connect() as conn:
                 ids = list(conn.execute(select(E.c.id).where(E.c.seq > state.last_seq)).scalars())
-            if len(ids) <= 20_000:
-                self._index_ids(ids, self.change_seq())
+            with self.engine.connect() as conn:
+                total = conn.execute(select(func.count()).select_from(E)).scalar_one()
+            # Replacing most of the index costs more than building it afresh.
+            if len(ids) <= max(INDEX_BULK, total // 2):
+                self._index_ids(ids, self.change_seq(), progress=progress)
                 log.info("index caught up with %d changed entries", len(ids))
                 return "caught up"
         self.rebuild_index(progress=progress, cancelled=cancelled)
@@ -260,14 +264,27 @@ class Library:
                 cancelled=cancelled,
             )
 
-    def _iter_index_docs(self) -> Iterator[IndexDoc]:
-        with self.engine.connect() as conn:
-            ids = list(conn.execute(select(E.c.id).order_by(E.c.id)).scalars())
+    def _iter_index_docs(self, ids: Sequence[int] | None = None) -> Iterator[IndexDoc]:
+        if ids is None:
+            with self.engine.connect() as conn:
+                ids = list(conn.execute(select(E.c.id).order_by(E.c.id)).scalars())
         for chunk in _chunks(ids, INDEX_BATCH):
             with self.engine.connect() as conn:
                 yield from self._index_docs(conn, chunk)
 
-    def _index_ids(self, ids: Sequence[int], seq: int, deleted: Sequence[int] = ()) -> None:
+    def _index_ids(
+        self,
+        ids: Sequence[int],
+        seq: int,
+        deleted: Sequence[int] = (),
+        progress: Progress | None = None,
+    ) -> None:
+        if len(ids) > INDEX_BULK and not deleted:
+            with self._write_lock:
+                self.index.update_many(
+                    self._iter_index_docs(ids), last_seq=seq, total=len(ids), progress=progress
+                )
+            return
         with self._write_lock:
             docs: list[IndexDoc] = []
             with self.engine.connect() as conn:
