@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,6 +47,30 @@ def _mix(a: QColor, b: QColor, amount: float) -> str:
         round(a.green() + (b.green() - a.green()) * amount),
         round(a.blue() + (b.blue() - a.blue()) * amount),
     ).name()
+
+
+_URL = re.compile(r"https?://[^\s<>\"'\]\[(){}]+", re.IGNORECASE)
+
+
+def linked_html(text: str, matcher: TermMatcher, mark: str, link_colour: str) -> str:
+    """Escaped, highlighted text whose http(s) URLs are links (a trailing full stop is not
+    part of the URL)."""
+    out: list[str] = []
+    cursor = 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?")
+        end = match.start() + len(url)
+        safe = safe_url(url)
+        if safe is None:
+            continue
+        out.append(highlighted_html(text[cursor : match.start()], matcher, mark))
+        out.append(
+            f'<a href="{html.escape(safe, quote=True)}" style="color:{link_colour};">'
+            f"{html.escape(url)}</a>"
+        )
+        cursor = end
+    out.append(highlighted_html(text[cursor:], matcher, mark))
+    return "".join(out)
 
 
 def authors_text(detail: EntryDetail, limit: int = 12) -> str:
@@ -197,7 +222,7 @@ class AbstractPane(QTextBrowser):
             for paragraph in abstract.split("\n\n"):
                 parts.append(
                     f'<p style="line-height:145%; margin-top:4px;">'
-                    f"{highlighted_html(paragraph, matcher, mark)}</p>"
+                    f"{linked_html(paragraph, matcher, mark, link)}</p>"
                 )
         else:
             parts.append(f'<p style="color:{muted}; margin-top:16px;">No abstract.</p>')

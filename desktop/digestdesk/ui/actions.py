@@ -461,8 +461,10 @@ def normalized(key: str) -> str:
 
 
 def native(key: str) -> str:
-    """A key as shown to the reader on this platform."""
-    return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
+    """A key as shown to the reader on this platform; a bare letter stays lower case
+    (Qt writes ``r`` as "R", which reads like Shift+R in a list of vim-style keys)."""
+    text = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
+    return text.lower() if len(text) == 1 and text.isalpha() else text
 
 
 @dataclass(frozen=True)

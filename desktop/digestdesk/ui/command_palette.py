@@ -7,11 +7,14 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
     QDialog,
     QFrame,
+    QHeaderView,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -62,17 +65,26 @@ class CommandPalette(QDialog):
         self.edit = QLineEdit(self)
         self.edit.setObjectName("paletteEdit")
         self.edit.setPlaceholderText("Type a command…")
-        self.list = QListWidget(self)
+        self.list = QTreeWidget(self)
         self.list.setObjectName("paletteList")
         self.list.setFrameShape(QFrame.Shape.NoFrame)
-        self.list.setUniformItemSizes(True)
+        self.list.setColumnCount(2)
+        self.list.setHeaderHidden(True)
+        self.list.setRootIsDecorated(False)
+        self.list.setUniformRowHeights(True)
+        self.list.setAllColumnsShowFocus(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.list.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addWidget(self.edit)
         layout.addWidget(self.list)
         self.edit.textChanged.connect(self.refilter)
         self.edit.installEventFilter(self)
-        self.list.itemActivated.connect(self._run_item)
+        self.list.itemActivated.connect(lambda item, _column: self._run_item(item))
         self.refilter("")
 
     def refilter(self, text: str) -> None:
@@ -87,23 +99,30 @@ class CommandPalette(QDialog):
         scored.sort(key=lambda item: (item[0], item[1]))
         self.list.clear()
         for _, _, spec, action in scored:
-            keys = ", ".join(native(k.toString()) for k in action.shortcuts())
-            label = spec.title.rstrip("…")
-            item = QListWidgetItem(action.icon(), f"{label}" + (f"\t{keys}" if keys else ""))
-            item.setToolTip(spec.help)
-            item.setData(ID_ROLE, spec.id)
-            item.setData(Qt.ItemDataRole.StatusTipRole, spec.help)
-            item.setText(f"{label}    —    {keys}" if keys else label)
-            self.list.addItem(item)
-        if self.list.count():
-            self.list.setCurrentRow(0)
+            keys = "  ".join(native(k.toString()) for k in action.shortcuts())
+            item = QTreeWidgetItem([spec.title.rstrip("…"), keys])
+            item.setIcon(0, action.icon())
+            item.setToolTip(0, spec.help)
+            item.setData(0, ID_ROLE, spec.id)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setForeground(1, self.palette().placeholderText())
+            self.list.addTopLevelItem(item)
+        if self.list.topLevelItemCount():
+            self.list.setCurrentItem(self.list.topLevelItem(0))
+
+    def count(self) -> int:
+        return self.list.topLevelItemCount()
+
+    def row_text(self, row: int) -> str:
+        item = self.list.topLevelItem(row)
+        return f"{item.text(0)}\t{item.text(1)}" if item else ""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if watched is self.edit and event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             key = event.key()
             if key in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
-                self.list.keyPressEvent(event)
+                QApplication.sendEvent(self.list, event)
                 return True
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 item = self.list.currentItem()
@@ -112,8 +131,8 @@ class CommandPalette(QDialog):
                 return True
         return super().eventFilter(watched, event)
 
-    def _run_item(self, item: QListWidgetItem) -> None:
-        action_id = item.data(ID_ROLE)
+    def _run_item(self, item: QTreeWidgetItem) -> None:
+        action_id = item.data(0, ID_ROLE)
         self.accept()
         if self._on_run is not None:
             self._on_run(action_id)

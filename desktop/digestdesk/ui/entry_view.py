@@ -34,6 +34,8 @@ class EntryView(QTableView):
         self.setSortingEnabled(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setAccessibleName("Entries")
+        # The whole row is highlighted; a dotted focus frame around one cell is noise.
+        self.setStyleSheet("QTableView { outline: 0; }")
         rows = self.verticalHeader()
         rows.hide()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

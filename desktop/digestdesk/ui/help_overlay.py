@@ -22,18 +22,20 @@ def help_html(specs: Sequence[ActionSpec], keymap: Mapping[str, Sequence[str]]) 
             if not keys:
                 continue
             shown = " ".join(
-                f"<span style='font-family:monospace; font-weight:600;'>"
-                f"{html.escape(native(k))}</span>"
+                f"<span style='font-family:monospace; font-weight:600; white-space:nowrap;'>"
+                f"&nbsp;{html.escape(native(k))}&nbsp;</span>"
                 for k in keys
             )
             rows.append(
-                f"<tr><td width='28%' align='right' style='padding:3px 12px;'>{shown}</td>"
+                f"<tr><td width='22%' align='right' style='padding:3px 12px; "
+                f"white-space:nowrap;'>{shown}</td>"
                 f"<td style='padding:3px 6px;'><b>{html.escape(spec.title.rstrip('…'))}</b>"
                 f" — {html.escape(spec.help)}</td></tr>"
             )
         if context == "list":
             rows.append(
-                "<tr><td align='right' style='padding:3px 12px;'><b>↑ ↓ PgUp PgDn</b></td>"
+                "<tr><td align='right' style='padding:3px 12px; white-space:nowrap;'>"
+                "<b>↑ ↓ PgUp PgDn</b></td>"
                 "<td style='padding:3px 6px;'><b>Move</b> — the usual list keys work too; "
                 "Shift extends the selection.</td></tr>"
             )

@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         )
         self.menus = self.registry.populate_menus(self.menuBar())
         self._build_toolbar()
-        self.empty_state.refresh_keys()
+        self.refresh_key_hints()
         self._restore_state()
         self.run_query()
         self.refresh_tags()
@@ -165,27 +165,29 @@ class MainWindow(QMainWindow):
         self.notes = NotesEditor(self)
         self.notes.save_requested.connect(self.save_note)
 
-        def section(title: str, widget: QWidget, extra: QWidget | None = None) -> QWidget:
+        self.headings: dict[str, QLabel] = {}
+
+        def section(name: str, widget: QWidget, extra: QWidget | None = None) -> QWidget:
             box = QWidget(self)
             layout = QVBoxLayout(box)
             layout.setContentsMargins(14, 8, 14, 8)
             layout.setSpacing(4)
-            heading = QLabel(title.upper(), box)
+            heading = QLabel(box)
             heading.setObjectName("sectionHeading")
+            heading.setTextFormat(Qt.TextFormat.RichText)
             font = heading.font()
-            font.setPointSizeF(font.pointSizeF() * 0.8)
-            font.setBold(True)
+            font.setPointSizeF(font.pointSizeF() * 0.85)
             heading.setFont(font)
-            heading.setForegroundRole(heading.foregroundRole())
             heading.setEnabled(False)  # the palette's muted text colour
+            self.headings[name] = heading
             layout.addWidget(heading)
             if extra is not None:
                 layout.addWidget(extra)
             layout.addWidget(widget, 1)
             return box
 
-        self.links_box = section("Links  (o opens code, 1–9 open, y copies)", self.links)
-        self.note_box = section("Tags and note  (t tags, n note)", self.notes, self.tags_label)
+        self.links_box = section("links", self.links)
+        self.note_box = section("note", self.notes, self.tags_label)
         self.reader_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.reader_splitter.setObjectName("readerSplitter")
         self.reader_splitter.addWidget(self.abstract)
@@ -259,6 +261,24 @@ class MainWindow(QMainWindow):
         self.registry.populate_toolbar(toolbar)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.toolbar = toolbar
+
+    def refresh_key_hints(self) -> None:
+        """Headings and the welcome page name the keys; they follow the keymap."""
+        k = self._key_text
+        hints = {
+            "links": (
+                "LINKS",
+                f"{k('entry.open_code_link')} opens code · "
+                f"{k('link.open_1')}–{k('link.open_9')} open · {k('entry.copy_link')} copies",
+            ),
+            "note": (
+                "TAGS AND NOTE",
+                f"{k('entry.edit_tags')} edits tags · {k('entry.edit_note')} writes a note",
+            ),
+        }
+        for name, (title, hint) in hints.items():
+            self.headings[name].setText(f"<b>{title}</b>&nbsp;&nbsp;&nbsp;{hint}")
+        self.empty_state.refresh_keys()
 
     def _key_text(self, action_id: str) -> str:
         if not hasattr(self, "registry"):
@@ -656,7 +676,7 @@ class MainWindow(QMainWindow):
             keymap = dialog.result_keymap()
             self.registry.keymap.save(keymap)
             self.registry.apply_keymap()
-            self.empty_state.refresh_keys()
+            self.refresh_key_hints()
 
     # ================================================================ import
     def import_files(self) -> None:

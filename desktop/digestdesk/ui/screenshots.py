@@ -1,0 +1,173 @@
+"""Regenerate the documentation screenshots: ``python -m digestdesk.ui.screenshots DIR``.
+
+Renders offscreen (``QT_QPA_PLATFORM=offscreen``) from a temporary library holding the
+built-in sample: the main window in light and dark, the help overlay, the command palette
+and the import summary. ``make screenshots`` writes them to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QColor, QPainter, QPixmap  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from digestdesk.core.library import Library  # noqa: E402
+from digestdesk.paths import resolve_library  # noqa: E402
+from digestdesk.ui.application import (  # noqa: E402
+    apply_color_scheme,
+    make_application,
+    sample_path,
+    wait_until,
+    window_idle,
+)
+from digestdesk.ui.import_dialogs import ImportSummaryDialog  # noqa: E402
+from digestdesk.ui.main_window import MainWindow  # noqa: E402
+
+SIZE = (1360, 820)
+
+
+def _settle(window: MainWindow) -> None:
+    wait_until(lambda: window_idle(window), 30)
+    for _ in range(5):
+        QApplication.processEvents()
+
+
+def _open_window(library: Library, folder: Path) -> MainWindow:
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    settings.clear()
+    window = MainWindow(library, settings, url_opener=lambda _url: None, show_dialogs=False)
+    window.resize(*SIZE)
+    window.show()
+    _settle(window)
+    return window
+
+
+def _over(window: MainWindow, dialog: QWidget) -> QPixmap:
+    """The window dimmed, with the dialog drawn centred on it (offscreen has no compositor)."""
+    base = window.grab()
+    dialog.show()
+    for _ in range(5):
+        QApplication.processEvents()
+    top = dialog.grab()
+    dialog.hide()
+    painter = QPainter(base)
+    painter.fillRect(base.rect(), QColor(0, 0, 0, 90))
+    ratio = base.devicePixelRatio() or 1.0
+    x = int((base.width() / ratio - top.width() / (top.devicePixelRatio() or 1.0)) / 2)
+    y = int((base.height() / ratio - top.height() / (top.devicePixelRatio() or 1.0)) / 3)
+    painter.drawPixmap(QPoint(x, y), top)
+    painter.end()
+    return base
+
+
+def _prepare_library(library: Library) -> None:
+    report = library.import_file(sample_path())
+    ids = library.search("").ids
+    library.set_status(ids[1:3], "read")
+    library.set_status([ids[3]], "queued")
+    library.set_status([ids[5]], "skipped")
+    library.change_tags([ids[0], ids[7]], add=["reading-group"])
+    library.change_tags([ids[7]], add=["long-context"])
+    library.set_note(ids[7], "Compare with block-sparse baselines at 32k tokens.")
+    assert report.new == 8
+
+
+def render_all(out_dir: Path) -> list[Path]:
+    app = make_application()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def save(pixmap: QPixmap, name: str) -> None:
+        path = out_dir / name
+        if not pixmap.save(str(path)):
+            raise SystemExit(f"cannot write {path}")
+        written.append(path)
+
+    with tempfile.TemporaryDirectory(prefix="digestdesk-shots-") as temp:
+        folder = Path(temp)
+        library = Library.open(resolve_library(folder / "library"), writer=True)
+        try:
+            _prepare_library(library)
+            lattice = library.search("lattice").ids[0]
+
+            def shot(
+                scheme: Qt.ColorScheme, name: str, extra: Callable[[MainWindow], None]
+            ) -> None:
+                apply_color_scheme(app, scheme)
+                window = _open_window(library, folder)
+                try:
+                    extra(window)
+                    _settle(window)
+                    save(window.grab(), name)
+                finally:
+                    window.close()
+
+            def light(window: MainWindow) -> None:
+                window.view.select_id(lattice)
+                window.view.setFocus()
+
+            def dark(window: MainWindow) -> None:
+                window.search_bar.set_text("attention OR agents")
+                _settle(window)
+                window.view.move_to(0)
+                window.view.setFocus()
+
+            shot(Qt.ColorScheme.Light, "main-light.png", light)
+            shot(Qt.ColorScheme.Dark, "main-dark.png", dark)
+
+            apply_color_scheme(app, Qt.ColorScheme.Light)
+            window = _open_window(library, folder)
+            try:
+                window.view.select_id(lattice)
+                _settle(window)
+                overlay = window.show_help()
+                overlay.resize(860, 620)
+                save(_over(window, overlay), "help-overlay.png")
+                palette = window.show_palette()
+                palette.edit.setText("mark")
+                palette.resize(600, 380)
+                save(_over(window, palette), "palette.png")
+                report = library.import_file(sample_path())
+                broken = (
+                    b'[{"paper": {"id": "2603.09999", "title": ""}}, '
+                    + sample_path().read_bytes()[1:]
+                )
+                partial = library.import_bytes(broken, name="2026-03-06.json")
+                summary = ImportSummaryDialog(
+                    [partial, report],
+                    [
+                        (
+                            "notes.pdf",
+                            "notes.pdf is not a digest Digest Desk can read: it is not "
+                            "a Hugging Face JSON, page text, arXiv Atom or Digest Desk export.",
+                        )
+                    ],
+                    window,
+                )
+                summary.resize(760, 460)
+                save(_over(window, summary), "import-summary.png")
+            finally:
+                window.close()
+        finally:
+            library.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out_dir = Path(args[0] if args else "docs/screenshots")
+    for path in render_all(out_dir):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
