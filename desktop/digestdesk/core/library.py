@@ -34,6 +34,7 @@ from digestdesk.core import formats, schema
 from digestdesk.core.drafts import (
     STATUSES,
     Appearance,
+    DigestDraft,
     EntryDraft,
     Link,
     ParseProblem,
@@ -396,7 +397,13 @@ class Library:
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
         index: bool = True,
+        source_kind: str | None = None,
     ) -> ImportReport:
+        """Import parsed drafts as one transaction.
+
+        ``source_kind`` overrides the digest's kind (default: the parser's format name); the
+        fetchers record ``"hf-api"`` and ``"arxiv-api"`` so :meth:`fetched_days` can find them.
+        """
         report = ImportReport(
             source=source,
             format=result.format,
@@ -411,7 +418,7 @@ class Library:
         added: set[int] = set()
         with self._write_lock, self.engine.begin() as conn:
             seq = self._next_seq(conn)
-            digest_ids = self._create_digests(conn, result, source, now)
+            digest_ids = self._create_digests(conn, result, source, now, source_kind)
             report.digest_id = digest_ids.get("") if "" in digest_ids else None
             seen_in_file: dict[int, int] = {}
             local_arxiv: dict[str, int] = {}
@@ -499,7 +506,12 @@ class Library:
         return report
 
     def _create_digests(
-        self, conn: Connection, result: ParseResult, source: str, now: datetime
+        self,
+        conn: Connection,
+        result: ParseResult,
+        source: str,
+        now: datetime,
+        source_kind: str | None = None,
     ) -> dict[str, int]:
         """The digest rows for this input: "" is the import itself; export keys map too."""
         ids: dict[str, int] = {}
@@ -528,7 +540,7 @@ class Library:
         ids[""] = conn.execute(
             insert(schema.digests).returning(schema.digests.c.id),
             {
-                "source_kind": result.format,
+                "source_kind": source_kind or result.format,
                 "file_name": Path(source).name if source else None,
                 "digest_date": result.digest_date,
                 "imported_at": now,
@@ -1328,10 +1340,10 @@ class Library:
         return [h.id for h in self.index.more_like_this(entry_id, limit=limit)]
 
     # ----------------------------------------------------------------- export
-    def export_drafts(self, ids: Sequence[int] | None = None) -> tuple[list[EntryDraft], list[Any]]:
+    def export_drafts(
+        self, ids: Sequence[int] | None = None
+    ) -> tuple[list[EntryDraft], list[DigestDraft]]:
         """Entries as drafts with user state, and the digests they appeared in (for export)."""
-        from digestdesk.core.drafts import DigestDraft
-
         with self.engine.connect() as conn:
             if ids is None:
                 ids = list(conn.execute(select(E.c.id).order_by(E.c.id)).scalars())
@@ -1465,6 +1477,37 @@ class Library:
             "published_to": last.isoformat() if last else None,
             "index_documents": state.doc_count if state else None,
         }
+
+    def fetched_days(
+        self,
+        source_kind: str,
+        *,
+        file_name: str | None = None,
+        settled_after_days: int | None = None,
+    ) -> set[date]:
+        """The digest days recorded with ``source_kind`` (and ``file_name``, when given).
+
+        With ``settled_after_days=N`` only days fetched at least N days after they began (UTC)
+        count: a day fetched while the source was still listing papers for it is not done.
+        """
+        d = schema.digests
+        conditions: list[ColumnElement[bool]] = [
+            d.c.source_kind == source_kind,
+            d.c.digest_date.is_not(None),
+        ]
+        if file_name is not None:
+            conditions.append(d.c.file_name == file_name)
+        days: set[date] = set()
+        with self.engine.connect() as conn:
+            for day, imported_at in conn.execute(
+                select(d.c.digest_date, d.c.imported_at).where(*conditions)
+            ):
+                if settled_after_days is not None:
+                    fetched = as_utc(imported_at)
+                    if fetched is None or (fetched.date() - day).days < settled_after_days:
+                        continue
+                days.add(day)
+        return days
 
     def digest_dates(self) -> list[date]:
         with self.engine.connect() as conn:
