@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from digestdesk.core.drafts import EntryDraft
+from digestdesk.core.drafts import DigestDraft, EntryDraft
 from digestdesk.core.formats import digestdesk_json
 from digestdesk.core.text import clean_text
 
@@ -33,14 +33,10 @@ def export_text(library: Library, fmt: str, *, ids: Sequence[int] | None = None)
     raise ValueError(f"unknown export format {fmt!r}")
 
 
-def to_json(drafts: Sequence[EntryDraft], digests: Sequence[object]) -> str:
-    document = {
-        "format": "digestdesk",
-        "version": 1,
-        "exported_at": datetime.now(UTC).isoformat(),
-        "digests": [digestdesk_json.digest_to_json(d) for d in digests],  # type: ignore[arg-type]
-        "entries": [digestdesk_json.entry_to_json(d) for d in drafts],
-    }
+def to_json(drafts: Sequence[EntryDraft], digests: Sequence[DigestDraft]) -> str:
+    document = digestdesk_json.export_document(
+        digests=digests, entries=drafts, exported_at=datetime.now(UTC)
+    )
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
