@@ -205,7 +205,23 @@ def test_filters_and_sorting(library: Library) -> None:
     assert library.search("date:>2025-11-18").total == 0
 
 
-def test_export_import_round_trip_is_lossless(library: Library, tmp_path: Path) -> None:
+def _use_second_postgres_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    first = make_url(url)
+    second = first.set(database=f"{first.database}_b")
+    admin = create_engine(first, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{second.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{second.database}"'))
+    admin.dispose()
+    monkeypatch.setenv("DIGESTDESK_DATABASE_URL", second.render_as_string(hide_password=False))
+
+
+def test_export_import_round_trip_is_lossless(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from digestdesk.core import export
     from digestdesk.core.store import open_engine  # noqa: F401 - engine used via Library
     from digestdesk.paths import resolve_library
@@ -219,9 +235,9 @@ def test_export_import_round_trip_is_lossless(library: Library, tmp_path: Path) 
     library.set_note(ids[0], "multi-line\nnote ✓")
     first = export.export_text(library, "json")
 
+    if library.paths.database_url.startswith("postgresql"):
+        _use_second_postgres_database(library.paths.database_url, monkeypatch)
     other_paths = resolve_library(tmp_path / "other")
-    if other_paths.database_url.startswith("postgresql"):
-        pytest.skip("one PostgreSQL database per test run")
     with Library.open(other_paths) as other:
         report = other.import_bytes(first.encode(), name="export.json")
         assert report.new == library.counts()["total"]
