@@ -54,14 +54,9 @@ def test_default_fields_and_title_boost() -> None:
     assert isinstance(plan.text, wq.Or)
     fields = {(q.fieldname, q.boost) for q in plan.text.subqueries}
     assert ("title", 2.0) in fields and ("abstract", 1.0) in fields
-    assert {f for f, _ in fields} == {
-        "title",
-        "abstract",
-        "keywords",
-        "ai_summary",
-        "authors",
-        "note",
-    }
+    # keywords, ai_summary and note are searched through one combined field
+    assert {f for f, _ in fields} == {"title", "abstract", "extra", "authors"}
+    assert {"keywords", "ai_summary", "note"} <= {f for f, _ in plan.terms}
 
 
 def test_phrase_prefix_fuzzy_shapes() -> None:

@@ -89,7 +89,9 @@ _NAME_ANALYZER = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map
 def make_schema() -> Schema:
     """The Whoosh schema of :data:`INDEX_VERSION`."""
     return Schema(
-        id=NUMERIC(numtype=int, bits=64, stored=True, unique=True, sortable=True),
+        # Numbers are indexed as few terms as their queries need (Whoosh's default shift_step=4
+        # writes 16 terms per 64-bit value): id is only looked up exactly, year has few values.
+        id=NUMERIC(numtype=int, bits=64, stored=True, unique=True, sortable=True, shift_step=0),
         title=TEXT(analyzer=_TEXT_ANALYZER, stored=True),
         abstract=TEXT(analyzer=_TEXT_ANALYZER, stored=True),
         keywords=TEXT(analyzer=_TEXT_ANALYZER, stored=True),
@@ -101,10 +103,10 @@ def make_schema() -> Schema:
         extra=TEXT(analyzer=_TEXT_ANALYZER),
         status=ID,
         tags=KEYWORD(commas=True, lowercase=True),
-        year=NUMERIC(numtype=int, bits=32),
+        year=NUMERIC(numtype=int, bits=32, shift_step=0),
         # yyyymmdd; the column default (no date) sorts last when sorting newest first
-        published=NUMERIC(numtype=int, bits=32, sortable=True, default=0),
-        votes=NUMERIC(numtype=int, bits=32, sortable=True),
+        published=NUMERIC(numtype=int, bits=32, sortable=True, default=0, shift_step=8),
+        votes=NUMERIC(numtype=int, bits=32, sortable=True, shift_step=8),
         has=KEYWORD(lowercase=True),
         digests=KEYWORD,  # ISO dates, so TermRange orders them correctly
         arxiv=ID,
@@ -1366,7 +1368,9 @@ class SearchIndex:
                 flt = self._docnums(s, allowed)
                 if not flt:
                     return []
-            kwargs: dict[str, Any] = {"limit": limit, "filter": flt}
+            # optimize=False: Whoosh's block-quality skipping is slower here (measured: -25%
+            # at 10k entries for 200 hits), as most queries hit many documents.
+            kwargs: dict[str, Any] = {"limit": limit, "filter": flt, "optimize": False}
             if order == "date":
                 kwargs["sortedby"] = [
                     sorting.FieldFacet("published", reverse=True),
