@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from digestdesk.ui.icons import icon
 
@@ -24,7 +24,10 @@ class EmptyState(QWidget):
         self.setObjectName("emptyState")
         self._keys = keys
         picture = QLabel(self)
-        picture.setPixmap(icon("empty").pixmap(QSize(72, 72)))
+        app_icon = QApplication.windowIcon()
+        picture.setPixmap(
+            (app_icon if not app_icon.isNull() else icon("empty")).pixmap(QSize(88, 88))
+        )
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title = QLabel("Welcome to Digest Desk", self)
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -39,7 +42,8 @@ class EmptyState(QWidget):
         )
         intro.setWordWrap(True)
         intro.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        intro.setMaximumWidth(520)
+        intro.setFixedWidth(540)
+        intro.setMinimumHeight(intro.heightForWidth(540))
         self.import_button = QPushButton(icon("import"), "Import Files…", self)
         self.import_button.clicked.connect(on_import)
         self.paste_button = QPushButton(icon("paste"), "Paste from Clipboard…", self)
