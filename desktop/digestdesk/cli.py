@@ -41,6 +41,7 @@ COMMANDS = (
     "reindex",
     "undo",
     "redo",
+    "fetch",
 )
 
 
@@ -142,6 +143,34 @@ def build_parser() -> argparse.ArgumentParser:
     add("reindex", "rebuild the search index from the database")
     add("undo", "undo the last status or tag change", json_flag=True)
     add("redo", "redo the last undone change", json_flag=True)
+
+    p = add(
+        "fetch",
+        "fetch digests from Hugging Face daily papers or the arXiv API (default: today, UTC)",
+        json_flag=True,
+    )
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--date", type=_date_arg, metavar="YYYY-MM-DD", help="fetch this day")
+    when.add_argument(
+        "--since", type=_date_arg, metavar="YYYY-MM-DD", help="fetch each day from it to today"
+    )
+    when.add_argument(
+        "--days", type=_positive_int, metavar="N", help="fetch the last N days, today included"
+    )
+    p.add_argument(
+        "--source",
+        choices=["hf", "arxiv"],
+        default="hf",
+        help="hf: Hugging Face daily papers (HF_ENDPOINT); arxiv: arXiv API listings",
+    )
+    p.add_argument(
+        "--category", metavar="CAT", help="the arXiv category (default cs.LG; --source arxiv)"
+    )
+    p.add_argument(
+        "--refresh",
+        action="store_true",
+        help="fetch days already fetched again (records new vote snapshots)",
+    )
     return parser
 
 
@@ -444,6 +473,55 @@ def cmd_reindex(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_fetch(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    from digestdesk.core import fetch
+
+    if args.category is not None and args.source != "arxiv":
+        raise UsageError("--category applies to --source arxiv.")
+    try:
+        days = fetch.days_to_fetch(day=args.date, since=args.since, last=args.days)
+    except fetch.FetchError as exc:
+        raise UsageError(exc.user_message) from None
+    bar = ProgressBar(f"Fetching {len(days)} day{'s' if len(days) != 1 else ''}")
+
+    def report_day(day: fetch.DayReport) -> None:
+        if not args.json:
+            bar.close()
+            out.write(f"{day.day.isoformat()}: {day.summary()}\n")
+            out.flush()
+
+    try:
+        reports = fetch.fetch_days(
+            library,
+            days,
+            source=args.source,
+            category=args.category or fetch.DEFAULT_CATEGORY,
+            refresh=args.refresh,
+            progress=bar,
+            on_day=report_day,
+            index=False,
+        )
+    finally:
+        bar.close()
+    bar = ProgressBar("Indexing")
+    library.ensure_index(progress=bar)
+    bar.close()
+    if args.json:
+        _print_json({"days": [r.to_json() for r in reports]}, out)
+    elif len(reports) > 1:
+        imported = [r.report for r in reports if r.report is not None]
+        out.write(
+            f"total: {sum(r.new for r in imported)} new, {sum(r.updated for r in imported)} "
+            f"updated, {sum(r.unchanged for r in imported)} unchanged in {len(imported)} "
+            f"of {len(reports)} days\n"
+        )
+    if any(r.failed for r in reports):
+        return EXIT_FAILED
+    if any(r.report is not None and r.report.skipped for r in reports):
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
 def cmd_undo_redo(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     changes = library.undo() if args.command == "undo" else library.redo()
     if args.json:
@@ -486,6 +564,7 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
         "reindex": cmd_reindex,
         "undo": cmd_undo_redo,
         "redo": cmd_undo_redo,
+        "fetch": cmd_fetch,
     }
     try:
         paths = resolve_library(args.library)
