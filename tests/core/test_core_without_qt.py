@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -31,8 +32,9 @@ def test_core_imports_with_qt_blocked(tmp_path: Path) -> None:
         print("ok")
         """
     )
+    env = {k: v for k, v in os.environ.items() if k != "DIGESTDESK_DATABASE_URL"}
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
