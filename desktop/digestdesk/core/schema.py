@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -139,6 +140,44 @@ undo_log = Table(
     Column("undone", Boolean, nullable=False, default=False),
 )
 
+# Reading sessions (schema 0002): one row per session, one item row per entry in its order.
+# ``running_since`` is when the clock last started (NULL while paused or finished); the time
+# before it is in ``elapsed_seconds``, so a session resumes after a restart with its time intact.
+reading_sessions = Table(
+    "reading_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", Text, nullable=False, default=""),
+    Column("source_query", Text, nullable=True),
+    Column("state", String(16), nullable=False, default="active", index=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("paused_at", UTCDateTime, nullable=True),
+    Column("running_since", UTCDateTime, nullable=True),
+    Column("elapsed_seconds", Float, nullable=False, default=0.0),
+    Column("position", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+session_items = Table(
+    "session_items",
+    metadata,
+    Column(
+        "session_id",
+        Integer,
+        ForeignKey("reading_sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("entry_id", Integer, ForeignKey("entries.id", ondelete="CASCADE"), nullable=False),
+    Column("outcome", String(16), nullable=True),
+    Column("tagged", Boolean, nullable=False, default=False),
+    Column("noted", Boolean, nullable=False, default=False),
+    Column("seconds", Float, nullable=False, default=0.0),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Index("ix_session_items_entry", "entry_id"),
+)
+
 __all__ = [
     "metadata",
     "meta",
@@ -150,4 +189,6 @@ __all__ = [
     "digests",
     "digest_entries",
     "undo_log",
+    "reading_sessions",
+    "session_items",
 ]
