@@ -199,6 +199,49 @@ def test_cancelled_rebuild_leaves_no_state(tmp_path: Path) -> None:
     ix = SearchIndex(tmp_path / "ix")
     ix.rebuild(DOCS, library_uuid=UUID, last_seq=3, cancelled=lambda: True)
     assert ix.state() is None
+    assert [p.name for p in (tmp_path / "ix").iterdir()] == []
+
+
+def test_cancelled_rebuild_keeps_the_previous_index(index: SearchIndex) -> None:
+    files = sorted(p.name for p in index.directory.iterdir())
+    index.rebuild(DOCS[:2], library_uuid="other", last_seq=99, cancelled=lambda: True)
+    state = index.state()
+    assert state is not None and (state.library_uuid, state.last_seq) == (UUID, 10)
+    assert sorted(p.name for p in index.directory.iterdir()) == files
+    assert ids(index, "diffusion") == [3]
+
+
+def test_failed_rebuild_keeps_the_previous_index(index: SearchIndex) -> None:
+    def broken() -> Iterator[IndexDoc]:
+        yield DOCS[0]
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        index.rebuild(broken(), library_uuid=UUID, last_seq=11)
+    assert index.state().last_seq == 10  # type: ignore[union-attr]
+    assert ids(index, "diffusion") == [3]
+
+
+def test_searches_during_a_rebuild_see_the_previous_index(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("digestdesk.core.search.REBUILD_BATCH", 10)
+    seen: list[set[int]] = []
+    new_docs = [filler(i) for i in range(30)]  # entry 3 ("diffusion") is gone after
+    index.rebuild(
+        new_docs,
+        library_uuid=UUID,
+        last_seq=20,
+        progress=lambda done, total: seen.append(idset(index, "diffusion OR tokenization")),
+    )
+    assert seen[:-1] == [{3, 5}] * 3  # while building: the old, complete index
+    assert seen[-1] == set()  # reported after the switch
+    assert idset(index, "diffusion") == set()
+    assert index.ids() == {d.id for d in new_docs}
+    state = index.state()
+    assert state is not None and state.last_seq == 20 and state.doc_count == 30
+    names = {p.name.lstrip("_").split("_")[0] for p in index.directory.iterdir()}
+    assert len(names - {"digestdesk-index.json"}) == 1, "the old index files are removed"
 
 
 def test_create_gives_empty_index(tmp_path: Path) -> None:
@@ -236,10 +279,17 @@ def test_state_none_for_garbage_files(tmp_path: Path) -> None:
     directory = tmp_path / "ix"
     directory.mkdir()
     (directory / "digestdesk-index.json").write_text(
-        json.dumps({"version": INDEX_VERSION, "library_uuid": UUID, "last_seq": 1})
+        json.dumps(
+            {
+                "version": INDEX_VERSION,
+                "library_uuid": UUID,
+                "last_seq": 1,
+                "indexname": "ix0a0b0c0d",
+            }
+        )
     )
-    (directory / "_MAIN_1.toc").write_bytes(b"\x80\x04garbage that is not a pickle")
-    (directory / "MAIN_abc.seg").write_bytes(b"\x00" * 100)
+    (directory / "_ix0a0b0c0d_1.toc").write_bytes(b"\x80\x04garbage that is not a pickle")
+    (directory / "ix0a0b0c0d_abc.seg").write_bytes(b"\x00" * 100)
     ix = SearchIndex(directory)
     assert ix.state() is None
     with pytest.raises(SearchIndexUnavailableError):
@@ -248,6 +298,7 @@ def test_state_none_for_garbage_files(tmp_path: Path) -> None:
     ix.rebuild(DOCS[:3], library_uuid=UUID, last_seq=2)
     assert ix.state() is not None
     assert ids(ix, "diffusion") == [3]
+    assert not (directory / "ix0a0b0c0d_abc.seg").exists(), "old files are cleaned up"
 
 
 def test_state_none_when_index_files_vanish(index: SearchIndex) -> None:

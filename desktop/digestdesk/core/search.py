@@ -33,6 +33,7 @@ import logging
 import os
 import pickle
 import re
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ HAS_VALUES = ("code", "note", "project")
 SORTS = ("relevance", "date", "votes")
 
 _STATE_FILE = "digestdesk-index.json"
-_INDEX_NAME = "MAIN"
+_INDEX_NAME_RE = re.compile(r"ix[0-9a-f]{8}")
 
 # --------------------------------------------------------------------------------------------
 # Schema
@@ -381,7 +382,7 @@ class _Parser:
             return _Not(self.parse_unary(ctx, tok), tok.pos)
         if tok.kind == "MINUS":
             self.take()
-            return _Not(self.parse_primary(ctx, tok), tok.pos)
+            return _Not(self.parse_unary(ctx, tok), tok.pos)
         return self.parse_primary(ctx, after)
 
     def _missing(self, tok: _Token, after: _Token | None) -> QueryError:
@@ -1090,13 +1091,20 @@ class SearchIndex:
             or not isinstance(data.get("version"), int)
             or not isinstance(data.get("library_uuid"), str)
             or not isinstance(data.get("last_seq"), int)
+            or not isinstance(data.get("indexname"), str)
+            or not _INDEX_NAME_RE.fullmatch(data["indexname"])
         ):
             log.warning("Search index state file %s malformed: %r", self._state_path, data)
             return None
         return data
 
-    def _write_sidecar(self, library_uuid: str, last_seq: int) -> None:
-        data = {"version": INDEX_VERSION, "library_uuid": library_uuid, "last_seq": last_seq}
+    def _write_sidecar(self, library_uuid: str, last_seq: int, indexname: str) -> None:
+        data = {
+            "version": INDEX_VERSION,
+            "library_uuid": library_uuid,
+            "last_seq": last_seq,
+            "indexname": indexname,
+        }
         tmp = self._state_path.with_suffix(".json.tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
@@ -1115,7 +1123,7 @@ class SearchIndex:
             log.info("Search index version %s, want %s", data["version"], INDEX_VERSION)
             return None
         try:
-            ix = self._index()
+            ix = self._index(data["indexname"])
             with ix.reader() as reader:
                 count = reader.doc_count()
                 if "id" not in reader.schema or (count and not reader.has_column("id")):
@@ -1131,12 +1139,20 @@ class SearchIndex:
 
     # -- opening -----------------------------------------------------------------------------
 
-    def _index(self) -> Any:
+    def _index(self, indexname: str | None = None) -> Any:
+        """The Whoosh index the state file names (a rebuild switches to a new name)."""
+        if indexname is None:
+            data = self._read_sidecar()
+            if data is None:
+                raise SearchIndexUnavailableError(
+                    "The search index is missing or damaged; it is being rebuilt."
+                )
+            indexname = str(data["indexname"])
         with self._ix_lock:
-            if self._ix is None:
+            if self._ix is None or self._ix.indexname != indexname:
                 try:
                     self._ix = whoosh_index.open_dir(
-                        str(self.directory), indexname=_INDEX_NAME, schema=SCHEMA
+                        str(self.directory), indexname=indexname, schema=SCHEMA
                     )
                 except _OPEN_ERRORS as exc:
                     log.warning("Search index at %s cannot be opened: %r", self.directory, exc)
@@ -1165,21 +1181,43 @@ class SearchIndex:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _wipe(self) -> None:
-        self._forget()
+    # A (re)build writes a new index under a fresh name next to the current one and switches
+    # the state file to it at the end. Until then searches keep using the complete old index
+    # (not a half-built one), a cancelled or failed build leaves the old index as it was, and
+    # files that a searcher still holds open are never deleted under it (Windows refuses).
+
+    def _start_new(self) -> tuple[str, Any]:
         self.directory.mkdir(parents=True, exist_ok=True)
-        # Only plain files: a whoosh index is flat, and this never recurses into anything
-        # a mistaken path might point at.
+        indexname = "ix" + secrets.token_hex(4)
+        return indexname, whoosh_index.create_in(str(self.directory), SCHEMA, indexname=indexname)
+
+    def _switch_to(self, indexname: str, library_uuid: str, last_seq: int) -> None:
+        self._write_sidecar(library_uuid, last_seq, indexname)
+        self._forget()
+        self._remove_files(keep=indexname)
+
+    def _remove_files(self, *, keep: str | None = None, only: str | None = None) -> None:
+        """Delete index files other than ``keep``'s (or only ``only``'s). Plain files only: a
+        Whoosh index is flat, and this never recurses into anything a wrong path points at."""
         for child in self.directory.iterdir():
-            if child.is_file() or child.is_symlink():
+            name = child.name
+            if name in (_STATE_FILE, _STATE_FILE + ".tmp") or not (
+                child.is_file() or child.is_symlink()
+            ):
+                continue
+            owner = name.lstrip("_").split("_", 1)[0]
+            if (keep is not None and owner == keep) or (only is not None and owner != only):
+                continue
+            try:
                 child.unlink()
+            except OSError as exc:  # still open in a searcher (Windows): removed next time
+                log.debug("Could not remove old index file %s: %s", child, exc)
 
     def create(self, library_uuid: str) -> None:
-        """Wipe the directory and create an empty index at :data:`INDEX_VERSION`."""
+        """Replace the index with an empty one at :data:`INDEX_VERSION`."""
         with self._write_lock:
-            self._wipe()
-            whoosh_index.create_in(str(self.directory), SCHEMA, indexname=_INDEX_NAME)
-            self._write_sidecar(library_uuid, 0)
+            indexname, _ = self._start_new()
+            self._switch_to(indexname, library_uuid, 0)
 
     def rebuild(
         self,
@@ -1191,11 +1229,12 @@ class SearchIndex:
         progress: Callable[[int, int | None], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> None:
-        """Build the index from scratch. If ``cancelled()`` turns true, stop: the index is
-        then left without state (``state()`` is None) so it is rebuilt next time."""
+        """Build a new index from ``docs`` and switch to it at the end.
+
+        Searches meanwhile use the previous index, if there is a usable one. If ``cancelled()``
+        turns true the new index is dropped and the previous one (or none) stays in place."""
         with self._write_lock:
-            self._wipe()
-            ix = whoosh_index.create_in(str(self.directory), SCHEMA, indexname=_INDEX_NAME)
+            indexname, ix = self._start_new()
             writer = None
             done = 0
             try:
@@ -1204,6 +1243,8 @@ class SearchIndex:
                         log.info("Search index rebuild cancelled after %d entries", done)
                         if writer is not None:
                             writer.cancel()
+                            writer = None
+                        self._remove_files(only=indexname)
                         return
                     if writer is None:
                         writer = ix.writer(compound=False)
@@ -1220,10 +1261,9 @@ class SearchIndex:
             except BaseException:
                 if writer is not None:
                     writer.cancel()
+                self._remove_files(only=indexname)
                 raise
-            finally:
-                self._forget()
-            self._write_sidecar(library_uuid, last_seq)
+            self._switch_to(indexname, library_uuid, last_seq)
             if progress is not None:
                 progress(done, total)
             log.info("Search index rebuilt: %d entries, seq %d", done, last_seq)
@@ -1234,12 +1274,12 @@ class SearchIndex:
         """Replace ``docs`` and remove ``deleted`` ids in one commit, then record ``last_seq``."""
         with self._write_lock:
             data = self._read_sidecar()
-            if data is None:
+            if data is None or data["version"] != INDEX_VERSION:
                 raise SearchIndexUnavailableError(
                     "The search index is missing or damaged; it is being rebuilt."
                 )
             if docs or deleted:
-                ix = self._index()
+                ix = self._index(data["indexname"])
                 writer = ix.writer(compound=False)
                 try:
                     for doc in docs:
@@ -1250,7 +1290,7 @@ class SearchIndex:
                     writer.cancel()
                     raise
                 writer.commit()
-            self._write_sidecar(data["library_uuid"], last_seq)
+            self._write_sidecar(data["library_uuid"], last_seq, data["indexname"])
 
     def update_many(
         self,
@@ -1267,11 +1307,11 @@ class SearchIndex:
         since documents are replaced by id."""
         with self._write_lock:
             data = self._read_sidecar()
-            if data is None:
+            if data is None or data["version"] != INDEX_VERSION:
                 raise SearchIndexUnavailableError(
                     "The search index is missing or damaged; it is being rebuilt."
                 )
-            ix = self._index()
+            ix = self._index(data["indexname"])
             writer = None
             done = 0
             try:
@@ -1294,7 +1334,7 @@ class SearchIndex:
                 raise
             finally:
                 self._forget()
-            self._write_sidecar(data["library_uuid"], last_seq)
+            self._write_sidecar(data["library_uuid"], last_seq, data["indexname"])
             if progress is not None:
                 progress(done, total)
             return done
