@@ -93,3 +93,23 @@ def test_help_overlay_and_palette_list_every_keyed_action(
     assert "Command Palette\tCtrl+K  Ctrl+Shift+P" in listed
     palette.edit.setText("impclip")
     assert palette.row_text(0).startswith("Import from Clipboard")
+
+
+def test_keymap_editor_blocks_conflicts_and_saves_overrides(
+    qtbot: object, window: MainWindow
+) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from digestdesk.ui.keymap_dialog import KeymapDialog
+
+    dialog = KeymapDialog(ACTIONS, window.registry.keymap, window)
+    qtbot.addWidget(dialog)  # type: ignore[attr-defined]
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    dialog.set_keys("go.next", ["k"])
+    assert not save.isEnabled()
+    assert "Next Entry" in dialog.conflicts.text() and "Previous Entry" in dialog.conflicts.text()
+    dialog.set_keys("go.next", ["Ctrl+J"])
+    assert save.isEnabled() and not dialog.conflicts.text()
+    window.registry.keymap.save(dialog.result_keymap())
+    window.registry.apply_keymap()
+    assert window.registry.keys_of("go.next") == ("Ctrl+J",)

@@ -522,7 +522,7 @@ class Keymap:
                 if action_id not in self._specs:
                     continue  # a command that no longer exists
                 value = self._settings.value(action_id, "")
-                text = value if isinstance(value, str) else ",".join(map(str, value or []))
+                text = value if isinstance(value, str) else ""
                 found[action_id] = tuple(
                     normalized(k) for k in text.split("\t") if k.strip() and normalized(k)
                 )
@@ -601,6 +601,13 @@ class ActionRegistry(QObject):
             spec = self.specs[action_id]
             shown = ", ".join(native(k) for k in keymap.get(action_id, ()))
             action.setToolTip(f"{spec.title} ({shown})" if shown else spec.title)
+
+    def refresh_icons(self) -> None:
+        """Redraw the icons in the current palette (after a light/dark switch)."""
+        for action_id, action in self.actions.items():
+            role = self.specs[action_id].icon
+            if role:
+                action.setIcon(icon(role))
 
     def keys_of(self, action_id: str) -> tuple[str, ...]:
         return tuple(

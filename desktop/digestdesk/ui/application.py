@@ -237,9 +237,13 @@ def run_app(options: argparse.Namespace) -> int:
         )
     window = MainWindow(library, qsettings, show_dialogs=not options.self_test)
     server = _listen_for_second_launch(paths, lambda: _bring_to_front(window))
-    QGuiApplication.styleHints().colorSchemeChanged.connect(
-        lambda scheme: (apply_color_scheme(app, scheme), window.abstract.rerender())
-    )
+
+    def scheme_changed(scheme: Qt.ColorScheme) -> None:
+        apply_color_scheme(app, scheme)
+        window.registry.refresh_icons()
+        window.abstract.rerender()
+
+    QGuiApplication.styleHints().colorSchemeChanged.connect(scheme_changed)
     window.ensure_index()
     try:
         if options.self_test:

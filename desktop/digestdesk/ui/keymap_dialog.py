@@ -142,6 +142,8 @@ class KeymapDialog(QDialog):
         for row, spec in enumerate(self._specs):
             keys = self._keys.get(spec.id, ())
             item = self.table.item(row, 2)
+            if item is None:
+                continue
             item.setText(", ".join(native(k) for k in keys))
             item.setForeground(Qt.GlobalColor.red if spec.id in clashing else self.palette().text())
         self.conflicts.setText(" ".join(c.describe(self._titles) for c in conflicts))

@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self.refresh_key_hints()
         self._restore_state()
+        # Start in the list, ready for j/k; the search bar is one key away.
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
         self.run_query()
         self.refresh_tags()
 
@@ -692,17 +694,17 @@ class MainWindow(QMainWindow):
 
     def import_paths(self, paths: Sequence[str | Path]) -> Task:
         """Import files one after the other on the writer thread, then show the summary."""
-        paths = [Path(p) for p in paths]
+        files = [Path(p) for p in paths]
 
         def job(library: Library, task: Task) -> ImportOutcome:
             outcome = ImportOutcome([], [])
-            for number, path in enumerate(paths):
+            for number, path in enumerate(files):
                 if task.cancelled():
                     outcome.cancelled = True
                     break
 
                 def progress(done: int, total: int | None, _n: int = number) -> None:
-                    whole = max(len(paths), 1)
+                    whole = max(len(files), 1)
                     fraction = (done / total) if total else 0.0
                     self.writer.signals.task_progress.emit(
                         task, int((_n + fraction) * 1000 / whole), 1000
@@ -719,7 +721,7 @@ class MainWindow(QMainWindow):
                     outcome.reports.append(report)
             return outcome
 
-        label = f"Importing {paths[0].name}" if len(paths) == 1 else f"Importing {len(paths)} files"
+        label = f"Importing {files[0].name}" if len(files) == 1 else f"Importing {len(files)} files"
         return self.writer.submit(
             label,
             job,
