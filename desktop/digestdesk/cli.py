@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from digestdesk import __version__
-from digestdesk.core import formats
 from digestdesk.core.drafts import STATUSES
 from digestdesk.core.library import Library
 from digestdesk.errors import DigestDeskError
@@ -43,6 +42,11 @@ COMMANDS = (
     "redo",
     "fetch",
 )
+
+
+# The registry's names (a test keeps them equal); importing the parsers here would slow every
+# command down.
+FORMAT_NAMES = ("digestdesk", "hf-json", "arxiv", "hf-page")
 
 
 class CliError(DigestDeskError):
@@ -102,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         default="auto",
-        choices=["auto", *formats.format_names()],
+        choices=["auto", *FORMAT_NAMES],
         help="the input format (default: detect it)",
     )
 

@@ -159,3 +159,9 @@ def test_search_in_a_new_process(tmp_path: Path, page_file: Path) -> None:
     )
     assert found.returncode == 0, found.stderr
     assert [r["title"] for r in json.loads(found.stdout)] == ["Graph Priors for Protein Folding"]
+
+
+def test_cli_format_names_match_the_registry() -> None:
+    from digestdesk.core import formats
+
+    assert list(cli.FORMAT_NAMES) == list(formats.format_names())

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from digestdesk.core import formats, schema
+from digestdesk.core import schema
 from digestdesk.core.drafts import (
     STATUSES,
     Appearance,
@@ -376,6 +376,8 @@ class Library:
         in a row); :meth:`ensure_index` then catches it up in one pass.
         """
         today = utcnow().date()
+        from digestdesk.core import formats  # parsers load only when importing: faster start
+
         result = formats.parse(data, name=name, format=format, as_of=as_of or today, today=today)
         return self.import_parsed(
             result, source=name or "<stdin>", progress=progress, cancelled=cancelled, index=index
