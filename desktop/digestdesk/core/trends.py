@@ -1,0 +1,772 @@
+"""Trends for the sidebar and ``digestdesk trends``: what is rising, what is popular, your reading.
+
+Rising topics compare a window (the last 7, 30, 90 or 365 days up to ``as_of``, by published or
+by digest date) with the preceding period of the same length. An entry's terms are its Hugging
+Face AI keywords where it has them, otherwise short phrases from its title (single words and
+pairs of adjacent words, without stop words and generic research words). Each term counts once
+per entry.
+
+Scoring. Keywords and title phrases are compared within their own kind, as rates per entry, so
+a period with more imports, or with keywords where the one before had none, does not make
+everything rise. For a term seen ``c`` times among ``N`` entries in the window and ``p`` times
+among ``M`` before, the expected count is the earlier rate, shrunk toward the term's rate over
+both periods by a prior of ``k`` pseudo-entries::
+
+    E = (p + k * (c + p) / (N + M)) / (M + k) * N        score = (c - E) / sqrt(E + 1)
+
+A term ranks when it has at least ``min_count`` entries, at least 1.5 times what was expected,
+and a score of 2 or more. A word spread evenly over time has ``c`` close to ``E`` and never
+ranks, however common it is; with no earlier entries of its kind (``M = 0``) nothing can be
+said to rise and ``E = c``.
+
+Speed: one SQL query pulls (id, date, keywords, title, votes, repository, stars) for both
+periods; the counting is plain Python over those rows, so the cost grows with the entries in
+the two periods, not with the library. Results are cached per (window, by, as_of, ids, limit)
+and keyed to the library's ``change_seq`` and the sessions table, so an import or an edit
+invalidates them and asking twice costs two small queries.
+
+SQL here is SQLAlchemy Core only (no SQLite functions), so it runs on PostgreSQL as well.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import re
+import threading
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Text, and_, cast, func, select
+from sqlalchemy.engine import Connection
+
+from digestdesk.core import schema
+from digestdesk.core.drafts import STATUSES
+from digestdesk.core.library import CHUNK, Library, as_utc
+from digestdesk.errors import DigestDeskError
+
+E = schema.entries
+
+WINDOWS: dict[str, int] = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+BY = ("published", "digest")
+#: Sparkline buckets across the previous period and the window (half each).
+SPARK_BUCKETS = {7: 14, 30: 12, 90: 12, 365: 12}
+DEFAULT_LIMIT = 20
+MIN_COUNT = 3
+MIN_LIFT = 1.5
+MIN_SCORE = 2.0
+#: Pseudo-entries of prior per entry in the periods (k = 1 + PRIOR_SHARE * (N + M) / 2).
+PRIOR_SHARE = 0.1
+TOP_ENTRIES = 10
+READING_WEEKS = 12
+CACHE_SIZE = 16
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Function words and the words of title templates ("Towards ...", "... Is All You Need").
+STOP_WORDS = _word_set(
+    """
+    a about above across after again against all almost along also although am among an and
+    another any are around as at be because been before being below beyond both but by can
+    could did do does doing done down during each either else even ever every few for from
+    further get gets give given go going had has have having he her here hers how however i if
+    in into is it its itself just least less let like made make makes many may me might more
+    most much must my near need needs neither new no nor not now of off often on once one only
+    onto or other our ours out over own per rather same see she should since so some still such
+    than that the their theirs them themselves then there these they this those though through
+    thus to too toward towards two under until up upon us use used uses using very via was we
+    well were what when where whether which while who whom whose why will with within without
+    would yet you your vs versus revisited rethinking revisiting beyond really truly first
+    second third
+    """
+)
+
+# Words every research title and abstract uses: they say nothing about the topic alone.
+GENERIC_WORDS = _word_set(
+    """
+    model models modeling modelling method methods approach approaches result results paper
+    papers propose proposed proposes proposing performance framework frameworks novel task
+    tasks data study studies analysis analyses system systems technique techniques improve
+    improved improving improves improvement improvements efficient effective effectively
+    better best towards toward simple scalable general generalized unified learning learn
+    learned learns network networks neural deep based problem problems application
+    applications solution solutions evaluation evaluating evaluate benchmark benchmarks
+    dataset datasets experiments experiment empirical investigation case large small high low
+    via new work works state art sota state-of-the-art strong robust fast faster accurate
+    towards aware guided driven enhanced enhancing enhance leveraging leverage exploring explore
+    understanding beyond toward survey review overview introduction technical report tool
+    tools way ways challenge challenges process use across role power scale scaling
+    """
+)
+
+_SEGMENT_SPLIT = re.compile(r"[:;,.!?()\[\]{}\"“”‘’'`/|–—]+|\s-\s")
+_TOKEN_STRIP = "-+*_#@&%$~^=<>"
+_SPACES = re.compile(r"\s+")
+_PARENTHESES = re.compile(r"\s*\([^)]*\)")
+
+
+def parse_window(text: str | int) -> int:
+    """ "30d", "30" or 30 -> 30 days; only the sidebar's windows are accepted."""
+    if isinstance(text, int):
+        days = text
+    else:
+        cleaned = text.strip().lower()
+        days_text = cleaned[:-1] if cleaned.endswith("d") else cleaned
+        if not days_text.isdigit():
+            raise DigestDeskError(f"{text!r} is not a window: use one of {', '.join(WINDOWS)}.")
+        days = int(days_text)
+    if days not in WINDOWS.values():
+        raise DigestDeskError(f"{days} days is not a window: use one of {', '.join(WINDOWS)}.")
+    return days
+
+
+def normalize_keyword(text: str) -> str:
+    """Casefold, drop a spelled-out acronym and collapse white space.
+
+    "Large Language Models (LLMs) " -> "large language models".
+    """
+    text = _PARENTHESES.sub(" ", text.casefold()) if "(" in text else text.casefold()
+    return _SPACES.sub(" ", text).strip(" .,;:-")
+
+
+def term_key(term: str) -> str:
+    """The grouping key of a term: its last word without a plural "s" ("diffusion model")."""
+    head, _, last = term.rpartition(" ")
+    if len(last) > 4 and last.endswith("ies"):
+        last = last[:-3] + "y"
+    elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is", "ics")):
+        last = last[:-1]
+    return f"{head} {last}" if head else last
+
+
+def _content_word(word: str) -> bool:
+    return (
+        len(word) > 2
+        and word not in STOP_WORDS
+        and word not in GENERIC_WORDS
+        and not word.replace("-", "").replace(".", "").isdigit()
+    )
+
+
+def title_terms(title: str) -> set[str]:
+    """Key phrases of a title: content words and adjacent word pairs (not both generic)."""
+    found: set[str] = set()
+    for segment in _SEGMENT_SPLIT.split(title.casefold()):
+        words = [w.strip(_TOKEN_STRIP) for w in segment.split()]
+        previous = ""
+        for word in words:
+            if not word or word in STOP_WORDS or len(word) < 2:
+                previous = ""
+                continue
+            if _content_word(word):
+                found.add(word)
+            if previous and (_content_word(previous) or _content_word(word)):
+                found.add(f"{previous} {word}")
+            previous = word
+    return found
+
+
+# --------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class RisingTerm:
+    term: str
+    count: int  # entries in the window
+    previous: int  # entries in the preceding period
+    expected: float
+    score: float
+    sparkline: tuple[int, ...]  # entries per bucket, oldest first, across both periods
+    explanation: str
+    source: str  # "keywords", "titles" or "both"
+
+    @property
+    def query(self) -> str:
+        """What the search bar shows when the user picks this term."""
+        if re.fullmatch(r"[a-z0-9]+", self.term):
+            return self.term
+        return '"' + self.term.replace('"', "") + '"'
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "term": self.term,
+            "count": self.count,
+            "previous": self.previous,
+            "score": round(self.score, 2),
+            "expected": round(self.expected, 2),
+            "explanation": self.explanation,
+            "sparkline": list(self.sparkline),
+            "source": self.source,
+            "query": self.query,
+        }
+
+
+@dataclass(frozen=True)
+class VotedEntry:
+    id: int
+    title: str
+    votes: int
+    day: date
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "votes": self.votes,
+            "date": self.day.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Repository:
+    repo: str
+    stars: int
+    entry_id: int
+    title: str
+
+    @property
+    def url(self) -> str:
+        return self.repo if "://" in self.repo else f"https://github.com/{self.repo}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repo": self.repo,
+            "url": self.url,
+            "stars": self.stars,
+            "id": self.entry_id,
+            "title": self.title,
+        }
+
+
+@dataclass(frozen=True)
+class LastDigest:
+    day: date | None
+    entries: int
+    unread: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "date": self.day.isoformat() if self.day else None,
+            "entries": self.entries,
+            "unread": self.unread,
+        }
+
+
+@dataclass(frozen=True)
+class WeekReading:
+    week: str  # ISO week, "2025-W44"
+    start: date  # its Monday
+    read: int  # entries marked read that week
+    sessions: int  # reading sessions started that week
+    session_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "week": self.week,
+            "start": self.start.isoformat(),
+            "read": self.read,
+            "sessions": self.sessions,
+            "session_minutes": round(self.session_seconds / 60, 1),
+        }
+
+
+@dataclass(frozen=True)
+class TrendReport:
+    window_days: int
+    by: str
+    as_of: date
+    window_start: date  # first day of the window (inclusive); it ends at as_of
+    previous_start: date  # first day of the preceding period
+    bucket_days: float  # days per sparkline bucket
+    entries: int  # entries dated in the window (within the ids, if given)
+    previous_entries: int
+    rising: tuple[RisingTerm, ...]
+    most_voted: tuple[VotedEntry, ...]
+    top_repositories: tuple[Repository, ...]
+    tags: tuple[tuple[str, int], ...]
+    statuses: dict[str, int]
+    last_digest: LastDigest | None
+    reading_per_week: tuple[WeekReading, ...]
+    change_seq: int = field(default=0, compare=False)
+    seconds: float = field(default=0.0, compare=False)  # time it took to compute
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "window": f"{self.window_days}d",
+            "by": self.by,
+            "as_of": self.as_of.isoformat(),
+            "window_start": self.window_start.isoformat(),
+            "previous_start": self.previous_start.isoformat(),
+            "entries": {"window": self.entries, "previous": self.previous_entries},
+            "rising": [t.to_json() for t in self.rising],
+            "most_voted": [e.to_json() for e in self.most_voted],
+            "top_repositories": [r.to_json() for r in self.top_repositories],
+            "tags": [{"tag": name, "count": count} for name, count in self.tags],
+            "statuses": dict(self.statuses),
+            "last_digest": self.last_digest.to_json() if self.last_digest else None,
+            "reading_per_week": [w.to_json() for w in self.reading_per_week],
+        }
+
+
+# ---------------------------------------------------------------------- engine
+class _Counts:
+    """Entries per sparkline bucket for each term of one kind (keywords or title phrases)."""
+
+    def __init__(self, buckets: int) -> None:
+        self.buckets = buckets
+        self.terms: dict[str, list[int]] = {}
+        self.docs = [0] * buckets
+        self.surfaces: Counter[str] = Counter()
+
+    def add(self, keys: Iterable[str], bucket: int) -> None:
+        self.docs[bucket] += 1
+        terms = self.terms
+        for key in keys:
+            row = terms.get(key)
+            if row is None:
+                row = terms[key] = [0] * self.buckets
+            row[bucket] += 1
+
+
+class Trends:
+    """Computes :class:`TrendReport` for one library, with a small cache. Thread-safe reads."""
+
+    def __init__(self, library: Library, *, cache_size: int = CACHE_SIZE) -> None:
+        self.library = library
+        self._cache: OrderedDict[tuple[Any, ...], TrendReport] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._keyword_memo: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def report(
+        self,
+        *,
+        window: str | int = "30d",
+        by: str = "published",
+        as_of: date | None = None,
+        ids: Collection[int] | None = None,
+        limit: int = DEFAULT_LIMIT,
+        min_count: int = MIN_COUNT,
+    ) -> TrendReport:
+        """Trends over the whole library, or over ``ids`` (the current search's matches)."""
+        days = parse_window(window)
+        if by not in BY:
+            raise DigestDeskError(f"{by!r}: trends go by {' or '.join(BY)} date.")
+        as_of = as_of or datetime.now(UTC).date()
+        allowed = frozenset(ids) if ids is not None else None
+        with self.library.engine.connect() as conn:
+            stamp = self._stamp(conn)
+        ids_key = None if allowed is None else (len(allowed), hash(allowed))
+        key = (days, by, as_of, ids_key, limit, min_count, stamp)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        report = self._compute(days, by, as_of, allowed, limit, min_count, stamp)
+        with self._lock:
+            self._cache[key] = report
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return report
+
+    @staticmethod
+    def _stamp(conn: Connection) -> tuple[Any, ...]:
+        """What changes when anything the report shows changes."""
+        seq = conn.execute(
+            select(schema.meta.c.value).where(schema.meta.c.key == "change_seq")
+        ).scalar()
+        sessions = conn.execute(
+            select(func.count(), func.max(schema.reading_sessions.c.updated_at))
+        ).one()
+        return (int(seq or 0), int(sessions[0]), str(sessions[1]))
+
+    # ------------------------------------------------------------ compute
+    def _compute(
+        self,
+        days: int,
+        by: str,
+        as_of: date,
+        allowed: frozenset[int] | None,
+        limit: int,
+        min_count: int,
+        stamp: tuple[Any, ...],
+    ) -> TrendReport:
+        import time
+
+        started = time.perf_counter()
+        buckets = SPARK_BUCKETS[days]
+        span = 2 * days
+        first_day = as_of - timedelta(days=span - 1)
+        window_start = as_of - timedelta(days=days - 1)
+        as_of_ordinal = as_of.toordinal()
+        half = buckets // 2
+        keywords = _Counts(buckets)
+        titles = _Counts(buckets)
+        window_rows: list[tuple[int, date, str, int | None, str | None, int | None]] = []
+        memo = self._keyword_memo
+        with self.library.engine.connect() as conn:
+            for entry_id, day, keywords_json, title, votes, repo, stars in conn.execute(
+                self._window_query(by, first_day, as_of)
+            ):
+                if allowed is not None and entry_id not in allowed:
+                    continue
+                if isinstance(day, datetime):
+                    day = day.date()
+                elif isinstance(day, str):  # SQLite hands back a MIN() over dates as text
+                    day = date.fromisoformat(day[:10])
+                ago = as_of_ordinal - day.toordinal()
+                # Bucket 0 is the oldest; integer arithmetic keeps the window edge exact.
+                bucket = buckets - 1 - ago * buckets // span
+                parsed = _keyword_keys(keywords_json, memo, keywords.surfaces)
+                if parsed:
+                    keywords.add(parsed, bucket)
+                else:
+                    keys = set()
+                    for term in title_terms(title):
+                        key = term_key(term)
+                        keys.add(key)
+                        titles.surfaces[term] += 1
+                    titles.add(keys, bucket)
+                if bucket >= half:
+                    window_rows.append((entry_id, day, title, votes, repo, stars))
+            tags = self._tags(conn, allowed)
+            statuses = self._statuses(conn, allowed)
+            last_digest = self._last_digest(conn, as_of, allowed)
+            reading = self._reading_per_week(conn, as_of, allowed)
+        rising = _rank(keywords, titles, days, min_count, limit)
+        most_voted = tuple(
+            VotedEntry(entry_id, title, votes or 0, day)
+            for entry_id, day, title, votes, _repo, _stars in heapq.nlargest(
+                TOP_ENTRIES,
+                (r for r in window_rows if r[3] is not None),
+                key=lambda r: (r[3], r[1], r[0]),
+            )
+        )
+        repositories: list[Repository] = []
+        seen_repos: set[str] = set()
+        for entry_id, _day, title, _votes, repo, stars in sorted(
+            (r for r in window_rows if r[4] and r[5] is not None),
+            key=lambda r: (-(r[5] or 0), -r[0]),
+        ):
+            assert repo is not None and stars is not None
+            normalized = repo.rstrip("/").lower()
+            if normalized in seen_repos:
+                continue
+            seen_repos.add(normalized)
+            repositories.append(Repository(repo, stars, entry_id, title))
+            if len(repositories) >= TOP_ENTRIES:
+                break
+        in_window = sum(keywords.docs[half:]) + sum(titles.docs[half:])
+        before = sum(keywords.docs[:half]) + sum(titles.docs[:half])
+        return TrendReport(
+            window_days=days,
+            by=by,
+            as_of=as_of,
+            window_start=window_start,
+            previous_start=first_day,
+            bucket_days=span / buckets,
+            entries=in_window,
+            previous_entries=before,
+            rising=rising,
+            most_voted=most_voted,
+            top_repositories=tuple(repositories),
+            tags=tags,
+            statuses=statuses,
+            last_digest=last_digest,
+            reading_per_week=reading,
+            change_seq=int(stamp[0]),
+            seconds=time.perf_counter() - started,
+        )
+
+    @staticmethod
+    def _window_query(by: str, first_day: date, as_of: date) -> Any:
+        # The keywords come as JSON text and are decoded here: most rows repeat a few phrases,
+        # and skipping the ORM-level JSON decoding of empty lists is measurably faster.
+        keywords_text = cast(E.c.ai_keywords, Text)
+        columns = (keywords_text, E.c.title, E.c.votes, E.c.github_repo, E.c.github_stars)
+        if by == "published":
+            return select(E.c.id, E.c.published, *columns).where(
+                E.c.published >= first_day, E.c.published <= as_of
+            )
+        de, dg = schema.digest_entries, schema.digests
+        # An entry's digest date is the first digest it appeared in.
+        first_seen = (
+            select(de.c.entry_id, func.min(dg.c.digest_date).label("day"))
+            .join(dg, dg.c.id == de.c.digest_id)
+            .where(dg.c.digest_date.is_not(None))
+            .group_by(de.c.entry_id)
+            .having(
+                and_(func.min(dg.c.digest_date) >= first_day, func.min(dg.c.digest_date) <= as_of)
+            )
+            .subquery()
+        )
+        return select(E.c.id, first_seen.c.day, *columns).join(
+            first_seen, first_seen.c.entry_id == E.c.id
+        )
+
+    @staticmethod
+    def _in_allowed(
+        conn: Connection, stmt: Any, id_column: Any, allowed: frozenset[int] | None
+    ) -> Iterable[Any]:
+        """Rows of ``stmt`` for the allowed ids: IN lists when few, else filtered here."""
+        if allowed is None:
+            yield from conn.execute(stmt)
+        elif len(allowed) <= 4 * CHUNK:
+            ordered = sorted(allowed)
+            for start in range(0, len(ordered), CHUNK):
+                yield from conn.execute(stmt.where(id_column.in_(ordered[start : start + CHUNK])))
+        else:
+            for row in conn.execute(stmt):
+                if row[0] in allowed:
+                    yield row
+
+    def _tags(
+        self, conn: Connection, allowed: frozenset[int] | None
+    ) -> tuple[tuple[str, int], ...]:
+        et, tg = schema.entry_tags, schema.tags
+        if allowed is None:
+            rows = conn.execute(
+                select(tg.c.name, func.count(et.c.entry_id))
+                .join(et, et.c.tag_id == tg.c.id)
+                .group_by(tg.c.name)
+            ).all()
+            counts = Counter({name: int(n) for name, n in rows})
+        else:
+            counts = Counter(
+                name
+                for _entry_id, name in self._in_allowed(
+                    conn,
+                    select(et.c.entry_id, tg.c.name).join(tg, tg.c.id == et.c.tag_id),
+                    et.c.entry_id,
+                    allowed,
+                )
+            )
+        return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+    def _statuses(self, conn: Connection, allowed: frozenset[int] | None) -> dict[str, int]:
+        if allowed is None:
+            found = Counter(
+                {
+                    s: int(n)
+                    for s, n in conn.execute(select(E.c.status, func.count()).group_by(E.c.status))
+                }
+            )
+        else:
+            found = Counter(
+                status
+                for _id, status in self._in_allowed(
+                    conn, select(E.c.id, E.c.status), E.c.id, allowed
+                )
+            )
+        result = {status: int(found.get(status, 0)) for status in STATUSES}
+        result["total"] = sum(result.values())
+        return result
+
+    def _last_digest(
+        self, conn: Connection, as_of: date, allowed: frozenset[int] | None
+    ) -> LastDigest | None:
+        """The latest digest day up to ``as_of`` (or, without dates, the latest import) and how
+        many of its entries are still unread."""
+        dg, de = schema.digests, schema.digest_entries
+        day = conn.execute(
+            select(func.max(dg.c.digest_date)).where(dg.c.digest_date <= as_of)
+        ).scalar()
+        if day is not None:
+            digest_ids = list(
+                conn.execute(select(dg.c.id).where(dg.c.digest_date == day)).scalars()
+            )
+        else:
+            if conn.execute(select(dg.c.id).where(dg.c.digest_date.is_not(None)).limit(1)).first():
+                return None  # every dated digest is after as_of
+            latest = conn.execute(select(func.max(dg.c.id))).scalar()
+            if latest is None:
+                return None
+            digest_ids = [latest]
+        if isinstance(day, str):
+            day = date.fromisoformat(day[:10])
+        statuses: dict[int, str] = {}
+        for entry_id, status in conn.execute(
+            select(E.c.id, E.c.status)
+            .join(de, de.c.entry_id == E.c.id)
+            .where(de.c.digest_id.in_(digest_ids))
+        ):
+            if allowed is None or entry_id in allowed:
+                statuses[entry_id] = status
+        return LastDigest(
+            day=day,
+            entries=len(statuses),
+            unread=sum(1 for s in statuses.values() if s == "unread"),
+        )
+
+    def _reading_per_week(
+        self, conn: Connection, as_of: date, allowed: frozenset[int] | None
+    ) -> tuple[WeekReading, ...]:
+        """Entries marked read per ISO week (and the sessions of that week), oldest first."""
+        from digestdesk.core.sessions import sessions_per_week
+
+        last_monday = as_of - timedelta(days=as_of.weekday())
+        first_monday = last_monday - timedelta(weeks=READING_WEEKS - 1)
+        start = datetime(first_monday.year, first_monday.month, first_monday.day, tzinfo=UTC)
+        end = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC) + timedelta(days=1)
+        sh = schema.status_history
+        read_in_week: dict[tuple[int, int], set[int]] = defaultdict(set)
+        for entry_id, at in conn.execute(
+            select(sh.c.entry_id, sh.c.at).where(
+                sh.c.status == "read", sh.c.at >= start, sh.c.at < end
+            )
+        ):
+            if allowed is not None and entry_id not in allowed:
+                continue
+            moment = as_utc(at)
+            assert moment is not None
+            iso = moment.isocalendar()
+            read_in_week[(iso[0], iso[1])].add(entry_id)
+        sessions = sessions_per_week(conn, first_monday)
+        weeks = []
+        for n in range(READING_WEEKS):
+            monday = first_monday + timedelta(weeks=n)
+            iso = monday.isocalendar()
+            key = (iso[0], iso[1])
+            count, seconds = sessions.get(key, (0, 0.0))
+            weeks.append(
+                WeekReading(
+                    week=f"{iso[0]}-W{iso[1]:02d}",
+                    start=monday,
+                    read=len(read_in_week.get(key, ())),
+                    sessions=count,
+                    session_seconds=seconds,
+                )
+            )
+        return tuple(weeks)
+
+
+def _keyword_keys(
+    raw: str | None,
+    memo: dict[str, tuple[tuple[str, ...], tuple[str, ...]]],
+    surfaces: Counter[str],
+) -> tuple[str, ...]:
+    """Grouping keys of an entry's AI keywords (JSON text), each once; () when it has none."""
+    if not raw or raw == "[]":
+        return ()
+    found = memo.get(raw)
+    if found is None:
+        try:
+            values = json.loads(raw)
+        except ValueError:
+            values = []
+        keys: dict[str, None] = {}
+        terms: dict[str, None] = {}
+        for value in values if isinstance(values, list) else []:
+            if not isinstance(value, str):
+                continue
+            term = normalize_keyword(value)
+            if not term or term in STOP_WORDS or term in GENERIC_WORDS:
+                continue
+            keys[term_key(term)] = None
+            terms[term] = None
+        found = (tuple(keys), tuple(terms))
+        if len(memo) < 200_000:
+            memo[raw] = found
+    surfaces.update(found[1])
+    return found[0]
+
+
+def _expected(c: int, p: int, n: int, m: int) -> float:
+    if n == 0:
+        return 0.0
+    if m == 0:
+        return float(c)
+    k = 1.0 + PRIOR_SHARE * (n + m) / 2.0
+    pooled = (c + p) / (n + m)
+    return (p + k * pooled) / (m + k) * n
+
+
+def _rank(
+    keywords: _Counts, titles: _Counts, days: int, min_count: int, limit: int
+) -> tuple[RisingTerm, ...]:
+    half = keywords.buckets // 2
+    totals = {
+        "keywords": (sum(keywords.docs[half:]), sum(keywords.docs[:half])),
+        "titles": (sum(titles.docs[half:]), sum(titles.docs[:half])),
+    }
+    candidates: list[tuple[float, str, int, int, float, list[int], str]] = []
+    for key in set(keywords.terms) | set(titles.terms):
+        spark = [0] * keywords.buckets
+        count = previous = 0
+        expected = 0.0
+        sources = []
+        for name, kind in (("keywords", keywords), ("titles", titles)):
+            row = kind.terms.get(key)
+            if row is None:
+                continue
+            c, p = sum(row[half:]), sum(row[:half])
+            if c == 0 and p == 0:
+                continue
+            sources.append(name)
+            n, m = totals[name]
+            expected += _expected(c, p, n, m)
+            count += c
+            previous += p
+            spark = [a + b for a, b in zip(spark, row, strict=True)]
+        if count < min_count or count < MIN_LIFT * expected:
+            continue
+        score = (count - expected) / math.sqrt(expected + 1.0)
+        if score < MIN_SCORE:
+            continue
+        source = sources[0] if len(sources) == 1 else "both"
+        candidates.append((score, key, count, previous, expected, spark, source))
+    candidates.sort(key=lambda c: (-c[0], -c[2], c[1]))
+    # A word that rises only as part of a rising phrase is shown as the phrase.
+    phrases = [(c[1].split(), c[2]) for c in candidates if " " in c[1]]
+    out: list[RisingTerm] = []
+    for score, key, count, previous, expected, spark, source in candidates:
+        if " " not in key and any(key in words and n >= 0.7 * count for words, n in phrases):
+            continue
+        term = _display(key, keywords.surfaces, titles.surfaces)
+        out.append(
+            RisingTerm(
+                term=term,
+                count=count,
+                previous=previous,
+                expected=expected,
+                score=score,
+                sparkline=tuple(spark),
+                explanation=f"{count} in the last {days} days, {previous} in the {days} before",
+                source=source,
+            )
+        )
+        if len(out) >= limit:
+            break
+    return tuple(out)
+
+
+def _display(key: str, *surfaces: Counter[str]) -> str:
+    """The most used spelling of a grouped term ("diffusion models" over "diffusion model")."""
+    best, best_count = key, 0
+    for counter in surfaces:
+        for variant in {key, key + "s", key + "es", key[:-1] + "ies" if key.endswith("y") else key}:
+            n = counter.get(variant, 0)
+            if n > best_count:
+                best, best_count = variant, n
+    return best
+
+
+__all__ = [
+    "BY",
+    "WINDOWS",
+    "RisingTerm",
+    "TrendReport",
+    "Trends",
+    "parse_window",
+    "title_terms",
+]
