@@ -205,7 +205,7 @@ class ConditionalCache:
                 old_url = next(iter(self._entries))
                 old = self._entries.pop(old_url)
                 (self.directory / str(old.get("body", ""))).unlink(missing_ok=True)
-            payload = json.dumps({"version": 1, "entries": self._entries}, indent=1)
+            payload = json.dumps({"version": 1, "entries": self._entries})
             _write_atomic(self._index_file, payload.encode("utf-8"))
         except OSError as exc:
             log.warning("could not update the HTTP cache in %s: %s", self.directory, exc)
