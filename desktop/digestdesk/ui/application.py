@@ -18,7 +18,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtCore import (
+    QCoreApplication,
+    QMessageLogContext,
+    QSettings,
+    Qt,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
 
@@ -127,6 +135,30 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+#: Messages of Qt's offscreen platform (self-test, CI) that say nothing about the app.
+_QT_NOISE = ("This plugin does not support",)
+
+
+def route_qt_messages() -> None:
+    """Send Qt's own warnings to our log instead of straight to stderr."""
+    qt_log = logging.getLogger("qt")
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+
+    def handler(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+        if message.startswith(_QT_NOISE):
+            qt_log.debug("%s", message)
+            return
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
+
+
 def settings() -> QSettings:
     return QSettings(ORGANIZATION, APP_ID)
 
@@ -201,6 +233,7 @@ def open_library(paths: LibraryPaths) -> object:
 
 
 def run_app(options: argparse.Namespace) -> int:
+    route_qt_messages()
     app = make_application()
     from digestdesk.app import log_file_path
     from digestdesk.ui.crash_dialog import install_excepthook

@@ -74,10 +74,16 @@ class EntryModel(QAbstractTableModel):
         self.total = 0
 
     # ------------------------------------------------------------ contents
-    def set_ids(self, ids: Sequence[int], total: int | None = None) -> None:
+    def set_ids(
+        self,
+        ids: Sequence[int],
+        total: int | None = None,
+        row_of: dict[int, int] | None = None,
+    ) -> None:
+        """Show ``ids``; ``row_of`` (id -> row) may be built off the GUI thread beforehand."""
         self.beginResetModel()
         self._ids = list(ids)
-        self._row_of = None
+        self._row_of = row_of
         self._cache.clear()
         self._pages.clear()
         self.total = len(self._ids) if total is None else total

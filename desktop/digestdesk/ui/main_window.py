@@ -9,6 +9,7 @@ named by an :class:`~digestdesk.ui.actions.ActionSpec`; keys come only from the 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -64,6 +65,7 @@ from digestdesk.ui.tasks import ReaderThread, Task, WriterThread
 log = logging.getLogger(__name__)
 
 BULK_CONFIRM = 50  # bulk changes of more entries than this ask first
+DETAIL_CACHE = 64  # entry details kept for instant j/k
 UrlOpener = Callable[[str], None]
 
 
@@ -110,6 +112,8 @@ class MainWindow(QMainWindow):
         self.known_tags: list[tuple[str, int]] = []
         self.last_import: ImportOutcome | None = None
         self._detail: EntryDetail | None = None
+        self._details: OrderedDict[int, EntryDetail] = OrderedDict()
+        self._detail_epoch = 0
         self._pending_select: int | None = None
         self._tasks_running: list[Task] = []
         self._closing = False
@@ -351,14 +355,16 @@ class MainWindow(QMainWindow):
         text, sort, ascending = self.query.text, self.query.sort, self.query.ascending
         self._pending_select = keep if keep is not None else self.view.current_id()
 
-        def job(library: Library) -> tuple[SearchResult, dict[str, int]]:
+        def job(library: Library) -> tuple[SearchResult, dict[int, int], dict[str, int]]:
             chosen = sort
             if chosen == "relevance" and library.plan(text).text is None:
                 chosen = "date"
             result = library.search(text, sort=chosen)
             if ascending:
                 result.ids.reverse()
-            return result, library.counts()
+            # Built here so the GUI thread never walks a 100k-long result.
+            row_of = {entry_id: row for row, entry_id in enumerate(result.ids)}
+            return result, row_of, library.counts()
 
         self.reader.request("search", job)
 
@@ -384,8 +390,8 @@ class MainWindow(QMainWindow):
         if self._closing or not self.reader.is_current(kind, generation):
             return  # a newer request of this kind is on its way
         if kind == "search":
-            search, counts = result
-            self._apply_search(search)
+            search, row_of, counts = result
+            self._apply_search(search, row_of)
             self._set_counts(counts)
         elif kind == "counts":
             self._set_counts(result)
@@ -393,6 +399,8 @@ class MainWindow(QMainWindow):
             self.known_tags = list(result)
         elif kind == "paste":
             self._paste_parsed(*result)
+        elif kind == "prefetch":
+            self._prefetched(*result)
 
     def _read_failed(self, kind: str, generation: int, error: BaseException, tb: str) -> None:
         if self._closing or not self.reader.is_current(kind, generation):
@@ -408,12 +416,12 @@ class MainWindow(QMainWindow):
             return
         raise RuntimeError(f"{kind} failed:\n{tb}")
 
-    def _apply_search(self, result: SearchResult) -> None:
+    def _apply_search(self, result: SearchResult, row_of: dict[int, int] | None = None) -> None:
         self.search_bar.show_error(None)
         self.query.terms = list(result.terms)
         keep = self._pending_select
         had_focus = self.view.hasFocus()
-        self.model.set_ids(result.ids, result.total)
+        self.model.set_ids(result.ids, result.total, row_of)
         if not (keep is not None and self.view.select_id(keep)) and result.ids:
             self.view.move_to(0)
         if not result.ids:
@@ -447,11 +455,14 @@ class MainWindow(QMainWindow):
             self.notes.load(None, None)
             self.tags_label.setText("")
             return
-        try:
-            detail = self.library.entry(entry_id)
-        except DigestDeskError as error:
-            self.abstract.show_placeholder(error.user_message)
-            return
+        detail = self._details.get(entry_id)
+        if detail is None:
+            try:
+                detail = self.library.entry(entry_id)
+            except DigestDeskError as error:
+                self.abstract.show_placeholder(error.user_message)
+                return
+            self._remember(detail)
         self._detail = detail
         self.abstract.show_entry(detail, self.query.terms)
         self.links.show_links(entry_links(detail))
@@ -459,9 +470,43 @@ class MainWindow(QMainWindow):
         self.tags_label.setText(
             "  ".join(f"#{t}" for t in detail.tags) if detail.tags else "No tags."
         )
+        self._prefetch_around(entry_id)
 
     def current_detail(self) -> EntryDetail | None:
         return self._detail
+
+    # The neighbours of the current entry are read ahead on the reader thread, so j/k only
+    # renders. A write bumps the epoch: details read before it are not trusted.
+    def _remember(self, detail: EntryDetail) -> None:
+        self._details[detail.id] = detail
+        self._details.move_to_end(detail.id)
+        while len(self._details) > DETAIL_CACHE:
+            self._details.popitem(last=False)
+
+    def _forget(self, entry_ids: Sequence[int] | frozenset[int]) -> None:
+        self._detail_epoch += 1
+        for entry_id in entry_ids:
+            self._details.pop(entry_id, None)
+
+    def _prefetch_around(self, entry_id: int) -> None:
+        row = self.model.row_of(entry_id)
+        if row is None:
+            return
+        wanted = [
+            i
+            for r in (row + 1, row - 1, row + 2, row + 3, row - 2)
+            if (i := self.model.id_at(r)) is not None and i not in self._details
+        ]
+        if not wanted:
+            return
+        epoch = self._detail_epoch
+        self.reader.request("prefetch", lambda library: (epoch, library.entries(wanted)))
+
+    def _prefetched(self, epoch: int, details: list[EntryDetail]) -> None:
+        if epoch != self._detail_epoch:
+            return
+        for detail in details:
+            self._remember(detail)
 
     # ================================================================ writes
     def _submit(
@@ -496,6 +541,7 @@ class MainWindow(QMainWindow):
         """React to a write: re-run the query for new entries, else patch the rows."""
         if self._closing or changes.is_empty:
             return
+        self._forget(changes.entry_ids)
         if changes.reset:
             self.run_query()
         else:
@@ -525,6 +571,7 @@ class MainWindow(QMainWindow):
             return
         last_row = max(r for r in (self.model.row_of(i) for i in ids) if r is not None)
         self.model.patch_status(ids, status)
+        self._forget(ids)
         self._submit(f"Mark {status}", lambda library: library.set_status(ids, status))
         # Triage: move on to the entry after the ones just handled.
         self.view.move_to(last_row + 1)
