@@ -114,8 +114,13 @@ def run_cli(library: Path, *argv: str) -> tuple[float, int, str]:
 
 def child_peak_rss(code: str) -> tuple[str, int]:
     """Run ``code`` in a fresh interpreter and return (its stdout, its own peak RSS in KiB)."""
-    script = code + "\nimport resource; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    script = (
+        code
+        + "\nimport resource; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     lines = done.stdout.strip().splitlines()
     return "\n".join(lines[:-1]), int(lines[-1].split()[1])
 
@@ -134,10 +139,17 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
     return statistics.median(samples), percentile(samples, 0.95)
 
 
-def run_size(n: int, workdir: Path, repeats: int) -> dict[str, Any]:
+def run_size(n: int, workdir: Path, repeats: int, per_file: int) -> dict[str, Any]:
     drafts = list(generate_entries(n, seed=1))
-    data_file = workdir / f"{n}.json"
-    data_file.write_text(json.dumps([to_api_item(d) for d in drafts]))
+    # Digests arrive as many files (a day's digest holds ~50 papers); one CLI call imports
+    # them all, one transaction per file, and indexes once at the end.
+    data_dir = workdir / f"data-{n}"
+    data_dir.mkdir()
+    data_files = []
+    for start in range(0, n, per_file):
+        path = data_dir / f"part-{start // per_file:05d}.json"
+        path.write_text(json.dumps([to_api_item(d) for d in drafts[start : start + per_file]]))
+        data_files.append(str(path))
     raw_s = raw_whoosh(drafts, workdir / f"raw-{n}")
     library = workdir / f"lib-{n}"
     # Peak RSS of the import process alone: a wrapper child that runs the CLI in-process.
@@ -145,7 +157,7 @@ def run_size(n: int, workdir: Path, repeats: int) -> dict[str, Any]:
         "import sys, time\n"
         "from digestdesk import cli\n"
         "t = time.perf_counter()\n"
-        f"rc = cli.run(['--library', {str(library)!r}, 'import', {str(data_file)!r}])\n"
+        f"rc = cli.run(['--library', {str(library)!r}, 'import', *{data_files!r}])\n"
         "print('TIME', time.perf_counter() - t, rc)"
     )
     out, import_peak_kib = child_peak_rss(code)
@@ -162,8 +174,10 @@ def run_size(n: int, workdir: Path, repeats: int) -> dict[str, Any]:
             lib.search(word, limit=50)
 
     open_p50, open_p95 = timed(open_and_search, repeats)
-    process_samples = [run_cli(library, "search", word, "--limit", "20")[0] * 1000
-                       for _ in range(max(3, repeats // 2))]
+    process_samples = [
+        run_cli(library, "search", word, "--limit", "20")[0] * 1000
+        for _ in range(max(3, repeats // 2))
+    ]
     mem_code = (
         "import os\n"
         "def rss():\n"
@@ -196,6 +210,7 @@ def run_size(n: int, workdir: Path, repeats: int) -> dict[str, Any]:
             assert found == [entry_id], (token, found)
     return {
         "n": n,
+        "files": len(data_files),
         "raw_s": raw_s,
         "import_s": import_s,
         "import_rate": n / import_s,
@@ -203,7 +218,10 @@ def run_size(n: int, workdir: Path, repeats: int) -> dict[str, Any]:
         "ratio": raw_s / import_s,
         "import_peak_mb": import_peak_kib / 1024,
         "open_search_ms": (open_p50, open_p95),
-        "process_search_ms": (statistics.median(process_samples), percentile(process_samples, 0.95)),
+        "process_search_ms": (
+            statistics.median(process_samples),
+            percentile(process_samples, 0.95),
+        ),
         "search_layer_mb": search_layer_mb,
         "status_ms": (statistics.median(status_samples), percentile(status_samples, 0.95)),
         "note_ms": (statistics.median(note_samples), percentile(note_samples, 0.95)),
@@ -217,14 +235,15 @@ def report(results: Sequence[dict[str, Any]]) -> str:
         f"Library benchmark, {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
         f"{os.cpu_count()} cores. Times in ms unless noted; p50 / p95.",
         "",
-        "| entries | raw Whoosh bulk | `digestdesk import` | import / raw throughput | import peak RSS "
+        "| entries | raw Whoosh bulk | `digestdesk import` | import / raw throughput "
+        "| import peak RSS "
         "| open + first search | `search` new process | search layer memory | status -> search "
         "| note -> searchable | index / db size |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
-            f"| {r['n']:,} | {r['raw_s']:.1f} s ({r['raw_rate']:.0f}/s) "
+            f"| {r['n']:,} in {r['files']} files | {r['raw_s']:.1f} s ({r['raw_rate']:.0f}/s) "
             f"| {r['import_s']:.1f} s ({r['import_rate']:.0f}/s) | {r['ratio'] * 100:.0f}% "
             f"| {r['import_peak_mb']:.0f} MB "
             f"| {r['open_search_ms'][0]:.0f} / {r['open_search_ms'][1]:.0f} "
@@ -241,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--per-file", type=int, default=1000, help="entries per digest file")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args(argv)
@@ -249,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     try:
         for n in (int(s) for s in args.sizes.split(",")):
-            results.append(run_size(n, workdir, args.repeats))
+            results.append(run_size(n, workdir, args.repeats, args.per_file))
             print(report(results), flush=True)
     finally:
         if args.workdir is None:
