@@ -62,8 +62,8 @@ class ImportSummaryDialog(QDialog):
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("importDetails")
         self.tree.setHeaderLabels(["Input / entry", "Outcome", "Where"])
-        self.tree.setColumnWidth(0, 430)
-        self.tree.setColumnWidth(1, 110)
+        self.tree.setColumnWidth(0, 400)
+        self.tree.setColumnWidth(1, 200)
         self.tree.setAlternatingRowColors(True)
         for report in reports:
             top = QTreeWidgetItem(

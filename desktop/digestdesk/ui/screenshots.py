@@ -135,12 +135,13 @@ def render_all(out_dir: Path) -> list[Path]:
                 palette.edit.setText("mark")
                 palette.resize(600, 380)
                 save(_over(window, palette), "palette.png")
-                report = library.import_file(sample_path())
-                broken = (
-                    b'[{"paper": {"id": "2603.09999", "title": ""}}, '
-                    + sample_path().read_bytes()[1:]
-                )
-                partial = library.import_bytes(broken, name="2026-03-06.json")
+                with Library.open(resolve_library(folder / "fresh"), writer=True) as fresh:
+                    broken = (
+                        b'[{"paper": {"id": "2603.09999", "title": ""}}, '
+                        + sample_path().read_bytes()[1:]
+                    )
+                    partial = fresh.import_bytes(broken, name="2026-03-05.json")
+                    report = fresh.import_file(sample_path())
                 summary = ImportSummaryDialog(
                     [partial, report],
                     [
