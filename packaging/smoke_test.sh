@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Smoke test of the packaged binary, as a new user would get it (run after `make package`):
+# unpack the tarball, install.sh into a temporary HOME, run the installed launcher with
+# --self-test offscreen and a PATH without the development virtualenv, check the screenshot,
+# --version and a headless command, then uninstall.sh and check that only the library (and
+# the app's logs and settings) is left.
+#
+#   bash packaging/smoke_test.sh [dist/digestdesk-VERSION-linux-ARCH.tar.gz]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+TARBALL=${1:-$(ls -t dist/digestdesk-*-linux-*.tar.gz 2>/dev/null | head -n 1)}
+[[ -n $TARBALL && -f $TARBALL ]] || { echo "smoke_test.sh: no tarball; run make package" >&2; exit 1; }
+TARBALL=$(realpath "$TARBALL")
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/digestdesk-smoke.XXXXXX")
+cleanup() { [[ -n ${KEEP_SMOKE:-} ]] || rm -rf "$WORK"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+
+TEST_HOME="$WORK/home"
+mkdir -p "$TEST_HOME" "$WORK/unpacked" "$WORK/runtime"
+chmod 700 "$WORK/runtime"
+# A clean environment: the temporary HOME, system tools only on PATH (nothing from the
+# virtualenv), no Python variables, offscreen Qt.
+CLEAN_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+run_clean() {
+    env -i HOME="$TEST_HOME" PATH="$TEST_HOME/.local/bin:$CLEAN_PATH" LANG=C.UTF-8 \
+        QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$WORK/runtime" "$@"
+}
+
+step "unpack $(basename "$TARBALL")"
+tar -xzf "$TARBALL" -C "$WORK/unpacked"
+PACKAGE_DIR=$(find "$WORK/unpacked" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+for item in digestdesk/digestdesk install.sh uninstall.sh; do
+    [[ -e $PACKAGE_DIR/$item ]] || fail "the tarball has no $item"
+done
+
+step "install.sh (HOME=$TEST_HOME)"
+run_clean bash "$PACKAGE_DIR/install.sh"
+LAUNCHER="$TEST_HOME/.local/bin/digestdesk"
+[[ -x $LAUNCHER ]] || fail "no launcher at $LAUNCHER"
+DESKTOP_FILE="$TEST_HOME/.local/share/applications/digestdesk.desktop"
+[[ -f $DESKTOP_FILE ]] || fail "no menu entry"
+[[ -f $TEST_HOME/.local/share/icons/hicolor/256x256/apps/digestdesk.png ]] || fail "no 256 px icon"
+[[ -f $TEST_HOME/.local/share/icons/hicolor/scalable/apps/digestdesk.svg ]] || fail "no SVG icon"
+grep -q "^Exec=$TEST_HOME/.local/opt/digestdesk/digestdesk" "$DESKTOP_FILE" || fail "Exec is not the installed app"
+if command -v desktop-file-validate >/dev/null; then
+    desktop-file-validate "$DESKTOP_FILE" | grep -v "hint:" || true
+fi
+
+step "install.sh again (replaces the installation)"
+run_clean bash "$PACKAGE_DIR/install.sh" >/dev/null
+
+step "digestdesk --version"
+version=$(run_clean digestdesk --version)
+expected=$("$ROOT/.venv/bin/python" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])' 2>/dev/null ||
+    python3 -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
+[[ $version == "digestdesk $expected" ]] || fail "--version printed '$version', not 'digestdesk $expected'"
+echo "$version"
+
+step "digestdesk --self-test --screenshot (offscreen)"
+SHOT="$WORK/shot.png"
+(cd "$WORK" && run_clean env -u VIRTUAL_ENV -u PYTHONPATH -u PYTHONHOME \
+    digestdesk --self-test --screenshot "$SHOT") || fail "--self-test exited $?"
+[[ -s $SHOT ]] || fail "no screenshot"
+# Decode the PNG with the standard library only (no Pillow): size, and that it is not one colour.
+python3 - "$SHOT" <<'EOF' || fail "the screenshot is blank"
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+pos, idat, header = 8, b"", None
+while pos < len(data):
+    length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    chunk = data[pos + 8:pos + 8 + length]
+    if kind == b"IHDR":
+        header = struct.unpack(">IIBBBBB", chunk)
+    elif kind == b"IDAT":
+        idat += chunk
+    pos += 12 + length
+width, height, depth, colour_type = header[:4]
+raw = zlib.decompress(idat)
+channels = {2: 3, 6: 4, 0: 1, 4: 2}[colour_type] if depth == 8 else None
+assert channels, f"unexpected PNG format {header}"
+stride = width * channels
+# Sample rows (un-filtering is not needed to tell one colour from many: the filtered bytes
+# of a single-colour image are all alike too).
+rows = {bytes(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)]) for y in range(0, height, 7)}
+distinct = len({raw[i] for i in range(0, len(raw), 97)})
+print(f"screenshot {width}x{height}, {len(rows)} distinct sampled rows, {distinct} byte values")
+assert width >= 400 and height >= 300, "too small"
+assert len(rows) > 10 and distinct > 10, "one colour"
+EOF
+
+step "headless commands"
+LIBRARY="$WORK/library"
+run_clean digestdesk --library "$LIBRARY" import "$PACKAGE_DIR/digestdesk/_internal/digestdesk/samples/hf-daily-sample.json" \
+    || fail "import exited $?"
+stats=$(run_clean digestdesk --library "$LIBRARY" stats) || fail "stats exited $?"
+echo "$stats"
+grep -Eq "^entries +8 " <<< "$stats" || fail "stats does not show the 8 sample entries"
+run_clean digestdesk --library "$LIBRARY" search attention >/dev/null || fail "search exited $?"
+# The default library (in the user data dir) must survive uninstall.sh.
+run_clean digestdesk stats >/dev/null || fail "stats on the default library exited $?"
+DEFAULT_LIBRARY="$TEST_HOME/.local/share/digestdesk"
+[[ -f $DEFAULT_LIBRARY/library.sqlite3 ]] || fail "no default library at $DEFAULT_LIBRARY"
+
+step "uninstall.sh (the copy in the app folder)"
+run_clean bash "$TEST_HOME/.local/opt/digestdesk/uninstall.sh"
+[[ -f $DEFAULT_LIBRARY/library.sqlite3 ]] || fail "uninstall.sh removed the library"
+# Left: the library, and what the app itself wrote (logs, settings, index cache).
+leftover=$(cd "$TEST_HOME" && find . -mindepth 1 \( -type f -o -type l \) \
+    | grep -Ev '^\./\.local/share/digestdesk/|^\./\.local/state/digestdesk/|^\./\.cache/digestdesk/|^\./\.config/digestdesk/' || true)
+[[ -z $leftover ]] || fail "uninstall.sh left: $leftover"
+for gone in .local/opt .local/bin .local/share/applications .local/share/icons .local/share/metainfo; do
+    [[ ! -e $TEST_HOME/$gone ]] || fail "uninstall.sh left the folder ~/$gone"
+done
+echo "left in HOME:"
+(cd "$TEST_HOME" && find . -mindepth 1 -type f | sed 's/^\./  ~/')
+echo "PASS: packaged Digest Desk installs, starts, renders, runs commands and uninstalls"
