@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, func, select
+from sqlalchemy import Text, and_, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
@@ -146,31 +146,78 @@ def term_key(term: str) -> str:
     return f"{head} {last}" if head else last
 
 
-def _content_word(word: str) -> bool:
-    return (
-        len(word) > 2
-        and word not in STOP_WORDS
-        and word not in GENERIC_WORDS
-        and not word.replace("-", "").replace(".", "").isdigit()
-    )
+_SKIP, _PLAIN, _CONTENT = 0, 1, 2
+
+
+class _Vocabulary:
+    """Memoised word and keyword handling: each distinct token is classified once."""
+
+    def __init__(self) -> None:
+        self.words: dict[str, tuple[str, int, str]] = {}
+        self.keywords: dict[str, tuple[str, str] | None] = {}
+
+    def word(self, token: str) -> tuple[str, int, str]:
+        """(cleaned word, kind, its singular) for a casefolded title token."""
+        found = self.words.get(token)
+        if found is None:
+            word = token.strip(_TOKEN_STRIP)
+            if not word or len(word) < 2 or word in STOP_WORDS:
+                kind = _SKIP
+            elif (
+                len(word) < 3
+                or word in GENERIC_WORDS
+                or word.replace("-", "").replace(".", "").isdigit()
+            ):
+                kind = _PLAIN  # may start or end a phrase, never stands alone
+            else:
+                kind = _CONTENT
+            found = (word, kind, term_key(word))
+            if len(self.words) < 500_000:
+                self.words[token] = found
+        return found
+
+    def keyword(self, value: object) -> tuple[str, str] | None:
+        """(grouping key, normalised spelling) of one AI keyword, or None to leave it out."""
+        if not isinstance(value, str):
+            return None
+        if value in self.keywords:
+            return self.keywords[value]
+        term = normalize_keyword(value)
+        found = (
+            None
+            if not term or term in STOP_WORDS or term in GENERIC_WORDS
+            else (term_key(term), term)
+        )
+        if len(self.keywords) < 500_000:
+            self.keywords[value] = found
+        return found
+
+    def title(self, title: str, keys: set[str], surfaces: list[str]) -> None:
+        """Add a title's content words and adjacent word pairs (not both generic)."""
+        word_of = self.word
+        for segment in _SEGMENT_SPLIT.split(title.casefold()):
+            previous = ""
+            previous_kind = _SKIP
+            for token in segment.split():
+                word, kind, singular = word_of(token)
+                if kind == _SKIP:
+                    previous_kind = _SKIP
+                    continue
+                if kind == _CONTENT:
+                    keys.add(singular)
+                    surfaces.append(word)
+                if previous_kind != _SKIP and (previous_kind == _CONTENT or kind == _CONTENT):
+                    keys.add(f"{previous} {singular}")
+                    surfaces.append(f"{previous} {word}")
+                previous, previous_kind = word, kind
 
 
 def title_terms(title: str) -> set[str]:
-    """Key phrases of a title: content words and adjacent word pairs (not both generic)."""
-    found: set[str] = set()
-    for segment in _SEGMENT_SPLIT.split(title.casefold()):
-        words = [w.strip(_TOKEN_STRIP) for w in segment.split()]
-        previous = ""
-        for word in words:
-            if not word or word in STOP_WORDS or len(word) < 2:
-                previous = ""
-                continue
-            if _content_word(word):
-                found.add(word)
-            if previous and (_content_word(previous) or _content_word(word)):
-                found.add(f"{previous} {word}")
-            previous = word
-    return found
+    """Key phrases of a title as spelled: content words and adjacent pairs (not both generic)."""
+    keys: set[str] = set()
+    surfaces: list[str] = []
+    _Vocabulary().title(title, keys, surfaces)
+    return set(surfaces)
 
 
 # --------------------------------------------------------------------- results
@@ -319,18 +366,23 @@ class _Counts:
 
     def __init__(self, buckets: int) -> None:
         self.buckets = buckets
-        self.terms: dict[str, list[int]] = {}
+        # One Counter per bucket: Counter.update runs in C, the per-entry cost that matters.
+        self.per_bucket: list[Counter[str]] = [Counter() for _ in range(buckets)]
         self.docs = [0] * buckets
         self.surfaces: Counter[str] = Counter()
 
-    def add(self, keys: Iterable[str], bucket: int) -> None:
-        self.docs[bucket] += 1
-        terms = self.terms
-        for key in keys:
-            row = terms.get(key)
-            if row is None:
-                row = terms[key] = [0] * self.buckets
-            row[bucket] += 1
+    def totals(self, half: int) -> tuple[Counter[str], Counter[str]]:
+        """Counts in the window and in the period before."""
+        window: Counter[str] = Counter()
+        before: Counter[str] = Counter()
+        for counter in self.per_bucket[half:]:
+            window.update(counter)
+        for counter in self.per_bucket[:half]:
+            before.update(counter)
+        return window, before
+
+    def spark(self, key: str) -> list[int]:
+        return [counter.get(key, 0) for counter in self.per_bucket]
 
 
 class Trends:
@@ -341,7 +393,7 @@ class Trends:
         self._cache: OrderedDict[tuple[Any, ...], TrendReport] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        self._keyword_memo: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._vocabulary = _Vocabulary()
 
     def invalidate(self) -> None:
         with self._lock:
@@ -413,30 +465,37 @@ class Trends:
         keywords = _Counts(buckets)
         titles = _Counts(buckets)
         window_rows: list[tuple[int, date, str, int | None, str | None, int | None]] = []
-        memo = self._keyword_memo
+        vocabulary = self._vocabulary
+        keyword_of = vocabulary.keyword
+        bucket_of: dict[Any, tuple[int, date]] = {}
         with self.library.engine.connect() as conn:
-            for entry_id, day, keywords_json, title, votes, repo, stars in conn.execute(
-                self._window_query(by, first_day, as_of)
+            rows = conn.execute(self._window_query(by, first_day, as_of)).all()
+            for (entry_id, day_value, _raw, title, votes, repo, stars), values in zip(
+                rows, _decode_keywords([row[2] for row in rows]), strict=True
             ):
                 if allowed is not None and entry_id not in allowed:
                     continue
-                if isinstance(day, datetime):
-                    day = day.date()
-                elif isinstance(day, str):  # SQLite hands back a MIN() over dates as text
-                    day = date.fromisoformat(day[:10])
-                ago = as_of_ordinal - day.toordinal()
-                # Bucket 0 is the oldest; integer arithmetic keeps the window edge exact.
-                bucket = buckets - 1 - ago * buckets // span
-                parsed = _keyword_keys(keywords_json, memo, keywords.surfaces)
-                if parsed:
-                    keywords.add(parsed, bucket)
-                else:
-                    keys = set()
-                    for term in title_terms(title):
-                        key = term_key(term)
-                        keys.add(key)
-                        titles.surfaces[term] += 1
-                    titles.add(keys, bucket)
+                found = bucket_of.get(day_value)
+                if found is None:
+                    day = _as_date(day_value)
+                    ago = as_of_ordinal - day.toordinal()
+                    # Bucket 0 is the oldest; integer arithmetic keeps the window edge exact.
+                    found = bucket_of[day_value] = (buckets - 1 - ago * buckets // span, day)
+                bucket, day = found
+                keys: set[str] = set()
+                surfaces: list[str] = []
+                for value in values:
+                    pair = keyword_of(value)
+                    if pair is not None:
+                        keys.add(pair[0])
+                        surfaces.append(pair[1])
+                kind = keywords
+                if not keys:
+                    kind = titles
+                    vocabulary.title(title, keys, surfaces)
+                kind.docs[bucket] += 1
+                kind.per_bucket[bucket].update(keys)
+                kind.surfaces.update(surfaces)
                 if bucket >= half:
                     window_rows.append((entry_id, day, title, votes, repo, stars))
             tags = self._tags(conn, allowed)
@@ -490,12 +549,13 @@ class Trends:
 
     @staticmethod
     def _window_query(by: str, first_day: date, as_of: date) -> Any:
-        # The keywords come as JSON text and are decoded here: most rows repeat a few phrases,
-        # and skipping the ORM-level JSON decoding of empty lists is measurably faster.
-        keywords_text = cast(E.c.ai_keywords, Text)
-        columns = (keywords_text, E.c.title, E.c.votes, E.c.github_repo, E.c.github_stars)
+        # Dates and keywords skip SQLAlchemy's per-row conversion (type_coerce emits no SQL):
+        # dates map to buckets through a dict of the few hundred distinct values, and the
+        # keywords' JSON texts are decoded in one call (:func:`_decode_keywords`).
+        keywords_raw = type_coerce(E.c.ai_keywords, Text)
+        columns = (keywords_raw, E.c.title, E.c.votes, E.c.github_repo, E.c.github_stars)
         if by == "published":
-            return select(E.c.id, E.c.published, *columns).where(
+            return select(E.c.id, type_coerce(E.c.published, Text), *columns).where(
                 E.c.published >= first_day, E.c.published <= as_of
             )
         de, dg = schema.digest_entries, schema.digests
@@ -650,35 +710,36 @@ class Trends:
         return tuple(weeks)
 
 
-def _keyword_keys(
-    raw: str | None,
-    memo: dict[str, tuple[tuple[str, ...], tuple[str, ...]]],
-    surfaces: Counter[str],
-) -> tuple[str, ...]:
-    """Grouping keys of an entry's AI keywords (JSON text), each once; () when it has none."""
-    if not raw or raw == "[]":
-        return ()
-    found = memo.get(raw)
-    if found is None:
-        try:
-            values = json.loads(raw)
-        except ValueError:
-            values = []
-        keys: dict[str, None] = {}
-        terms: dict[str, None] = {}
-        for value in values if isinstance(values, list) else []:
-            if not isinstance(value, str):
-                continue
-            term = normalize_keyword(value)
-            if not term or term in STOP_WORDS or term in GENERIC_WORDS:
-                continue
-            keys[term_key(term)] = None
-            terms[term] = None
-        found = (tuple(keys), tuple(terms))
-        if len(memo) < 200_000:
-            memo[raw] = found
-    surfaces.update(found[1])
-    return found[0]
+def _decode_keywords(raws: list[Any]) -> list[list[Any]]:
+    """Each row's keyword list. SQLite gives JSON texts: decoding them as one JSON array is
+    several times faster than one ``json.loads`` per row. PostgreSQL's driver gives lists."""
+    texts = [raw for raw in raws if isinstance(raw, str)]
+    if not texts:
+        return [raw if isinstance(raw, list) else [] for raw in raws]
+    try:
+        decoded = iter(json.loads("[" + ",".join(texts) + "]"))
+    except ValueError:
+        decoded = iter([_loads_or_empty(t) for t in texts])
+    out: list[list[Any]] = []
+    for raw in raws:
+        value = next(decoded) if isinstance(raw, str) else raw
+        out.append(value if isinstance(value, list) else [])
+    return out
+
+
+def _loads_or_empty(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return []
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def _expected(c: int, p: int, n: int, m: int) -> float:
@@ -695,54 +756,57 @@ def _rank(
     keywords: _Counts, titles: _Counts, days: int, min_count: int, limit: int
 ) -> tuple[RisingTerm, ...]:
     half = keywords.buckets // 2
-    totals = {
-        "keywords": (sum(keywords.docs[half:]), sum(keywords.docs[:half])),
-        "titles": (sum(titles.docs[half:]), sum(titles.docs[:half])),
-    }
-    candidates: list[tuple[float, str, int, int, float, list[int], str]] = []
-    for key in set(keywords.terms) | set(titles.terms):
-        spark = [0] * keywords.buckets
+    kinds = []
+    for name, kind in (("keywords", keywords), ("titles", titles)):
+        window, before = kind.totals(half)
+        kinds.append((name, kind, window, before, sum(kind.docs[half:]), sum(kind.docs[:half])))
+    candidates: list[tuple[float, str, int, int, float, str]] = []
+    for key in set(kinds[0][2]) | set(kinds[1][2]):
         count = previous = 0
         expected = 0.0
         sources = []
-        for name, kind in (("keywords", keywords), ("titles", titles)):
-            row = kind.terms.get(key)
-            if row is None:
+        for name, _kind, window, before, n, m in kinds:
+            c = window.get(key, 0)
+            if not c:
                 continue
-            c, p = sum(row[half:]), sum(row[:half])
-            if c == 0 and p == 0:
-                continue
+            p = before.get(key, 0)
             sources.append(name)
-            n, m = totals[name]
             expected += _expected(c, p, n, m)
             count += c
             previous += p
-            spark = [a + b for a, b in zip(spark, row, strict=True)]
         if count < min_count or count < MIN_LIFT * expected:
             continue
         score = (count - expected) / math.sqrt(expected + 1.0)
         if score < MIN_SCORE:
             continue
-        source = sources[0] if len(sources) == 1 else "both"
-        candidates.append((score, key, count, previous, expected, spark, source))
+        # A term seen in the window by one kind and only before by the other still counts
+        # its earlier entries of that other kind.
+        for name, _kind, _window, before, _n, _m in kinds:
+            if name not in sources:
+                previous += before.get(key, 0)
+        candidates.append((score, key, count, previous, expected, "+".join(sources)))
     candidates.sort(key=lambda c: (-c[0], -c[2], c[1]))
     # A word that rises only as part of a rising phrase is shown as the phrase.
-    phrases = [(c[1].split(), c[2]) for c in candidates if " " in c[1]]
+    in_phrases: dict[str, int] = {}
+    for _score, key, count, *_rest in candidates:
+        if " " in key:
+            for word in key.split():
+                in_phrases[word] = max(in_phrases.get(word, 0), count)
     out: list[RisingTerm] = []
-    for score, key, count, previous, expected, spark, source in candidates:
-        if " " not in key and any(key in words and n >= 0.7 * count for words, n in phrases):
+    for score, key, count, previous, expected, sources_text in candidates:
+        if " " not in key and in_phrases.get(key, 0) >= 0.7 * count:
             continue
-        term = _display(key, keywords.surfaces, titles.surfaces)
+        spark = [a + b for a, b in zip(keywords.spark(key), titles.spark(key), strict=True)]
         out.append(
             RisingTerm(
-                term=term,
+                term=_display(key, keywords.surfaces, titles.surfaces),
                 count=count,
                 previous=previous,
                 expected=expected,
                 score=score,
                 sparkline=tuple(spark),
                 explanation=f"{count} in the last {days} days, {previous} in the {days} before",
-                source=source,
+                source="both" if "+" in sources_text else sources_text,
             )
         )
         if len(out) >= limit:
