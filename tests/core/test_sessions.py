@@ -1,0 +1,183 @@
+"""Reading sessions: start, decide, tag, note, pause, reopen the library, resume, stop, summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from digestdesk.core.drafts import EntryDraft, ParseResult
+from digestdesk.core.library import Library
+from digestdesk.core.sessions import (
+    IDLE_LIMIT,
+    NoOpenSessionError,
+    Sessions,
+    format_duration,
+    reading_seconds,
+)
+from digestdesk.errors import DigestDeskError
+from digestdesk.paths import LibraryPaths
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def _fill(library: Library, n: int = 5) -> list[int]:
+    drafts = [
+        EntryDraft(
+            title=f"Entry number {i}",
+            abstract=" ".join(["word"] * (230 * i)),  # i minutes of reading
+            arxiv_id=f"2511.{i:05d}",
+            published=date(2025, 11, i),
+        )
+        for i in range(1, n + 1)
+    ]
+    report = library.import_parsed(ParseResult(format="demo", entries=drafts), source="test")
+    return [item.entry_id for item in report.items if item.entry_id is not None]
+
+
+def test_a_whole_session_across_a_restart(library_paths: LibraryPaths) -> None:
+    clock = Clock()
+    library = Library.open(library_paths)
+    try:
+        ids = _fill(library)
+        sessions = Sessions(library, clock=clock)
+        assert sessions.current() is None
+        session = sessions.start(ids, label="Current list", source_query="tag:x")
+        assert (session.state, session.progress_text, session.current_entry_id) == (
+            "active",
+            "1 / 5",
+            ids[0],
+        )
+        # 230 * i five-character words read as 1150 * i / 6 words: 50 * i s, plus 20 s each.
+        assert session.remaining_seconds == pytest.approx(50 * 15 + 5 * 20, rel=0.01)
+        assert session.remaining_seconds == pytest.approx(sessions.estimate_seconds(ids))
+
+        clock.tick(60)
+        update = sessions.record("read")
+        assert update.changes.entry_ids == {ids[0]} and "session" in update.changes.kinds
+        assert library.entry(ids[0]).status == "read"
+        assert library.undo_label() == "Mark read"  # through the library: undo works
+        assert update.session.progress_text == "2 / 5"
+        assert update.session.items[0].seconds == pytest.approx(60)
+
+        clock.tick(30)
+        sessions.tag_current(add=["follow-up"])
+        sessions.note_current("Check the appendix.")
+        assert library.entry(ids[1]).tags == ["follow-up"]
+        assert library.entry(ids[1]).note == "Check the appendix."
+        clock.tick(30)
+        sessions.record("queued")
+        assert library.entry(ids[1]).status == "queued"
+
+        clock.tick(45)
+        paused = sessions.pause()
+        assert paused.state == "paused" and paused.elapsed_seconds == pytest.approx(165)
+        assert paused.items[2].seconds == pytest.approx(45)
+    finally:
+        library.close()
+
+    clock.tick(3 * 3600)  # the app was closed for three hours: none of that counts
+    library = Library.open(library_paths)
+    try:
+        sessions = Sessions(library, clock=clock)
+        found = sessions.current()
+        assert found is not None and found.state == "paused"
+        assert (found.progress_text, found.current_entry_id) == ("3 / 5", ids[2])
+        assert found.elapsed_at(clock.now) == pytest.approx(165)
+        resumed = sessions.resume()
+        assert resumed.state == "active"
+        clock.tick(15)
+        assert sessions.record("skipped").session.progress_text == "4 / 5"
+        clock.tick(10)
+        back = sessions.back()
+        assert back.current_entry_id == ids[2]
+        clock.tick(5)
+        sessions.record("read")  # changed its mind: read after all
+        clock.tick(20)
+        sessions.record("passed")
+        assert library.entry(ids[3]).status == "unread"
+        clock.tick(20)
+        last = sessions.record("skipped").session
+        assert last.is_done and last.current_entry_id is None and last.remaining_seconds == 0
+        with pytest.raises(DigestDeskError):
+            sessions.record("read")
+        clock.tick(5)
+        summary = sessions.stop()
+    finally:
+        library.close()
+
+    assert (summary.read, summary.skipped, summary.queued, summary.passed) == (2, 1, 1, 1)
+    assert (summary.tagged, summary.noted, summary.total, summary.undecided) == (1, 1, 5, 0)
+    assert summary.seconds == pytest.approx(165 + 15 + 10 + 5 + 20 + 20 + 5)
+    assert summary.state == "finished" and summary.ended_at == clock.now
+    assert summary.text() == "2 read, 1 skipped, 1 queued, 1 passed, 1 tagged, 1 note in 4 min"
+    assert summary.to_json()["notes"] == 1
+
+
+def test_one_open_session_at_a_time(library: Library) -> None:
+    ids = _fill(library, 3)
+    sessions = Sessions(library)
+    first = sessions.start(ids[:2])
+    with pytest.raises(DigestDeskError):
+        sessions.start(ids)
+    second = sessions.start(ids, label="again", replace=True)
+    assert second.id != first.id
+    listed = sessions.list_sessions()
+    assert [s.id for s in listed] == [second.id, first.id]
+    assert [s.state for s in listed] == ["active", "finished"]
+    assert sessions.summary(first.id).total == 2
+
+
+def test_nothing_to_read_and_no_open_session(library: Library) -> None:
+    sessions = Sessions(library)
+    with pytest.raises(DigestDeskError):
+        sessions.start([])
+    with pytest.raises(DigestDeskError):
+        sessions.start([12345])
+    with pytest.raises(DigestDeskError):
+        sessions.start_queue()
+    with pytest.raises(NoOpenSessionError):
+        sessions.pause()
+    with pytest.raises(NoOpenSessionError):
+        sessions.stop()
+    ids = _fill(library, 2)
+    sessions.start(ids)
+    with pytest.raises(DigestDeskError):
+        sessions.record("loved")
+
+
+def test_a_session_over_the_queue(library: Library) -> None:
+    ids = _fill(library, 4)
+    library.set_status([ids[3], ids[1]], "queued")
+    session = Sessions(library).start_queue()
+    # Oldest published first.
+    assert [item.entry_id for item in session.items] == [ids[1], ids[3]]
+    assert (session.label, session.source_query) == ("Queue", "status:queued")
+
+
+def test_a_session_left_running_counts_at_most_the_idle_limit(library: Library) -> None:
+    clock = Clock()
+    ids = _fill(library, 2)
+    sessions = Sessions(library, clock=clock)
+    sessions.start(ids)
+    clock.tick(5 * 3600)  # the app crashed with the session running
+    resumed = sessions.resume()
+    assert resumed.elapsed_seconds == pytest.approx(IDLE_LIMIT)
+    assert resumed.elapsed_at(clock.now + timedelta(hours=1)) == pytest.approx(2 * IDLE_LIMIT)
+
+
+def test_reading_time_helpers() -> None:
+    assert reading_seconds(0) == 20
+    assert reading_seconds(230 * 6) == pytest.approx(80)
+    assert format_duration(42) == "42 s"
+    assert format_duration(24 * 60) == "24 min"
+    assert format_duration(65 * 60) == "1 h 05 min"
