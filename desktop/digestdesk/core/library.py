@@ -472,7 +472,9 @@ class Library:
                     report.items.append(
                         ImportedItem(item.draft.where, item.title, outcome, entry_id)
                     )
-                    self._record_appearances(conn, entry_id, item.draft, digest_ids)
+                    self._record_appearances(
+                        conn, entry_id, item.draft, digest_ids, is_new=outcome == "new"
+                    )
                     if item.draft.user_state is not None:
                         self._restore_user_state(
                             conn,
@@ -611,8 +613,10 @@ class Library:
                 "organization": draft.organization,
                 "num_comments": draft.num_comments,
                 "votes": draft.votes,
-                "status": "unread",
-                "status_changed_at": None,
+                "status": state.status if state else "unread",
+                "status_changed_at": (
+                    state.history[-1].at if state and len(state.history) > 1 else None
+                ),
                 "added_at": added_at,
                 "updated_at": now,
                 "seq": seq,
@@ -671,7 +675,13 @@ class Library:
         return True
 
     def _record_appearances(
-        self, conn: Connection, entry_id: int, draft: EntryDraft, digest_ids: dict[str, int]
+        self,
+        conn: Connection,
+        entry_id: int,
+        draft: EntryDraft,
+        digest_ids: dict[str, int],
+        *,
+        is_new: bool,
     ) -> None:
         appearances = draft.appearances or [
             Appearance(
@@ -681,29 +691,28 @@ class Library:
                 comments=draft.num_comments,
             )
         ]
-        for appearance in appearances:
-            digest_id = digest_ids.get(appearance.digest_key)
-            if digest_id is None:
-                continue
-            already = conn.execute(
-                select(func.count())
-                .select_from(schema.digest_entries)
-                .where(
-                    schema.digest_entries.c.digest_id == digest_id,
+        wanted = {digest_ids[a.digest_key]: a for a in appearances if a.digest_key in digest_ids}
+        if wanted and not is_new:  # a new entry cannot be in any digest yet
+            for (digest_id,) in conn.execute(
+                select(schema.digest_entries.c.digest_id).where(
                     schema.digest_entries.c.entry_id == entry_id,
+                    schema.digest_entries.c.digest_id.in_(list(wanted)),
                 )
-            ).scalar_one()
-            if already:
-                continue
+            ):
+                wanted.pop(digest_id, None)
+        if wanted:
             conn.execute(
                 insert(schema.digest_entries),
-                {
-                    "digest_id": digest_id,
-                    "entry_id": entry_id,
-                    "votes": appearance.votes,
-                    "stars": appearance.stars,
-                    "comments": appearance.comments,
-                },
+                [
+                    {
+                        "digest_id": digest_id,
+                        "entry_id": entry_id,
+                        "votes": a.votes,
+                        "stars": a.stars,
+                        "comments": a.comments,
+                    }
+                    for digest_id, a in wanted.items()
+                ],
             )
 
     def _restore_user_state(
@@ -719,17 +728,10 @@ class Library:
         """State from an export: everything for a new entry; only additions for a known one."""
         if is_new:
             history = state.history or [StatusChange(status=state.status, at=state.added_at or now)]
+            # The status itself went into the INSERT (see _insert_entry).
             conn.execute(
                 insert(schema.status_history),
                 [{"entry_id": entry_id, "status": h.status, "at": h.at} for h in history],
-            )
-            conn.execute(
-                update(E)
-                .where(E.c.id == entry_id)
-                .values(
-                    status=state.status,
-                    status_changed_at=history[-1].at if len(history) > 1 else None,
-                )
             )
             if state.note is not None:
                 conn.execute(
@@ -757,7 +759,8 @@ class Library:
             )
         if state.tags:
             self._add_tags(conn, [entry_id], state.tags)
-        conn.execute(update(E).where(E.c.id == entry_id).values(seq=seq))
+        if not is_new:  # a new entry was inserted with this seq already
+            conn.execute(update(E).where(E.c.id == entry_id).values(seq=seq))
 
     # ------------------------------------------------------------ user state
     def set_status(self, ids: Sequence[int], status: str, *, record_undo: bool = True) -> Changes:
