@@ -41,6 +41,8 @@ COMMANDS = (
     "undo",
     "redo",
     "fetch",
+    "trends",
+    "sessions",
 )
 
 
@@ -147,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("reindex", "rebuild the search index from the database")
     add("undo", "undo the last status or tag change", json_flag=True)
     add("redo", "redo the last undone change", json_flag=True)
+
+    p = add("trends", "rising topics, most voted, repositories, your reading", json_flag=True)
+    p.add_argument("--window", default="30d", choices=["7d", "30d", "90d", "365d"])
+    p.add_argument("--as-of", type=_date_arg, metavar="YYYY-MM-DD", help="default: today")
+    p.add_argument("--by", choices=["published", "digest"], default="published")
+    p.add_argument("--query", help="trends within what this query matches")
+    p.add_argument("--limit", type=_positive_int, default=20, help="rising topics to show")
+
+    p = add("sessions", "list reading sessions, newest first", json_flag=True)
+    p.add_argument("--limit", type=_positive_int)
 
     p = add(
         "fetch",
@@ -535,7 +547,91 @@ def cmd_undo_redo(library: Library, args: argparse.Namespace, out: TextIO) -> in
     return EXIT_OK
 
 
-READ_ONLY = {"list", "search", "show", "export", "stats"}
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def _sparkline(values: Sequence[int]) -> str:
+    top = max(values, default=0)
+    if not top:
+        return _SPARKS[0] * len(values)
+    return "".join(_SPARKS[round(v / top * (len(_SPARKS) - 1))] for v in values)
+
+
+def cmd_trends(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    from digestdesk.core.trends import Trends
+
+    ids = library.search(args.query).ids if args.query else None
+    report = Trends(library).report(
+        window=args.window, by=args.by, as_of=args.as_of, ids=ids, limit=args.limit
+    )
+    if args.json:
+        _print_json(report.to_json(), out)
+        return EXIT_OK
+    within = f" within {args.query!r}" if args.query else ""
+    out.write(
+        f"Rising topics{within}, {report.window_days} days to {report.as_of.isoformat()} by "
+        f"{report.by} date ({report.entries} entries; {report.previous_entries} in the "
+        f"{report.window_days} days before):\n"
+    )
+    if not report.rising:
+        out.write("  nothing rises clearly in this window\n")
+    width = max((len(t.term) for t in report.rising), default=0)
+    for term in report.rising:
+        out.write(
+            f"  {term.term:<{width}}  {_sparkline(term.sparkline)}  {term.explanation}"
+            f"  (score {term.score:.1f})\n"
+        )
+    if report.most_voted:
+        out.write("\nMost voted:\n")
+        for entry in report.most_voted:
+            out.write(f"  {entry.votes:>5}  {entry.title}  (id {entry.id}, {entry.day})\n")
+    if report.top_repositories:
+        out.write("\nMost starred code:\n")
+        for repo in report.top_repositories:
+            out.write(f"  {repo.stars:>6}★  {repo.url}  (id {repo.entry_id})\n")
+    counts = report.statuses
+    out.write(
+        f"\nStatuses: {counts['total']} entries, "
+        + ", ".join(f"{counts[s]} {s}" for s in STATUSES)
+        + "\n"
+    )
+    if report.last_digest is not None:
+        digest = report.last_digest
+        day = digest.day.isoformat() if digest.day else "the last import"
+        out.write(f"Last digest ({day}): {digest.entries} entries, {digest.unread} unread\n")
+    if report.tags:
+        out.write("Tags: " + ", ".join(f"{name} {n}" for name, n in report.tags) + "\n")
+    out.write("\nYour reading (entries read per week):\n")
+    for week in report.reading_per_week:
+        sessions = (
+            f"  {week.sessions} sessions, {week.session_seconds / 60:.0f} min"
+            if week.sessions
+            else ""
+        )
+        out.write(f"  {week.week}  {week.read:>4}{sessions}\n")
+    return EXIT_OK
+
+
+def cmd_sessions(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    from digestdesk.core.sessions import Sessions
+
+    summaries = Sessions(library).list_sessions(limit=args.limit)
+    if args.json:
+        _print_json([s.to_json() for s in summaries], out)
+        return EXIT_OK
+    if not summaries:
+        out.write("no reading sessions yet\n")
+    for summary in summaries:
+        started = summary.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        label = f"  {summary.label}" if summary.label else ""
+        out.write(
+            f"{summary.id:>5}  {summary.state:<8}  {started}{label}  "
+            f"{summary.total} entries: {summary.text()}\n"
+        )
+    return EXIT_OK
+
+
+READ_ONLY = {"list", "search", "show", "export", "stats", "trends", "sessions"}
 
 
 def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
@@ -568,6 +664,8 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
         "reindex": cmd_reindex,
         "undo": cmd_undo_redo,
         "redo": cmd_undo_redo,
+        "trends": cmd_trends,
+        "sessions": cmd_sessions,
         "fetch": cmd_fetch,
     }
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ from digestdesk.core.sessions import (
     reading_seconds,
 )
 from digestdesk.errors import DigestDeskError
-from digestdesk.paths import LibraryPaths
+from digestdesk.paths import LibraryPaths, resolve_library
 
 
 class Clock:
@@ -181,3 +182,33 @@ def test_reading_time_helpers() -> None:
     assert format_duration(42) == "42 s"
     assert format_duration(24 * 60) == "24 min"
     assert format_duration(65 * 60) == "1 h 05 min"
+
+
+def test_the_sessions_command(tmp_path: Path, library_paths: LibraryPaths) -> None:
+    import io
+    import json
+
+    from digestdesk import cli
+
+    library_dir = tmp_path / "library"
+
+    def run(*argv: str) -> tuple[int, str]:
+        out = io.StringIO()
+        code = cli.run(["--library", str(library_dir), "sessions", *argv], out=out)
+        return code, out.getvalue()
+
+    assert run() == (0, "no reading sessions yet\n")
+    with Library.open(resolve_library(library_dir)) as library:
+        ids = _fill(library, 3)
+        sessions = Sessions(library)
+        sessions.start(ids, label="Morning")
+        sessions.record("read")
+        sessions.stop()
+        sessions.start(ids[2:], label="Later")
+    code, text = run("--json")
+    assert code == 0, text
+    later, morning = json.loads(text)
+    assert (later["label"], later["state"], later["total"]) == ("Later", "active", 1)
+    assert (morning["read"], morning["undecided"], morning["state"]) == (1, 2, "finished")
+    code, text = run()
+    assert code == 0 and "Morning" in text and "1 read" in text, text

@@ -20,6 +20,7 @@ from digestdesk.core.trends import (
     title_terms,
 )
 from digestdesk.errors import DigestDeskError
+from digestdesk.paths import resolve_library
 
 AS_OF = date(2025, 6, 30)
 TOPICS = [
@@ -276,3 +277,44 @@ def test_real_samples_give_sensible_rising_topics(library: Library, shared_sampl
         assert report.most_voted[0].votes >= report.most_voted[-1].votes
     report = trends.report(window="30d", by="digest", as_of=date(2025, 10, 31))
     assert "multimodal large language models" in _terms(report)[:3]
+
+
+def test_the_trends_command(tmp_path: Path, library_paths: object) -> None:
+    import io
+    import json
+
+    from digestdesk import cli
+
+    library_dir = tmp_path / "library"
+    with Library.open(resolve_library(library_dir)) as library:
+        _background(library)
+        _inject(
+            library, 500, [1, 2, 3, 4, 5, 6, 7, 8], ["Quantum Annealing"], "QA", digest_days_ago=0
+        )
+
+    def run(*argv: str) -> tuple[int, str]:
+        out = io.StringIO()
+        code = cli.run(["--library", str(library_dir), "trends", *argv], out=out)
+        return code, out.getvalue()
+
+    code, text = run("--as-of", AS_OF.isoformat(), "--json")
+    assert code == 0, text
+    data = json.loads(text)
+    assert data["window"] == "30d" and data["by"] == "published"
+    first = data["rising"][0]
+    assert first["term"] == "quantum annealing"
+    assert set(first) >= {"term", "count", "previous", "score", "explanation", "sparkline"}
+    assert set(data) >= {
+        "rising",
+        "most_voted",
+        "top_repositories",
+        "tags",
+        "statuses",
+        "reading_per_week",
+    }
+    code, text = run("--as-of", AS_OF.isoformat(), "--window", "90d", "--by", "digest")
+    assert code == 0 and "quantum annealing" in text and "90 days" in text, text
+    code, text = run("--as-of", AS_OF.isoformat(), "--query", "protein", "--json")
+    assert code == 0, text
+    assert json.loads(text)["rising"] == []
+    assert run("--window", "14d")[0] == cli.EXIT_USAGE
