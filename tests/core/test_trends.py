@@ -318,3 +318,33 @@ def test_the_trends_command(tmp_path: Path, library_paths: object) -> None:
     assert code == 0, text
     assert json.loads(text)["rising"] == []
     assert run("--window", "14d")[0] == cli.EXIT_USAGE
+
+
+def test_related_papers_come_from_the_same_topic(library: Library) -> None:
+    """``Library.related`` (Whoosh more-like-this over title, abstract and keywords)."""
+    drafts = []
+    for i, topic in enumerate(["protein folding", "speech recognition", "protein folding"] * 4):
+        drafts.append(
+            EntryDraft(
+                title=f"{topic.title()} study {i}",
+                abstract=f"We study {topic} with {topic.split()[0]} data and "
+                f"{topic.split()[1]} objectives, variant {i}.",
+                arxiv_id=f"2502.{i:05d}",
+                published=AS_OF,
+                ai_keywords=[topic],
+            )
+        )
+    report = library.import_parsed(ParseResult(format="demo", entries=drafts), source="related")
+    ids = [item.entry_id for item in report.items]
+    folding = {ids[i] for i, d in enumerate(drafts) if "protein" in d.title.lower()}
+    first = ids[0]
+    related = library.related(first, limit=5)
+    assert related and len(related) <= 5
+    assert first not in related
+    assert set(related) <= folding
+    assert library.related(first, limit=50) == library.related(first, limit=50)
+    assert len(library.related(first, limit=50)) >= len(folding) - 1
+    assert library.related(999_999) == []
+    # An edit reaches the index, and related papers follow it.
+    library.set_note(ids[1], "protein folding protein folding")
+    assert ids[1] not in library.related(first, limit=5)  # notes are not compared
