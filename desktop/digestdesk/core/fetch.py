@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -85,24 +86,34 @@ class FetchCancelled(DigestDeskError):
 
 # ----------------------------------------------------------------------- rate limits
 class RateLimiter:
-    """At most one request per ``interval`` seconds per key (a host)."""
+    """At most one request per ``interval`` seconds per key (a host). Thread-safe."""
 
     def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
         self.clock = clock
         self.sleep = sleep
         self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
 
-    def wait(self, key: str, interval: float) -> float:
-        """Sleep until a request to ``key`` is allowed, then claim it; returns the time slept."""
+    def wait(self, key: str, interval: float, sleep: Sleep | None = None) -> float:
+        """Sleep until a request to ``key`` is allowed, then claim it; returns the time slept.
+
+        ``sleep`` overrides the limiter's own (a client passes its cancellable pause).
+        """
         waited = 0.0
-        last = self._last.get(key)
-        if last is not None and interval > 0:
-            due = last + interval - self.clock()
-            if due > 0:
-                self.sleep(due)
-                waited = due
-        self._last[key] = self.clock()
-        return waited
+        while True:
+            with self._lock:
+                last = self._last.get(key)
+                due = last + interval - self.clock() if last is not None and interval > 0 else 0
+                if due <= 0:
+                    self._last[key] = self.clock()
+                    return waited
+            (sleep or self.sleep)(due)
+            waited += due
+
+
+# Clients on the real clock share one limiter, so two fetches in a row (or at once, from the app
+# and a script's thread) still keep to each host's pace.
+_PROCESS_LIMITER = RateLimiter()
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -269,7 +280,7 @@ class HttpClient:
         # Politeness is for other people's servers; a local mirror or test server needs none.
         self.pace_loopback = pace_loopback
         self.cache = ConditionalCache(cache_dir)
-        self.limiter = RateLimiter(clock=clock, sleep=self._pause)
+        self.limiter = _PROCESS_LIMITER if clock is time.monotonic else RateLimiter(clock=clock)
         self.requests = 0  # requests sent, for reports and tests
         self._opener = urllib.request.build_opener()
 
@@ -302,7 +313,7 @@ class HttpClient:
         while True:
             self._check_cancelled()
             if interval > 0 and (self.pace_loopback or not _is_loopback(host)):
-                self.limiter.wait(host, interval)
+                self.limiter.wait(host, interval, sleep=self._pause)
             headers = {
                 "User-Agent": self.user_agent,
                 "Accept-Encoding": "gzip",
