@@ -307,7 +307,10 @@ def pick_words(docs: Sequence[IndexDoc]) -> dict[str, list[str]]:
     # "common": in 20-60% of the abstracts (like "model" or "learning" in a real library)
     common = [w for w, c in df.most_common() if 0.2 * n <= c <= 0.6 * n][:5]
     rare = [w for w, c in sorted(df.items()) if c == 2][:5]
-    return {"common": common, "rare": rare}
+    # 4-letter prefixes shared by the most distinct words: the case Whoosh's Prefix is slow on
+    stems = Counter(w[:4] for w in df)
+    many = [f"{p}*" for p, _ in stems.most_common(4)]
+    return {"common": common, "rare": rare, "many": many}
 
 
 def run_size(n: int, repeats: int, workdir: Path, seed: int) -> tuple[list[str], dict[str, Any]]:
@@ -353,6 +356,7 @@ def run_size(n: int, repeats: int, workdir: Path, seed: int) -> tuple[list[str],
         ("date-sorted word", lambda e: q(e, sort="date"), common),
         ("50 highlights", lambda e: lambda t: e.highlights(t, 50), common),
         ("prefix (gener*, learn*...)", lambda e: q(e), ["gener*", "learn*", "optim*", "reason*"]),
+        (f"prefix, many words ({', '.join(words['many'])})", lambda e: q(e), words["many"]),
         ("more like this", lambda e: e.more_like_this, mlt_ids),
     ]
 
