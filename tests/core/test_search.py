@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from digestdesk.core.drafts import STATUSES
 from digestdesk.core.search import (
     INDEX_VERSION,
     IndexDoc,
@@ -596,3 +597,45 @@ def test_search_plan_is_reusable_across_updates(index: SearchIndex) -> None:
     assert {h.id for h in index.search(plan)} == {1}
     index.update([], deleted=[1], last_seq=11)
     assert index.search(plan) == []
+
+
+# ---------------------------------------------------------------- demo entries
+
+
+def test_demo_entries_are_deterministic_and_searchable(tmp_path: Path) -> None:
+    from digestdesk.core.demo import END_DATE, SPAN_DAYS, generate_entries
+
+    first = list(generate_entries(120, seed=7))
+    assert first == list(generate_entries(120, seed=7))
+    assert first != list(generate_entries(120, seed=8))
+    assert len({e.arxiv_id for e in first}) == 120
+    for e in first:
+        assert e.title and len(e.abstract) > 300 and e.authors and e.published
+        assert END_DATE - timedelta(days=SPAN_DAYS) < e.published <= END_DATE
+        assert e.user_state is not None and e.user_state.status in STATUSES
+        assert all(link.url.startswith("https://") for link in e.links)
+    assert any(e.github_repo for e in first) and not all(e.github_repo for e in first)
+
+    docs = [
+        IndexDoc(
+            id=i + 1,
+            title=e.title,
+            abstract=e.abstract,
+            authors=e.authors,
+            keywords=e.ai_keywords,
+            ai_summary=e.ai_summary or "",
+            tags=e.user_state.tags if e.user_state else [],
+            note=(e.user_state.note if e.user_state else None) or "",
+            status=e.user_state.status if e.user_state else "unread",
+            published=e.published,
+            votes=e.votes or 0,
+            has=["code"] if e.github_repo else [],
+            digests=[e.digest_date] if e.digest_date else [],
+        )
+        for i, e in enumerate(first)
+    ]
+    ix = SearchIndex(tmp_path / "ix")
+    ix.rebuild(docs, library_uuid=UUID, last_seq=1)
+    name = first[0].abstract.split("We propose ", 1)[1].split(",", 1)[0]
+    assert 1 in idset(ix, f'"{name}"')
+    assert ix.more_like_this(1)

@@ -328,8 +328,8 @@ _Node = _Text | _FilterNode | _Sort | _Not | _And | _Or
 
 
 class _Parser:
-    """Recursive descent: or := and (OR and)*; and := unary (AND? unary)*; unary := NOT unary |
-    - primary | primary; primary := ( or ) | FIELD value | WORD | PHRASE."""
+    """Recursive descent: or := and (OR and)*; and := unary (AND? unary)*;
+    unary := (NOT | -) unary | primary; primary := ( or ) | FIELD value | WORD | PHRASE."""
 
     def __init__(self, tokens: list[_Token]) -> None:
         self.tokens = tokens
@@ -857,7 +857,8 @@ def parse_query(
 
     With a ``reader`` (an open Whoosh reader), ``prefix*`` words are expanded now and their
     expansions reported in ``terms``; without one they expand when searched.
-    Raises :class:`QueryError` (and nothing else) for malformed queries.
+    Raises :class:`QueryError` (and nothing else) for malformed queries; its ``position`` is
+    the 0-based index in ``text`` of the part at fault (messages count from 1).
     """
     if default_sort not in SORTS:
         raise ValueError(f"default_sort must be one of {SORTS}, not {default_sort!r}")
