@@ -36,7 +36,7 @@ import math
 import re
 import threading
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -150,11 +150,46 @@ _SKIP, _PLAIN, _CONTENT = 0, 1, 2
 
 
 class _Vocabulary:
-    """Memoised word and keyword handling: each distinct token is classified once."""
+    """Memoised term extraction: each distinct token and keyword is classified once, and each
+    entry's terms are kept (checked against its ``seq``) so later reports only count."""
 
     def __init__(self) -> None:
         self.words: dict[str, tuple[str, int, str]] = {}
         self.keywords: dict[str, tuple[str, str] | None] = {}
+        # entry id -> (seq, terms come from keywords, grouping keys)
+        self.entries: dict[int, tuple[int, bool, tuple[str, ...]]] = {}
+        # grouping key -> how often each spelling was seen (one per entry)
+        self.spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        self._strings: dict[str, str] = {}
+
+    def entry_terms(
+        self, entry_id: int, seq: int, raw_keywords: Any, title: str
+    ) -> tuple[bool, tuple[str, ...]]:
+        """(from keywords, grouping keys) of one entry, computed once per ``seq``."""
+        cached = self.entries.get(entry_id)
+        if cached is not None and cached[0] == seq:
+            return cached[1], cached[2]
+        spelled: dict[str, str] = {}
+        values = _loads_or_empty(raw_keywords) if isinstance(raw_keywords, str) else raw_keywords
+        for value in values if isinstance(values, list) else ():
+            pair = self.keyword(value)
+            if pair is not None:
+                spelled.setdefault(pair[0], pair[1])
+        from_keywords = bool(spelled)
+        if not from_keywords:
+            self.title(title, spelled)
+        intern = self._strings.setdefault
+        keys = tuple(intern(key, key) for key in spelled)
+        for key, spelling in spelled.items():
+            self.spellings[key][spelling] += 1
+        if len(self.entries) < 2_000_000:
+            self.entries[entry_id] = (seq, from_keywords, keys)
+        return from_keywords, keys
+
+    def spelling(self, key: str) -> str:
+        """The most used spelling of a grouped term ("diffusion models" over "... model")."""
+        found = self.spellings.get(key)
+        return found.most_common(1)[0][0] if found else key
 
     def word(self, token: str) -> tuple[str, int, str]:
         """(cleaned word, kind, its singular) for a casefolded title token."""
@@ -192,7 +227,7 @@ class _Vocabulary:
             self.keywords[value] = found
         return found
 
-    def title(self, title: str, keys: set[str], surfaces: list[str]) -> None:
+    def title(self, title: str, spelled: dict[str, str]) -> None:
         """Add a title's content words and adjacent word pairs (not both generic)."""
         word_of = self.word
         for segment in _SEGMENT_SPLIT.split(title.casefold()):
@@ -204,20 +239,17 @@ class _Vocabulary:
                     previous_kind = _SKIP
                     continue
                 if kind == _CONTENT:
-                    keys.add(singular)
-                    surfaces.append(word)
+                    spelled.setdefault(singular, word)
                 if previous_kind != _SKIP and (previous_kind == _CONTENT or kind == _CONTENT):
-                    keys.add(f"{previous} {singular}")
-                    surfaces.append(f"{previous} {word}")
+                    spelled.setdefault(f"{previous} {singular}", f"{previous} {word}")
                 previous, previous_kind = word, kind
 
 
 def title_terms(title: str) -> set[str]:
     """Key phrases of a title as spelled: content words and adjacent pairs (not both generic)."""
-    keys: set[str] = set()
-    surfaces: list[str] = []
-    _Vocabulary().title(title, keys, surfaces)
-    return set(surfaces)
+    spelled: dict[str, str] = {}
+    _Vocabulary().title(title, spelled)
+    return set(spelled.values())
 
 
 # --------------------------------------------------------------------- results
@@ -369,7 +401,6 @@ class _Counts:
         # One Counter per bucket: Counter.update runs in C, the per-entry cost that matters.
         self.per_bucket: list[Counter[str]] = [Counter() for _ in range(buckets)]
         self.docs = [0] * buckets
-        self.surfaces: Counter[str] = Counter()
 
     def totals(self, half: int) -> tuple[Counter[str], Counter[str]]:
         """Counts in the window and in the period before."""
@@ -466,13 +497,11 @@ class Trends:
         titles = _Counts(buckets)
         window_rows: list[tuple[int, date, str, int | None, str | None, int | None]] = []
         vocabulary = self._vocabulary
-        keyword_of = vocabulary.keyword
+        terms_of = vocabulary.entry_terms
         bucket_of: dict[Any, tuple[int, date]] = {}
         with self.library.engine.connect() as conn:
             rows = conn.execute(self._window_query(by, first_day, as_of)).all()
-            for (entry_id, day_value, _raw, title, votes, repo, stars), values in zip(
-                rows, _decode_keywords([row[2] for row in rows]), strict=True
-            ):
+            for entry_id, day_value, seq, raw_keywords, title, votes, repo, stars in rows:
                 if allowed is not None and entry_id not in allowed:
                     continue
                 found = bucket_of.get(day_value)
@@ -482,27 +511,17 @@ class Trends:
                     # Bucket 0 is the oldest; integer arithmetic keeps the window edge exact.
                     found = bucket_of[day_value] = (buckets - 1 - ago * buckets // span, day)
                 bucket, day = found
-                keys: set[str] = set()
-                surfaces: list[str] = []
-                for value in values:
-                    pair = keyword_of(value)
-                    if pair is not None:
-                        keys.add(pair[0])
-                        surfaces.append(pair[1])
-                kind = keywords
-                if not keys:
-                    kind = titles
-                    vocabulary.title(title, keys, surfaces)
+                from_keywords, keys = terms_of(entry_id, seq, raw_keywords, title)
+                kind = keywords if from_keywords else titles
                 kind.docs[bucket] += 1
                 kind.per_bucket[bucket].update(keys)
-                kind.surfaces.update(surfaces)
                 if bucket >= half:
                     window_rows.append((entry_id, day, title, votes, repo, stars))
             tags = self._tags(conn, allowed)
             statuses = self._statuses(conn, allowed)
             last_digest = self._last_digest(conn, as_of, allowed)
             reading = self._reading_per_week(conn, as_of, allowed)
-        rising = _rank(keywords, titles, days, min_count, limit)
+        rising = _rank(keywords, titles, days, min_count, limit, vocabulary.spelling)
         most_voted = tuple(
             VotedEntry(entry_id, title, votes or 0, day)
             for entry_id, day, title, votes, _repo, _stars in heapq.nlargest(
@@ -551,9 +570,9 @@ class Trends:
     def _window_query(by: str, first_day: date, as_of: date) -> Any:
         # Dates and keywords skip SQLAlchemy's per-row conversion (type_coerce emits no SQL):
         # dates map to buckets through a dict of the few hundred distinct values, and the
-        # keywords' JSON texts are decoded in one call (:func:`_decode_keywords`).
+        # keywords' JSON is only decoded for entries whose terms are not known yet.
         keywords_raw = type_coerce(E.c.ai_keywords, Text)
-        columns = (keywords_raw, E.c.title, E.c.votes, E.c.github_repo, E.c.github_stars)
+        columns = (E.c.seq, keywords_raw, E.c.title, E.c.votes, E.c.github_repo, E.c.github_stars)
         if by == "published":
             return select(E.c.id, type_coerce(E.c.published, Text), *columns).where(
                 E.c.published >= first_day, E.c.published <= as_of
@@ -710,23 +729,6 @@ class Trends:
         return tuple(weeks)
 
 
-def _decode_keywords(raws: list[Any]) -> list[list[Any]]:
-    """Each row's keyword list. SQLite gives JSON texts: decoding them as one JSON array is
-    several times faster than one ``json.loads`` per row. PostgreSQL's driver gives lists."""
-    texts = [raw for raw in raws if isinstance(raw, str)]
-    if not texts:
-        return [raw if isinstance(raw, list) else [] for raw in raws]
-    try:
-        decoded = iter(json.loads("[" + ",".join(texts) + "]"))
-    except ValueError:
-        decoded = iter([_loads_or_empty(t) for t in texts])
-    out: list[list[Any]] = []
-    for raw in raws:
-        value = next(decoded) if isinstance(raw, str) else raw
-        out.append(value if isinstance(value, list) else [])
-    return out
-
-
 def _loads_or_empty(text: str) -> Any:
     try:
         return json.loads(text)
@@ -753,7 +755,12 @@ def _expected(c: int, p: int, n: int, m: int) -> float:
 
 
 def _rank(
-    keywords: _Counts, titles: _Counts, days: int, min_count: int, limit: int
+    keywords: _Counts,
+    titles: _Counts,
+    days: int,
+    min_count: int,
+    limit: int,
+    spelling: Callable[[str], str],
 ) -> tuple[RisingTerm, ...]:
     half = keywords.buckets // 2
     kinds = []
@@ -799,7 +806,7 @@ def _rank(
         spark = [a + b for a, b in zip(keywords.spark(key), titles.spark(key), strict=True)]
         out.append(
             RisingTerm(
-                term=_display(key, keywords.surfaces, titles.surfaces),
+                term=spelling(key),
                 count=count,
                 previous=previous,
                 expected=expected,
@@ -812,17 +819,6 @@ def _rank(
         if len(out) >= limit:
             break
     return tuple(out)
-
-
-def _display(key: str, *surfaces: Counter[str]) -> str:
-    """The most used spelling of a grouped term ("diffusion models" over "diffusion model")."""
-    best, best_count = key, 0
-    for counter in surfaces:
-        for variant in {key, key + "s", key + "es", key[:-1] + "ies" if key.endswith("y") else key}:
-            n = counter.get(variant, 0)
-            if n > best_count:
-                best, best_count = variant, n
-    return best
 
 
 __all__ = [
