@@ -896,13 +896,15 @@ class Library:
         if before is None:
             before = self._tags_for(conn, ids)
         tag_ids = self._tag_ids(conn, names, create=True)
-        pairs = [[i, n] for i in ids for n in names if n not in before.get(i, [])]
+        pairs: list[tuple[int, str]] = [
+            (i, n) for i in ids for n in names if n not in before.get(i, [])
+        ]
         if pairs:
             conn.execute(
                 insert(schema.entry_tags),
                 [{"entry_id": i, "tag_id": tag_ids[n]} for i, n in pairs],
             )
-        return pairs
+        return [list(pair) for pair in pairs]
 
     def _remove_tags(
         self,
@@ -914,7 +916,9 @@ class Library:
         if not names:
             return []
         tag_ids = self._tag_ids(conn, names, create=False)
-        pairs = [[i, n] for i in ids for n in names if n in before.get(i, []) and n in tag_ids]
+        pairs: list[tuple[int, str]] = [
+            (i, n) for i in ids for n in names if n in before.get(i, []) and n in tag_ids
+        ]
         for entry_id, name in pairs:
             conn.execute(
                 delete(schema.entry_tags).where(
@@ -922,7 +926,7 @@ class Library:
                     schema.entry_tags.c.tag_id == tag_ids[name],
                 )
             )
-        return pairs
+        return [list(pair) for pair in pairs]
 
     def set_note(self, entry_id: int, text: str) -> Changes:
         """Save the note of one entry; an empty text removes it."""
@@ -1127,8 +1131,8 @@ class Library:
                     .order_by(schema.status_history.c.at, schema.status_history.c.id)
                 ):
                     history[entry_id].append(StatusEvent(status, as_utc(at) or at))
-                for row in conn.execute(select(E).where(E.c.id.in_(chunk))).mappings():
-                    rows[row["id"]] = row
+                for mapping in conn.execute(select(E).where(E.c.id.in_(chunk))).mappings():
+                    rows[mapping["id"]] = mapping
         out = []
         for entry_id in ids:
             row = rows.get(entry_id)
@@ -1185,9 +1189,12 @@ class Library:
     def counts(self) -> dict[str, int]:
         """Entries in all and per status."""
         with self.engine.connect() as conn:
-            per_status = dict(
-                conn.execute(select(E.c.status, func.count()).group_by(E.c.status)).all()
-            )
+            per_status: dict[str, int] = {
+                status: count
+                for status, count in conn.execute(
+                    select(E.c.status, func.count()).group_by(E.c.status)
+                )
+            }
         result = {status: int(per_status.get(status, 0)) for status in STATUSES}
         result["total"] = sum(result.values())
         return result
@@ -1258,9 +1265,10 @@ class Library:
             )
         if field == "year":
             if op == "range":
-                lo, hi = value  # type: ignore[misc]
+                bounds: tuple[Any, Any] = value  # type: ignore[assignment]
+                lo_year, hi_year = int(bounds[0]), int(bounds[1])
                 return and_(
-                    E.c.published >= date(int(lo), 1, 1), E.c.published <= date(int(hi), 12, 31)
+                    E.c.published >= date(lo_year, 1, 1), E.c.published <= date(hi_year, 12, 31)
                 )
             year = int(value)  # type: ignore[call-overload]
             first, last = date(year, 1, 1), date(year, 12, 31)
