@@ -28,6 +28,7 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%d ms (min %d, max %d, n=%d)", m, a[1], a[NR], NR}'; }
 
@@ -35,27 +36,30 @@ median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1
 APP_ENV=(env -i HOME="$WORK/home" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8
     DISPLAY=":$DISPLAY_NUMBER" QT_QPA_PLATFORM=xcb XDG_RUNTIME_DIR="$WORK/runtime")
 
-window_time() {  # window_time RUN COMMAND...: ms from launch to the mapped window
-    local run_id=$1 library="$WORK/lib-$1" started pid elapsed
-    shift
+LIBRARY="$WORK/library"
+SAMPLE="$ROOT/desktop/digestdesk/samples/hf-daily-sample.json"
+TICKS=$(getconf CLK_TCK)
+
+window_time() {  # window_time COMMAND...: "wall_ms cpu_ms" from launch to the mapped window
+    local started pid wall="" cpu fields
     started=$(now_ms)
-    "${APP_ENV[@]}" "$@" --library "$library" >/dev/null 2>&1 &
+    "${APP_ENV[@]}" "$@" --library "$LIBRARY" >/dev/null 2>&1 &
     pid=$!  # env execs the app: this is the app's process
-    # The title names the library, so the search matches this run's window only.
-    # (Polled here: `xdotool search --sync` sleeps half a second between tries.)
-    elapsed=""
+    # Polled here: `xdotool search --sync` sleeps half a second between tries.
     while kill -0 "$pid" 2>/dev/null && (($(now_ms) - started < 30000)); do
-        if DISPLAY=":$DISPLAY_NUMBER" xdotool search --onlyvisible --name "lib-$run_id/" \
+        if DISPLAY=":$DISPLAY_NUMBER" xdotool search --onlyvisible --name "Digest Desk" \
             >/dev/null 2>&1; then
-            elapsed=$(($(now_ms) - started))
+            wall=$(($(now_ms) - started))
+            # CPU time so far (user + system): what the start costs, whatever the load.
+            read -ra fields < "/proc/$pid/stat"
+            cpu=$(((fields[13] + fields[14]) * 1000 / TICKS))
             break
         fi
-        sleep 0.01
+        sleep 0.05  # 20 polls a second: finer polling would slow the app it measures
     done
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    rm -rf "$library"
-    [[ -z $elapsed ]] || echo "$elapsed"  # nothing for a run whose window never came
+    [[ -z $wall ]] || echo "$wall $cpu"  # nothing for a run whose window never came
 }
 
 self_test_time() {  # self_test_time COMMAND...: ms for a whole --self-test
@@ -65,20 +69,26 @@ self_test_time() {  # self_test_time COMMAND...: ms for a whole --self-test
     echo $(($(now_ms) - started))
 }
 
+# A library with the sample in it, opened by every run (the usual start: no migration).
+"${APP_ENV[@]}" "$PACKAGED" --library "$LIBRARY" import "$SAMPLE" >/dev/null
+
 packaged=(); source_run=(); packaged_self=(); source_self=()
+SOURCE=(env PYTHONPATH="$ROOT/desktop" "$PY" -m digestdesk)
 # One warm-up each (disk cache), then alternate so both see the same machine load.
-window_time warm "$PACKAGED" >/dev/null || true
-window_time warm env PYTHONPATH="$ROOT/desktop" "$PY" -m digestdesk >/dev/null || true
-for run in $(seq "$RUNS"); do
-    packaged+=("$(window_time "p$run" "$PACKAGED")")
-    source_run+=("$(window_time "s$run" env PYTHONPATH="$ROOT/desktop" "$PY" -m digestdesk)")
+window_time "$PACKAGED" >/dev/null || true
+window_time "${SOURCE[@]}" >/dev/null || true
+for _ in $(seq "$RUNS"); do
+    packaged+=("$(window_time "$PACKAGED")")
+    source_run+=("$(window_time "${SOURCE[@]}")")
     packaged_self+=("$(self_test_time "$PACKAGED")")
-    source_self+=("$(self_test_time env PYTHONPATH="$ROOT/desktop" "$PY" -m digestdesk)")
+    source_self+=("$(self_test_time "${SOURCE[@]}")")
 done
 
-echo "start to window (empty library, Xvfb), median of $RUNS:"
-echo "  packaged (dist/digestdesk)  $(printf '%s\n' "${packaged[@]}" | median)"
-echo "  python -m digestdesk        $(printf '%s\n' "${source_run[@]}" | median)"
+column() { printf '%s\n' "${@:2}" | awk -v c="$1" 'NF {print $c}' | median; }
+echo "load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
+echo "start to window (library with the sample, Xvfb), median of $RUNS:"
+echo "  packaged (dist/digestdesk)  wall $(column 1 "${packaged[@]}"); CPU $(column 2 "${packaged[@]}")"
+echo "  python -m digestdesk        wall $(column 1 "${source_run[@]}"); CPU $(column 2 "${source_run[@]}")"
 echo "whole --self-test (start, import sample, search, render, exit), median of $RUNS:"
-echo "  packaged (dist/digestdesk)  $(printf '%s\n' "${packaged_self[@]}" | median)"
-echo "  python -m digestdesk        $(printf '%s\n' "${source_self[@]}" | median)"
+echo "  packaged (dist/digestdesk)  wall $(column 1 "${packaged_self[@]}")"
+echo "  python -m digestdesk        wall $(column 1 "${source_self[@]}")"
