@@ -63,6 +63,7 @@ except ImportError:  # the text module is optional for this benchmark
 
 
 LIMIT = 200
+ENGINES = ("ours", "naive whoosh", "fts5")
 
 #: The clock for query and indexing times: "wall" (time.perf_counter) or "cpu"
 #: (time.process_time: this process's CPU time, steadier on a shared, busy machine; every
@@ -198,7 +199,8 @@ class Fts5:
             """
         )
 
-    def build(self, docs: Sequence[IndexDoc]) -> None:
+    def fill_entries(self, docs: Sequence[IndexDoc]) -> None:
+        """The plain table (the library's database) that ours takes filters from."""
         with self.db:
             self.db.executemany(
                 "INSERT INTO entries VALUES (?, ?, ?, ?)",
@@ -207,6 +209,10 @@ class Fts5:
                     for d in docs
                 ],
             )
+
+    def build(self, docs: Sequence[IndexDoc]) -> None:
+        self.fill_entries(docs)
+        with self.db:
             self.db.executemany(
                 "INSERT INTO fts(rowid, title, abstract, keywords, ai_summary, authors, note) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -318,7 +324,9 @@ def pick_words(docs: Sequence[IndexDoc]) -> dict[str, list[str]]:
     return {"common": common, "rare": rare, "many": many}
 
 
-def run_size(n: int, repeats: int, workdir: Path, seed: int) -> tuple[list[str], dict[str, Any]]:
+def run_size(
+    n: int, repeats: int, workdir: Path, seed: int, only: Sequence[str] = ENGINES
+) -> tuple[list[str], dict[str, Any]]:
     print(f"== {n} entries: generating", file=sys.stderr, flush=True)
     start = time.perf_counter()
     docs = [to_index_doc(i + 1, d) for i, d in enumerate(generate_entries(n, seed=seed))]
@@ -330,7 +338,9 @@ def run_size(n: int, repeats: int, workdir: Path, seed: int) -> tuple[list[str],
     fts = Fts5(base / "fts.sqlite")
     ours = Ours(base / "ours", fts.db)
     naive = NaiveWhoosh(base / "naive")
-    engines: list[Any] = [ours, naive, fts]
+    engines: list[Any] = [e for e in (ours, naive, fts) if e.name in only or e is ours]
+    if fts not in engines:
+        fts.fill_entries(docs)
 
     build: dict[str, float] = {}
     for engine in engines:
@@ -388,6 +398,8 @@ def run_size(n: int, repeats: int, workdir: Path, seed: int) -> tuple[list[str],
     }
     for engine in engines:
         engine.close()
+    if fts not in engines:
+        fts.close()
     return rows, info
 
 
@@ -410,7 +422,7 @@ def ratio(a: Timing | None, b: Timing | None) -> str:
 
 
 def format_row(label: str, t: dict[str, Timing | None]) -> str:
-    ours, naive, fts = t["ours"], t["naive whoosh"], t["fts5"]
+    ours, naive, fts = t.get("ours"), t.get("naive whoosh"), t.get("fts5")
     hits = "/".join("-" if x is None else str(x.results) for x in (ours, naive, fts))
     return (
         f"| {label} | {fmt(ours, 'p50')} | {fmt(ours, 'p95')} | {fmt(naive, 'p50')} | "
@@ -446,7 +458,9 @@ def report(results: Iterable[tuple[list[str], dict[str, Any]]], repeats: int, cl
             f"| indexing | seconds ({clock}) | entries/s | size on disk |",
             "|---|---:|---:|---:|",
         ]
-        for name in ("ours", "naive whoosh", "fts5"):
+        for name in ENGINES:
+            if name not in build:
+                continue
             secs = build[name]
             lines.append(f"| {name} | {secs:.1f} | {n / secs:,.0f} | {sizes[name] / 1e6:.1f} MB |")
         lines += [
@@ -466,6 +480,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, help="where to build (default: a temp dir)")
     parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help=f"comma-separated subset of: {', '.join(ENGINES)} (ours always runs)",
+    )
+    parser.add_argument(
         "--clock",
         choices=("wall", "cpu"),
         default="wall",
@@ -477,7 +496,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-search-"))
     try:
-        results = [run_size(n, args.queries, workdir, args.seed) for n in sizes]
+        only = [e.strip() for e in args.engines.split(",")]
+        results = [run_size(n, args.queries, workdir, args.seed, only) for n in sizes]
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
