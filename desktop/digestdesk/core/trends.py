@@ -35,13 +35,14 @@ import json
 import math
 import re
 import threading
+import time
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, func, select, type_coerce
+from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
@@ -156,19 +157,12 @@ class _Vocabulary:
     def __init__(self) -> None:
         self.words: dict[str, tuple[str, int, str]] = {}
         self.keywords: dict[str, tuple[str, str] | None] = {}
-        # entry id -> (seq, terms come from keywords, grouping keys)
-        self.entries: dict[int, tuple[int, bool, tuple[str, ...]]] = {}
         # grouping key -> how often each spelling was seen (one per entry)
         self.spellings: dict[str, Counter[str]] = defaultdict(Counter)
         self._strings: dict[str, str] = {}
 
-    def entry_terms(
-        self, entry_id: int, seq: int, raw_keywords: Any, title: str
-    ) -> tuple[bool, tuple[str, ...]]:
-        """(from keywords, grouping keys) of one entry, computed once per ``seq``."""
-        cached = self.entries.get(entry_id)
-        if cached is not None and cached[0] == seq:
-            return cached[1], cached[2]
+    def entry_terms(self, raw_keywords: Any, title: str) -> tuple[bool, tuple[str, ...]]:
+        """(from keywords, grouping keys) of one entry."""
         spelled: dict[str, str] = {}
         values = _loads_or_empty(raw_keywords) if isinstance(raw_keywords, str) else raw_keywords
         for value in values if isinstance(values, list) else ():
@@ -182,8 +176,6 @@ class _Vocabulary:
         keys = tuple(intern(key, key) for key in spelled)
         for key, spelling in spelled.items():
             self.spellings[key][spelling] += 1
-        if len(self.entries) < 2_000_000:
-            self.entries[entry_id] = (seq, from_keywords, keys)
         return from_keywords, keys
 
     def spelling(self, key: str) -> str:
@@ -416,6 +408,99 @@ class _Counts:
         return [counter.get(key, 0) for counter in self.per_bucket]
 
 
+# Fields of a term-index record.
+_PUBLISHED, _FROM_KEYWORDS, _KEYS, _VOTES, _STARS, _STATUS = range(6)
+
+
+class _TermIndex:
+    """What trends need of every entry, in memory, kept in step with the database.
+
+    The first sync reads every entry once (dates, terms, votes, stars, status); later syncs
+    read only entries whose ``seq`` moved past the last one seen and digests added since, so a
+    report after an import or an edit costs a small query plus counting. Entries are never
+    deleted by the library; should the count disagree anyway, the index is rebuilt.
+    """
+
+    def __init__(self, vocabulary: _Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.entries: dict[int, tuple[Any, ...]] = {}
+        self.by_published: dict[int, set[int]] = defaultdict(set)
+        self.first_digest: dict[int, int] = {}
+        self.by_digest: dict[int, set[int]] = defaultdict(set)
+        self.seq: int | None = None
+        self.digest_id = 0
+
+    def sync(self, conn: Connection) -> None:
+        seq = int(
+            conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.key == "change_seq")
+            ).scalar()
+            or 0
+        )
+        if seq == self.seq:
+            return
+        last_digest = conn.execute(select(func.max(schema.digests.c.id))).scalar() or 0
+        stmt = select(
+            E.c.id,
+            type_coerce(E.c.published, Text),  # no per-row date parsing; see _ordinal
+            type_coerce(E.c.ai_keywords, Text),  # decoded here, only for these rows
+            E.c.title,
+            E.c.votes,
+            E.c.github_stars,
+            E.c.status,
+        )
+        if self.seq is not None:
+            stmt = stmt.where(E.c.seq > self.seq)
+        terms_of = self.vocabulary.entry_terms
+        ordinals: dict[Any, int | None] = {}
+        for entry_id, published, keywords, title, votes, stars, status in conn.execute(stmt):
+            old = self.entries.get(entry_id)
+            if published in ordinals:
+                ordinal = ordinals[published]
+            else:
+                ordinal = ordinals[published] = _ordinal(published)
+            from_keywords, keys = terms_of(keywords, title)
+            if old is not None and old[_PUBLISHED] is not None and old[_PUBLISHED] != ordinal:
+                self.by_published[old[_PUBLISHED]].discard(entry_id)
+            if ordinal is not None:
+                self.by_published[ordinal].add(entry_id)
+            self.entries[entry_id] = (ordinal, from_keywords, keys, votes, stars, status)
+        de, dg = schema.digest_entries, schema.digests
+        for entry_id, day in conn.execute(
+            select(de.c.entry_id, type_coerce(dg.c.digest_date, Text))
+            .join(dg, dg.c.id == de.c.digest_id)
+            .where(dg.c.id > self.digest_id, dg.c.id <= last_digest, dg.c.digest_date.is_not(None))
+        ):
+            ordinal = _ordinal(day)
+            old_first = self.first_digest.get(entry_id)
+            if ordinal is None or (old_first is not None and old_first <= ordinal):
+                continue
+            if old_first is not None:
+                self.by_digest[old_first].discard(entry_id)
+            self.first_digest[entry_id] = ordinal
+            self.by_digest[ordinal].add(entry_id)
+        self.digest_id = last_digest
+        self.seq = seq
+        total = conn.execute(select(func.count()).select_from(E)).scalar_one()
+        if total != len(self.entries):
+            self.reset()
+            self.sync(conn)
+
+    def reset(self) -> None:
+        self.entries.clear()
+        self.by_published.clear()
+        self.first_digest.clear()
+        self.by_digest.clear()
+        self.seq = None
+        self.digest_id = 0
+
+
+def _ordinal(value: Any) -> int | None:
+    if value is None:
+        return None
+    return _as_date(value).toordinal()
+
+
 class Trends:
     """Computes :class:`TrendReport` for one library, with a small cache. Thread-safe reads."""
 
@@ -425,10 +510,18 @@ class Trends:
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._vocabulary = _Vocabulary()
+        self._index = _TermIndex(self._vocabulary)
+        self._compute_lock = threading.Lock()
 
     def invalidate(self) -> None:
         with self._lock:
             self._cache.clear()
+
+    def warm(self) -> None:
+        """Read the library into the term index now (the app calls this off the GUI thread
+        after opening a library, so the first report only counts)."""
+        with self._compute_lock, self.library.engine.connect() as conn:
+            self._index.sync(conn)
 
     def report(
         self,
@@ -455,7 +548,8 @@ class Trends:
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        report = self._compute(days, by, as_of, allowed, limit, min_count, stamp)
+        with self._compute_lock:
+            report = self._compute(days, by, as_of, allowed, limit, min_count, stamp)
         with self._lock:
             self._cache[key] = report
             while len(self._cache) > self._cache_size:
@@ -484,66 +578,50 @@ class Trends:
         min_count: int,
         stamp: tuple[Any, ...],
     ) -> TrendReport:
-        import time
-
         started = time.perf_counter()
         buckets = SPARK_BUCKETS[days]
         span = 2 * days
         first_day = as_of - timedelta(days=span - 1)
         window_start = as_of - timedelta(days=days - 1)
-        as_of_ordinal = as_of.toordinal()
+        last = as_of.toordinal()
         half = buckets // 2
         keywords = _Counts(buckets)
         titles = _Counts(buckets)
-        window_rows: list[tuple[int, date, str, int | None, str | None, int | None]] = []
-        vocabulary = self._vocabulary
-        terms_of = vocabulary.entry_terms
-        bucket_of: dict[Any, tuple[int, date]] = {}
+        index = self._index
         with self.library.engine.connect() as conn:
-            rows = conn.execute(self._window_query(by, first_day, as_of)).all()
-            for entry_id, day_value, seq, raw_keywords, title, votes, repo, stars in rows:
-                if allowed is not None and entry_id not in allowed:
+            index.sync(conn)
+            entries = index.entries
+            by_day = index.by_published if by == "published" else index.by_digest
+            # Keys are gathered per bucket and counted once per bucket (in C).
+            gathered: dict[int, tuple[list[str], list[str]]] = {b: ([], []) for b in range(buckets)}
+            window: list[tuple[int, int]] = []  # (entry id, day ordinal)
+            for ordinal in range(first_day.toordinal(), last + 1):
+                ids = by_day.get(ordinal)
+                if not ids:
                     continue
-                found = bucket_of.get(day_value)
-                if found is None:
-                    day = _as_date(day_value)
-                    ago = as_of_ordinal - day.toordinal()
-                    # Bucket 0 is the oldest; integer arithmetic keeps the window edge exact.
-                    found = bucket_of[day_value] = (buckets - 1 - ago * buckets // span, day)
-                bucket, day = found
-                from_keywords, keys = terms_of(entry_id, seq, raw_keywords, title)
-                kind = keywords if from_keywords else titles
-                kind.docs[bucket] += 1
-                kind.per_bucket[bucket].update(keys)
-                if bucket >= half:
-                    window_rows.append((entry_id, day, title, votes, repo, stars))
+                bucket = buckets - 1 - (last - ordinal) * buckets // span
+                from_keywords, from_titles = gathered[bucket]
+                for entry_id in ids:
+                    if allowed is not None and entry_id not in allowed:
+                        continue
+                    record = entries[entry_id]
+                    if record[_FROM_KEYWORDS]:
+                        keywords.docs[bucket] += 1
+                        from_keywords.extend(record[_KEYS])
+                    else:
+                        titles.docs[bucket] += 1
+                        from_titles.extend(record[_KEYS])
+                    if bucket >= half:
+                        window.append((entry_id, ordinal))
+            for bucket, (from_keywords, from_titles) in gathered.items():
+                keywords.per_bucket[bucket] = Counter(from_keywords)
+                titles.per_bucket[bucket] = Counter(from_titles)
+            most_voted, repositories = self._top_entries(conn, window)
             tags = self._tags(conn, allowed)
             statuses = self._statuses(conn, allowed)
             last_digest = self._last_digest(conn, as_of, allowed)
             reading = self._reading_per_week(conn, as_of, allowed)
-        rising = _rank(keywords, titles, days, min_count, limit, vocabulary.spelling)
-        most_voted = tuple(
-            VotedEntry(entry_id, title, votes or 0, day)
-            for entry_id, day, title, votes, _repo, _stars in heapq.nlargest(
-                TOP_ENTRIES,
-                (r for r in window_rows if r[3] is not None),
-                key=lambda r: (r[3], r[1], r[0]),
-            )
-        )
-        repositories: list[Repository] = []
-        seen_repos: set[str] = set()
-        for entry_id, _day, title, _votes, repo, stars in sorted(
-            (r for r in window_rows if r[4] and r[5] is not None),
-            key=lambda r: (-(r[5] or 0), -r[0]),
-        ):
-            assert repo is not None and stars is not None
-            normalized = repo.rstrip("/").lower()
-            if normalized in seen_repos:
-                continue
-            seen_repos.add(normalized)
-            repositories.append(Repository(repo, stars, entry_id, title))
-            if len(repositories) >= TOP_ENTRIES:
-                break
+        rising = _rank(keywords, titles, days, min_count, limit, self._vocabulary.spelling)
         in_window = sum(keywords.docs[half:]) + sum(titles.docs[half:])
         before = sum(keywords.docs[:half]) + sum(titles.docs[:half])
         return TrendReport(
@@ -557,7 +635,7 @@ class Trends:
             previous_entries=before,
             rising=rising,
             most_voted=most_voted,
-            top_repositories=tuple(repositories),
+            top_repositories=repositories,
             tags=tags,
             statuses=statuses,
             last_digest=last_digest,
@@ -566,32 +644,48 @@ class Trends:
             seconds=time.perf_counter() - started,
         )
 
-    @staticmethod
-    def _window_query(by: str, first_day: date, as_of: date) -> Any:
-        # Dates and keywords skip SQLAlchemy's per-row conversion (type_coerce emits no SQL):
-        # dates map to buckets through a dict of the few hundred distinct values, and the
-        # keywords' JSON is only decoded for entries whose terms are not known yet.
-        keywords_raw = type_coerce(E.c.ai_keywords, Text)
-        columns = (E.c.seq, keywords_raw, E.c.title, E.c.votes, E.c.github_repo, E.c.github_stars)
-        if by == "published":
-            return select(E.c.id, type_coerce(E.c.published, Text), *columns).where(
-                E.c.published >= first_day, E.c.published <= as_of
-            )
-        de, dg = schema.digest_entries, schema.digests
-        # An entry's digest date is the first digest it appeared in.
-        first_seen = (
-            select(de.c.entry_id, func.min(dg.c.digest_date).label("day"))
-            .join(dg, dg.c.id == de.c.digest_id)
-            .where(dg.c.digest_date.is_not(None))
-            .group_by(de.c.entry_id)
-            .having(
-                and_(func.min(dg.c.digest_date) >= first_day, func.min(dg.c.digest_date) <= as_of)
-            )
-            .subquery()
+    def _top_entries(
+        self, conn: Connection, window: list[tuple[int, int]]
+    ) -> tuple[tuple[VotedEntry, ...], tuple[Repository, ...]]:
+        """Most voted entries and most starred repositories among the window's entries."""
+        entries = self._index.entries
+        voted = heapq.nlargest(
+            TOP_ENTRIES,
+            (w for w in window if entries[w[0]][_VOTES] is not None),
+            key=lambda w: (entries[w[0]][_VOTES], w[1], w[0]),
         )
-        return select(E.c.id, first_seen.c.day, *columns).join(
-            first_seen, first_seen.c.entry_id == E.c.id
+        # A few spare candidates: one repository can belong to several entries.
+        starred = heapq.nlargest(
+            3 * TOP_ENTRIES,
+            (w for w in window if entries[w[0]][_STARS] is not None),
+            key=lambda w: (entries[w[0]][_STARS], w[0]),
         )
+        wanted = sorted({w[0] for w in voted} | {w[0] for w in starred})
+        details: dict[int, tuple[str, str | None]] = {}
+        if wanted:
+            for entry_id, title, repo in conn.execute(
+                select(E.c.id, E.c.title, E.c.github_repo).where(E.c.id.in_(wanted))
+            ):
+                details[entry_id] = (title, repo)
+        most_voted = tuple(
+            VotedEntry(i, details[i][0], entries[i][_VOTES], date.fromordinal(day))
+            for i, day in voted
+            if i in details
+        )
+        repositories: list[Repository] = []
+        seen: set[str] = set()
+        for entry_id, _day in starred:
+            title, repo = details.get(entry_id, ("", None))
+            if not repo:
+                continue
+            normalized = repo.rstrip("/").lower()
+            if normalized in seen:
+                continue
+            seen.add(normalized)
+            repositories.append(Repository(repo, entries[entry_id][_STARS], entry_id, title))
+            if len(repositories) >= TOP_ENTRIES:
+                break
+        return most_voted, tuple(repositories)
 
     @staticmethod
     def _in_allowed(
@@ -641,12 +735,8 @@ class Trends:
                 }
             )
         else:
-            found = Counter(
-                status
-                for _id, status in self._in_allowed(
-                    conn, select(E.c.id, E.c.status), E.c.id, allowed
-                )
-            )
+            entries = self._index.entries  # synced by the caller
+            found = Counter(entries[i][_STATUS] for i in allowed if i in entries)
         result = {status: int(found.get(status, 0)) for status in STATUSES}
         result["total"] = sum(result.values())
         return result
