@@ -348,3 +348,27 @@ def test_related_papers_come_from_the_same_topic(library: Library) -> None:
     # An edit reaches the index, and related papers follow it.
     library.set_note(ids[1], "protein folding protein folding")
     assert ids[1] not in library.related(first, limit=5)  # notes are not compared
+
+
+def test_the_term_index_follows_edits_and_late_digests(library: Library) -> None:
+    trends = Trends(library)
+    ids = _inject(library, 1, [40] * 5, ["Spiking Networks"], "Spikes", digest_days_ago=40)
+    trends.warm()
+    report = trends.report(window="30d", by="digest", as_of=AS_OF, ids=ids)
+    assert report.entries == 0 and report.previous_entries == 5
+    assert report.statuses["unread"] == 5
+    library.set_status(ids[:2], "read")
+    report = trends.report(window="30d", by="digest", as_of=AS_OF, ids=ids)
+    assert (report.statuses["read"], report.statuses["unread"]) == (2, 3)
+    # The same papers listed again in a recent digest: their first digest stays 40 days ago.
+    _inject(library, 1, [40] * 5, ["Spiking Networks"], "Spikes", digest_days_ago=2)
+    report = trends.report(window="30d", by="digest", as_of=AS_OF, ids=ids)
+    assert (report.entries, report.previous_entries) == (0, 5)
+    # An older digest imported later moves their first appearance back.
+    _inject(library, 1, [40] * 5, ["Spiking Networks"], "Spikes", digest_days_ago=100)
+    report = trends.report(window="30d", by="digest", as_of=AS_OF, ids=ids)
+    assert (report.entries, report.previous_entries) == (0, 0)
+    fresh = Trends(library).report(window="90d", by="digest", as_of=AS_OF, ids=ids)
+    assert (
+        fresh.to_json() == trends.report(window="90d", by="digest", as_of=AS_OF, ids=ids).to_json()
+    )
