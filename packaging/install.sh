@@ -13,6 +13,8 @@
 # Everything installed is listed in APP_DIR/install-manifest.txt; uninstall.sh (also copied
 # to APP_DIR) removes exactly that. Installing again replaces the previous installation.
 # The library (~/.local/share/digestdesk), settings and logs are never touched.
+# Run by bash even when started as `sh install.sh`.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -euo pipefail
 
 APP=digestdesk

@@ -51,6 +51,9 @@ if command -v desktop-file-validate >/dev/null; then
     desktop-file-validate "$DESKTOP_FILE" | grep -v "hint:" || true
 fi
 
+found=$(run_clean sh -c 'command -v digestdesk')
+[[ $found == "$LAUNCHER" ]] || fail "digestdesk on PATH is $found, not the installed launcher"
+
 step "install.sh again (replaces the installation)"
 run_clean bash "$PACKAGE_DIR/install.sh" >/dev/null
 

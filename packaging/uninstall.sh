@@ -8,6 +8,8 @@
 #
 # The library (~/.local/share/digestdesk), settings and logs stay: delete them yourself if
 # you want them gone.
+# Run by bash even when started as `sh uninstall.sh`.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -euo pipefail
 
 APP=digestdesk
