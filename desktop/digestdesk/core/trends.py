@@ -19,11 +19,13 @@ and a score of 2 or more. A word spread evenly over time has ``c`` close to ``E`
 ranks, however common it is; with no earlier entries of its kind (``M = 0``) nothing can be
 said to rise and ``E = c``.
 
-Speed: one SQL query pulls (id, date, keywords, title, votes, repository, stars) for both
-periods; the counting is plain Python over those rows, so the cost grows with the entries in
-the two periods, not with the library. Results are cached per (window, by, as_of, ids, limit)
-and keyed to the library's ``change_seq`` and the sessions table, so an import or an edit
-invalidates them and asking twice costs two small queries.
+Speed: a :class:`Trends` keeps an in-memory term index of every entry (publication day,
+first digest day, terms, votes, stars, status). The first report (or :meth:`Trends.warm`) reads
+the whole library once; every later one first reads only what changed (entries whose ``seq``
+moved, digests added since) and then counts the window's entries in Python, so its cost grows
+with the entries in the two periods, not with the library. Reports are also cached per
+(window, by, as_of, ids, limit) and keyed to the library's ``change_seq`` and the sessions
+table, so asking again without a change costs two small queries.
 
 SQL here is SQLAlchemy Core only (no SQLite functions), so it runs on PostgreSQL as well.
 """
