@@ -639,3 +639,19 @@ def test_demo_entries_are_deterministic_and_searchable(tmp_path: Path) -> None:
     name = first[0].abstract.split("We propose ", 1)[1].split(",", 1)[0]
     assert 1 in idset(ix, f'"{name}"')
     assert ix.more_like_this(1)
+
+
+def test_rebuild_reports_progress_between_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window's progress bar moves during a build smaller than one commit batch."""
+    monkeypatch.setattr("digestdesk.core.search.PROGRESS_EVERY", 15)
+    seen: list[int] = []
+    SearchIndex(tmp_path / "ix").rebuild(
+        iter(DOCS),
+        library_uuid=UUID,
+        last_seq=3,
+        total=len(DOCS),
+        progress=lambda done, _total: seen.append(done),
+    )
+    assert seen == [15, 30, 45, 50]

@@ -64,6 +64,7 @@ INDEX_VERSION = 1
 
 #: Documents per commit during a bulk rebuild (bounded memory, visible progress).
 REBUILD_BATCH = 5000
+PROGRESS_EVERY = 250  # documents between progress reports of a (re)build (~1 s of work)
 
 #: How many of the most frequent terms a ``prefix*`` expands to, per field.
 PREFIX_EXPANSION = 30
@@ -1252,11 +1253,12 @@ class SearchIndex:
                         writer = ix.writer(compound=False)
                     writer.add_document(**_doc_fields(doc))
                     done += 1
-                    if done % REBUILD_BATCH == 0:
+                    committing = done % REBUILD_BATCH == 0
+                    if committing:
                         writer.commit(merge=False)
                         writer = None
-                        if progress is not None:
-                            progress(done, total)
+                    if progress is not None and (committing or done % PROGRESS_EVERY == 0):
+                        progress(done, total)
                 if writer is not None:
                     writer.commit(merge=False)
                     writer = None
@@ -1322,11 +1324,12 @@ class SearchIndex:
                         writer = ix.writer(compound=False)
                     writer.update_document(**_doc_fields(doc))
                     done += 1
-                    if done % REBUILD_BATCH == 0:
+                    committing = done % REBUILD_BATCH == 0
+                    if committing:
                         writer.commit(merge=False)
                         writer = None
-                        if progress is not None:
-                            progress(done, total)
+                    if progress is not None and (committing or done % PROGRESS_EVERY == 0):
+                        progress(done, total)
                 if writer is not None:
                     writer.commit(merge=False)
                     writer = None

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from digestdesk.core.records import EntryRow
-from digestdesk.ui.icons import icon
+from digestdesk.ui.icons import small_icon
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +79,18 @@ class EntryModel(QAbstractTableModel):
         ids: Sequence[int],
         total: int | None = None,
         row_of: dict[int, int] | None = None,
+        rows: dict[int, EntryRow] | None = None,
     ) -> None:
-        """Show ``ids``; ``row_of`` (id -> row) may be built off the GUI thread beforehand."""
+        """Show ``ids``; ``row_of`` (id -> row) and the first page's ``rows`` may be read off
+        the GUI thread beforehand, so the first paint runs no query here."""
         self.beginResetModel()
         self._ids = list(ids)
         self._row_of = row_of
         self._cache.clear()
         self._pages.clear()
+        if rows and self._ids[:PAGE] and all(i in rows for i in self._ids[:PAGE]):
+            self._cache.update(rows)
+            self._pages[0] = self._ids[:PAGE]
         self.total = len(self._ids) if total is None else total
         self.endResetModel()
 
@@ -210,11 +215,11 @@ class EntryModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DecorationRole:
             if column == "status":
-                return icon(f"status.{entry.status}")
+                return small_icon(f"status.{entry.status}")
             if column == "code" and entry.has_code:
-                return icon("code")
+                return small_icon("code")
             if column == "title" and entry.has_note:
-                return icon("note")
+                return small_icon("note")
             return None
         if role == Qt.ItemDataRole.FontRole:
             return self._bold if entry.status == "unread" and column == "title" else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 
 #: role -> (qtawesome name, optional fixed colour; None follows the palette's text colour)
@@ -56,6 +57,10 @@ ICONS: dict[str, tuple[str, str | None]] = {
     "sidebar": ("mdi6.page-layout-sidebar-left", None),
     "reader": ("mdi6.page-layout-sidebar-right", None),
     "trends": ("mdi6.chart-timeline-variant", None),
+    "related": ("mdi6.file-tree-outline", None),
+    "session": ("mdi6.timer-play-outline", None),
+    "fetch": ("mdi6.cloud-download-outline", None),
+    "settings": ("mdi6.cog-outline", None),
     "votes": ("mdi6.thumb-up-outline", None),
     "empty": ("mdi6.inbox-arrow-down", None),
 }
@@ -88,6 +93,28 @@ def _icon(role: str, text_colour: str) -> QIcon:
     return qtawesome.icon(name, color=colour, color_disabled=disabled)
 
 
+def small_icon(role: str, size: int = 16) -> QIcon:
+    """``icon(role)`` drawn once at ``size`` px (for rows repainted on every j/k).
+
+    qtawesome draws its glyph on every paint (about 0.4 ms each); list rows and link items
+    repaint on each move, so they get a pixmap drawn once per colour scheme and screen."""
+    if QGuiApplication.instance() is None:
+        return QIcon()
+    app = QGuiApplication.instance()
+    ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
+    return _small_icon(role, size, ratio, _text_colour())
+
+
+@cache
+def _small_icon(role: str, size: int, ratio: float, text_colour: str) -> QIcon:
+    source = _icon(role, text_colour)
+    result = QIcon()
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Disabled, QIcon.Mode.Selected):
+        result.addPixmap(source.pixmap(QSize(size, size), ratio, mode), mode)
+    return result
+
+
 def clear_cache() -> None:
     """Forget drawn icons (after a colour-scheme change)."""
     _icon.cache_clear()
+    _small_icon.cache_clear()

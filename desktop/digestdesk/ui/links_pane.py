@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QFrame, QListWidget, QListWidge
 
 from digestdesk.core.links import repo_display_name, safe_url
 from digestdesk.core.records import EntryDetail
-from digestdesk.ui.icons import icon
+from digestdesk.ui.icons import small_icon
 
 KIND_ORDER = {"code": 0, "project": 1, "paper": 2, "other": 3}
 KIND_LABELS = {"code": "Code", "project": "Project", "paper": "Paper", "other": "Link"}
@@ -115,7 +115,7 @@ class LinksPane(QListWidget):
         for number, choice in enumerate(self.links, 1):
             prefix = f"{number}  " if number <= 9 else "    "
             kind = KIND_LABELS[choice.kind]
-            item = QListWidgetItem(icon(choice.icon), f"{prefix}{choice.label}")
+            item = QListWidgetItem(small_icon(choice.icon), f"{prefix}{choice.label}")
             item.setToolTip(f"{kind}: {choice.url}")
             item.setData(URL_ROLE, choice.url)
             self.addItem(item)

@@ -44,13 +44,13 @@ from PySide6.QtWidgets import (
 from digestdesk import APP_NAME
 from digestdesk.core.drafts import ParseResult
 from digestdesk.core.library import Library
-from digestdesk.core.records import Changes, EntryDetail, ImportReport, SearchResult
+from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
 from digestdesk.errors import DigestDeskError, QueryError
 from digestdesk.ui.abstract_pane import AbstractPane
 from digestdesk.ui.actions import ACTIONS, ActionRegistry, native
 from digestdesk.ui.command_palette import CommandPalette
 from digestdesk.ui.empty_state import EmptyState
-from digestdesk.ui.entry_model import EntryModel
+from digestdesk.ui.entry_model import PAGE, EntryModel
 from digestdesk.ui.entry_view import EntryView
 from digestdesk.ui.help_overlay import HelpOverlay
 from digestdesk.ui.icons import icon
@@ -66,6 +66,10 @@ log = logging.getLogger(__name__)
 
 BULK_CONFIRM = 50  # bulk changes of more entries than this ask first
 DETAIL_CACHE = 64  # entry details kept for instant j/k
+PREFETCH_AHEAD = 10  # details read ahead in the direction of travel, one query
+PREFETCH_NEAR = 3  # ...when one of this many next entries is not read yet
+FIRST_ROWS = PAGE  # list rows a search hands over with its result (the first paint)
+LARGE_IMPORT_BYTES = 256 * 1024  # larger imports are indexed afterwards, in the background
 UrlOpener = Callable[[str], None]
 
 
@@ -82,10 +86,34 @@ class QueryState:
 
 
 @dataclass
+class SearchOutcome:
+    """What the reader thread hands back for a query: enough for the first paint."""
+
+    search: SearchResult
+    row_of: dict[int, int]
+    counts: dict[str, int]
+    rows: dict[int, EntryRow]
+    epoch: int
+    details: list[EntryDetail]
+
+
+class IndexNotReadyError(DigestDeskError):
+    """A word search while the index is being built: say so instead of stale results."""
+
+    def __init__(self, percent: int) -> None:
+        super().__init__(
+            f"The search index is being built ({percent}%). Word searches work when it is "
+            "done; filters such as status:unread or year:2025 work now."
+        )
+        self.percent = percent
+
+
+@dataclass
 class ImportOutcome:
     reports: list[ImportReport]
     failures: list[tuple[str, str]]
     cancelled: bool = False
+    index_deferred: bool = False  # imported with index=False: ensure_index follows
 
 
 class MainWindow(QMainWindow):
@@ -114,6 +142,13 @@ class MainWindow(QMainWindow):
         self._detail: EntryDetail | None = None
         self._details: OrderedDict[int, EntryDetail] = OrderedDict()
         self._detail_epoch = 0
+        self._changed_at: dict[int, int] = {}  # entry id -> epoch of its last change
+        self._forgot_all_at = 0
+        self._prefetching: set[int] = set()
+        self._last_row = 0
+        self._index_progress: int | None = None  # percent while the index is being built
+        self._index_task: Task | None = None
+        self._showing_index_message = False
         self._pending_select: int | None = None
         self._tasks_running: list[Task] = []
         self._closing = False
@@ -340,6 +375,8 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         self._closing = True
+        if self._index_task is not None:
+            self._index_task.cancel()  # rebuilt at the next start; the queued writes run first
         self.notes.flush()
         self.save_state()
         self.writer.stop()
@@ -354,17 +391,31 @@ class MainWindow(QMainWindow):
         """Run the current query on the reader thread; results replace the list."""
         text, sort, ascending = self.query.text, self.query.sort, self.query.ascending
         self._pending_select = keep if keep is not None else self.view.current_id()
+        selected, epoch = self._pending_select, self._detail_epoch
+        indexing = self._index_progress
 
-        def job(library: Library) -> tuple[SearchResult, dict[int, int], dict[str, int]]:
+        def job(library: Library) -> SearchOutcome:
             chosen = sort
-            if chosen == "relevance" and library.plan(text).text is None:
+            plan = library.plan(text)
+            if plan.text is not None and indexing is not None:
+                raise IndexNotReadyError(indexing)
+            if chosen == "relevance" and plan.text is None:
                 chosen = "date"
             result = library.search(text, sort=chosen)
             if ascending:
                 result.ids.reverse()
-            # Built here so the GUI thread never walks a 100k-long result.
+            # Built here so the GUI thread never walks a 100k-long result, and the first
+            # paint and the first abstract need no query on the GUI thread.
             row_of = {entry_id: row for row, entry_id in enumerate(result.ids)}
-            return result, row_of, library.counts()
+            first = [i for i in (selected, *result.ids[:3]) if i is not None and i in row_of]
+            return SearchOutcome(
+                result,
+                row_of,
+                library.counts(),
+                library.rows(result.ids[:FIRST_ROWS]),
+                epoch,
+                library.entries(list(dict.fromkeys(first))),
+            )
 
         self.reader.request("search", job)
 
@@ -390,9 +441,9 @@ class MainWindow(QMainWindow):
         if self._closing or not self.reader.is_current(kind, generation):
             return  # a newer request of this kind is on its way
         if kind == "search":
-            search, row_of, counts = result
-            self._apply_search(search, row_of)
-            self._set_counts(counts)
+            self._prefetched(result.epoch, result.details)
+            self._apply_search(result.search, result.row_of, result.rows)
+            self._set_counts(result.counts)
         elif kind == "counts":
             self._set_counts(result)
         elif kind == "tags":
@@ -408,6 +459,9 @@ class MainWindow(QMainWindow):
         if kind == "search" and isinstance(error, QueryError):
             self.search_bar.show_error(error.user_message)
             return
+        if kind == "search" and isinstance(error, IndexNotReadyError):
+            self._show_index_not_ready()
+            return
         if isinstance(error, DigestDeskError):
             if kind == "search":
                 self.search_bar.show_error(error.user_message)
@@ -416,12 +470,18 @@ class MainWindow(QMainWindow):
             return
         raise RuntimeError(f"{kind} failed:\n{tb}")
 
-    def _apply_search(self, result: SearchResult, row_of: dict[int, int] | None = None) -> None:
+    def _apply_search(
+        self,
+        result: SearchResult,
+        row_of: dict[int, int] | None = None,
+        rows: dict[int, EntryRow] | None = None,
+    ) -> None:
+        self._showing_index_message = False
         self.search_bar.show_error(None)
         self.query.terms = list(result.terms)
         keep = self._pending_select
         had_focus = self.view.hasFocus()
-        self.model.set_ids(result.ids, result.total, row_of)
+        self.model.set_ids(result.ids, result.total, row_of, rows)
         if not (keep is not None and self.view.select_id(keep)) and result.ids:
             self.view.move_to(0)
         if not result.ids:
@@ -485,28 +545,43 @@ class MainWindow(QMainWindow):
 
     def _forget(self, entry_ids: Sequence[int] | frozenset[int]) -> None:
         self._detail_epoch += 1
+        if len(entry_ids) > DETAIL_CACHE:  # an import: forget everything read before it
+            self._details.clear()
+            self._changed_at.clear()
+            self._forgot_all_at = self._detail_epoch
+            return
         for entry_id in entry_ids:
             self._details.pop(entry_id, None)
+            self._changed_at[entry_id] = self._detail_epoch
 
     def _prefetch_around(self, entry_id: int) -> None:
+        """Read ahead in the direction of travel, a batch at a time (few reader wake-ups)."""
         row = self.model.row_of(entry_id)
         if row is None:
             return
+        step = -1 if row < self._last_row else 1
+        self._last_row = row
+        near = [self.model.id_at(row + step * n) for n in range(1, PREFETCH_NEAR + 1)]
+        if all(i is None or i in self._details or i in self._prefetching for i in near):
+            return
+        rows = [row + step * n for n in range(1, PREFETCH_AHEAD + 1)] + [row - step]
         wanted = [
-            i
-            for r in (row + 1, row - 1, row + 2, row + 3, row - 2)
-            if (i := self.model.id_at(r)) is not None and i not in self._details
+            i for r in rows if (i := self.model.id_at(r)) is not None and i not in self._details
         ]
         if not wanted:
             return
         epoch = self._detail_epoch
+        self._prefetching = set(wanted)  # a newer request replaces the older one
         self.reader.request("prefetch", lambda library: (epoch, library.entries(wanted)))
 
     def _prefetched(self, epoch: int, details: list[EntryDetail]) -> None:
-        if epoch != self._detail_epoch:
+        """Keep details read at ``epoch`` unless their entry changed after it."""
+        self._prefetching = set()
+        if epoch < self._forgot_all_at:
             return
         for detail in details:
-            self._remember(detail)
+            if self._changed_at.get(detail.id, 0) <= epoch:
+                self._remember(detail)
 
     # ================================================================ writes
     def _submit(
@@ -742,9 +817,10 @@ class MainWindow(QMainWindow):
     def import_paths(self, paths: Sequence[str | Path]) -> Task:
         """Import files one after the other on the writer thread, then show the summary."""
         files = [Path(p) for p in paths]
+        index_now = not self._large_import(files)
 
         def job(library: Library, task: Task) -> ImportOutcome:
-            outcome = ImportOutcome([], [])
+            outcome = ImportOutcome([], [], index_deferred=not index_now)
             for number, path in enumerate(files):
                 if task.cancelled():
                     outcome.cancelled = True
@@ -758,7 +834,9 @@ class MainWindow(QMainWindow):
                     )
 
                 try:
-                    report = library.import_file(path, progress=progress, cancelled=task.cancelled)
+                    report = library.import_file(
+                        path, progress=progress, cancelled=task.cancelled, index=index_now
+                    )
                 except DigestDeskError as error:
                     if task.cancelled():
                         outcome.cancelled = True
@@ -777,9 +855,21 @@ class MainWindow(QMainWindow):
             show_progress=True,
         )
 
+    @staticmethod
+    def _large_import(files: Sequence[Path]) -> bool:
+        size = 0
+        for path in files:
+            try:
+                size += path.stat().st_size
+            except OSError:
+                continue  # the import reports it
+        return size > LARGE_IMPORT_BYTES
+
     def import_data(
         self, data: bytes, name: str, fmt: str = "auto", as_of: date | None = None
     ) -> Task:
+        index_now = len(data) <= LARGE_IMPORT_BYTES
+
         def job(library: Library, task: Task) -> ImportOutcome:
             def progress(done: int, total: int | None) -> None:
                 self.writer.signals.task_progress.emit(task, done, total or 0)
@@ -792,10 +882,11 @@ class MainWindow(QMainWindow):
                     as_of=as_of,
                     progress=progress,
                     cancelled=task.cancelled,
+                    index=index_now,
                 )
             except DigestDeskError as error:
                 return ImportOutcome([], [(name, error.user_message)], task.cancelled())
-            return ImportOutcome([report], [])
+            return ImportOutcome([report], [], index_deferred=not index_now)
 
         return self.writer.submit(
             f"Importing {name}",
@@ -805,30 +896,71 @@ class MainWindow(QMainWindow):
             show_progress=True,
         )
 
-    def ensure_index(self) -> Task:
-        """Repair a missing or stale search index in the background (never at start-up)."""
+    def ensure_index(self, *, expect_work: bool = False) -> Task:
+        """Build or catch up the search index in the background (the window stays usable).
+
+        While it runs, word searches say the index is being built (with its progress) rather
+        than showing stale results; filters, which run in SQL, keep working. ``expect_work``
+        says so at once (after an import that left the index behind)."""
 
         def job(library: Library, task: Task) -> str:
             if library.index_status() == "ok":
                 return "ok"
+            self.writer.signals.task_progress.emit(task, 0, 1000)
 
             def progress(done: int, total: int | None) -> None:
                 self.writer.signals.task_progress.emit(task, done, total or 0)
 
             return library.ensure_index(progress=progress, cancelled=task.cancelled)
 
-        def done(result: str) -> None:
-            if result != "ok":
-                self.statusBar().showMessage(f"Search index {result}.", 4000)
+        def finished() -> None:
+            if self._index_task is task:
+                self._index_task = None
+            was_building = self._index_progress is not None
+            self._index_progress = None
+            if was_building and not self._closing:
                 self.run_query()
 
-        return self.writer.submit(
-            "Updating the search index",
+        def done(result: str) -> None:
+            finished()
+            if result != "ok":
+                self.statusBar().showMessage(f"Search index {result}.", 4000)
+
+        def failed(error: BaseException) -> None:
+            finished()
+            self._write_failed(error)
+
+        if expect_work:
+            self._set_index_progress(0)
+        task = self.writer.submit(
+            "Building the search index",
             job,
             on_done=done,
-            on_error=self._write_failed,
+            on_error=failed,
             show_progress=True,
         )
+        self._index_task = task
+        return task
+
+    def _set_index_progress(self, percent: int) -> None:
+        starting = self._index_progress is None
+        self._index_progress = percent
+        if starting and self.query.text.strip():
+            self.run_query()  # a word query shown now may be stale: say so instead
+        elif self._showing_index_message:
+            self._show_index_not_ready()
+
+    def _show_index_not_ready(self) -> None:
+        """The list is emptied (not stale) and the search bar says why and how far along."""
+        percent = self._index_progress if self._index_progress is not None else 0
+        message = IndexNotReadyError(percent).user_message
+        self._showing_index_message = True
+        self.search_bar.show_error(message)
+        self.search_bar.set_result_text("")
+        if self.model.rowCount():
+            self.model.set_ids([])
+        self._show_entry(-1)
+        self.abstract.show_placeholder(message)
 
     def fill_demo(self, count: int) -> Task:
         """Fill the (temporary) library with generated entries, in the background."""
@@ -841,19 +973,22 @@ class MainWindow(QMainWindow):
             def progress(done: int, total: int | None) -> None:
                 self.writer.signals.task_progress.emit(task, done, total or 0)
 
+            # The list reads SQL, so it shows the entries at once; the index follows.
             report = library.import_parsed(
                 ParseResult(format="digestdesk", entries=entries),
                 source="demo",
                 progress=progress,
                 cancelled=task.cancelled,
+                index=False,
             )
-            return ImportOutcome([report], [])
+            return ImportOutcome([report], [], index_deferred=True)
 
         def done(outcome: ImportOutcome) -> None:
             self.last_import = outcome
             for report in outcome.reports:
                 self.apply_changes(report.changes)
             self.statusBar().showMessage(f"Demo library: {count:,} generated entries.", 6000)
+            self.ensure_index(expect_work=True)
 
         return self.writer.submit(
             f"Generating {count:,} demo entries",
@@ -865,6 +1000,8 @@ class MainWindow(QMainWindow):
 
     def _import_finished(self, outcome: ImportOutcome) -> None:
         self.last_import = outcome
+        if outcome.index_deferred and outcome.reports:
+            self.ensure_index(expect_work=True)
         for report in outcome.reports:
             self.apply_changes(report.changes)
         if not outcome.reports:
@@ -946,6 +1083,10 @@ class MainWindow(QMainWindow):
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
+        if task is self._index_task and not self._closing:
+            percent = min(99, done * 100 // total) if total else 0
+            self.task_label.setText(f"Building the search index… {percent}%")
+            self._set_index_progress(percent)
 
     def _tasks_idle(self) -> None:
         self._tasks_running.clear()

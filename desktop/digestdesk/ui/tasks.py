@@ -106,7 +106,11 @@ class WriterThread(QThread):
         """Finish the queued tasks, then end the thread."""
         if self.isRunning():
             self._queue.put(None)
-            self.wait(timeout_ms)
+            if not self.wait(timeout_ms):
+                # Never leave a running thread behind (Qt aborts on destroying one, and a
+                # queued note would be lost): say why the wait is long and keep waiting.
+                log.warning("waiting for the writer to finish %d queued tasks", self._pending)
+                self.wait()
 
     def _deliver_result(self, task: Task, result: Any) -> None:
         try:
@@ -199,8 +203,9 @@ class ReaderThread(QThread):
         with self._lock:
             self._stopping = True
             self._lock.notify()
-        if self.isRunning():
-            self.wait(timeout_ms)
+        if self.isRunning() and not self.wait(timeout_ms):
+            log.warning("waiting for a query to finish before closing")
+            self.wait()
 
     def run(self) -> None:
         while True:

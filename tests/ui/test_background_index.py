@@ -1,0 +1,101 @@
+"""The search index is built in the background: the window opens and lists at once.
+
+A generated (demo) import, a large import and a library whose index is missing all show
+their entries from SQL straight away; word searches meanwhile say the index is being built
+(with its progress) instead of showing stale or empty results, and work once it is done.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from digestdesk.core.demo import generate_entries
+from digestdesk.core.drafts import ParseResult
+from digestdesk.core.library import Library
+from digestdesk.paths import resolve_library
+from digestdesk.ui.main_window import MainWindow
+
+from .conftest import Opened, make_window, wait_idle
+
+
+def test_demo_lists_entries_before_the_index_is_built(qtbot: QtBot, window: MainWindow) -> None:
+    task = window.fill_demo(120)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 120, timeout=30_000)
+    # The import itself did not index: that is the background task's job.
+    assert window.last_import is not None and window.last_import.index_deferred
+    wait_idle(qtbot, window, timeout=60_000)
+    assert task.cancelled() is False
+    assert window.library.index_status() == "ok"
+    assert window._index_progress is None
+    window.set_query("model")
+    wait_idle(qtbot, window)
+    assert 0 < window.model.rowCount() < 120
+    assert not window.search_bar.error.isVisible()
+
+
+def test_word_search_while_indexing_says_so_and_filters_still_work(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    window._set_index_progress(40)
+    window.set_query("attention")
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 0
+    message = window.search_bar.error.text()
+    assert "being built (40%)" in message
+    assert "being built" in window.abstract.plain_text()
+    window._set_index_progress(75)  # progress updates the message in place
+    assert "being built (75%)" in window.search_bar.error.text()
+    window.set_query("status:unread")  # SQL: no index needed
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 8
+    assert not window.search_bar.error.text()
+
+
+@pytest.fixture
+def unindexed_library(tmp_path: Path) -> Iterator[Library]:
+    paths = resolve_library(tmp_path / "unindexed")
+    with Library.open(paths, writer=True) as library:
+        library.import_parsed(
+            ParseResult(format="demo", entries=list(generate_entries(150))),
+            source="demo",
+            index=False,
+        )
+    shutil.rmtree(paths.index_dir)  # as after a crash or an index version change
+    library = Library.open(paths, writer=True, repair_index=False)
+    yield library
+    library.close()
+
+
+def test_missing_index_is_rebuilt_in_the_background(
+    qtbot: QtBot, unindexed_library: Library, settings: QSettings, opened: Opened
+) -> None:
+    assert unindexed_library.index_status() == "rebuild"
+    window = MainWindow(unindexed_library, settings, url_opener=opened.append, show_dialogs=False)
+    qtbot.addWidget(window)
+    window.ensure_index()  # what the application does after opening
+    window.show()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 150, timeout=30_000)
+    wait_idle(qtbot, window, timeout=60_000)
+    assert unindexed_library.index_status() == "ok"
+    window.set_query("model")
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() > 0
+    window.close()
+
+
+def test_closing_cancels_the_index_build_and_stops_the_threads(
+    qtbot: QtBot, unindexed_library: Library, settings: QSettings, opened: Opened
+) -> None:
+    window = make_window(qtbot, unindexed_library, settings, opened)
+    task = window.ensure_index()
+    window.close()
+    assert task.cancelled()
+    assert not window.writer.isRunning()
+    assert not window.reader.isRunning()
