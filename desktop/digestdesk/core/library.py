@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 E = schema.entries
 CHUNK = 500  # rows per IN (...) lookup: well under SQLite's variable limit
 INDEX_BATCH = 2000
+TEXT_RESULTS_CAP = 2000  # word queries return at most this many ids (best or newest first)
 INDEX_BULK = 5000  # more changed entries than this are indexed in batches (bounded memory)
 UNDO_KEEP = 500
 
@@ -1309,6 +1310,7 @@ class Library:
         limit: int | None = None,
         status: str | None = None,
         tag: str | None = None,
+        count_all: bool = False,
     ) -> SearchResult:
         """Run a query in the query language; filters run in SQL, words in the index."""
         plan = self.plan(query, sort=sort)
@@ -1333,14 +1335,22 @@ class Library:
         allowed: set[int] | None = None
         if conditions:
             allowed = set(self._sql_ids(conditions, "added", None))
-        hits = self.index.search(plan, allowed=allowed, limit=None, sort=chosen_sort)
+        # Ranking every match of a common word costs seconds at 100k; the best (or newest)
+        # TEXT_RESULTS_CAP are what anyone reads. ``count_all`` counts the rest (the CLI's
+        # "N of M shown"), which is cheaper than ranking them.
+        cap = limit or TEXT_RESULTS_CAP
+        hits = self.index.search(plan, allowed=allowed, limit=cap, sort=chosen_sort)
         ids = [h.id for h in hits]
+        total = len(ids)
+        if total >= cap and count_all:
+            total = self.index.count(plan, allowed)
         return SearchResult(
-            ids=ids[:limit] if limit else ids,
-            total=len(ids),
+            ids=ids,
+            total=total,
             query=query,
             sort=chosen_sort,
             terms=plan.terms,
+            capped=total > len(ids) or (total >= cap and not count_all),
         )
 
     def highlights(self, ids: Sequence[int], query: str) -> dict[int, str]:
