@@ -50,6 +50,7 @@ class ActionSpec:
     section: str = ""  # menu entries of one section are grouped between separators
     toolbar: bool = False
     args: tuple[object, ...] = field(default=())
+    checkable: bool = False  # an on/off option; the handler reads the action's state
 
 
 def _status(key: str, status: str, help_text: str) -> ActionSpec:
@@ -65,6 +66,19 @@ def _status(key: str, status: str, help_text: str) -> ActionSpec:
         section="status",
         toolbar=status in ("read", "queued", "skipped"),
         args=(status,),
+    )
+
+
+def _open_related(n: int) -> ActionSpec:
+    return ActionSpec(
+        f"related.open_{n}",
+        f"Go to Related Paper {n}",
+        "open_related",
+        f"Jump to related paper number {n} (as numbered under “Related” in the reader).",
+        keys=(f"Alt+{n}",),
+        context="list",
+        icon="related",
+        args=(n,),
     )
 
 
@@ -106,6 +120,37 @@ ACTIONS: tuple[ActionSpec, ...] = (
         icon="paste",
         menu="&File",
         section="import",
+    ),
+    ActionSpec(
+        "fetch.run",
+        "Fetch New Digests",
+        "fetch_digests",
+        "Fetch the days not fetched yet from the chosen source (Hugging Face daily papers or "
+        "an arXiv category), in the background; the status bar shows progress and cancel.",
+        keys=("F5",),
+        icon="fetch",
+        menu="&File",
+        section="fetch",
+        toolbar=True,
+    ),
+    ActionSpec(
+        "fetch.at_launch",
+        "Fetch at Launch",
+        "toggle_fetch_at_launch",
+        "Fetch new digests each time the window opens (remembered).",
+        menu="&File",
+        section="fetch",
+        checkable=True,
+    ),
+    ActionSpec(
+        "fetch.settings",
+        "Fetch Settings…",
+        "edit_fetch_settings",
+        "Choose the source to fetch (Hugging Face, or arXiv and a category) and how many "
+        "days back to catch up.",
+        icon="settings",
+        menu="&File",
+        section="fetch",
     ),
     ActionSpec(
         "app.quit",
@@ -296,6 +341,59 @@ ACTIONS: tuple[ActionSpec, ...] = (
         context="list",
         menu="&Go",
         section="panes",
+    ),
+    *(_open_related(n) for n in range(1, 6)),
+    ActionSpec(
+        "session.start",
+        "Start Reading Session",
+        "start_session",
+        "Read the current list one entry at a time (r, s, q decide; t, n, o work as usual); "
+        "resumes the open session if there is one.",
+        keys=("Shift+S",),
+        context="list",
+        icon="session",
+        menu="&Go",
+        section="session",
+    ),
+    ActionSpec(
+        "session.start_queue",
+        "Read the Queue",
+        "start_queue_session",
+        "Start a reading session over the queued entries, oldest first.",
+        keys=("Shift+Q",),
+        context="list",
+        icon="session",
+        menu="&Go",
+        section="session",
+    ),
+    ActionSpec(
+        "session.resume",
+        "Resume Reading Session",
+        "resume_session",
+        "Go back to the paused reading session (also after a restart).",
+        keys=("Ctrl+Shift+S",),
+        icon="session",
+        menu="&Go",
+        section="session",
+    ),
+    ActionSpec(
+        "session.leave",
+        "Leave Reading Session",
+        "leave_session",
+        "Pause the reading session and go back to the list; resume it any time.",
+        keys=("Esc",),
+        context="list",
+    ),
+    ActionSpec(
+        "session.stop",
+        "Stop Reading Session",
+        "stop_session",
+        "End the reading session and show its summary: read, skipped, queued, tagged, notes, "
+        "time spent.",
+        keys=("Ctrl+Shift+E",),
+        icon="cancel",
+        menu="&Go",
+        section="session",
     ),
     ActionSpec(
         "search.focus",
@@ -574,6 +672,7 @@ class ActionRegistry(QObject):
                 action.setIcon(icon(spec.icon))
             action.setStatusTip(spec.help)
             action.setWhatsThis(spec.help)
+            action.setCheckable(spec.checkable)
             handler = getattr(target, spec.handler)
             action.triggered.connect(self._caller(handler, spec.args))
             if spec.context == "window":

@@ -61,6 +61,7 @@ from digestdesk.ui.notes_editor import NotesEditor
 from digestdesk.ui.search_bar import SearchBar
 from digestdesk.ui.tag_editor import TagEditorDialog
 from digestdesk.ui.tasks import ReaderThread, Task, WriterThread
+from digestdesk.ui.window_features import FeaturesMixin
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class ImportOutcome:
     index_deferred: bool = False  # imported with index=False: ensure_index follows
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FeaturesMixin, QMainWindow):
     """The reading window over one open library."""
 
     def __init__(
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
         self.reader.signals.request_failed.connect(self._read_failed)
 
         self._build_widgets()
+        self._build_features()  # trends sidebar, related papers, sessions, fetching
         self.registry = ActionRegistry(
             self,
             self,
@@ -184,6 +186,7 @@ class MainWindow(QMainWindow):
         self.view.setFocus(Qt.FocusReason.OtherFocusReason)
         self.run_query()
         self.refresh_tags()
+        self._start_features()
 
     # ================================================================ building
     def _build_widgets(self) -> None:
@@ -267,7 +270,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        # The trends sidebar is its own piece of work; its dock is reserved here.
+        # The dock's content, the trend sidebar, is set by _build_features (window_features).
         self.trend_dock = QDockWidget("Trends", self)
         self.trend_dock.setObjectName("trendDock")
         placeholder = QWidget(self.trend_dock)
@@ -378,6 +381,7 @@ class MainWindow(QMainWindow):
         if self._index_task is not None:
             self._index_task.cancel()  # rebuilt at the next start; the queued writes run first
         self.notes.flush()
+        self._stop_features()
         self.save_state()
         self.writer.stop()
         self.reader.stop()
@@ -488,6 +492,7 @@ class MainWindow(QMainWindow):
             self._show_entry(-1)
         if had_focus:
             self.view.setFocus()
+        self._features_searched()
         shown = len(result.ids)
         self.search_bar.set_result_text(
             f"{shown:,} match{'es' if shown != 1 else ''}" if self.query.text.strip() else ""
@@ -628,6 +633,7 @@ class MainWindow(QMainWindow):
             self.refresh_tags()
         if changes.label:
             self.statusBar().showMessage(changes.label, 3000)
+        self._features_changed(changes)
 
     def _update_undo(self, undo_label: str | None, redo_label: str | None) -> None:
         undo = self.registry.actions["edit.undo"]
@@ -637,6 +643,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ commands
     def mark_status(self, status: str) -> None:
+        if self.in_session:
+            return self.session_mark(status)
         ids = self.view.selected_ids()
         if not ids:
             return
@@ -652,6 +660,8 @@ class MainWindow(QMainWindow):
         self.view.move_to(last_row + 1)
 
     def edit_tags(self) -> None:
+        if self.in_session:
+            return self.session_edit_tags()
         ids = self.view.selected_ids()
         if not ids:
             return
@@ -688,6 +698,8 @@ class MainWindow(QMainWindow):
         self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def save_note(self, entry_id: int, text: str) -> None:
+        if self.in_session:
+            return self.session_save_note(entry_id, text)
         self._submit("Save note", lambda library: library.set_note(entry_id, text))
 
     def leave_note(self) -> None:
@@ -706,9 +718,13 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ moving
     def go_next(self) -> None:
+        if self.in_session:
+            return self.session_next()
         self.view.move_by(1)
 
     def go_previous(self) -> None:
+        if self.in_session:
+            return self.session_back()
         self.view.move_by(-1)
 
     def go_first(self) -> None:
@@ -747,6 +763,9 @@ class MainWindow(QMainWindow):
         self.focus_list()
 
     def focus_list(self) -> None:
+        if self.in_session:  # the list is hidden: the reader has the keys
+            self.abstract.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
         self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
         if not self.view.currentIndex().isValid():
             self.view.move_to(0)
@@ -776,6 +795,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ view
     def toggle_trends(self) -> None:
         self.trend_dock.setVisible(not self.trend_dock.isVisible())
+        if self.trend_dock.isVisible():
+            self.trend_sidebar.focus_list()
 
     def toggle_reader(self) -> None:
         self.reader_splitter.setVisible(not self.reader_splitter.isVisible())
@@ -801,6 +822,7 @@ class MainWindow(QMainWindow):
             self.registry.keymap.save(keymap)
             self.registry.apply_keymap()
             self.refresh_key_hints()
+            self._refresh_feature_hints()
 
     # ================================================================ import
     def import_files(self) -> None:

@@ -1,0 +1,63 @@
+"""Related papers in the reader: the entries most like the current one, numbered for Alt+N.
+
+The window asks ``library.related`` on the reader thread (Whoosh more-like-this over title,
+abstract and keywords) and hands the rows here; Enter, a double-click or Alt+N jumps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from digestdesk.core.records import EntryRow
+
+ENTRY_ID = Qt.ItemDataRole.UserRole
+
+
+class RelatedPane(QListWidget):
+    """A short numbered list of similar entries."""
+
+    entry_activated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("relatedPane")
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.itemDoubleClicked.connect(self._activated)
+        self.for_id: int | None = None
+        self.ids: list[int] = []
+
+    def show_related(
+        self, for_id: int | None, rows: Sequence[EntryRow], key_text: Sequence[str] = ()
+    ) -> None:
+        self.clear()
+        self.for_id = for_id
+        self.ids = [row.id for row in rows]
+        for number, row in enumerate(rows):
+            key = key_text[number] if number < len(key_text) else ""
+            year = f" ({row.published.year})" if getattr(row, "published", None) else ""
+            item = QListWidgetItem(f"{key}  {row.title}{year}" if key else row.title, self)
+            item.setData(ENTRY_ID, row.id)
+            item.setToolTip(row.title)
+        if not rows and for_id is not None:
+            item = QListWidgetItem("No similar entries in the library.", self)
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+
+    def nth(self, number: int) -> int | None:
+        return self.ids[number - 1] if 0 < number <= len(self.ids) else None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        item = self.currentItem()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and item is not None:
+            self._activated(item)
+            return
+        super().keyPressEvent(event)
+
+    def _activated(self, item: QListWidgetItem) -> None:
+        entry_id = item.data(ENTRY_ID)
+        if entry_id is not None:
+            self.entry_activated.emit(int(entry_id))

@@ -1,0 +1,400 @@
+"""The trends sidebar: what is rising, most voted, most starred, tags and statuses, your reading.
+
+A view only: the window computes a :class:`~digestdesk.core.trends.TrendReport` on the reader
+thread and hands it to :meth:`TrendSidebar.show_report`. Everything is one keyboard-walkable
+list (section headings are not selectable) below a window and a date-kind chooser; sparklines
+and bars are painted by :class:`TrendDelegate`. Enter or a click emits :attr:`activated` with
+what the row stands for: a query (a term, a tag, a status), an entry id, or a repository URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digestdesk.core.drafts import STATUSES
+from digestdesk.core.trends import TrendReport
+
+KIND = Qt.ItemDataRole.UserRole  # "heading", "term", "entry", "repo", "query", "reading", "note"
+PAYLOAD = Qt.ItemDataRole.UserRole + 1  # query text, entry id or URL
+DETAIL = Qt.ItemDataRole.UserRole + 2  # second line (a term's explanation)
+SERIES = Qt.ItemDataRole.UserRole + 3  # sparkline values, or (label, value) bars
+
+WINDOWS = (("7 days", "7d"), ("30 days", "30d"), ("90 days", "90d"), ("365 days", "365d"))
+BY = (("by published date", "published"), ("by digest date", "digest"))
+ACTIVE_KINDS = ("term", "entry", "repo", "query")
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _short(number: int) -> str:
+    return f"{number / 1000:.1f}k" if number >= 10_000 else f"{number:,}"
+
+
+class TrendDelegate(QStyledItemDelegate):
+    """Rows with a sparkline (rising terms), bars (reading per week) or a heading."""
+
+    SPARK_WIDTH = 64
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802
+        height = option.fontMetrics.height()
+        kind = index.data(KIND)
+        if kind == "term":
+            return QSize(200, height * 2 + 10)
+        if kind == "reading":
+            return QSize(200, height * 4 + 16)
+        if kind == "heading":
+            return QSize(200, height + 14)
+        return QSize(200, height + 8)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        kind = index.data(KIND)
+        if kind == "term":
+            self._paint_term(painter, option, index)
+        elif kind == "reading":
+            self._paint_reading(painter, option, index)
+        elif kind == "heading":
+            painter.save()
+            font = option.font
+            font.setBold(True)
+            font.setPointSizeF(font.pointSizeF() * 0.85)
+            painter.setFont(font)
+            painter.setPen(
+                option.palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            )
+            rect = option.rect.adjusted(6, 8, -6, 0)
+            painter.drawText(
+                rect,
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                index.data(Qt.ItemDataRole.DisplayRole),
+            )
+            painter.restore()
+        else:
+            super().paint(painter, option, index)
+
+    @staticmethod
+    def _background(painter: QPainter, option: QStyleOptionViewItem) -> QColor:
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+            return option.palette.highlightedText().color()
+        return option.palette.text().color()
+
+    def _paint_term(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        painter.save()
+        text_colour = self._background(painter, option)
+        rect = option.rect.adjusted(6, 4, -6, -4)
+        spark = QRect(
+            rect.right() - self.SPARK_WIDTH, rect.top() + 3, self.SPARK_WIDTH, rect.height() - 6
+        )
+        text_rect = rect.adjusted(0, 0, -self.SPARK_WIDTH - 8, 0)
+        line = option.fontMetrics.height()
+        painter.setPen(text_colour)
+        font = option.font
+        font.setBold(True)
+        painter.setFont(font)
+        title = painter.fontMetrics().elidedText(
+            index.data(Qt.ItemDataRole.DisplayRole), Qt.TextElideMode.ElideRight, text_rect.width()
+        )
+        painter.drawText(text_rect.adjusted(0, 0, 0, -line), Qt.AlignmentFlag.AlignLeft, title)
+        font.setBold(False)
+        font.setPointSizeF(font.pointSizeF() * 0.88)
+        painter.setFont(font)
+        muted = QColor(text_colour)
+        muted.setAlphaF(0.65)
+        painter.setPen(muted)
+        detail = painter.fontMetrics().elidedText(
+            index.data(DETAIL) or "", Qt.TextElideMode.ElideRight, text_rect.width()
+        )
+        painter.drawText(text_rect.adjusted(0, line + 1, 0, 0), Qt.AlignmentFlag.AlignLeft, detail)
+        self._sparkline(painter, spark, index.data(SERIES) or (), option)
+        painter.restore()
+
+    @staticmethod
+    def _sparkline(
+        painter: QPainter, rect: QRect, values: Sequence[int], option: QStyleOptionViewItem
+    ) -> None:
+        if len(values) < 2:
+            return
+        top = max(max(values), 1)
+        step = rect.width() / (len(values) - 1)
+        points = [
+            QPointF(rect.left() + i * step, rect.bottom() - (v / top) * rect.height())
+            for i, v in enumerate(values)
+        ]
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        # The window is the right half: shade it so "rising" reads at a glance.
+        half = QColor(option.palette.color(QPalette.ColorRole.Highlight))
+        half.setAlphaF(0.12)
+        middle = rect.left() + rect.width() / 2
+        painter.fillRect(
+            QRect(int(middle), rect.top(), rect.width() // 2 + 1, rect.height() + 1), half
+        )
+        pen = QPen(
+            QColor("#2563eb")
+            if not (option.state & QStyle.StateFlag.State_Selected)
+            else option.palette.highlightedText().color(),
+            1.6,
+        )
+        painter.setPen(pen)
+        for a, b in zip(points, points[1:], strict=False):
+            painter.drawLine(a, b)
+        painter.setBrush(pen.color())
+        painter.drawEllipse(points[-1], 2.2, 2.2)
+
+    def _paint_reading(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: _Index
+    ) -> None:
+        painter.save()
+        text_colour = self._background(painter, option)
+        bars: Sequence[tuple[str, int]] = index.data(SERIES) or ()
+        rect = option.rect.adjusted(8, 6, -8, -4)
+        line = option.fontMetrics.height()
+        chart = rect.adjusted(0, 0, 0, -line)
+        if bars:
+            top = max(max(v for _l, v in bars), 1)
+            width = chart.width() / len(bars)
+            colour = QColor("#16a34a")
+            for n, (_label, value) in enumerate(bars):
+                height = int(value / top * (chart.height() - 2))
+                bar = QRect(
+                    int(chart.left() + n * width + 1),
+                    chart.bottom() - height,
+                    max(int(width) - 3, 2),
+                    max(height, 1),
+                )
+                painter.fillRect(bar, colour if value else QColor(128, 128, 128, 60))
+            font = option.font
+            font.setPointSizeF(font.pointSizeF() * 0.8)
+            painter.setFont(font)
+            muted = QColor(text_colour)
+            muted.setAlphaF(0.65)
+            painter.setPen(muted)
+            painter.drawText(
+                QRect(rect.left(), chart.bottom() + 2, rect.width(), line),
+                Qt.AlignmentFlag.AlignLeft,
+                bars[0][0],
+            )
+            painter.drawText(
+                QRect(rect.left(), chart.bottom() + 2, rect.width(), line),
+                Qt.AlignmentFlag.AlignRight,
+                bars[-1][0],
+            )
+        painter.restore()
+
+
+class TrendList(QListWidget):
+    """The sidebar's list: Enter picks the current row (one signal for keys and clicks,
+    whatever the style thinks of single-click activation); Esc hands the keyboard back."""
+
+    escaped = Signal()
+    picked = Signal(QListWidgetItem)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape:
+            self.escaped.emit()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            item = self.currentItem()
+            if item is not None:
+                self.picked.emit(item)
+            return
+        super().keyPressEvent(event)
+
+
+class TrendSidebar(QWidget):
+    """The left dock's content: choose a window, read the trends, press Enter to filter."""
+
+    activated = Signal(str, object)  # kind ("query", "entry", "repo"), payload
+    settings_changed = Signal()  # the window or the date kind changed: compute again
+    escaped = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trendSidebar")
+        self.setMinimumWidth(300)
+        self.window_box = QComboBox(self)
+        self.window_box.setObjectName("trendWindow")
+        for text, value in WINDOWS:
+            self.window_box.addItem(text, value)
+        self.window_box.setCurrentIndex(1)
+        self.by_box = QComboBox(self)
+        self.by_box.setObjectName("trendBy")
+        for text, value in BY:
+            self.by_box.addItem(text, value)
+        self.window_box.setToolTip(
+            "How far back the window reaches (compared with the "
+            "period of the same length before it)."
+        )
+        self.by_box.setToolTip("Date entries by publication or by the digest they came in.")
+        self.window_box.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
+        self.by_box.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
+
+        self.scope = QLabel(self)
+        self.scope.setObjectName("trendScope")
+        self.scope.setWordWrap(True)
+        self.scope.setEnabled(False)  # muted
+
+        self.list = TrendList(self)
+        self.list.setObjectName("trendList")
+        self.list.setItemDelegate(TrendDelegate(self.list))
+        self.list.setUniformItemSizes(False)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setWordWrap(False)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.picked.connect(self._activate)
+        self.list.itemClicked.connect(self._activate)
+        self.list.escaped.connect(self.escaped)
+
+        choosers = QHBoxLayout()
+        choosers.setSpacing(6)
+        choosers.addWidget(self.window_box)
+        choosers.addWidget(self.by_box, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        layout.addLayout(choosers)
+        layout.addWidget(self.scope)
+        layout.addWidget(self.list, 1)
+        self.report: TrendReport | None = None
+        self.show_message("Computing trends…")
+
+    # ------------------------------------------------------------ settings
+    def window(self) -> str:  # type: ignore[override]
+        return str(self.window_box.currentData())
+
+    def by(self) -> str:
+        return str(self.by_box.currentData())
+
+    def set_choice(self, window: str, by: str) -> None:
+        for box, value in ((self.window_box, window), (self.by_box, by)):
+            found = box.findData(value)
+            if found >= 0:
+                box.setCurrentIndex(found)
+
+    def focus_list(self) -> None:
+        self.list.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if self.list.currentRow() < 0 or not self._is_active(self.list.currentItem()):
+            for row in range(self.list.count()):
+                if self._is_active(self.list.item(row)):
+                    self.list.setCurrentRow(row)
+                    break
+
+    # ------------------------------------------------------------ content
+    def show_message(self, text: str) -> None:
+        self.list.clear()
+        self._add("note", text)
+
+    def show_report(self, report: TrendReport, scope: str = "") -> None:
+        """Fill the list from ``report``, keeping the current row's place where it can."""
+        self.report = report
+        keep = self.list.currentItem()
+        kept = (keep.data(KIND), keep.data(PAYLOAD)) if self._is_active(keep) else None
+        self.list.clear()
+        window = f"{report.window_start:%-d %b} – {report.as_of:%-d %b %Y}"
+        self.scope.setText(
+            f"{scope or 'Whole library'} · {window} · {report.entries:,} entries "
+            f"({report.previous_entries:,} the {report.window_days} days before)"
+        )
+
+        self._heading("RISING TOPICS")
+        if report.rising:
+            for term in report.rising:
+                item = self._add("term", term.term, term.query)
+                item.setData(DETAIL, term.explanation)
+                item.setData(SERIES, tuple(term.sparkline))
+                item.setToolTip(f"{term.explanation}. Enter filters the list by {term.query}.")
+        else:
+            self._add("note", "Nothing rises clearly in this window.")
+
+        self._heading("MOST VOTED")
+        for entry in report.most_voted:
+            item = self._add("entry", f"▲ {_short(entry.votes)}   {entry.title}", entry.id)
+            item.setToolTip(f"{entry.title}\n{entry.votes:,} votes · {entry.day:%-d %b %Y}")
+        if not report.most_voted:
+            self._add("note", "No votes in this window.")
+
+        self._heading("MOST STARRED REPOSITORIES")
+        for repo in report.top_repositories:
+            name = repo.repo.removeprefix("https://").removeprefix("github.com/")
+            item = self._add("repo", f"★ {_short(repo.stars)}   {name}", repo.url)
+            item.setToolTip(f"{repo.url}\n{repo.title}")
+        if not report.top_repositories:
+            self._add("note", "No star counts in this window.")
+
+        self._heading("TAGS AND STATUSES")
+        digest = report.last_digest
+        if digest is not None and digest.day is not None:
+            self._add(
+                "query",
+                f"Last digest {digest.day:%-d %b}: {digest.unread} of {digest.entries} unread",
+                "status:unread",
+            )
+        for status, count in report.statuses.items():
+            if count and status in STATUSES:
+                self._add("query", f"{status}   {count:,}", f"status:{status}")
+        for tag, count in report.tags:
+            self._add("query", f"#{tag}   {count:,}", f"tag:{tag}")
+
+        self._heading("YOUR READING")
+        weeks = report.reading_per_week
+        total = sum(w.read for w in weeks)
+        sessions = sum(w.sessions for w in weeks)
+        item = self._add("reading", "")
+        item.setData(SERIES, tuple((f"{w.start:%-d %b}", w.read) for w in weeks))
+        item.setToolTip("\n".join(f"{w.week}: {w.read} read, {w.sessions} sessions" for w in weeks))
+        self._add(
+            "note",
+            f"{total} read in {len(weeks)} weeks"
+            + (f" · {sessions} session{'s' if sessions != 1 else ''}" if sessions else ""),
+        )
+
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if (item.data(KIND), item.data(PAYLOAD)) == kept:
+                self.list.setCurrentRow(row)
+                break
+        else:
+            self.list.scrollToTop()
+            if self.list.hasFocus():
+                self.focus_list()
+
+    def rows(self, kind: str | None = None) -> list[QListWidgetItem]:
+        items = [self.list.item(r) for r in range(self.list.count())]
+        return [i for i in items if kind is None or i.data(KIND) == kind]
+
+    def _heading(self, text: str) -> None:
+        item = self._add("heading", text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+
+    def _add(self, kind: str, text: str, payload: object = None) -> QListWidgetItem:
+        item = QListWidgetItem(text, self.list)
+        item.setData(KIND, kind)
+        item.setData(PAYLOAD, payload)
+        if kind in ("note", "reading"):
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        return item
+
+    @staticmethod
+    def _is_active(item: QListWidgetItem | None) -> bool:
+        return item is not None and item.data(KIND) in ACTIVE_KINDS
+
+    def _activate(self, item: QListWidgetItem) -> None:
+        kind = item.data(KIND)
+        if kind == "term":
+            self.activated.emit("query", item.data(PAYLOAD))
+        elif kind in ("entry", "repo", "query"):
+            self.activated.emit(kind, item.data(PAYLOAD))
