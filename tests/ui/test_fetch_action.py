@@ -1,0 +1,120 @@
+"""Fetch New Digests (F5) against a local replay server on 127.0.0.1: a 500 then success, an
+offline error read as a plain message, cancel, and the window answering queries throughout."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from digestdesk.core import fetch
+from digestdesk.core.fetch import HttpClient
+from digestdesk.ui.main_window import MainWindow
+from tests.core.test_fetch import Replay, Scripted, hf_items
+
+from .conftest import wait_idle
+from .test_keyboard_flow import key
+
+
+@pytest.fixture
+def replay(monkeypatch: pytest.MonkeyPatch) -> Iterator[Replay]:
+    server = Replay()
+    monkeypatch.setenv(fetch.ENV_HF_ENDPOINT, server.url)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def fetch_window(window: MainWindow, settings: QSettings) -> MainWindow:
+    settings.setValue("fetch/days", 1)  # today only
+    window.fetch_client_factory = lambda cancelled: HttpClient(
+        cache_dir=None, timeout=5.0, backoff=0.05, cancelled=cancelled
+    )
+    window.focus_list()
+    return window
+
+
+def test_f5_fetches_after_a_500_and_the_window_keeps_answering(
+    qtbot: QtBot, fetch_window: MainWindow, replay: Replay
+) -> None:
+    window = fetch_window
+    today = fetch.today_utc()
+    replay.days[today.isoformat()] = hf_items(3, day=today)
+    replay.script(today.isoformat(), Scripted(500, delay=0.6))
+    key(qtbot, window, "F5")
+    assert window.fetch_task is not None
+    qtbot.waitUntil(lambda: window.cancel_button.isVisible(), timeout=2_000)
+    assert window.task_label.text().startswith("Fetching from Hugging Face daily papers")
+    # While the server thinks, queries still run on the reader thread.
+    window.set_query("status:unread")
+    qtbot.waitUntil(lambda: window.reader.idle(), timeout=2_000)
+    assert window.fetch_task is not None  # still fetching: the answer came during the fetch
+    wait_idle(qtbot, window)
+    assert window.fetch_task is None
+    assert window.last_fetch is not None
+    assert [r.outcome for r in window.last_fetch] == ["imported"]
+    assert (
+        window.last_fetch_message == "Fetched 1 day from Hugging Face daily papers: 3 new entries."
+    )
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5_000)
+    assert len(replay.of("/api/daily_papers")) == 2  # the 500, then the page
+    # A second F5 asks again for today (not settled yet) and finds nothing new.
+    key(qtbot, window, "F5")
+    wait_idle(qtbot, window)
+    assert window.last_fetch[0].outcome == "imported"
+    assert window.model.rowCount() == 3
+
+
+def test_offline_reads_as_a_plain_message_and_changes_nothing(
+    qtbot: QtBot, fetch_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = fetch_window
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(fetch.ENV_HF_ENDPOINT, f"http://127.0.0.1:{port}")
+    window.registry.trigger("fetch.run")
+    wait_idle(qtbot, window)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Fetching from Hugging Face daily papers failed: Could not reach")
+    assert "Check your connection; nothing was changed." in message
+    assert window.last_fetch is not None and window.last_fetch[0].outcome == "failed"
+    assert window.model.rowCount() == 0 and window.fetch_task is None
+    window.set_query("status:unread")  # responsive
+    wait_idle(qtbot, window)
+    assert window.search_bar.text() == "status:unread"
+
+
+def test_cancel_stops_a_slow_fetch(qtbot: QtBot, fetch_window: MainWindow, replay: Replay) -> None:
+    window = fetch_window
+    today = fetch.today_utc()
+    replay.days[today.isoformat()] = hf_items(2, day=today)
+    replay.script(today.isoformat(), Scripted(503), Scripted(503), Scripted(503))
+    window.fetch_client_factory = lambda cancelled: HttpClient(
+        cache_dir=None, timeout=5.0, backoff=2.0, cancelled=cancelled
+    )
+    window.fetch_digests()
+    qtbot.waitUntil(lambda: len(replay.requests) >= 1, timeout=5_000)
+    started = time.monotonic()
+    window.cancel_button.click()
+    wait_idle(qtbot, window)
+    assert time.monotonic() - started < 2.0
+    assert window.last_fetch is not None and window.last_fetch[0].outcome == "cancelled"
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_fetch_at_launch_is_a_remembered_option(
+    qtbot: QtBot, fetch_window: MainWindow, settings: QSettings, replay: Replay
+) -> None:
+    window = fetch_window
+    action = window.registry.actions["fetch.at_launch"]
+    assert action.isCheckable() and not action.isChecked()
+    action.trigger()
+    assert settings.value("fetch/at_launch") == "true"
+    assert window.fetch_task is None  # toggling does not fetch by itself
