@@ -1,8 +1,11 @@
 """Regenerate the documentation screenshots: ``python -m digestdesk.ui.screenshots DIR``.
 
 Renders offscreen (``QT_QPA_PLATFORM=offscreen``) from a temporary library holding the
-built-in sample: the main window in light and dark, the help overlay, the command palette
-and the import summary. ``make screenshots`` writes them to ``docs/screenshots/``.
+built-in sample: the main window in light and dark, the help overlay, the command palette,
+the import summary and a reading session. ``trends.png`` shows the trend sidebar over the real
+Hugging Face API samples in ``../shared/samples/hf-daily-api/`` (as of 2026-08-14, 30 days);
+without them it falls back to the built-in sample and says so. ``make screenshots`` writes
+them to ``docs/screenshots/``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -32,6 +36,8 @@ from digestdesk.ui.import_dialogs import ImportSummaryDialog  # noqa: E402
 from digestdesk.ui.main_window import MainWindow  # noqa: E402
 
 SIZE = (1360, 820)
+SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "hf-daily-api"
+TRENDS_AS_OF = date(2026, 8, 14)
 
 
 def _settle(window: MainWindow) -> None:
@@ -78,6 +84,53 @@ def _prepare_library(library: Library) -> None:
     library.change_tags([ids[7]], add=["long-context"])
     library.set_note(ids[7], "Compare with block-sparse baselines at 32k tokens.")
     assert report.new == 8
+
+
+def _trends_shot(folder: Path) -> QPixmap:
+    """The trend sidebar over the real API samples (or the built-in sample without them)."""
+    library = Library.open(resolve_library(folder / "trends"), writer=True)
+    try:
+        files = sorted(SAMPLES.glob("*.json")) if SAMPLES.is_dir() else []
+        if files:
+            for path in files:
+                library.import_file(path, index=False)
+            library.ensure_index()
+        else:
+            print(f"{SAMPLES} is absent: trends.png shows the built-in sample instead")
+            _prepare_library(library)
+        window = _open_window(library, folder)
+        try:
+            if files:
+                window.trends_as_of = TRENDS_AS_OF
+            window.trend_dock.show()
+            window.resizeDocks([window.trend_dock], [380], Qt.Orientation.Horizontal)
+            window.trend_sidebar.set_choice("30d", "published")
+            window.compute_trends()
+            wait_until(lambda: window.trend_sidebar.report is not None and window_idle(window), 30)
+            window.trend_sidebar.focus_list()
+            window.trend_sidebar.list.scrollToTop()
+            first = window.trend_sidebar.rows("term")
+            if first:
+                window.trend_sidebar.list.setCurrentItem(first[0])
+            _settle(window)
+            return window.grab()
+        finally:
+            window.close()
+    finally:
+        library.close()
+
+
+def _session_shot(window: MainWindow) -> QPixmap:
+    """A reading session two entries in (read, then queued), on the third."""
+    window.set_query("")
+    _settle(window)
+    window.registry.trigger("session.start")
+    _settle(window)
+    window.session_mark("read")
+    _settle(window)
+    window.session_mark("queued")
+    _settle(window)
+    return window.grab()
 
 
 def render_all(out_dir: Path) -> list[Path]:
@@ -155,8 +208,12 @@ def render_all(out_dir: Path) -> list[Path]:
                 )
                 summary.resize(760, 460)
                 save(_over(window, summary), "import-summary.png")
+                save(_session_shot(window), "session.png")
+                window.stop_session()
+                _settle(window)
             finally:
                 window.close()
+            save(_trends_shot(folder), "trends.png")
         finally:
             library.close()
     return written

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,6 +28,8 @@ from PySide6.QtWidgets import (
 
 from digestdesk.core.library import utcnow
 from digestdesk.core.sessions import ReadingSession, SessionSummary, format_duration
+
+READING_WIDTH = 1000  # px: the abstract's lines stay readable on a wide window
 
 
 class SessionView(QWidget):
@@ -83,7 +86,9 @@ class SessionView(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
 
-        self.host = QVBoxLayout()  # the window's reader goes here while a session runs
+        # The window's reader goes here while a session runs, at a readable line length
+        # (side margins follow the width: see resizeEvent).
+        self.host = QVBoxLayout()
         self.host.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -99,6 +104,11 @@ class SessionView(QWidget):
     def host_reader(self, reader: QWidget) -> None:
         self.host.addWidget(reader, 1)
         reader.show()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        side = max(0, (event.size().width() - READING_WIDTH) // 2)
+        self.host.setContentsMargins(side, 0, side, 0)
+        super().resizeEvent(event)
 
     def show_session(self, session: ReadingSession) -> None:
         self.session = session
