@@ -39,7 +39,7 @@ class RelatedPane(QListWidget):
         self.ids = [row.id for row in rows]
         for number, row in enumerate(rows):
             key = key_text[number] if number < len(key_text) else ""
-            year = f" ({row.published.year})" if getattr(row, "published", None) else ""
+            year = f" ({row.published.year})" if row.published is not None else ""
             item = QListWidgetItem(f"{key}  {row.title}{year}" if key else row.title, self)
             item.setData(ENTRY_ID, row.id)
             item.setToolTip(row.title)

@@ -1,3 +1,6 @@
+# The methods annotate ``self: MainWindow`` (the window this is a base of), which mypy reports
+# as "misc" for a class that is not MainWindow's supertype; it still checks the bodies.
+# mypy: disable-error-code="misc"
 """The window's trends sidebar, related papers, reading sessions and fetching.
 
 :class:`FeaturesMixin` is a base of :class:`~digestdesk.ui.main_window.MainWindow`: its public
@@ -101,7 +104,8 @@ class FeaturesMixin:
         self.last_session_summary: SessionSummary | None = None
         self.session_view = SessionView(self._key_text, self)
         self.session_view.hide()
-        central = self.centralWidget().layout()
+        central_widget = self.centralWidget()
+        central = central_widget.layout() if central_widget is not None else None
         assert central is not None
         central.addWidget(self.session_view)
         self._splitter_sizes: list[int] = []
