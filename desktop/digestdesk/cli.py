@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -689,6 +690,12 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
     except KeyboardInterrupt:
         sys.stderr.write("digestdesk: interrupted; nothing was half-written.\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`digestdesk list | head`): not an error. Point stdout at
+        # devnull so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _open(paths: Any, *, writer: bool, repair: bool = True) -> Library:

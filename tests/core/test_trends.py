@@ -372,3 +372,15 @@ def test_the_term_index_follows_edits_and_late_digests(library: Library) -> None
     assert (
         fresh.to_json() == trends.report(window="90d", by="digest", as_of=AS_OF, ids=ids).to_json()
     )
+
+
+def test_default_as_of_is_the_newest_day_of_an_archive(library: Library) -> None:
+    from digestdesk.core.trends import Trends
+    from tests.core import factories
+
+    library.import_bytes(
+        factories.api_day(3, day="2024-03-02"), name="2024-03-02.json"
+    )  # published 2025-11-18 in the factory
+    report = Trends(library).report(window="30d")
+    assert report.as_of == date(2025, 11, 18)
+    assert Trends(library).report(window="30d", by="digest").as_of == date(2024, 3, 2)

@@ -525,6 +525,25 @@ class Trends:
         with self._compute_lock, self.library.engine.connect() as conn:
             self._index.sync(conn)
 
+    @staticmethod
+    def _default_as_of(conn: Connection, by: str) -> date:
+        """Today, or the newest day the library holds when that is earlier: an archive that
+        stopped growing still shows its last window instead of an empty one."""
+        today = datetime.now(UTC).date()
+        if by == "digest":
+            newest = conn.execute(
+                select(func.max(schema.digests.c.digest_date)).where(
+                    schema.digests.c.digest_date <= today
+                )
+            ).scalar()
+        else:
+            newest = conn.execute(
+                select(func.max(schema.entries.c.published)).where(
+                    schema.entries.c.published <= today
+                )
+            ).scalar()
+        return min(today, _as_date(newest)) if newest is not None else today
+
     def report(
         self,
         *,
@@ -539,10 +558,11 @@ class Trends:
         days = parse_window(window)
         if by not in BY:
             raise DigestDeskError(f"{by!r}: trends go by {' or '.join(BY)} date.")
-        as_of = as_of or datetime.now(UTC).date()
         allowed = frozenset(ids) if ids is not None else None
         with self.library.engine.connect() as conn:
             stamp = self._stamp(conn)
+            if as_of is None:
+                as_of = self._default_as_of(conn, by)
         ids_key = None if allowed is None else (len(allowed), hash(allowed))
         key = (days, by, as_of, ids_key, limit, min_count, stamp)
         with self._lock:
