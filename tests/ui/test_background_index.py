@@ -99,3 +99,16 @@ def test_closing_cancels_the_index_build_and_stops_the_threads(
     assert task.cancelled()
     assert not window.writer.isRunning()
     assert not window.reader.isRunning()
+
+
+def test_closing_during_the_demo_import_leaves_no_thread_running(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The import's result arrives after close and asks for an index build: refused, since
+    Qt aborts when a QThread is destroyed while it runs."""
+    window.fill_demo(150)
+    window.close()  # waits for the import
+    qtbot.wait(300)  # its result is delivered now, after the threads stopped
+    assert not window.writer.isRunning()
+    assert not window.reader.isRunning()
+    assert window.writer.submit("late", lambda _library, _task: None).cancelled()

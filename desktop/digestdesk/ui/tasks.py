@@ -73,6 +73,7 @@ class WriterThread(QThread):
         self._pending_lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
+        self._stopped = False
 
     # -- GUI thread
     def submit(
@@ -85,6 +86,12 @@ class WriterThread(QThread):
         show_progress: bool = False,
     ) -> Task:
         task = Task(label, run, on_done, on_error, show_progress)
+        if self._stopped:
+            # After stop() (the window is closing) nothing may start the thread again: Qt
+            # aborts when a QThread is destroyed while it runs.
+            log.info("not running %r: the writer has stopped", label)
+            task.cancel()
+            return task
         self._undelivered += 1
         with self._pending_lock:
             self._pending += 1
@@ -103,7 +110,8 @@ class WriterThread(QThread):
         return self._idle.wait(timeout)
 
     def stop(self, timeout_ms: int = 30_000) -> None:
-        """Finish the queued tasks, then end the thread."""
+        """Finish the queued tasks, then end the thread (for good: later submits are refused)."""
+        self._stopped = True
         if self.isRunning():
             self._queue.put(None)
             if not self.wait(timeout_ms):
@@ -179,6 +187,8 @@ class ReaderThread(QThread):
     def request(self, kind: str, run: Callable[[Library], Any]) -> int:
         """Queue ``run`` as the newest request of ``kind``; returns its generation."""
         with self._lock:
+            if self._stopping:
+                return self._generation.get(kind, 0)  # closing: never restart the thread
             generation = self._generation.get(kind, 0) + 1
             self._generation[kind] = generation
             self._latest[kind] = (generation, run)
