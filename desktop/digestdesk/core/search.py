@@ -630,6 +630,21 @@ def _bounds(flt: Filter) -> tuple[object, object, bool, bool]:
 # Syntax tree -> Whoosh
 
 
+class ArrayOr(wq.Or):
+    """An Or that preloads its matches into arrays (Whoosh's "array" matcher), used for every
+    Or this module builds.
+
+    Whoosh picks a binary tree of union matchers for segments over 5,000 documents, which is
+    1.3-7x slower for our queries (measured at 10k, one segment: ``phor*`` 366 vs 56 ms, two
+    words 101 vs 61 ms, a phrase 218 vs 152 ms; a single word about the same).
+    """
+
+    def _matcher(self, subs: Any, searcher: Any, context: Any) -> Any:
+        if context is not None and context.needs_current:
+            return super()._matcher(subs, searcher, context)
+        return wq.compound.PreloadedOr(subs, boost=self.boost).matcher(searcher, context)
+
+
 class TopPrefix(wq.Prefix):
     """A prefix query expanded to the most frequent matching terms only (scored Or).
 
@@ -659,6 +674,17 @@ class TopPrefix(wq.Prefix):
 
     def _btexts(self, ixreader: Any) -> list[bytes]:
         return top_prefix_terms(ixreader, self.fieldname, self.prefixes, self.limit)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        terms = [
+            wq.Term(self.fieldname, btext, boost=self.boost)
+            for btext in self._btexts(searcher.reader())
+        ]
+        if not terms:
+            return wq.NullQuery.matcher(searcher, context)
+        if len(terms) == 1:
+            return terms[0].matcher(searcher, context)
+        return ArrayOr(terms).matcher(searcher, context)
 
 
 def top_prefix_terms(
@@ -735,7 +761,7 @@ class _Builder:
             subs = [q for q in (self.build(c, positive) for c in node.children) if q is not None]
             if not subs:
                 return None
-            return subs[0] if len(subs) == 1 else wq.Or(subs)
+            return subs[0] if len(subs) == 1 else ArrayOr(subs)
         if isinstance(node, _And):
             pos: list[wq.Query] = []
             neg: list[wq.Query] = []
@@ -775,7 +801,7 @@ class _Builder:
                 subs.append(q)
         if not subs:
             return None
-        return subs[0] if len(subs) == 1 else wq.Or(subs)
+        return subs[0] if len(subs) == 1 else ArrayOr(subs)
 
     def text_in_field(
         self, node: _Text, fieldname: str, boost: float, positive: bool
@@ -790,7 +816,7 @@ class _Builder:
                 if not words:
                     return None
                 terms = [wq.Term(fieldname, w, boost=boost) for w in words]
-                return terms[0] if len(terms) == 1 else wq.Or(terms)
+                return terms[0] if len(terms) == 1 else ArrayOr(terms)
             if positive:
                 self._record((fieldname, f + "*") for f in forms)
             return TopPrefix(fieldname, forms, boost=boost, limit=PREFIX_EXPANSION)
@@ -1502,7 +1528,7 @@ class SearchIndex:
                     subs.append(wq.Term(fieldname, word, boost=boost * weight))
             if not subs:
                 return []
-            results = s.search(wq.Or(subs), limit=limit, mask={docnum})
+            results = s.search(ArrayOr(subs), limit=limit, mask={docnum})
             return [Hit(ids.id_of[d], float(score or 0.0)) for score, d in results.top_n]
 
     def ids(self) -> set[int]:
