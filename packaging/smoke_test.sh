@@ -66,8 +66,9 @@ echo "$version"
 
 step "digestdesk --self-test --screenshot (offscreen)"
 SHOT="$WORK/shot.png"
+# A timeout: an unexpected error opens the crash dialog, which waits for a click even offscreen.
 (cd "$WORK" && run_clean env -u VIRTUAL_ENV -u PYTHONPATH -u PYTHONHOME \
-    digestdesk --self-test --screenshot "$SHOT") || fail "--self-test exited $?"
+    timeout 180 digestdesk --self-test --screenshot "$SHOT") || fail "--self-test exited $? (124: timed out)"
 [[ -s $SHOT ]] || fail "no screenshot"
 # Decode the PNG with the standard library only (no Pillow): size, and that it is not one colour.
 python3 - "$SHOT" <<'EOF' || fail "the screenshot is blank"
