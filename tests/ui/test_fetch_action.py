@@ -118,3 +118,30 @@ def test_fetch_at_launch_is_a_remembered_option(
     action.trigger()
     assert settings.value("fetch/at_launch") == "true"
     assert window.fetch_task is None  # toggling does not fetch by itself
+
+
+def test_triage_is_not_stuck_behind_a_slow_fetch(
+    qtbot: QtBot, loaded_window: MainWindow, settings: QSettings, replay: Replay
+) -> None:
+    """The network waits run on their own thread: a status change during a fetch lands at
+    once, and the fetched day is imported on the writer afterwards."""
+    window = loaded_window
+    settings.setValue("fetch/days", 1)
+    window.fetch_client_factory = lambda cancelled: HttpClient(
+        cache_dir=None, timeout=5.0, backoff=0.05, cancelled=cancelled
+    )
+    today = fetch.today_utc()
+    replay.days[today.isoformat()] = hf_items(2, day=today)
+    replay.script(today.isoformat(), Scripted(500, delay=1.5))
+    window.focus_list()
+    detail = window.current_detail()
+    assert detail is not None and detail.status == "unread"
+    entry_id = detail.id
+    window.fetch_digests()
+    qtbot.waitUntil(lambda: len(replay.requests) >= 1, timeout=5_000)
+    key(qtbot, window, "r")
+    qtbot.waitUntil(lambda: window.writer.pending() == 0, timeout=1_000)
+    assert window.fetch_task is not None  # the fetch is still waiting for the server
+    assert window.library.entry(entry_id).status == "read"
+    wait_idle(qtbot, window)
+    assert window.last_fetch is not None and window.last_fetch[0].outcome == "imported"

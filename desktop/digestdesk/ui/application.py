@@ -230,7 +230,12 @@ def window_idle(window: object) -> bool:
     from digestdesk.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
-    return window.writer.pending() == 0 and window.reader.idle()
+    network = window.network
+    return (
+        window.writer.pending() == 0
+        and window.reader.idle()
+        and (network is None or network.pending() == 0)
+    )
 
 
 def open_library(paths: LibraryPaths) -> object:

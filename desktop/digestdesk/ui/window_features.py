@@ -15,6 +15,7 @@ signals and the views react to the ``Changes`` they carry.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -35,6 +36,7 @@ from digestdesk.ui.fetch_dialogs import FetchChoice, FetchSettingsDialog, day_li
 from digestdesk.ui.related_pane import RelatedPane
 from digestdesk.ui.session_view import SessionSummaryDialog, SessionView
 from digestdesk.ui.tag_editor import TagEditorDialog
+from digestdesk.ui.tasks import WriterThread
 from digestdesk.ui.trend_sidebar import TrendSidebar
 
 if TYPE_CHECKING:
@@ -51,6 +53,41 @@ ClientFactory = Callable[[Callable[[], bool]], HttpClient]
 
 def default_client(cancelled: Callable[[], bool]) -> HttpClient:
     return HttpClient(cache_dir=fetch.default_cache_dir(), cancelled=cancelled)
+
+
+class WriterImports:
+    """The library as :func:`fetch.fetch_days` sees it from the network thread: reads run
+    there, each day's import is handed to the writer thread and awaited."""
+
+    def __init__(self, library: Library, writer: WriterThread, fetch_task: Task) -> None:
+        self.library = library
+        self.writer = writer
+        self.fetch_task = fetch_task
+
+    def fetched_days(self, *args: Any, **kwargs: Any) -> set[date]:
+        return self.library.fetched_days(*args, **kwargs)
+
+    def import_parsed(self, result: Any, **kwargs: Any) -> Any:
+        outcome: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def run(library: Library, _task: Task) -> None:
+            try:
+                outcome.set_result(library.import_parsed(result, **kwargs))
+            except BaseException as error:  # noqa: BLE001 - handed to the network thread
+                outcome.set_exception(error)
+
+        queued = self.writer.submit("Importing a fetched day", run)
+        while True:
+            try:
+                return outcome.result(timeout=0.2)
+            except concurrent.futures.TimeoutError:
+                if queued.cancelled():  # the writer stopped (the window is closing)
+                    raise DigestDeskError(
+                        "The window closed before the day was imported."
+                    ) from None
+
+    def ensure_index(self, **kwargs: Any) -> str:
+        return "deferred"  # the window indexes in the background after a fetch
 
 
 class FetchSignals(QObject):
@@ -115,6 +152,7 @@ class FeaturesMixin:
         self.fetch_signals = FetchSignals()
         self.fetch_signals.day_finished.connect(self._fetch_day_finished)
         self.fetch_task: Task | None = None
+        self.network: WriterThread | None = None
         self.last_fetch: list[DayReport] | None = None
         self.last_fetch_message = ""
         self.fetch_box: QMessageBox | None = None
@@ -136,6 +174,8 @@ class FeaturesMixin:
         """On close: cancel a fetch, and pause a running session (the writer runs it last)."""
         if self.fetch_task is not None:
             self.fetch_task.cancel()
+        if self.network is not None:
+            self.network.stop()  # a cancelled fetch ends at its next check (a fraction of a second)
         if self.in_session:
             self.notes.flush()
             self.session_view.stop_clock()
@@ -484,14 +524,19 @@ class FeaturesMixin:
         factory = self.fetch_client_factory
         signals = self.fetch_signals
 
+        writer = self.writer
+        network = self._network_thread()
+
         def job(library: Library, task: Task) -> list[DayReport]:
             days = fetch.days_to_fetch(last=choice.days)
 
             def progress(done: int, total: int | None) -> None:
-                self.writer.signals.task_progress.emit(task, done, total or 0)
+                network.signals.task_progress.emit(task, done, total or 0)
 
+            # The network waits run here; each day's import runs on the writer thread, so
+            # triage, tags and notes are never stuck behind a slow server.
             return fetch.fetch_days(
-                library,
+                WriterImports(library, writer, task),
                 days,
                 source=choice.source,
                 category=choice.category,
@@ -512,10 +557,19 @@ class FeaturesMixin:
                 raise error
             self._fetch_message(True, f"Cannot fetch: {error.user_message}", [])
 
-        self.fetch_task = self.writer.submit(
+        self.fetch_task = network.submit(
             f"Fetching from {choice.name}", job, on_done=done, on_error=failed, show_progress=True
         )
         return self.fetch_task
+
+    def _network_thread(self: MainWindow) -> WriterThread:
+        """A serial worker for network waits (created on the first fetch)."""
+        if self.network is None:
+            self.network = WriterThread(self.library, self)
+            self.network.signals.task_started.connect(self._task_started)
+            self.network.signals.task_progress.connect(self._task_progress)
+            self.network.signals.queue_drained.connect(self._tasks_idle)
+        return self.network
 
     def _fetch_day_finished(self: MainWindow, report: DayReport) -> None:
         if self.fetch_task is not None and not self._closing:
