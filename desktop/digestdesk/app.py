@@ -11,6 +11,7 @@ import logging
 import logging.handlers
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from digestdesk import __version__
 from digestdesk.paths import user_log_dir
@@ -69,6 +70,9 @@ def build_gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--screenshot", metavar="PATH", help="with --self-test: where to save")
     parser.add_argument("--verbose", action="store_true", help="log debug messages to stderr")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="digest files to import when the window opens"
+    )
     return parser
 
 
@@ -89,7 +93,9 @@ def _wants_cli(argv: Sequence[str]) -> bool:
             return True
         if arg.startswith("-"):
             continue
-        return arg in COMMANDS or True  # any positional word is a command (or a usage error)
+        # `digestdesk FILE...` (the desktop file's %F) opens the window on those files; any
+        # other positional word is a command (or a usage error).
+        return arg in COMMANDS or not Path(arg).exists()
     return False
 
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import os
 import sys
 import tempfile
 import time
+import traceback
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -251,7 +254,11 @@ def run_app(options: argparse.Namespace) -> int:
     from digestdesk.ui.crash_dialog import install_excepthook
     from digestdesk.ui.main_window import MainWindow
 
-    install_excepthook(log_file_path())
+    if options.self_test:
+        # Nobody is there to close a crash dialog: report and fail at once.
+        sys.excepthook = _fail_self_test
+    else:
+        install_excepthook(log_file_path())
     temporary: tempfile.TemporaryDirectory[str] | None = None
     if options.self_test or options.demo:
         temporary = tempfile.TemporaryDirectory(prefix="digestdesk-")
@@ -296,6 +303,9 @@ def run_app(options: argparse.Namespace) -> int:
         window.show()
         if options.demo:
             window.fill_demo(DEMO_ENTRIES)
+        files = [f for f in getattr(options, "files", []) if Path(f).is_file()]
+        if files:
+            window.import_paths(files)
         return app.exec()
     finally:
         window.shutdown()
@@ -303,6 +313,15 @@ def run_app(options: argparse.Namespace) -> int:
         del server
         if temporary is not None:
             temporary.cleanup()
+
+
+def _fail_self_test(
+    kind: type[BaseException], value: BaseException, tb: types.TracebackType | None
+) -> None:
+    traceback.print_exception(kind, value, tb, file=sys.stderr)
+    sys.stderr.write("digestdesk: self-test failed\n")
+    sys.stderr.flush()
+    os._exit(1)
 
 
 def _bring_to_front(window: object) -> None:
