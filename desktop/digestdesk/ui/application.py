@@ -35,7 +35,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
 
 from digestdesk import APP_ID, APP_NAME, __version__
 from digestdesk.errors import DigestDeskError, LibraryLockedError
-from digestdesk.paths import LibraryPaths, resolve_library, resource_path
+from digestdesk.paths import ENV_DATABASE_URL, LibraryPaths, resolve_library, resource_path
 from digestdesk.ui import icons
 
 log = logging.getLogger(__name__)
@@ -261,6 +261,8 @@ def run_app(options: argparse.Namespace) -> int:
         install_excepthook(log_file_path())
     temporary: tempfile.TemporaryDirectory[str] | None = None
     if options.self_test or options.demo:
+        # A throw-away library is always an embedded one, whatever database is configured.
+        os.environ.pop(ENV_DATABASE_URL, None)
         temporary = tempfile.TemporaryDirectory(prefix="digestdesk-")
         paths = resolve_library(temporary.name)
     else:
