@@ -55,6 +55,9 @@ def default_client(cancelled: Callable[[], bool]) -> HttpClient:
     return HttpClient(cache_dir=fetch.default_cache_dir(), cancelled=cancelled)
 
 
+RELATED_DELAY_MS = 150
+
+
 class WriterImports:
     """The library as :func:`fetch.fetch_days` sees it from the network thread: reads run
     there, each day's import is handed to the writer thread and awaited."""
@@ -134,6 +137,11 @@ class FeaturesMixin:
         self.reader_splitter.insertWidget(2, box)
         self.reader_splitter.setStretchFactor(2, 1)
         self.view.current_entry_changed.connect(self._request_related)
+        self._related_wanted = -1
+        self._related_timer = QTimer(self)
+        self._related_timer.setSingleShot(True)
+        self._related_timer.setInterval(RELATED_DELAY_MS)
+        self._related_timer.timeout.connect(self._request_related_now)
 
         # ---- reading sessions: a page that borrows the reader while a session runs
         self.session: ReadingSession | None = None
@@ -259,7 +267,14 @@ class FeaturesMixin:
 
     # ================================================================ related
     def _request_related(self: MainWindow, entry_id: int) -> None:
+        # Wait until the cursor rests: a "more like this" per j/k step would compete with
+        # queries and the GUI thread for the GIL while the user is still moving.
         self.related.show_related(None, [])
+        self._related_wanted = entry_id
+        self._related_timer.start()
+
+    def _request_related_now(self: MainWindow) -> None:
+        entry_id = self._related_wanted
         if entry_id < 0:
             return
 
