@@ -238,6 +238,7 @@ def window_idle(window: object) -> bool:
         window.writer.pending() == 0
         and window.reader.idle()
         and (network is None or network.pending() == 0)
+        and not window._related_timer.isActive()
     )
 
 

@@ -136,6 +136,9 @@ class FeaturesMixin:
         self.related_box = box
         self.reader_splitter.insertWidget(2, box)
         self.reader_splitter.setStretchFactor(2, 1)
+        # The abstract is what is read: it gets most of the height (a saved layout wins).
+        self.related.setMinimumHeight(48)
+        self.reader_splitter.setSizes([620, 100, 80, 100])
         self.view.current_entry_changed.connect(self._request_related)
         self._related_wanted = -1
         self._related_timer = QTimer(self)
