@@ -1085,6 +1085,50 @@ class _IdMap:
     docnum_of: dict[int, int] = field(default_factory=dict)
 
 
+def _write_batches(
+    ix: Any,
+    docs: Iterable[IndexDoc],
+    *,
+    replace: bool,
+    total: int | None,
+    progress: Callable[[int, int | None], None] | None,
+    cancelled: Callable[[], bool] | None = None,
+) -> int | None:
+    """Stream ``docs`` into ``ix``, one writer per :data:`REBUILD_BATCH` documents, each
+    committed with ``merge=False`` (bounded memory; no merging on every commit). Returns how
+    many were written, or None when ``cancelled()`` turned true (the open batch is dropped)."""
+    writer = None
+    done = 0
+    try:
+        for doc in docs:
+            if cancelled is not None and done % 256 == 0 and cancelled():
+                if writer is not None:
+                    writer.cancel()
+                    writer = None
+                return None
+            if writer is None:
+                writer = ix.writer(compound=False)
+            if replace:
+                writer.update_document(**_doc_fields(doc))
+            else:
+                writer.add_document(**_doc_fields(doc))
+            done += 1
+            committing = done % REBUILD_BATCH == 0
+            if committing:
+                writer.commit(merge=False)
+                writer = None
+            if progress is not None and (committing or done % PROGRESS_EVERY == 0):
+                progress(done, total)
+        if writer is not None:
+            writer.commit(merge=False)
+            writer = None
+    except BaseException:
+        if writer is not None:
+            writer.cancel()
+        raise
+    return done
+
+
 class SearchIndex:
     """The Whoosh index in ``directory``, kept in step with the library's change sequence.
 
@@ -1264,35 +1308,17 @@ class SearchIndex:
         turns true the new index is dropped and the previous one (or none) stays in place."""
         with self._write_lock:
             indexname, ix = self._start_new()
-            writer = None
-            done = 0
             try:
-                for doc in docs:
-                    if cancelled is not None and done % 256 == 0 and cancelled():
-                        log.info("Search index rebuild cancelled after %d entries", done)
-                        if writer is not None:
-                            writer.cancel()
-                            writer = None
-                        self._remove_files(only=indexname)
-                        return
-                    if writer is None:
-                        writer = ix.writer(compound=False)
-                    writer.add_document(**_doc_fields(doc))
-                    done += 1
-                    committing = done % REBUILD_BATCH == 0
-                    if committing:
-                        writer.commit(merge=False)
-                        writer = None
-                    if progress is not None and (committing or done % PROGRESS_EVERY == 0):
-                        progress(done, total)
-                if writer is not None:
-                    writer.commit(merge=False)
-                    writer = None
+                done = _write_batches(
+                    ix, docs, replace=False, total=total, progress=progress, cancelled=cancelled
+                )
             except BaseException:
-                if writer is not None:
-                    writer.cancel()
                 self._remove_files(only=indexname)
                 raise
+            if done is None:
+                log.info("Search index rebuild cancelled")
+                self._remove_files(only=indexname)
+                return
             self._switch_to(indexname, library_uuid, last_seq)
             if progress is not None:
                 progress(done, total)
@@ -1342,29 +1368,11 @@ class SearchIndex:
                     "The search index is missing or damaged; it is being rebuilt."
                 )
             ix = self._index(data["indexname"])
-            writer = None
-            done = 0
             try:
-                for doc in docs:
-                    if writer is None:
-                        writer = ix.writer(compound=False)
-                    writer.update_document(**_doc_fields(doc))
-                    done += 1
-                    committing = done % REBUILD_BATCH == 0
-                    if committing:
-                        writer.commit(merge=False)
-                        writer = None
-                    if progress is not None and (committing or done % PROGRESS_EVERY == 0):
-                        progress(done, total)
-                if writer is not None:
-                    writer.commit(merge=False)
-                    writer = None
-            except BaseException:
-                if writer is not None:
-                    writer.cancel()
-                raise
+                done = _write_batches(ix, docs, replace=True, total=total, progress=progress)
             finally:
                 self._forget()
+            assert done is not None  # not cancellable
             self._write_sidecar(data["library_uuid"], last_seq, data["indexname"])
             if progress is not None:
                 progress(done, total)
