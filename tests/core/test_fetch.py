@@ -821,15 +821,19 @@ def test_done_when_fetch_since_imports_exactly_the_replayed_days(
 
 
 def test_done_when_in_a_new_process(
-    replay: Replay, shared_replay: dict[date, Path], tmp_path: Path
+    replay: Replay,
+    shared_replay: dict[date, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     since = date(2025, 5, 1)
+    monkeypatch.delenv("DIGESTDESK_DATABASE_URL", raising=False)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(sys.path),
         "HF_ENDPOINT": replay.url,
     }
-    library_dir = tmp_path / "lib"
+    library_dir = tmp_path / "lib"  # its own SQLite library, also in the PostgreSQL job
     done = subprocess.run(
         [sys.executable, "-m", "digestdesk", "--library", str(library_dir)]
         + ["fetch", "--since", since.isoformat(), "--json"],
