@@ -38,7 +38,7 @@ from whoosh import index as whoosh_index
 
 from digestdesk.core.demo import generate_entries
 from digestdesk.core.drafts import EntryDraft
-from digestdesk.core.search import SCHEMA, IndexDoc, _doc_fields
+from digestdesk.core.search import BULK_LIMIT_MB, SCHEMA, IndexDoc, _doc_fields
 from digestdesk.core.text import clean_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,12 +85,12 @@ def raw_whoosh(drafts: Sequence[EntryDraft], directory: Path) -> float:
     docs = [to_index_doc(i + 1, d) for i, d in enumerate(drafts)]
     started = time.perf_counter()
     ix = whoosh_index.create_in(str(directory), SCHEMA)
-    writer = ix.writer(compound=False)
+    writer = ix.writer(compound=False, limitmb=BULK_LIMIT_MB)
     for n, doc in enumerate(docs, 1):
         writer.add_document(**_doc_fields(doc))
         if n % 5000 == 0:
             writer.commit(merge=False)
-            writer = ix.writer(compound=False)
+            writer = ix.writer(compound=False, limitmb=BULK_LIMIT_MB)
     writer.commit(merge=False)
     return time.perf_counter() - started
 

@@ -62,6 +62,10 @@ log = logging.getLogger(__name__)
 #: Bump when the schema or the analysis changes: a different version forces a rebuild.
 INDEX_VERSION = 1
 
+#: Whoosh's posting pool per bulk writer, in MB (its default, 128, held ~700 MB of Python
+#: objects at the end of a 100k import; a smaller pool spills to disk sooner).
+BULK_LIMIT_MB = int(os.environ.get("DIGESTDESK_INDEX_LIMIT_MB", "64"))
+
 #: Documents per commit during a bulk rebuild (bounded memory, visible progress).
 REBUILD_BATCH = 5000
 PROGRESS_EVERY = 250  # documents between progress reports of a (re)build (~1 s of work)
@@ -1107,7 +1111,7 @@ def _write_batches(
                     writer = None
                 return None
             if writer is None:
-                writer = ix.writer(compound=False)
+                writer = ix.writer(compound=False, limitmb=BULK_LIMIT_MB)
             if replace:
                 writer.update_document(**_doc_fields(doc))
             else:
