@@ -54,7 +54,7 @@ def test_word_search_while_indexing_says_so_and_filters_still_work(
     assert "being built (75%)" in window.search_bar.error.text()
     window.set_query("status:unread")  # SQL: no index needed
     wait_idle(qtbot, window)
-    assert window.model.rowCount() == 8
+    qtbot.waitUntil(lambda: window.model.rowCount() == 8, timeout=5_000)
     assert not window.search_bar.error.text()
 
 
