@@ -734,22 +734,15 @@ class Library:
                 insert(schema.status_history),
                 [{"entry_id": entry_id, "status": h.status, "at": h.at} for h in history],
             )
-            if state.note is not None:
+            add_note = state.note is not None
+        else:  # a known entry keeps its own note; an exported one fills only a missing note
+            add_note = bool(state.note) and (
                 conn.execute(
-                    insert(schema.notes),
-                    {
-                        "entry_id": entry_id,
-                        "text": state.note,
-                        "edited_at": state.note_edited_at or now,
-                    },
-                )
-        elif (
-            state.note
-            and conn.execute(
-                select(schema.notes.c.entry_id).where(schema.notes.c.entry_id == entry_id)
-            ).first()
-            is None
-        ):
+                    select(schema.notes.c.entry_id).where(schema.notes.c.entry_id == entry_id)
+                ).first()
+                is None
+            )
+        if add_note:
             conn.execute(
                 insert(schema.notes),
                 {
@@ -940,7 +933,7 @@ class Library:
             if (current or "") == text:
                 return Changes(label="Note")
             seq = self._next_seq(conn)
-            if not text.strip() and not text:
+            if not text:
                 conn.execute(delete(schema.notes).where(schema.notes.c.entry_id == entry_id))
             elif current is None:
                 conn.execute(
