@@ -33,8 +33,8 @@ def _draft(n: int, title: str, published: date, keywords: list[str], **extra: ob
     )
 
 
-def _fill(library: Library) -> None:
-    """Twenty weeks of evenly spread topics, and Quantum Annealing rising in the last 30 days."""
+def spread_topics(as_of: date = AS_OF) -> list[EntryDraft]:
+    """Twenty weeks up to ``as_of`` of evenly spread topics, three entries a week (n <= 60)."""
     drafts = []
     n = 0
     for week in range(20):
@@ -45,11 +45,17 @@ def _fill(library: Library) -> None:
                 _draft(
                     n,
                     f"Paper {n} on {topic.title()}",
-                    AS_OF - timedelta(weeks=week, days=i),
+                    as_of - timedelta(weeks=week, days=i),
                     [topic.title()],
                     votes=n % 7,
                 )
             )
+    return drafts
+
+
+def _fill(library: Library) -> None:
+    """Evenly spread topics, and Quantum Annealing rising in the last 30 days."""
+    drafts = spread_topics()
     for i, ago in enumerate([1, 3, 5, 8, 11, 14, 19, 25]):
         drafts.append(
             _draft(

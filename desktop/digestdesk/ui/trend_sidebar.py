@@ -2,7 +2,9 @@
 
 A view only: the window computes a :class:`~digestdesk.core.trends.TrendReport` on the reader
 thread and hands it to :meth:`TrendSidebar.show_report`. Everything is one keyboard-walkable
-list (section headings are not selectable) below a window and a date-kind chooser; sparklines
+list (section headings are not selectable) below the choosers: the window, the date kind and
+the day the window ends ("as of": a date, or the newest day in the library with "Latest" on).
+The choices are kept in the settings given to :meth:`TrendSidebar.use_settings`. Sparklines
 and bars are painted by :class:`TrendDelegate`. Enter or a click emits :attr:`activated` with
 what the row stands for: a query (a term, a tag, a status), an entry id, or a repository URL.
 """
@@ -10,11 +12,23 @@ what the row stands for: a query (a term, a tag, a status), an entry id, or a re
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QDate,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QSettings,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
+    QDateEdit,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -22,6 +36,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,13 +46,20 @@ from digestdesk.core.trends import TrendReport
 
 KIND = Qt.ItemDataRole.UserRole  # "heading", "term", "entry", "repo", "query", "reading", "note"
 PAYLOAD = Qt.ItemDataRole.UserRole + 1  # query text, entry id or URL
-DETAIL = Qt.ItemDataRole.UserRole + 2  # second line (a term's explanation)
+DETAIL = Qt.ItemDataRole.UserRole + 2  # second line (a term's explanation, a heading's period)
 SERIES = Qt.ItemDataRole.UserRole + 3  # sparkline values, or (label, value) bars
 
 WINDOWS = (("7 days", "7d"), ("30 days", "30d"), ("90 days", "90d"), ("365 days", "365d"))
 BY = (("by published date", "published"), ("by digest date", "digest"))
 ACTIVE_KINDS = ("term", "entry", "repo", "query")
+#: QSettings keys of the choosers; an empty as-of means "Latest".
+SETTING_WINDOW, SETTING_BY, SETTING_AS_OF = "trends/window", "trends/by", "trends/as_of"
+DATE_FORMAT = "yyyy-MM-dd"
 _Index = QModelIndex | QPersistentModelIndex
+
+
+def _to_date(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
 
 
 def _short(number: int) -> str:
@@ -57,7 +79,7 @@ class TrendDelegate(QStyledItemDelegate):
         if kind == "reading":
             return QSize(200, height * 4 + 16)
         if kind == "heading":
-            return QSize(200, height + 14)
+            return QSize(200, height * (2 if index.data(DETAIL) else 1) + 14)
         return QSize(200, height + 8)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
@@ -67,23 +89,43 @@ class TrendDelegate(QStyledItemDelegate):
         elif kind == "reading":
             self._paint_reading(painter, option, index)
         elif kind == "heading":
-            painter.save()
-            font = option.font
-            font.setBold(True)
-            font.setPointSizeF(font.pointSizeF() * 0.85)
-            painter.setFont(font)
-            painter.setPen(
-                option.palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
-            )
-            rect = option.rect.adjusted(6, 8, -6, 0)
-            painter.drawText(
-                rect,
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                index.data(Qt.ItemDataRole.DisplayRole),
-            )
-            painter.restore()
+            self._paint_heading(painter, option, index)
         else:
             super().paint(painter, option, index)
+
+    @staticmethod
+    def _paint_heading(painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        """A small bold muted title; below it, when given, a muted detail (the period)."""
+        painter.save()
+        muted = option.palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        painter.setPen(muted)
+        detail = index.data(DETAIL) or ""
+        rect = option.rect.adjusted(6, 8, -6, 0)
+        title_rect = rect
+        if detail:
+            line = option.fontMetrics.height()
+            title_rect = QRect(rect.left(), rect.top(), rect.width(), line)
+            font = option.font
+            font.setPointSizeF(font.pointSizeF() * 0.88)
+            painter.setFont(font)
+            text = painter.fontMetrics().elidedText(
+                detail, Qt.TextElideMode.ElideRight, rect.width()
+            )
+            painter.drawText(
+                QRect(rect.left(), rect.top() + line, rect.width(), line),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                text,
+            )
+        font = option.font
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        painter.setFont(font)
+        painter.drawText(
+            title_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            index.data(Qt.ItemDataRole.DisplayRole),
+        )
+        painter.restore()
 
     @staticmethod
     def _background(painter: QPainter, option: QStyleOptionViewItem) -> QColor:
@@ -219,7 +261,7 @@ class TrendSidebar(QWidget):
     """The left dock's content: choose a window, read the trends, press Enter to filter."""
 
     activated = Signal(str, object)  # kind ("query", "entry", "repo"), payload
-    settings_changed = Signal()  # the window or the date kind changed: compute again
+    settings_changed = Signal()  # the window, the date kind or the as-of day changed: compute again
     escaped = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -240,8 +282,37 @@ class TrendSidebar(QWidget):
             "period of the same length before it)."
         )
         self.by_box.setToolTip("Date entries by publication or by the digest they came in.")
-        self.window_box.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
-        self.by_box.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
+        self.window_box.currentIndexChanged.connect(lambda _i: self._changed())
+        self.by_box.currentIndexChanged.connect(lambda _i: self._changed())
+
+        # The day the window ends. None follows the newest day in the library; the edit then
+        # shows the day the last report used. A date typed, stepped or picked pins it.
+        self._as_of: date | None = None
+        self.as_of_label = QLabel("As of", self)
+        self.as_of_edit = QDateEdit(self)
+        self.as_of_edit.setObjectName("trendAsOf")
+        self.as_of_edit.setDisplayFormat(DATE_FORMAT)
+        self.as_of_edit.setCalendarPopup(True)
+        self.as_of_edit.setDate(QDate.currentDate())
+        self.as_of_edit.setToolTip(
+            "The last day of the window. Up and Down step the day, month or year under the "
+            "cursor (Tab moves between them); Alt+Down opens a calendar."
+        )
+        self.as_of_label.setBuddy(self.as_of_edit)
+        self.as_of_edit.dateChanged.connect(self._date_edited)
+        self.latest_button = QToolButton(self)
+        self.latest_button.setObjectName("trendLatest")
+        self.latest_button.setText("Latest")
+        self.latest_button.setCheckable(True)
+        self.latest_button.setChecked(True)
+        self.latest_button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it
+        self.latest_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.latest_button.setToolTip(
+            "On: the window ends on the newest day in the library (not after today). "
+            "Off: it ends on the date beside it. Space toggles."
+        )
+        self.latest_button.toggled.connect(self._latest_toggled)
+        self._settings: QSettings | None = None
 
         self.scope = QLabel(self)
         self.scope.setObjectName("trendScope")
@@ -263,12 +334,25 @@ class TrendSidebar(QWidget):
         choosers.setSpacing(6)
         choosers.addWidget(self.window_box)
         choosers.addWidget(self.by_box, 1)
+        day = QHBoxLayout()
+        day.setSpacing(6)
+        day.addWidget(self.as_of_label)
+        day.addWidget(self.as_of_edit, 1)
+        day.addWidget(self.latest_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
         layout.addLayout(choosers)
+        layout.addLayout(day)
         layout.addWidget(self.scope)
         layout.addWidget(self.list, 1)
+        for first, second in (
+            (self.window_box, self.by_box),
+            (self.by_box, self.as_of_edit),
+            (self.as_of_edit, self.latest_button),
+            (self.latest_button, self.list),
+        ):
+            QWidget.setTabOrder(first, second)
         self.report: TrendReport | None = None
         self.show_message("Computing trends…")
 
@@ -279,11 +363,71 @@ class TrendSidebar(QWidget):
     def by(self) -> str:
         return str(self.by_box.currentData())
 
+    def as_of(self) -> date | None:
+        """The chosen last day of the window, or None for the newest day in the library."""
+        return self._as_of
+
     def set_choice(self, window: str, by: str) -> None:
         for box, value in ((self.window_box, window), (self.by_box, by)):
             found = box.findData(value)
             if found >= 0:
                 box.setCurrentIndex(found)
+
+    def set_as_of(self, day: date | None) -> None:
+        """Pin the window's last day (None: follow the newest day, "Latest")."""
+        if day is None:
+            self.latest_button.setChecked(True)
+            return
+        self._show_date(day)
+        if self.latest_button.isChecked():
+            self.latest_button.setChecked(False)  # _latest_toggled takes the edit's day
+        elif self._as_of != day:
+            self._as_of = day
+            self._changed()
+
+    def use_settings(self, settings: QSettings) -> None:
+        """Restore the choices from ``settings`` and keep them there from now on."""
+        self._settings = None  # restoring is not a change to save
+        window, by = settings.value(SETTING_WINDOW), settings.value(SETTING_BY)
+        self.set_choice(str(window or self.window()), str(by or self.by()))
+        as_of = str(settings.value(SETTING_AS_OF) or "")
+        try:
+            self.set_as_of(date.fromisoformat(as_of) if as_of else None)
+        except ValueError:
+            self.set_as_of(None)  # a hand-edited setting: fall back to Latest
+        self._settings = settings
+
+    def _changed(self) -> None:
+        if self._settings is not None:
+            self._settings.setValue(SETTING_WINDOW, self.window())
+            self._settings.setValue(SETTING_BY, self.by())
+            self._settings.setValue(SETTING_AS_OF, self._as_of.isoformat() if self._as_of else "")
+        self.settings_changed.emit()
+
+    def _date_edited(self, value: QDate) -> None:
+        day = _to_date(value)
+        if day != self._as_of:
+            self._as_of = day
+            if self.latest_button.isChecked():
+                self.latest_button.blockSignals(True)
+                self.latest_button.setChecked(False)
+                self.latest_button.blockSignals(False)
+            self._changed()
+
+    def _latest_toggled(self, latest: bool) -> None:
+        if latest:
+            self._as_of = None
+            if self.report is not None:
+                self._show_date(self.report.as_of)
+        else:
+            self._as_of = _to_date(self.as_of_edit.date())
+        self._changed()
+
+    def _show_date(self, day: date) -> None:
+        """Show ``day`` in the edit without taking it as a choice."""
+        self.as_of_edit.blockSignals(True)
+        self.as_of_edit.setDate(QDate(day.year, day.month, day.day))
+        self.as_of_edit.blockSignals(False)
 
     def focus_list(self) -> None:
         self.list.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -304,13 +448,18 @@ class TrendSidebar(QWidget):
         keep = self.list.currentItem()
         kept = (keep.data(KIND), keep.data(PAYLOAD)) if self._is_active(keep) else None
         self.list.clear()
-        window = f"{report.window_start:%-d %b} – {report.as_of:%-d %b %Y}"
+        if self._as_of is None:
+            self._show_date(report.as_of)  # what "Latest" meant this time
+        days = report.window_days
+        # The heading below says which period "before" is.
         self.scope.setText(
-            f"{scope or 'Whole library'} · {window} · {report.entries:,} entries "
-            f"({report.previous_entries:,} the {report.window_days} days before)"
+            f"{scope or 'Whole library'} · {report.window_start:%-d %b} – "
+            f"{report.as_of:%-d %b %Y} · {report.entries:,} entries "
+            f"({report.previous_entries:,} before)"
         )
 
-        self._heading("RISING TOPICS")
+        period = f"{days} days to {report.as_of.isoformat()} vs the {days} before"
+        self._heading("RISING TOPICS", period)
         if report.rising:
             for term in report.rising:
                 item = self._add("term", term.term, term.query)
@@ -376,9 +525,12 @@ class TrendSidebar(QWidget):
         items = [self.list.item(r) for r in range(self.list.count())]
         return [i for i in items if kind is None or i.data(KIND) == kind]
 
-    def _heading(self, text: str) -> None:
+    def _heading(self, text: str, detail: str = "") -> None:
         item = self._add("heading", text)
         item.setFlags(Qt.ItemFlag.NoItemFlags)
+        if detail:
+            item.setData(DETAIL, detail)
+            item.setToolTip(detail)
 
     def _add(self, kind: str, text: str, payload: object = None) -> QListWidgetItem:
         item = QListWidgetItem(text, self.list)

@@ -104,8 +104,11 @@ class FeaturesMixin:
     def _build_features(self: MainWindow) -> None:
         # ---- trends sidebar (replaces the dock's placeholder)
         self.trends = Trends(self.library)
-        self.trends_as_of: date | None = None  # None: today; screenshots and tests pin a day
+        # The sidebar's "Latest": None is the newest day not after today; screenshots and tests
+        # pin a day. A day chosen in the sidebar wins over it.
+        self.trends_as_of: date | None = None
         self.trend_sidebar = TrendSidebar(self.trend_dock)
+        self.trend_sidebar.use_settings(self.settings)
         self.trend_dock.setWidget(self.trend_sidebar)
         self.trend_sidebar.activated.connect(self._trend_activated)
         self.trend_sidebar.settings_changed.connect(self._schedule_trends)
@@ -234,7 +237,8 @@ class FeaturesMixin:
         self._trends_stale = False
         text = self.query.text.strip()
         ids = list(self.model.ids()) if text else None
-        window, by, as_of = self.trend_sidebar.window(), self.trend_sidebar.by(), self.trends_as_of
+        sidebar = self.trend_sidebar
+        window, by, as_of = sidebar.window(), sidebar.by(), sidebar.as_of() or self.trends_as_of
         trends = self.trends
         scope = f"Within “{text}”" if text else "Whole library"
 

@@ -1,0 +1,139 @@
+"""The trend sidebar's as-of day: reached and changed with the keyboard, computed for that day,
+shown in the rising-topics heading, kept in the settings, and "Latest" goes back."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from digestdesk.core.drafts import EntryDraft, ParseResult
+from digestdesk.core.library import Library
+from digestdesk.ui.main_window import MainWindow
+from digestdesk.ui.trend_sidebar import DETAIL, SETTING_AS_OF, TrendSidebar
+
+from .conftest import wait_idle
+from .test_trend_sidebar import spread_topics
+
+LATEST = date(2025, 6, 30)  # the newest published day in the library
+APRIL = date(2025, 4, 30)
+# Eight entries each in the 30 days up to their day, none in the 30 before.
+RISING = {LATEST: "quantum annealing", APRIL: "optical computing"}
+
+
+def _fill(library: Library) -> None:
+    """Twenty weeks of evenly spread topics; one topic rising in June, another in April."""
+    drafts = spread_topics(LATEST)
+    n = len(drafts)
+    for as_of, topic in RISING.items():
+        for ago in (1, 3, 5, 8, 11, 14, 19, 25):
+            n += 1
+            drafts.append(
+                EntryDraft(
+                    title=f"Study {n} of {topic}",
+                    abstract=f"Abstract {n}.",
+                    arxiv_id=f"2501.{n:05d}",
+                    published=as_of - timedelta(days=ago),
+                    ai_keywords=[topic.title()],
+                )
+            )
+    library.import_parsed(ParseResult(format="demo", entries=drafts), source="constructed")
+
+
+@pytest.fixture
+def sidebar_window(qtbot: QtBot, window: MainWindow, library: Library) -> MainWindow:
+    _fill(library)
+    window.run_query()
+    wait_idle(qtbot, window)
+    window.registry.trigger("view.toggle_trends")
+    qtbot.waitUntil(lambda: window.trend_sidebar.report is not None, timeout=10_000)
+    wait_idle(qtbot, window)
+    return window
+
+
+def _wait_for_report(qtbot: QtBot, window: MainWindow, as_of: date) -> None:
+    sidebar = window.trend_sidebar
+    qtbot.waitUntil(
+        lambda: sidebar.report is not None and sidebar.report.as_of == as_of, timeout=10_000
+    )
+    wait_idle(qtbot, window)
+
+
+def _rising(window: MainWindow) -> list[str]:
+    return [item.text() for item in window.trend_sidebar.rows("term")]
+
+
+def _period(window: MainWindow) -> str:
+    heading = next(i for i in window.trend_sidebar.rows("heading") if i.text() == "RISING TOPICS")
+    return str(heading.data(DETAIL))
+
+
+def test_as_of_day_changed_with_the_keyboard(qtbot: QtBot, sidebar_window: MainWindow) -> None:
+    window = sidebar_window
+    sidebar = window.trend_sidebar
+    # Latest: the newest day in the library, shown in the edit and in the heading.
+    assert sidebar.latest_button.isChecked() and sidebar.as_of() is None
+    assert sidebar.report is not None and sidebar.report.as_of == LATEST
+    assert _rising(window) == [RISING[LATEST]]
+    assert _period(window) == "30 days to 2025-06-30 vs the 30 before"
+    assert sidebar.as_of_edit.date().toString("yyyy-MM-dd") == "2025-06-30"
+
+    # From the list, Shift+Tab walks back to Latest and then into the date (on its day field).
+    assert sidebar.list.hasFocus()
+    qtbot.keyClick(sidebar.list, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert sidebar.latest_button.hasFocus()
+    qtbot.keyClick(sidebar.latest_button, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    edit = sidebar.as_of_edit
+    assert edit.hasFocus()
+    # Shift+Tab once more moves to the month field; Down twice steps June back to April.
+    qtbot.keyClick(edit, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert edit.hasFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_Down)
+    qtbot.keyClick(edit, Qt.Key.Key_Down)
+    assert sidebar.as_of() == APRIL and not sidebar.latest_button.isChecked()
+
+    _wait_for_report(qtbot, window, APRIL)
+    assert _rising(window) == [RISING[APRIL]]
+    assert _period(window) == "30 days to 2025-04-30 vs the 30 before"
+    assert "8 in the last 30 days, 0 in the 30 before" in sidebar.rows("term")[0].toolTip()
+
+    # Kept in the settings: a new sidebar over them starts on April.
+    assert window.settings.value(SETTING_AS_OF) == "2025-04-30"
+    restored = TrendSidebar()
+    restored.use_settings(window.settings)
+    assert restored.as_of() == APRIL and not restored.latest_button.isChecked()
+    restored.deleteLater()
+
+    # Tab to Latest, Space: back to the newest day.
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)  # to the day field
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)  # out of the edit
+    assert sidebar.latest_button.hasFocus()
+    qtbot.keyClick(sidebar.latest_button, Qt.Key.Key_Space)
+    assert sidebar.latest_button.isChecked() and sidebar.as_of() is None
+    _wait_for_report(qtbot, window, LATEST)
+    assert _rising(window) == [RISING[LATEST]]
+    assert sidebar.as_of_edit.date().toString("yyyy-MM-dd") == "2025-06-30"
+    assert window.settings.value(SETTING_AS_OF) == ""
+
+
+def test_a_chosen_day_is_cached_per_window_by_and_day(
+    qtbot: QtBot, sidebar_window: MainWindow
+) -> None:
+    window = sidebar_window
+    sidebar = window.trend_sidebar
+    sidebar.set_as_of(APRIL)
+    _wait_for_report(qtbot, window, APRIL)
+    april = sidebar.report
+    sidebar.set_choice("90d", "published")
+    qtbot.waitUntil(lambda: sidebar.report is not april, timeout=10_000)
+    wait_idle(qtbot, window)
+    assert sidebar.report is not None and sidebar.report.window_days == 90
+    assert sidebar.report.as_of == APRIL
+    assert _period(window) == "90 days to 2025-04-30 vs the 90 before"
+    # Back to 30 days: the same report object comes from the cache.
+    sidebar.set_choice("30d", "published")
+    qtbot.waitUntil(lambda: sidebar.report is april, timeout=10_000)
+    QApplication.processEvents()
