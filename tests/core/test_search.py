@@ -655,3 +655,57 @@ def test_rebuild_reports_progress_between_commits(
         progress=lambda done, _total: seen.append(done),
     )
     assert seen == [15, 30, 45, 50]
+
+
+# ---------------------------------------------------------------- highlight spans
+
+
+@pytest.mark.parametrize("fieldname", ["abstract", "title", "note", "authors"])
+def test_matching_spans_agree_with_the_analyzer(fieldname: str) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from digestdesk.core.search import SCHEMA, _Matcher, matching_spans
+
+    analyzer = SCHEMA[fieldname].analyzer
+    words = st.sampled_from(
+        [
+            "Learning",
+            "learned",
+            "a",
+            "the",
+            "x",
+            "models",
+            "Model's",
+            "A.I.",
+            "x-ray",
+            "Müller",
+            "naïve",
+            "2024",
+            "gpt-4o",
+            "über",
+            "happy",
+            "happiness",
+            "of",
+            "LLMs",
+            "—",
+            "*",
+            "_",
+        ]
+    )
+    seps = st.sampled_from([" ", "  ", ", ", ".\n", "(", ") ", "\u00a0", "/"])
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.tuples(words, seps), max_size=30), st.lists(words, min_size=1, max_size=3))
+    def check(parts: list[tuple[str, str]], wanted: list[str]) -> None:
+        text = "".join(w + s for w, s in parts)
+        terms = {t.text for w in wanted for t in analyzer(w)}
+        matcher = _Matcher(terms | ({"happ*"} if len(wanted) > 1 else set()))
+        expected = [
+            (t.startchar, t.endchar)
+            for t in analyzer(text, chars=True, mode="index")
+            if matcher(t.text)
+        ]
+        assert matching_spans(fieldname, text, matcher) == expected
+
+    check()
