@@ -333,7 +333,7 @@ def test_markup_in_titles_is_stored_as_text(library: Library) -> None:
     assert [link.url for link in detail.links] == ["https://ok.example.org/x"]
 
 
-def test_word_queries_are_capped_but_counted_on_request(
+def test_word_queries_are_capped_and_counted(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import digestdesk.core.library as library_module
@@ -341,8 +341,8 @@ def test_word_queries_are_capped_but_counted_on_request(
     library.import_bytes(factories.api_day(6), name="2025-11-20.json")
     monkeypatch.setattr(library_module, "TEXT_RESULTS_CAP", 4)
     capped = library.search("reasoning")
-    assert (len(capped.ids), capped.capped) == (4, True)
-    counted = library.search("reasoning", limit=2, count_all=True)
+    assert (len(capped.ids), capped.total, capped.capped) == (4, 6, True)
+    counted = library.search("reasoning", limit=2)
     assert (len(counted.ids), counted.total, counted.capped) == (2, 6, True)
-    small = library.search("reasoning", limit=10, count_all=True)
+    small = library.search("reasoning", limit=10)
     assert (len(small.ids), small.total, small.capped) == (6, 6, False)

@@ -1303,7 +1303,7 @@ class Library:
         limit: int | None = None,
         status: str | None = None,
         tag: str | None = None,
-        count_all: bool = False,
+        count_all: bool = True,  # kept for callers: the total is now always exact
     ) -> SearchResult:
         """Run a query in the query language; filters run in SQL, words in the index."""
         plan = self.plan(query, sort=sort)
@@ -1328,22 +1328,20 @@ class Library:
         allowed: set[int] | None = None
         if conditions:
             allowed = set(self._sql_ids(conditions, "added", None))
-        # Ranking every match of a common word costs seconds at 100k; the best (or newest)
-        # TEXT_RESULTS_CAP are what anyone reads. ``count_all`` counts the rest (the CLI's
-        # "N of M shown"), which is cheaper than ranking them.
+        # The best (or newest) TEXT_RESULTS_CAP are what anyone reads; every match is scored,
+        # so the total is exact (the CLI's "N of M shown", the window's count).
         cap = limit or TEXT_RESULTS_CAP
-        hits = self.index.search(plan, allowed=allowed, limit=cap, sort=chosen_sort)
+        hits, total = self.index.search_with_total(
+            plan, allowed=allowed, limit=cap, sort=chosen_sort
+        )
         ids = [h.id for h in hits]
-        total = len(ids)
-        if total >= cap and count_all:
-            total = self.index.count(plan, allowed)
         return SearchResult(
             ids=ids,
             total=total,
             query=query,
             sort=chosen_sort,
             terms=plan.terms,
-            capped=total > len(ids) or (total >= cap and not count_all),
+            capped=total > len(ids),
         )
 
     def highlights(self, ids: Sequence[int], query: str) -> dict[int, str]:

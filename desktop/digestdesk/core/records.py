@@ -176,8 +176,8 @@ class SearchResult:
     """The ids a query matched, in order, and how many matched in all."""
 
     ids: list[int]
-    total: int  # exact when not ``capped``; otherwise at least len(ids)
+    total: int  # how many entries matched in all
     query: str
     sort: str
     terms: list[tuple[str, str]] = field(default_factory=list)
-    capped: bool = False  # a word query matched more entries than the ids hold
+    capped: bool = False  # a word query matched more entries than the ids hold (total > ids)

@@ -28,6 +28,7 @@ builds commit every :data:`REBUILD_BATCH` documents with ``merge=False``.
 from __future__ import annotations
 
 import functools
+import heapq
 import html
 import json
 import logging
@@ -36,7 +37,7 @@ import pickle
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -1508,6 +1509,18 @@ class SearchIndex:
         sort: str | None = None,
     ) -> list[Hit]:
         """Ids matching ``plan.text`` (and in ``allowed`` when given), best or newest first."""
+        return self.search_with_total(plan, allowed=allowed, limit=limit, sort=sort)[0]
+
+    def search_with_total(
+        self,
+        plan: QueryPlan,
+        *,
+        allowed: set[int] | None = None,
+        limit: int | None = 200,
+        sort: str | None = None,
+    ) -> tuple[list[Hit], int]:
+        """:meth:`search`, and how many entries match in all (every match is scored anyway,
+        so the total costs nothing more)."""
         order = sort or plan.sort
         if order not in SORTS:
             raise ValueError(f"sort must be one of {SORTS}, not {order!r}")
@@ -1518,12 +1531,13 @@ class SearchIndex:
             scores = self._scores(s, ids, plan.text, allowed)
             id_of = ids.id_of
             if order == "relevance":
-                return [Hit(id_of[d], float(score)) for score, d in top_by_score(scores, limit)]
+                ranked = top_by_score(scores, limit)
+                return [Hit(id_of[d], float(score)) for score, d in ranked], len(scores)
             key = self._sort_key(s, "published" if order == "date" else "votes")
-            ranked = top_by_score(scores, None)  # ties in the sort key: best first
-            rank = {d: i for i, (_, d) in enumerate(ranked)}
-            docnums = top_by_key(rank, lambda d: key[d] * len(rank) - rank[d], limit)
-            return [Hit(id_of[d], 0.0) for d in docnums]
+            # newest (or most voted) first; the better match first within a day
+            decorated = ((-key[d], -score, d) for d, score in scores.items())
+            chosen = sorted(decorated) if limit is None else heapq.nsmallest(limit, decorated)
+            return [Hit(id_of[d], 0.0) for _, _, d in chosen], len(scores)
 
     def _scores(
         self, s: Searcher, ids: _IdMap, q: wq.Query, allowed: set[int] | None
@@ -1550,12 +1564,14 @@ class SearchIndex:
                 key.extend(values)
         return key
 
-    def _list(self, *, allowed: set[int] | None, limit: int | None, order: str) -> list[Hit]:
+    def _list(
+        self, *, allowed: set[int] | None, limit: int | None, order: str
+    ) -> tuple[list[Hit], int]:
         """Entries without words: in index order, or newest / most voted first."""
         with self._searcher() as s:
             ids = self._ids(s)
             if allowed is not None:
-                docnums: Iterable[int] = self._docnums(s, allowed)
+                docnums: Collection[int] = self._docnums(s, allowed)
             else:
                 docnums = ids.docnum_of.values()
             if order == "relevance":
@@ -1563,7 +1579,7 @@ class SearchIndex:
             else:
                 key = self._sort_key(s, "published" if order == "date" else "votes")
                 chosen = top_by_key(docnums, key.__getitem__, limit)
-            return [Hit(ids.id_of[d], 0.0) for d in chosen]
+            return [Hit(ids.id_of[d], 0.0) for d in chosen], len(docnums)
 
     def count(self, plan: QueryPlan, allowed: set[int] | None = None) -> int:
         """How many entries match (no ranking, no limit)."""
