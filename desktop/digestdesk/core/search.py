@@ -38,7 +38,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -1139,11 +1139,21 @@ _OPEN_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-@dataclass
 class _IdMap:
-    key: tuple[Any, ...]
-    id_of: list[int]  # global docnum -> entry id (-1 for deleted documents)
-    docnum_of: dict[int, int] = field(default_factory=dict)
+    """Entry id by global docnum (-1 for deleted documents) for one index generation, and
+    the reverse map, built on first use (a word search without filters never needs it)."""
+
+    def __init__(self, key: tuple[Any, ...], id_of: list[int], deleted: int) -> None:
+        self.key = key
+        self.id_of = id_of
+        self.deleted = deleted
+        self._docnum_of: dict[int, int] | None = None
+
+    @property
+    def docnum_of(self) -> dict[int, int]:
+        if self._docnum_of is None:  # two threads may both build it: same result
+            self._docnum_of = {e: d for d, e in enumerate(self.id_of) if e >= 0}
+        return self._docnum_of
 
 
 def _write_batches(
@@ -1480,12 +1490,14 @@ class SearchIndex:
             if sid is not None:
                 per_segment[sid] = values
             if leaf.has_deletions():
-                for docnum in leaf.all_doc_ids():
-                    id_of[offset + docnum] = values[docnum]
+                live = list(values)
+                for docnum in leaf.deleted_docs():
+                    live[docnum] = -1
+                id_of[offset : offset + len(live)] = live
             else:
                 id_of[offset : offset + len(values)] = values
-        docnum_of = {entry_id: docnum for docnum, entry_id in enumerate(id_of) if entry_id >= 0}
-        built = _IdMap(key, id_of, docnum_of)
+        deleted = sum(1 for e in id_of if e < 0) if any(k[1] for k in key) else 0
+        built = _IdMap(key, id_of, deleted)
         with self._map_lock:
             self._id_map = built
             self._segment_ids = per_segment
@@ -1548,6 +1560,8 @@ class SearchIndex:
         if allowed is not None:
             keep = self._docnums(s, allowed)
             return {d: v for d, v in scores.items() if d in keep}
+        if not ids.deleted:
+            return scores
         return {d: v for d, v in scores.items() if id_of[d] >= 0}
 
     def _sort_key(self, s: Searcher, fieldname: str) -> list[int]:
