@@ -1491,7 +1491,8 @@ class SearchIndex:
                 per_segment[sid] = values
             if leaf.has_deletions():
                 live = list(values)
-                for docnum in leaf.deleted_docs():
+X
+                for docnum in deleted:
                     live[docnum] = -1
                 id_of[offset : offset + len(live)] = live
             else:
