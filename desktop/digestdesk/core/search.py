@@ -1491,8 +1491,8 @@ class SearchIndex:
                 per_segment[sid] = values
             if leaf.has_deletions():
                 live = list(values)
-X
-                for docnum in deleted:
+                segment_reader: Any = leaf  # a SegmentReader: its deletions as a frozenset
+                for docnum in segment_reader.deleted_docs_set:
                     live[docnum] = -1
                 id_of[offset : offset + len(live)] = live
             else:
