@@ -137,50 +137,31 @@ class SegmentCache:
 # Evaluation
 
 
-def _blocks(matcher: Any) -> Iterable[tuple[Sequence[int], Sequence[float]]]:
-    """(docnums, weights) of a term's postings, a block at a time."""
+def _blocks(
+    matcher: Any, values: bool = False
+) -> Iterable[tuple[Sequence[int], Sequence[float], Sequence[Any]]]:
+    """(docnums, weights, encoded values or ()) of a term's postings, a block at a time."""
     if isinstance(matcher, FilterMatcher):  # deleted documents: dropped by the id map later
         matcher = matcher.child
     if isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
             matcher._read_ids()
             matcher._read_weights()
-            yield matcher._ids, matcher._weights
+            if values:
+                matcher._read_values()
+            yield matcher._ids, matcher._weights, matcher._values if values else ()
             matcher._next_block()
         return
     ids: list[int] = []
     weights: list[float] = []
+    encoded: list[Any] = []
     while matcher.is_active():  # inlined short posting lists and other matchers
         ids.append(matcher.id())
         weights.append(matcher.weight())
+        if values:
+            encoded.append(matcher.value())
         matcher.next()
-    yield ids, weights
-
-
-def _block_values(matcher: Any) -> Iterable[tuple[Sequence[int], Callable[[int], Any]]]:
-    """(docnums, value at index i) per block, for reading positions."""
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            m = matcher
-
-            def value(i: int, m: Any = m) -> Any:
-                if m._values is None:
-                    m._read_values()
-                return m._values[i]
-
-            yield matcher._ids, value
-            matcher._next_block()
-        return
-    ids: list[int] = []
-    values: list[Any] = []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        values.append(matcher.value())
-        matcher.next()
-    yield ids, values.__getitem__
+    yield ids, weights, encoded
 
 
 class Evaluator:
@@ -252,7 +233,15 @@ class Evaluator:
         avgfl = self.searcher.avg_field_length(fieldname) or 1
         return [K1 * ((1 - B) + B * fl / avgfl) for fl in _LENGTHS]
 
-    def term(self, fieldname: str, text: str | bytes, boost: float = 1.0) -> Scores:
+    def term(
+        self,
+        fieldname: str,
+        text: str | bytes,
+        boost: float = 1.0,
+        values: dict[int, Any] | None = None,
+    ) -> Scores:
+        """BM25F scores of the documents holding a term; with ``values``, also collects each
+        document's encoded posting value (positions) there, from the same read."""
         btext = self._to_bytes(fieldname, text)
         out: Scores = {}
         if btext is None or fieldname not in self.reader.schema:
@@ -272,30 +261,15 @@ class Evaluator:
                 matcher = leaf.postings(fieldname, btext)
             except TermNotFound:
                 continue
-            for ids, weights in _blocks(matcher):
+            for ids, weights, encoded in _blocks(matcher, values is not None):
                 out.update(
                     {
                         offset + d: c * w / (w + norm[lens[d]])
                         for d, w in zip(ids, weights, strict=True)
                     }
                 )
-        return out
-
-    def positions(self, fieldname: str, btext: bytes, candidates: set[int]) -> dict[int, list[int]]:
-        """Positions of a term in the candidate documents (global docnums)."""
-        decode = self.reader.schema[fieldname].format.decoder("positions")
-        out: dict[int, list[int]] = {}
-        for leaf, offset in self.leaves:
-            if (fieldname, btext) not in leaf:
-                continue
-            try:
-                matcher = leaf.postings(fieldname, btext)
-            except TermNotFound:
-                continue
-            for ids, value in _block_values(matcher):
-                for i, d in enumerate(ids):
-                    if offset + d in candidates:
-                        out[offset + d] = decode(value(i))
+                if values is not None:
+                    values.update(zip((offset + d for d in ids), encoded, strict=True))
         return out
 
     def phrase(self, q: wq.Phrase) -> Scores:
@@ -310,26 +284,39 @@ class Evaluator:
             return {}
         words = [b for b in btexts if b is not None]
         unique = list(dict.fromkeys(words))
-        term_scores = {b: self.term(fieldname, b) for b in unique}
+        encoded: dict[bytes, dict[int, Any]] = {b: {} for b in unique}
+        term_scores = {b: self.term(fieldname, b, values=encoded[b]) for b in unique}
         summed = self._and([term_scores[b] for b in words], 1.0)
         if not summed or len(words) == 1:
             return {d: s * q.boost for d, s in summed.items()}
-        candidates = set(summed)
-        pos = {b: self.positions(fieldname, b, candidates) for b in unique}
-        slop = q.slop
+        decode = schema[fieldname].format.decoder("positions")
         out: Scores = {}
-        for d in candidates:
-            first = pos[words[0]].get(d, ())
-            rest = [set(pos[b].get(d, ())) for b in words[1:]]
+        if q.slop == 1:
+            # Adjacent words: the phrase starts at p where word i sits at p + i for every i.
+            # Rarest words first, so most documents are ruled out after decoding two lists.
+            order = sorted(range(len(words)), key=lambda i: len(term_scores[words[i]]))
+            for d, score in summed.items():
+                starts: set[int] | None = None
+                for i in order:
+                    shifted = {p - i for p in decode(encoded[words[i]][d])}
+                    starts = shifted if starts is None else starts & shifted
+                    if not starts:
+                        break
+                if starts:
+                    out[d] = score * q.boost
+            return out
+        for d, score in summed.items():
+            first = decode(encoded[words[0]][d])
+            rest = [set(decode(encoded[b][d])) for b in words[1:]]
             for p in first:
                 at = p
                 for following in rest:
-                    nxt = next((at + k for k in range(1, slop + 1) if at + k in following), None)
+                    nxt = next((at + k for k in range(1, q.slop + 1) if at + k in following), None)
                     if nxt is None:
                         break
                     at = nxt
                 else:
-                    out[d] = summed[d] * q.boost
+                    out[d] = score * q.boost
                     break
         return out
 
