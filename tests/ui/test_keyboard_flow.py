@@ -164,8 +164,15 @@ def test_tab_cycles_panes_and_space_pages(qtbot: QtBot, loaded_window: MainWindo
     assert QApplication.focusWidget() is window.abstract
     key(qtbot, window, "Tab")
     assert QApplication.focusWidget() is window.links
+    assert window.lower_tabs.currentWidget() is window.links
+    key(qtbot, window, "Tab")  # the related papers: their tab comes to the front
+    assert QApplication.focusWidget() is window.related
+    assert window.lower_tabs.currentWidget() is window.related
     key(qtbot, window, "Tab")
     assert QApplication.focusWidget() is window.view
+    key(qtbot, window, "Backtab", Qt.KeyboardModifier.ShiftModifier)
+    assert QApplication.focusWidget() is window.related
+    window.focus_list()
     # Space at the end of a short abstract moves to the next entry.
     window.resize(1600, 1200)
     first = window.view.current_id()

@@ -179,11 +179,9 @@ def test_trends_refresh_after_an_edit(qtbot: QtBot, trend_window: MainWindow) ->
     wait_idle(qtbot, window)
 
 
-# Known race, not understood yet: in a loaded full run (about 1 in 3) a late result moves the
-# selection back to the first entry after the jump. Rerun at most twice; three failures fail.
-@pytest.mark.flaky(reruns=2)
 def test_related_papers_show_and_alt_number_jumps(qtbot: QtBot, trend_window: MainWindow) -> None:
     window = trend_window
+    window.show_lower_tab(window.related)  # a hidden tab's list is filled when shown
     window.set_query('"quantum annealing"')
     wait_idle(qtbot, window)
     first = window.view.current_id()

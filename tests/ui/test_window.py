@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,43 @@ def test_second_instance_on_the_same_library_is_refused(
     assert server is not None
     assert application._raise_running_instance(paths)
     qtbot.waitUntil(lambda: bool(raised), timeout=3000)
+
+
+def _reader_thread_done(window: MainWindow) -> bool:
+    reader = window.reader
+    with reader._lock:
+        return not reader._latest and not reader._busy
+
+
+def test_idle_counts_a_result_until_the_window_applied_it(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    """The reader thread being done is not idle: its answer may still wait in the event queue.
+    The idle wait the tests (and screenshots) use holds until every listener handled it."""
+    window = loaded_window
+    pending_in_listener: list[int] = []
+    window.reader.signals.result_ready.connect(
+        lambda kind, _generation, _result: (
+            pending_in_listener.append(window.pending_work()) if kind == "tags" else None
+        )
+    )
+    window.refresh_tags()
+    assert window.pending_work() >= 1
+    # Let the thread answer without running the event loop: the answer is queued, not applied.
+    deadline = time.monotonic() + 10
+    while not _reader_thread_done(window) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert _reader_thread_done(window)
+    assert not application.window_idle(window)
+    wait_idle(qtbot, window)
+    assert pending_in_listener and pending_in_listener[-1] >= 1  # counted while being applied
+    assert window.pending_work() == 0
+
+
+def test_idle_counts_the_search_debounce(qtbot: QtBot, loaded_window: MainWindow) -> None:
+    window = loaded_window
+    window.focus_search()
+    qtbot.keyClicks(window.search_bar.edit, "lattice")
+    assert not application.window_idle(window)  # the query has not even started
+    wait_idle(qtbot, window)
+    assert window.query.text == "lattice" and window.model.rowCount() >= 1

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QPalette, QTextDocument
 from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
@@ -96,6 +96,9 @@ class AbstractPane(QTextBrowser):
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # A scroll bar that comes and goes re-lays the text out twice per entry (the width
+        # changes when the old text is cleared and again for the new one): keep it.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.document().setDocumentMargin(18)
         self.anchorClicked.connect(self._anchor_clicked)
         self._detail: EntryDetail | None = None
@@ -123,6 +126,15 @@ class AbstractPane(QTextBrowser):
         self.setHtml(
             f'<div style="margin-top:48px; color:{muted}; font-size:11pt;" align="center">'
             f"{html.escape(text)}</div>"
+        )
+
+    def show_loading(self, title: str) -> None:
+        """The entry's title while its record is read (a key held down outran the read-ahead)."""
+        self._detail = None
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+        self.setHtml(
+            f'<div style="font-size:15pt; font-weight:600;">{html.escape(title)}</div>'
+            f'<p style="color:{muted};">…</p>'
         )
 
     def show_entry(self, detail: EntryDetail, terms: Sequence[tuple[str, str]] = ()) -> None:

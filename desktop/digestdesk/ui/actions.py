@@ -325,7 +325,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "go.cycle_panes",
         "Next Pane",
         "cycle_panes",
-        "Move the keyboard focus to the next pane: list, abstract, links.",
+        "Move the keyboard focus to the next pane: list, abstract, links, related papers.",
         keys=("Tab",),
         context="list",
         icon="nav.panes",

@@ -230,16 +230,11 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
 
 
 def window_idle(window: object) -> bool:
+    """Nothing left to do: see :meth:`MainWindow.pending_work`."""
     from digestdesk.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
-    network = window.network
-    return (
-        window.writer.pending() == 0
-        and window.reader.idle()
-        and (network is None or network.pending() == 0)
-        and not window._related_timer.isActive()
-    )
+    return window.pending_work() == 0
 
 
 def open_library(paths: LibraryPaths) -> object:

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from urllib.parse import quote_plus
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QFrame, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QFrame, QListWidgetItem, QWidget
 
 from digestdesk.core.links import repo_display_name, safe_url
 from digestdesk.core.records import EntryDetail
 from digestdesk.ui.icons import small_icon
+from digestdesk.ui.lazy_list import LazyListWidget
 
 KIND_ORDER = {"code": 0, "project": 1, "paper": 2, "other": 3}
 KIND_LABELS = {"code": "Code", "project": "Project", "paper": "Paper", "other": "Link"}
@@ -91,7 +92,7 @@ def primary_link(links: list[LinkChoice]) -> LinkChoice | None:
     return None
 
 
-class LinksPane(QListWidget):
+class LinksPane(LazyListWidget):
     """A numbered list of links; Enter or a double click opens one."""
 
     link_activated = Signal(str)
@@ -110,16 +111,27 @@ class LinksPane(QListWidget):
         self.links: list[LinkChoice] = []
 
     def show_links(self, links: list[LinkChoice]) -> None:
-        self.clear()
+        """Show ``links`` (the data at once; the items when the pane is visible)."""
         self.links = list(links)
+        self.contents_changed()
+
+    def render_items(self) -> None:
+        # The items are reused, not rebuilt: j/k changes their text and icons in place.
         for number, choice in enumerate(self.links, 1):
             prefix = f"{number}  " if number <= 9 else "    "
-            kind = KIND_LABELS[choice.kind]
-            item = QListWidgetItem(small_icon(choice.icon), f"{prefix}{choice.label}")
-            item.setToolTip(f"{kind}: {choice.url}")
-            item.setData(URL_ROLE, choice.url)
-            self.addItem(item)
-        if self.links:
+            text = f"{prefix}{choice.label}"
+            item = self.item(number - 1)
+            if item is None:
+                item = QListWidgetItem(self)
+            if item.text() != text:
+                item.setText(text)
+            if item.data(URL_ROLE) != choice.url:
+                item.setIcon(small_icon(choice.icon))
+                item.setToolTip(f"{KIND_LABELS[choice.kind]}: {choice.url}")
+                item.setData(URL_ROLE, choice.url)
+        while self.count() > len(self.links):
+            self.takeItem(self.count() - 1)
+        if self.links and self.currentRow() != 0:
             self.setCurrentRow(0)
 
     def chosen(self) -> LinkChoice | None:

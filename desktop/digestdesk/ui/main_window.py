@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -70,7 +71,10 @@ DETAIL_CACHE = 64  # entry details kept for instant j/k
 PREFETCH_AHEAD = 10  # details read ahead in the direction of travel, one query
 PREFETCH_NEAR = 3  # ...when one of this many next entries is not read yet
 FIRST_ROWS = PAGE  # list rows a search hands over with its result (the first paint)
+ROWS_AHEAD = 60  # list rows read ahead of the cursor (about two screens)
 LARGE_IMPORT_BYTES = 256 * 1024  # larger imports are indexed afterwards, in the background
+LOWER_HEIGHT = 180  # the links / related / note tabs under the abstract, px
+LOWER_MIN_HEIGHT = 110
 UrlOpener = Callable[[str], None]
 
 
@@ -141,6 +145,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.known_tags: list[tuple[str, int]] = []
         self.last_import: ImportOutcome | None = None
         self._detail: EntryDetail | None = None
+        self._detail_wanted: int | None = None  # read on the reader thread, to be shown
         self._details: OrderedDict[int, EntryDetail] = OrderedDict()
         self._detail_epoch = 0
         self._changed_at: dict[int, int] = {}  # entry id -> epoch of its last change
@@ -173,7 +178,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
             self,
             settings,
             {
-                "list": [self.view, self.abstract, self.links],
+                "list": [self.view, self.abstract, self.links, self.related],
                 "search": [self.search_bar.edit],
                 "note": [self.notes],
             },
@@ -202,45 +207,33 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.abstract.link_activated.connect(self.open_url)
         self.links = LinksPane(self)
         self.links.link_activated.connect(self.open_url)
-        self.tags_label = QLabel(self)
-        self.tags_label.setObjectName("tagsLabel")
-        self.tags_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.tags_label.setWordWrap(True)
         self.notes = NotesEditor(self)
         self.notes.save_requested.connect(self.save_note)
 
-        self.headings: dict[str, QLabel] = {}
+        # Below the abstract, one compact area with a tab per helper pane (links, related
+        # papers, note): the abstract, which is what is read, keeps the height. A hidden tab
+        # costs nothing on j/k; its pane is brought up to date when it is shown.
+        self.lower_tabs = QTabWidget(self)
+        self.lower_tabs.setObjectName("readerTabs")
+        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs.setMinimumHeight(LOWER_MIN_HEIGHT)
+        self.lower_tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tab_hint = QLabel(self.lower_tabs)
+        self.tab_hint.setObjectName("tabHint")
+        self.tab_hint.setEnabled(False)  # the palette's muted text colour
+        self.tab_hint.setContentsMargins(0, 0, 10, 0)
+        self.lower_tabs.setCornerWidget(self.tab_hint, Qt.Corner.TopRightCorner)
+        self.lower_tabs.addTab(self.links, icon("link.other"), "Links")
+        self.lower_tabs.addTab(self.notes, icon("note"), "Note")
+        self.lower_tabs.currentChanged.connect(self._lower_tab_changed)
 
-        def section(name: str, widget: QWidget, extra: QWidget | None = None) -> QWidget:
-            box = QWidget(self)
-            layout = QVBoxLayout(box)
-            layout.setContentsMargins(14, 8, 14, 8)
-            layout.setSpacing(4)
-            heading = QLabel(box)
-            heading.setObjectName("sectionHeading")
-            heading.setTextFormat(Qt.TextFormat.RichText)
-            font = heading.font()
-            font.setPointSizeF(font.pointSizeF() * 0.85)
-            heading.setFont(font)
-            heading.setEnabled(False)  # the palette's muted text colour
-            self.headings[name] = heading
-            layout.addWidget(heading)
-            if extra is not None:
-                layout.addWidget(extra)
-            layout.addWidget(widget, 1)
-            return box
-
-        self.links_box = section("links", self.links)
-        self.note_box = section("note", self.notes, self.tags_label)
         self.reader_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.reader_splitter.setObjectName("readerSplitter")
         self.reader_splitter.addWidget(self.abstract)
-        self.reader_splitter.addWidget(self.links_box)
-        self.reader_splitter.addWidget(self.note_box)
-        self.reader_splitter.setStretchFactor(0, 6)
-        self.reader_splitter.setStretchFactor(1, 2)
-        self.reader_splitter.setStretchFactor(2, 2)
-        self.reader_splitter.setSizes([520, 150, 150])
+        self.reader_splitter.addWidget(self.lower_tabs)
+        self.reader_splitter.setStretchFactor(0, 1)
+        self.reader_splitter.setStretchFactor(1, 0)
+        self.reader_splitter.setSizes([600, LOWER_HEIGHT])
         self.reader_splitter.setChildrenCollapsible(False)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -307,22 +300,31 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.toolbar = toolbar
 
     def refresh_key_hints(self) -> None:
-        """Headings and the welcome page name the keys; they follow the keymap."""
-        k = self._key_text
-        hints = {
-            "links": (
-                "LINKS",
-                f"{k('entry.open_code_link')} opens code · "
-                f"{k('link.open_1')}–{k('link.open_9')} open · {k('entry.copy_link')} copies",
-            ),
-            "note": (
-                "TAGS AND NOTE",
-                f"{k('entry.edit_tags')} edits tags · {k('entry.edit_note')} writes a note",
-            ),
-        }
-        for name, (title, hint) in hints.items():
-            self.headings[name].setText(f"<b>{title}</b>&nbsp;&nbsp;&nbsp;{hint}")
+        """The tab hint and the welcome page name the keys; they follow the keymap."""
+        self._lower_tab_changed(self.lower_tabs.currentIndex())
         self.empty_state.refresh_keys()
+
+    def _tab_hints(self) -> dict[QWidget, str]:
+        k = self._key_text
+        return {
+            self.links: f"{k('entry.open_code_link')} opens code · "
+            f"{k('link.open_1')}–{k('link.open_9')} open · {k('entry.copy_link')} copies",
+            self.notes: f"{k('entry.edit_note')} writes · {k('note.leave')} back · "
+            f"{k('entry.edit_tags')} edits tags",
+        }
+
+    def _lower_tab_changed(self, index: int) -> None:
+        page = self.lower_tabs.widget(index)
+        hints = self._tab_hints()
+        if hasattr(self, "related"):
+            hints.update(self._feature_tab_hints())
+        self.tab_hint.setText(hints.get(page, "") if page is not None else "")
+
+    def show_lower_tab(self, pane: QWidget) -> None:
+        """Bring a helper pane (links, related, note) to the front of the lower area."""
+        index = self.lower_tabs.indexOf(pane)
+        if index >= 0:
+            self.lower_tabs.setCurrentIndex(index)
 
     def _key_text(self, action_id: str) -> str:
         if not hasattr(self, "registry"):
@@ -341,11 +343,14 @@ class MainWindow(FeaturesMixin, QMainWindow):
             self.restoreState(state)
         for key, splitter in (
             ("window/splitter", self.splitter),
-            ("window/reader_splitter", self.reader_splitter),
+            ("window/reader_splitter2", self.reader_splitter),  # 2: abstract over tabs
         ):
             value = s.value(key)
             if isinstance(value, QByteArray):
                 splitter.restoreState(value)
+        tab = s.value("window/reader_tab")
+        if tab is not None and str(tab).isdigit():
+            self.lower_tabs.setCurrentIndex(int(str(tab)))
         header = s.value("list/header")
         if isinstance(header, QByteArray):
             self.view.horizontalHeader().restoreState(header)
@@ -360,7 +365,8 @@ class MainWindow(FeaturesMixin, QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
-        s.setValue("window/reader_splitter", self.reader_splitter.saveState())
+        s.setValue("window/reader_splitter2", self.reader_splitter.saveState())
+        s.setValue("window/reader_tab", self.lower_tabs.currentIndex())
         s.setValue("list/header", self.view.horizontalHeader().saveState())
         if self.query.sort:
             s.setValue("list/sort", self.query.sort)
@@ -385,6 +391,20 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.save_state()
         self.writer.stop()
         self.reader.stop()
+
+    def pending_work(self) -> int:
+        """Work started and not finished: writes and reads whose result has not been applied
+        here yet (a result queued for the GUI thread counts until its handlers ran), and
+        timers that will start work (the search debounce, related papers, trends, note
+        autosave). Zero means the window shows the outcome of everything asked so far."""
+        timers = (
+            self.search_bar.debouncing(),
+            self._related_timer.isActive(),
+            self._trends_timer.isActive(),
+            self.notes.saving_soon(),
+        )
+        network = self.network.pending() if self.network is not None else 0
+        return self.writer.pending() + self.reader.pending() + network + sum(timers)
 
     # ================================================================ queries
     def _query_typed(self, text: str) -> None:
@@ -412,11 +432,18 @@ class MainWindow(FeaturesMixin, QMainWindow):
             # paint and the first abstract need no query on the GUI thread.
             row_of = {entry_id: row for row, entry_id in enumerate(result.ids)}
             first = [i for i in (selected, *result.ids[:3]) if i is not None and i in row_of]
+            shown = result.ids[:FIRST_ROWS]
+            kept = row_of.get(selected) if selected is not None else None
+            if kept is not None and kept >= FIRST_ROWS:
+                # The list scrolls to the kept entry: its pages come along too.
+                low = (max(kept - ROWS_AHEAD, 0) // PAGE) * PAGE
+                high = ((kept + ROWS_AHEAD) // PAGE + 1) * PAGE
+                shown = shown + result.ids[low:high]
             return SearchOutcome(
                 result,
                 row_of,
                 library.counts(),
-                library.rows(result.ids[:FIRST_ROWS]),
+                library.rows(shown),
                 epoch,
                 library.entries(list(dict.fromkeys(first))),
             )
@@ -456,6 +483,12 @@ class MainWindow(FeaturesMixin, QMainWindow):
             self._paste_parsed(*result)
         elif kind == "prefetch":
             self._prefetched(*result)
+        elif kind == "detail":
+            self._detail_read(*result)
+        elif kind == "rows":
+            generation, rows = result
+            if generation == self.model.generation:
+                self.model.add_rows(rows)
 
     def _read_failed(self, kind: str, generation: int, error: BaseException, tb: str) -> None:
         if self._closing or not self.reader.is_current(kind, generation):
@@ -511,6 +544,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
     def _show_entry(self, entry_id: int) -> None:
         if entry_id < 0:
             self._detail = None
+            self._detail_wanted = None
             self.abstract.show_placeholder(
                 "No entry matches the query."
                 if self.model.rowCount() == 0
@@ -518,24 +552,47 @@ class MainWindow(FeaturesMixin, QMainWindow):
             )
             self.links.show_links([])
             self.notes.load(None, None)
-            self.tags_label.setText("")
             return
         detail = self._details.get(entry_id)
         if detail is None:
-            try:
-                detail = self.library.entry(entry_id)
-            except DigestDeskError as error:
-                self.abstract.show_placeholder(error.user_message)
-                return
-            self._remember(detail)
+            self._load_detail(entry_id)
+            return
+        self._present(detail)
+
+    def _present(self, detail: EntryDetail) -> None:
+        self._detail_wanted = None
         self._detail = detail
         self.abstract.show_entry(detail, self.query.terms)
         self.links.show_links(entry_links(detail))
         self.notes.load(detail.id, detail.note)
-        self.tags_label.setText(
-            "  ".join(f"#{t}" for t in detail.tags) if detail.tags else "No tags."
-        )
-        self._prefetch_around(entry_id)
+        self._prefetch_around(detail.id)
+
+    def _load_detail(self, entry_id: int) -> None:
+        """An entry not read ahead (a held key outran the prefetch, or it just changed): read
+        it on the reader thread, never here; the newest wanted entry wins."""
+        self._detail_wanted = entry_id
+        if self._detail is None or self._detail.id != entry_id:
+            self._detail = None
+            row = self.model.row_of(entry_id)
+            cached = self.model.cached_row(row) if row is not None else None
+            self.abstract.show_loading(cached.title if cached is not None else "")
+            self.links.show_links([])
+            self.notes.load(None, None)
+        epoch = self._detail_epoch
+        self.reader.request("detail", lambda library: (epoch, library.entries([entry_id])))
+
+    def _detail_read(self, epoch: int, details: list[EntryDetail]) -> None:
+        self._prefetched(epoch, details, clear=False)
+        wanted = self._detail_wanted
+        if wanted is None:
+            return
+        detail = next((d for d in details if d.id == wanted), None)
+        if detail is None:
+            self._detail_wanted = None
+            self._detail = None
+            self.abstract.show_placeholder("This entry is no longer in the library.")
+            return
+        self._present(detail)
 
     def current_detail(self) -> EntryDetail | None:
         return self._detail
@@ -566,6 +623,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
             return
         step = -1 if row < self._last_row else 1
         self._last_row = row
+        self._prefetch_rows(row, step)
         near = [self.model.id_at(row + step * n) for n in range(1, PREFETCH_NEAR + 1)]
         if all(i is None or i in self._details or i in self._prefetching for i in near):
             return
@@ -579,9 +637,21 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self._prefetching = set(wanted)  # a newer request replaces the older one
         self.reader.request("prefetch", lambda library: (epoch, library.entries(wanted)))
 
-    def _prefetched(self, epoch: int, details: list[EntryDetail]) -> None:
+    def _prefetch_rows(self, row: int, step: int) -> None:
+        """List rows a screen ahead are read on the reader thread, so moving into the next
+        page of the list does not wait for a query here."""
+        ahead = row + step * ROWS_AHEAD
+        pages = self.model.pages_of(min(row, ahead), max(row, ahead))
+        if not pages:
+            return
+        generation = self.model.generation
+        ids = [i for page in pages for i in self.model.page_ids(page)]
+        self.reader.request("rows", lambda library: (generation, library.rows(ids)))
+
+    def _prefetched(self, epoch: int, details: list[EntryDetail], *, clear: bool = True) -> None:
         """Keep details read at ``epoch`` unless their entry changed after it."""
-        self._prefetching = set()
+        if clear:
+            self._prefetching = set()
         if epoch < self._forgot_all_at:
             return
         for detail in details:
@@ -687,6 +757,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
     def edit_note(self) -> None:
         if self._detail is None:
             return
+        self.show_lower_tab(self.notes)
         self.notes.setFocus(Qt.FocusReason.ShortcutFocusReason)
         cursor = self.notes.textCursor()
         cursor.movePosition(cursor.MoveOperation.End)
@@ -741,7 +812,12 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.abstract.page_up()
 
     def _panes(self) -> list[QWidget]:
-        return [w for w in (self.view, self.abstract, self.links) if w.isVisible()]
+        """Tab order: the list, the abstract, then each pane of the lower tabs in turn."""
+        lower = [self.lower_tabs.widget(i) for i in range(self.lower_tabs.count())]
+        panes = [self.view, self.abstract, *(w for w in lower if w is not self.notes)]
+        if not self.reader_splitter.isVisible():
+            return [self.view] if self.view.isVisible() else []
+        return [w for w in panes if w is not None and (w is not self.view or w.isVisible())]
 
     def cycle_panes(self, step: int = 1) -> None:
         panes = self._panes()
@@ -749,7 +825,9 @@ class MainWindow(FeaturesMixin, QMainWindow):
             return
         focus = QGuiApplication.focusObject()
         index = panes.index(focus) if focus in panes else -1
-        panes[(index + step) % len(panes)].setFocus(Qt.FocusReason.TabFocusReason)
+        pane = panes[(index + step) % len(panes)]
+        self.show_lower_tab(pane)
+        pane.setFocus(Qt.FocusReason.TabFocusReason)
 
     def cycle_panes_back(self) -> None:
         self.cycle_panes(-1)

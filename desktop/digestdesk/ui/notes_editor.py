@@ -53,6 +53,10 @@ class NotesEditor(QPlainTextEdit):
         finally:
             self._loading = False
 
+    def saving_soon(self) -> bool:
+        """Typing stopped less than the autosave delay ago: a save is coming."""
+        return self._timer.isActive()
+
     def is_dirty(self) -> bool:
         return self._entry_id is not None and self.toPlainText() != self._saved_text
 

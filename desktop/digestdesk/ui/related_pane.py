@@ -10,14 +10,15 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QListWidgetItem, QWidget
 
 from digestdesk.core.records import EntryRow
+from digestdesk.ui.lazy_list import LazyListWidget
 
 ENTRY_ID = Qt.ItemDataRole.UserRole
 
 
-class RelatedPane(QListWidget):
+class RelatedPane(LazyListWidget):
     """A short numbered list of similar entries."""
 
     entry_activated = Signal(int)
@@ -30,21 +31,34 @@ class RelatedPane(QListWidget):
         self.itemDoubleClicked.connect(self._activated)
         self.for_id: int | None = None
         self.ids: list[int] = []
+        self._rows: list[EntryRow] = []
+        self._keys: list[str] = []
 
     def show_related(
         self, for_id: int | None, rows: Sequence[EntryRow], key_text: Sequence[str] = ()
     ) -> None:
-        self.clear()
+        """Show ``rows`` (the data at once; the items when the pane is visible)."""
+        if for_id is None and not rows and self.for_id is None and not self.ids:
+            return  # already empty: j/k clears it on every step
         self.for_id = for_id
         self.ids = [row.id for row in rows]
-        for number, row in enumerate(rows):
-            key = key_text[number] if number < len(key_text) else ""
+        self._rows = list(rows)
+        self._keys = list(key_text)
+        self.contents_changed()
+
+    def render_items(self) -> None:
+        self.clear()
+        for number, row in enumerate(self._rows):
+            key = self._keys[number] if number < len(self._keys) else ""
             year = f" ({row.published.year})" if row.published is not None else ""
             item = QListWidgetItem(f"{key}  {row.title}{year}" if key else row.title, self)
             item.setData(ENTRY_ID, row.id)
             item.setToolTip(row.title)
-        if not rows and for_id is not None:
+        if not self._rows and self.for_id is not None:
             item = QListWidgetItem("No similar entries in the library.", self)
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+        elif not self._rows:
+            item = QListWidgetItem("Similar entries show when the cursor rests.", self)
             item.setFlags(Qt.ItemFlag.NoItemFlags)
 
     def nth(self, number: int) -> int | None:

@@ -80,6 +80,10 @@ class SearchBar(QWidget):
     def set_result_text(self, text: str) -> None:
         self.result_label.setText(text)
 
+    def debouncing(self) -> bool:
+        """Typed text is waiting for the debounce to run its query."""
+        return self._timer.isActive()
+
     def _restart(self, _text: str) -> None:
         self._timer.start()
 

@@ -165,6 +165,10 @@ class WriterThread(QThread):
 class ReaderSignals(QObject):
     result_ready = Signal(str, int, object)  # kind, generation, result
     request_failed = Signal(str, int, object, str)  # kind, generation, exception, traceback
+    # Emitted on the reader thread, received here: the public signals above are emitted from
+    # the receiving slot, so a request counts as answered only after every listener ran.
+    answered = Signal(str, int, object)
+    answer_failed = Signal(str, int, object, str)
 
 
 class ReaderThread(QThread):
@@ -179,8 +183,8 @@ class ReaderThread(QThread):
         self._latest: dict[str, tuple[int, Callable[[Library], Any]]] = {}
         self._generation: dict[str, int] = {}
         self._delivered: dict[str, int] = {}  # GUI thread only
-        self.signals.result_ready.connect(self._mark_delivered)
-        self.signals.request_failed.connect(self._mark_delivered)
+        self.signals.answered.connect(self._deliver_result)
+        self.signals.answer_failed.connect(self._deliver_error)
         self._stopping = False
         self._busy = False
 
@@ -203,11 +207,29 @@ class ReaderThread(QThread):
 
     def idle(self) -> bool:
         """True when the newest request of every kind has been answered on the GUI thread."""
-        with self._lock:
-            return all(self._delivered.get(k) == g for k, g in self._generation.items())
+        return self.pending() == 0
 
-    def _mark_delivered(self, kind: str, generation: int, *_rest: object) -> None:
-        self._delivered[kind] = max(generation, self._delivered.get(kind, 0))
+    def pending(self) -> int:
+        """Kinds whose newest request has not been handled on the GUI thread yet: asked,
+        running, or answered with the answer still queued for (or inside) its listeners."""
+        with self._lock:
+            return sum(self._delivered.get(k) != g for k, g in self._generation.items())
+
+    def _deliver_result(self, kind: str, generation: int, result: object) -> None:
+        try:
+            self.signals.result_ready.emit(kind, generation, result)
+        finally:
+            self._mark_delivered(kind, generation)
+
+    def _deliver_error(self, kind: str, generation: int, error: object, tb: str) -> None:
+        try:
+            self.signals.request_failed.emit(kind, generation, error, tb)
+        finally:
+            self._mark_delivered(kind, generation)
+
+    def _mark_delivered(self, kind: str, generation: int) -> None:
+        with self._lock:
+            self._delivered[kind] = max(generation, self._delivered.get(kind, 0))
 
     def stop(self, timeout_ms: int = 10_000) -> None:
         with self._lock:
@@ -233,9 +255,9 @@ class ReaderThread(QThread):
                 tb = traceback.format_exc()
                 if not isinstance(error, DigestDeskError):
                     log.error("%s query failed\n%s", kind, tb)
-                self.signals.request_failed.emit(kind, generation, error, tb)
+                self.signals.answer_failed.emit(kind, generation, error, tb)
             else:
-                self.signals.result_ready.emit(kind, generation, result)
+                self.signals.answered.emit(kind, generation, result)
             finally:
                 with self._lock:
                     self._busy = False

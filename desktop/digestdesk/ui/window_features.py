@@ -22,7 +22,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from digestdesk.core import fetch
 from digestdesk.core.fetch import DayReport, HttpClient
@@ -33,6 +33,7 @@ from digestdesk.core.trends import Trends
 from digestdesk.errors import DigestDeskError
 from digestdesk.ui.actions import native
 from digestdesk.ui.fetch_dialogs import FetchChoice, FetchSettingsDialog, day_lines, outcome_text
+from digestdesk.ui.icons import icon
 from digestdesk.ui.related_pane import RelatedPane
 from digestdesk.ui.session_view import SessionSummaryDialog, SessionView
 from digestdesk.ui.tag_editor import TagEditorDialog
@@ -121,27 +122,10 @@ class FeaturesMixin:
         self._trends_timer.timeout.connect(self.compute_trends)
         self.reader.signals.result_ready.connect(self._feature_result)
 
-        # ---- related papers, below the links
+        # ---- related papers: a tab of the lower area, between the links and the note
         self.related = RelatedPane(self)
         self.related.entry_activated.connect(self.jump_to_entry)
-        box = QWidget(self)
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(14, 8, 14, 8)
-        layout.setSpacing(4)
-        self.related_heading = QLabel(box)
-        self.related_heading.setObjectName("sectionHeading")
-        font = self.related_heading.font()
-        font.setPointSizeF(font.pointSizeF() * 0.85)
-        self.related_heading.setFont(font)
-        self.related_heading.setEnabled(False)
-        layout.addWidget(self.related_heading)
-        layout.addWidget(self.related, 1)
-        self.related_box = box
-        self.reader_splitter.insertWidget(2, box)
-        self.reader_splitter.setStretchFactor(2, 1)
-        # The abstract is what is read: it gets most of the height (a saved layout wins).
-        self.related.setMinimumHeight(48)
-        self.reader_splitter.setSizes([620, 100, 80, 100])
+        self.lower_tabs.insertTab(1, self.related, icon("related"), "Related")
         self.view.current_entry_changed.connect(self._request_related)
         self._related_wanted = -1
         self._related_timer = QTimer(self)
@@ -181,8 +165,11 @@ class FeaturesMixin:
             self.fetch_digests()
 
     def _refresh_feature_hints(self: MainWindow) -> None:
+        self._lower_tab_changed(self.lower_tabs.currentIndex())
+
+    def _feature_tab_hints(self: MainWindow) -> dict[QWidget, str]:
         first, last = self._key_text("related.open_1"), self._key_text("related.open_5")
-        self.related_heading.setText(f"<b>RELATED</b>&nbsp;&nbsp;&nbsp;{first}–{last} jump")
+        return {self.related: f"{first}–{last} jump · Enter jumps"}
 
     def _stop_features(self: MainWindow) -> None:
         """On close: cancel a fetch, and pause a running session (the writer runs it last)."""
