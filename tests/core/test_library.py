@@ -346,3 +346,35 @@ def test_word_queries_are_capped_and_counted(
     assert (len(counted.ids), counted.total, counted.capped) == (2, 6, True)
     small = library.search("reasoning", limit=10)
     assert (len(small.ids), small.total, small.capped) == (6, 6, False)
+
+
+def test_edits_commit_small_segments_that_idle_maintenance_merges(
+    library: Library, library_paths: LibraryPaths
+) -> None:
+    from digestdesk.core.search import SMALL_SEGMENTS_TO_MERGE
+
+    library.import_bytes(factories.api_day(8), name="2025-11-20.json")
+    ids = library.list_ids()
+    before = library.index.small_segments()
+    for i, entry_id in enumerate(ids[: SMALL_SEGMENTS_TO_MERGE - 2]):
+        library.set_note(entry_id, f"segment note {i} qqseg{i}")
+    # An edit commits without merging, so it is searchable at once and cheaply...
+    assert library.index.small_segments() == before + SMALL_SEGMENTS_TO_MERGE - 2
+    assert not library.maintain_index()  # ...and a few small segments are left as they are
+    for entry_id in ids[SMALL_SEGMENTS_TO_MERGE - 2 : SMALL_SEGMENTS_TO_MERGE]:
+        library.set_status([entry_id], "read")
+    assert library.maintain_index()
+    assert library.index.small_segments() == 1
+    assert library.search("qqseg1").ids == [ids[1]]
+    assert set(library.search("status:read").ids) == set(ids[SMALL_SEGMENTS_TO_MERGE - 2 :][:2])
+    assert library.check() == []
+    # Closing a writer merges too, so a script of one edit per run never piles them up.
+    for i, entry_id in enumerate(ids[:SMALL_SEGMENTS_TO_MERGE]):
+        library.set_note(entry_id, f"again {i}")
+    library.close()
+    reopened = Library.open(library_paths)
+    try:
+        assert reopened.index.small_segments() == 1
+        assert reopened.search("again").total == SMALL_SEGMENTS_TO_MERGE
+    finally:
+        reopened.close()

@@ -52,7 +52,14 @@ from digestdesk.core.records import (
     SearchResult,
     StatusEvent,
 )
-from digestdesk.core.search import Filter, IndexDoc, QueryPlan, SearchIndex, parse_query
+from digestdesk.core.search import (
+    Filter,
+    IndexDoc,
+    QueryPlan,
+    SearchIndex,
+    SearchIndexUnavailableError,
+    parse_query,
+)
 from digestdesk.core.store import WriterLock, open_engine
 from digestdesk.core.text import clean_text, normalize_title
 from digestdesk.errors import DigestDeskError, EntryNotFoundError, LibraryError
@@ -183,7 +190,23 @@ class Library:
             library.ensure_index(progress=progress)
         return library
 
+    def maintain_index(self) -> bool:
+        """Merge the small index segments that edits leave behind (each edit commits one; a
+        search looks in every segment). For idle moments and closing; a no-op when there is
+        little to merge or the index is being rebuilt."""
+        if not self.is_writer:
+            return False
+        try:
+            return self.index.merge_small()
+        except SearchIndexUnavailableError:
+            return False
+
     def close(self) -> None:
+        if self.is_writer:
+            try:
+                self.maintain_index()
+            except Exception:  # the index is a cache: never fail closing the library over it
+                log.exception("merging the search index's small segments failed")
         self.index.close()
         self.engine.dispose()
         if self._lock is not None:
