@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 from digestdesk.core.links import safe_url
 from digestdesk.core.records import EntryDetail
 from digestdesk.ui.highlight import TermMatcher, highlighted_html
+from digestdesk.ui.styles import slim
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class AbstractPane(QTextBrowser):
         # A scroll bar that comes and goes re-lays the text out twice per entry (the width
         # changes when the old text is cleared and again for the new one): keep it.
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        slim(self.verticalScrollBar())
         self.document().setDocumentMargin(18)
         self.anchorClicked.connect(self._anchor_clicked)
         self._detail: EntryDetail | None = None

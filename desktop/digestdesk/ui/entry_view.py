@@ -11,6 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from digestdesk.ui.entry_model import COL, COLUMNS, ID_ROLE, SORT_KEYS, EntryModel
+from digestdesk.ui.styles import slim
 
 
 class EntryView(QTableView):
@@ -63,6 +64,10 @@ class EntryView(QTableView):
                 self.setColumnWidth(column, widths[name])
         self._sort_column = COL["published"]
         self._sort_order = Qt.SortOrder.DescendingOrder
+        # The header shares the view's selection model by default and repaints whole on
+        # every row selection (a selected row covers every column): j/k does not need that.
+        header.setSelectionModel(QItemSelectionModel(model, header))
+        slim(self.verticalScrollBar())
         self.selectionModel().currentRowChanged.connect(self._current_changed)
         model.modelReset.connect(self._after_reset)
 
