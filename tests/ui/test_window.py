@@ -163,12 +163,36 @@ def test_second_instance_on_the_same_library_is_refused(
 ) -> None:
     with pytest.raises(LibraryLockedError):
         Library.open(resolve_library(library_dir), writer=True)
-    raised: list[bool] = []
+    raised: list[list[str]] = []
     paths = resolve_library(library_dir)
-    server = application._listen_for_second_launch(paths, lambda: raised.append(True))
+    server = application._listen_for_second_launch(paths, raised.append)
     assert server is not None
     assert application._raise_running_instance(paths)
     qtbot.waitUntil(lambda: bool(raised), timeout=3000)
+    assert raised == [[]]
+
+
+def test_second_launch_with_files_hands_them_to_the_open_window(
+    qtbot: QtBot, window: MainWindow, library_dir: Path, sample: Path, tmp_path: Path
+) -> None:
+    """`digestdesk FILE` on a library already open: the open window imports FILE."""
+    paths = resolve_library(library_dir)
+    received: list[list[str]] = []
+
+    def second_launch(files: list[str]) -> None:
+        received.append(files)
+        application._second_launch(window, files)
+
+    server = application._listen_for_second_launch(paths, second_launch)
+    assert server is not None
+    missing = tmp_path / "gone.json"
+    assert application._raise_running_instance(paths, [sample, missing])
+    qtbot.waitUntil(lambda: bool(received), timeout=3000)
+    assert received == [[str(sample.resolve()), str(missing.resolve())]]
+    wait_idle(qtbot, window)
+    assert window.last_import is not None and window.last_import.reports
+    assert window.model.rowCount() == 8
+    assert [name for name, _message in window.last_import.failures] == ["gone.json"]
 
 
 def _reader_thread_done(window: MainWindow) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import logging
 import os
 import sys
@@ -18,7 +19,7 @@ import tempfile
 import time
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -179,8 +180,9 @@ def _server_name(paths: LibraryPaths) -> str:
     return f"{APP_ID}-{digest}"
 
 
-def _raise_running_instance(paths: LibraryPaths) -> bool:
-    """Ask the window already open on this library to come to the front."""
+def _raise_running_instance(paths: LibraryPaths, files: Sequence[str | Path] = ()) -> bool:
+    """Ask the window already open on this library to come to the front, and to import
+    ``files`` (sent as absolute paths: the two processes need not share a directory)."""
     try:
         from PySide6.QtNetwork import QLocalSocket
     except ImportError:  # pragma: no cover - QtNetwork ships with PySide6-Essentials
@@ -189,15 +191,39 @@ def _raise_running_instance(paths: LibraryPaths) -> bool:
     socket.connectToServer(_server_name(paths))
     if not socket.waitForConnected(500):
         return False
-    socket.write(b"raise\n")
-    socket.waitForBytesWritten(500)
+    message = {"raise": True, "files": [str(Path(f).resolve()) for f in files]}
+    socket.write(json.dumps(message).encode("utf-8") + b"\n")
+    socket.flush()
+    sent = socket.waitForBytesWritten(2000) or socket.bytesToWrite() == 0
     socket.disconnectFromServer()
-    return True
+    if socket.state() != QLocalSocket.LocalSocketState.UnconnectedState:
+        socket.waitForDisconnected(2000)
+    return sent
 
 
-def _listen_for_second_launch(paths: LibraryPaths, on_raise: Callable[[], None]) -> object:
+def _parse_request(line: bytes) -> list[str] | None:
+    """The files of one request line (``raise`` alone, from an older version, has none)."""
+    text = line.decode("utf-8", errors="replace").strip()
+    if not text:
+        return None
+    if text == "raise":
+        return []
     try:
-        from PySide6.QtNetwork import QLocalServer
+        message = json.loads(text)
+    except ValueError:
+        log.info("ignored a malformed second-launch request: %.80r", text)
+        return None
+    files = message.get("files", []) if isinstance(message, dict) else []
+    return [str(f) for f in files if isinstance(f, str)]
+
+
+def _listen_for_second_launch(
+    paths: LibraryPaths, on_request: Callable[[list[str]], None]
+) -> object:
+    """Serve the second launches on this library: each request raises the window and hands
+    over the files it was started with (``on_request(files)``)."""
+    try:
+        from PySide6.QtNetwork import QLocalServer, QLocalSocket
     except ImportError:  # pragma: no cover
         return None
     server = QLocalServer()
@@ -207,11 +233,37 @@ def _listen_for_second_launch(paths: LibraryPaths, on_raise: Callable[[], None])
         log.info("single-instance server not available: %s", server.errorString())
         return None
 
+    def serve(connection: QLocalSocket) -> None:
+        buffer = bytearray()
+
+        def read() -> None:
+            buffer.extend(bytes(connection.readAll().data()))
+            while b"\n" in buffer:
+                line, _, rest = bytes(buffer).partition(b"\n")
+                buffer[:] = rest
+                files = _parse_request(line)
+                if files is not None:
+                    on_request(files)
+
+        def closed() -> None:
+            read()
+            if buffer:  # a last line without its newline
+                files = _parse_request(bytes(buffer))
+                buffer.clear()
+                if files is not None:
+                    on_request(files)
+            connection.deleteLater()
+
+        connection.readyRead.connect(read)
+        connection.disconnected.connect(closed)
+        if connection.bytesAvailable():
+            read()
+
     def connected() -> None:
         while server.hasPendingConnections():
             connection = server.nextPendingConnection()
-            connection.disconnected.connect(connection.deleteLater)
-            on_raise()
+            if connection is not None:
+                serve(connection)
 
     server.newConnection.connect(connected)
     return server
@@ -263,12 +315,15 @@ def run_app(options: argparse.Namespace) -> int:
         paths = resolve_library(temporary.name)
     else:
         paths = resolve_library(options.library)
+    files = [f for f in getattr(options, "files", []) if Path(f).is_file()]
     try:
         library = open_library(paths)
     except LibraryLockedError as error:
-        if _raise_running_instance(paths):
+        if _raise_running_instance(paths, files):
+            handed = f" and given {len(files)} file(s) to import" if files else ""
             sys.stderr.write(
-                f"Digest Desk is already open on {paths.describe()}; its window was raised.\n"
+                f"Digest Desk is already open on {paths.describe()}; its window was raised"
+                f"{handed}.\n"
             )
             return 0
         _show_error("Library in use", error.user_message, options)
@@ -286,7 +341,7 @@ def run_app(options: argparse.Namespace) -> int:
             str(Path(temporary.name) / "settings.ini"), QSettings.Format.IniFormat
         )
     window = MainWindow(library, qsettings, show_dialogs=not options.self_test)
-    server = _listen_for_second_launch(paths, lambda: _bring_to_front(window))
+    server = _listen_for_second_launch(paths, lambda files: _second_launch(window, files))
 
     def scheme_changed(scheme: Qt.ColorScheme) -> None:
         apply_color_scheme(app, scheme)
@@ -301,7 +356,6 @@ def run_app(options: argparse.Namespace) -> int:
         window.show()
         if options.demo:
             window.fill_demo(DEMO_ENTRIES)
-        files = [f for f in getattr(options, "files", []) if Path(f).is_file()]
         if files:
             window.import_paths(files)
         return app.exec()
@@ -320,6 +374,16 @@ def _fail_self_test(
     sys.stderr.write("digestdesk: self-test failed\n")
     sys.stderr.flush()
     os._exit(1)
+
+
+def _second_launch(window: object, files: list[str]) -> None:
+    """Another launch on this library: come to the front and import what it was given."""
+    from digestdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    _bring_to_front(window)
+    if files:
+        window.import_paths(files)  # one that cannot be read is listed in the import summary
 
 
 def _bring_to_front(window: object) -> None:
