@@ -162,7 +162,21 @@ def run_size(n: int, workdir: Path, repeats: int, per_file: int) -> dict[str, An
     )
     out, import_peak_kib = child_peak_rss(code)
     import_s = float(next(line for line in out.splitlines() if line.startswith("TIME")).split()[1])
+    return {
+        "n": n,
+        "files": len(data_files),
+        "raw_s": raw_s,
+        "import_s": import_s,
+        "import_rate": n / import_s,
+        "raw_rate": n / raw_s,
+        "ratio": raw_s / import_s,
+        "import_peak_mb": import_peak_kib / 1024,
+        **measure_library(library, repeats),
+    }
 
+
+def measure_library(library: Path, repeats: int) -> dict[str, Any]:
+    """Opening, searching and edit-to-searchable figures of an existing library."""
     from digestdesk.core.library import Library
     from digestdesk.paths import resolve_library
 
@@ -209,14 +223,6 @@ def run_size(n: int, workdir: Path, repeats: int, per_file: int) -> dict[str, An
             note_samples.append((time.perf_counter() - started) * 1000)
             assert found == [entry_id], (token, found)
     return {
-        "n": n,
-        "files": len(data_files),
-        "raw_s": raw_s,
-        "import_s": import_s,
-        "import_rate": n / import_s,
-        "raw_rate": n / raw_s,
-        "ratio": raw_s / import_s,
-        "import_peak_mb": import_peak_kib / 1024,
         "open_search_ms": (open_p50, open_p95),
         "process_search_ms": (
             statistics.median(process_samples),
@@ -242,6 +248,17 @@ def report(results: Sequence[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        if "raw_s" not in r:  # --measure-only: an existing library, no import figures
+            r = {
+                **r,
+                "files": "?",
+                "raw_s": 0,
+                "raw_rate": 0,
+                "import_s": 0,
+                "import_rate": 0,
+                "ratio": 0,
+                "import_peak_mb": 0,
+            }
         lines.append(
             f"| {r['n']:,} in {r['files']} files | {r['raw_s']:.1f} s ({r['raw_rate']:.0f}/s) "
             f"| {r['import_s']:.1f} s ({r['import_rate']:.0f}/s) | {r['ratio'] * 100:.0f}% "
@@ -263,13 +280,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-file", type=int, default=1000, help="entries per digest file")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="skip generating and importing: measure the libraries WORKDIR/lib-N of an "
+        "earlier run (opening, searching, edits; the import columns then read 0)",
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="dd-bench-lib-"))
     os.environ.setdefault("XDG_CACHE_HOME", str(workdir / "cache"))
     results = []
     try:
         for n in (int(s) for s in args.sizes.split(",")):
-            results.append(run_size(n, workdir, args.repeats, args.per_file))
+            if args.measure_only:
+                measured = measure_library(workdir / f"lib-{n}", args.repeats)
+                results.append({"n": n, **measured})
+            else:
+                results.append(run_size(n, workdir, args.repeats, args.per_file))
             print(report(results), flush=True)
     finally:
         if args.workdir is None:

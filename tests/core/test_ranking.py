@@ -219,3 +219,45 @@ def test_ordering_helpers() -> None:
     key = {4: 10, 2: 30, 9: 30, 1: 20}
     assert top_by_key(key, key.__getitem__, 2) == [2, 9]
     assert list(itertools.islice(top_by_key(key, key.__getitem__, None), 4)) == [2, 9, 1, 4]
+
+
+def test_updates_delete_old_versions_by_docnum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whoosh.writing import SegmentWriter
+
+    import digestdesk.core.search as search
+
+    ix = SearchIndex(tmp_path / "ix")
+    docs = {d.id: d for d in to_doc(1, 300)}
+    monkeypatch.setattr(search, "REBUILD_BATCH", 100)
+    ix.rebuild(list(docs.values()), library_uuid=UUID, last_seq=1)
+
+    def marked(entry_id: int, word: str) -> IndexDoc:
+        return IndexDoc(**{**docs[entry_id].__dict__, "note": f"marked {word}"})
+
+    # Right after a rebuild no segment's ids are known: Whoosh finds the old versions.
+    ix.update([marked(5, "qqfirst")], last_seq=2)
+    ix.search(parse_query("learning"))  # reads every segment's ids once
+    with monkeypatch.context() as patched:
+        # From now on the old versions are deleted by docnum, never looked up by Whoosh.
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise AssertionError("Whoosh looked the id up")
+
+        patched.setattr(SegmentWriter, "update_document", refuse)
+        patched.setattr(SegmentWriter, "delete_by_term", refuse)
+        ix.update(
+            [marked(5, "qqsecond"), marked(150, "qqsecond"), marked(250, "qqsecond")],
+            deleted=[7, 160],
+            last_seq=3,
+        )
+    assert sorted(h.id for h in ix.search(parse_query("qqsecond"), limit=None)) == [5, 150, 250]
+    assert ix.search(parse_query("qqfirst")) == []
+    assert ix.ids() == set(docs) - {7, 160}
+    with ix._searcher() as s:
+        assert s.doc_count() == 298
+    # The segment written by the last update is new: looked up by Whoosh once more, fine too.
+    ix.update([marked(150, "qqthird")], last_seq=4)
+    assert [h.id for h in ix.search(parse_query("qqthird"))] == [150]
+    assert ix.count(parse_query("marked")) == 3
+    ix.close()

@@ -1427,10 +1427,21 @@ class SearchIndex:
                 ix = self._index(data["indexname"])
                 writer = ix.writer(compound=False)
                 try:
-                    for doc in docs:
-                        writer.update_document(**_doc_fields(doc))
-                    for entry_id in deleted:
-                        writer.delete_by_term("id", int(entry_id))
+                    wanted = {int(doc.id) for doc in docs} | {int(i) for i in deleted}
+                    docnum_of = self._writer_docnums(writer, wanted)
+                    if docnum_of is None:  # a segment not seen yet: let Whoosh look them up
+                        for doc in docs:
+                            writer.update_document(**_doc_fields(doc))
+                        for entry_id in deleted:
+                            writer.delete_by_term("id", int(entry_id))
+                    else:
+                        # The ids' documents are known: delete them by number instead of
+                        # Whoosh opening every segment to find the id term (a third of an
+                        # edit's time at 10k).
+                        for docnum in docnum_of.values():
+                            writer.delete_document(docnum)
+                        for doc in docs:
+                            writer.add_document(**_doc_fields(doc))
                 except BaseException:
                     writer.cancel()
                     raise
@@ -1438,6 +1449,35 @@ class SearchIndex:
                 # commits (240-360 ms at 10k, the edit's p95); merge_small() does it when idle.
                 writer.commit(merge=False)
             self._write_sidecar(data["library_uuid"], last_seq, data["indexname"])
+
+    def _writer_docnums(self, writer: Any, wanted: set[int]) -> dict[int, int] | None:
+        """Docnums of the live documents of the ``wanted`` entry ids in ``writer``'s segments,
+        from the id lists cached per segment, or None when a segment's ids were never read."""
+        found: dict[int, int] = {}
+        base = 0
+        for segment in writer.segments:
+            values = self._segment_ids.get(segment.segment_id())
+            if values is None or len(values) != segment.doc_count_all():
+                return None
+            deleted = set(segment.deleted_docs()) if segment.has_deletions() else set()
+            if len(wanted) <= 64:  # a few edits: C-level scans of the id list
+                for entry_id in wanted:
+                    start = 0
+                    while True:
+                        try:
+                            docnum = values.index(entry_id, start)
+                        except ValueError:
+                            break
+                        if docnum not in deleted:
+                            found[entry_id] = base + docnum
+                            break
+                        start = docnum + 1
+            else:
+                for docnum, entry_id in enumerate(values):
+                    if entry_id in wanted and docnum not in deleted:
+                        found[entry_id] = base + docnum
+            base += segment.doc_count_all()
+        return found
 
     def update_many(
         self,
