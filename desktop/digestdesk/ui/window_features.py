@@ -24,15 +24,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from digestdesk.core import fetch
-from digestdesk.core.fetch import DayReport, HttpClient
 from digestdesk.core.library import Library
 from digestdesk.core.records import Changes
 from digestdesk.core.sessions import ReadingSession, Sessions, SessionSummary, SessionUpdate
 from digestdesk.core.trends import Trends
 from digestdesk.errors import DigestDeskError
 from digestdesk.ui.actions import native
-from digestdesk.ui.fetch_dialogs import FetchChoice, FetchSettingsDialog, day_lines, outcome_text
 from digestdesk.ui.icons import icon
 from digestdesk.ui.related_pane import RelatedPane
 from digestdesk.ui.session_view import SessionSummaryDialog, SessionView
@@ -41,6 +38,8 @@ from digestdesk.ui.tasks import WriterThread
 from digestdesk.ui.trend_sidebar import TrendSidebar
 
 if TYPE_CHECKING:
+    from digestdesk.core.fetch import DayReport, HttpClient
+    from digestdesk.ui.fetch_dialogs import FetchChoice
     from digestdesk.ui.main_window import MainWindow
     from digestdesk.ui.tasks import Task
 
@@ -49,11 +48,14 @@ log = logging.getLogger(__name__)
 TRENDS_DEBOUNCE_MS = 350  # edits in a burst (triage) recompute trends once
 RELATED_LIMIT = 5
 SESSION_PREFETCH = 3
-ClientFactory = Callable[[Callable[[], bool]], HttpClient]
+# Fetching (HTTP, the digest formats) is imported when first used, not at start.
+ClientFactory = Callable[[Callable[[], bool]], "HttpClient"]
 
 
 def default_client(cancelled: Callable[[], bool]) -> HttpClient:
-    return HttpClient(cache_dir=fetch.default_cache_dir(), cancelled=cancelled)
+    from digestdesk.core import fetch
+
+    return fetch.HttpClient(cache_dir=fetch.default_cache_dir(), cancelled=cancelled)
 
 
 RELATED_DELAY_MS = 150
@@ -522,6 +524,8 @@ class FeaturesMixin:
 
     # ================================================================ fetching
     def fetch_choice(self: MainWindow) -> FetchChoice:
+        from digestdesk.ui.fetch_dialogs import FetchChoice
+
         return FetchChoice.load(self.settings)
 
     def fetch_digests(self: MainWindow) -> Task | None:
@@ -529,6 +533,8 @@ class FeaturesMixin:
         if self.fetch_task is not None:
             self.statusBar().showMessage("A fetch is already running.", 4000)
             return None
+        from digestdesk.core import fetch
+
         choice = self.fetch_choice()
         factory = self.fetch_client_factory
         signals = self.fetch_signals
@@ -585,6 +591,9 @@ class FeaturesMixin:
             self.task_label.setText(f"Fetching… {report.day.isoformat()}: {report.summary()}")
 
     def _fetch_finished(self: MainWindow, name: str, reports: list[DayReport]) -> None:
+        from digestdesk.core import fetch
+        from digestdesk.ui.fetch_dialogs import day_lines, outcome_text
+
         self.last_fetch = reports
         if self._closing:
             return
@@ -625,6 +634,8 @@ class FeaturesMixin:
         )
 
     def edit_fetch_settings(self: MainWindow) -> None:
+        from digestdesk.ui.fetch_dialogs import FetchSettingsDialog
+
         dialog = FetchSettingsDialog(self.fetch_choice(), self)
         accepted = dialog.exec() == FetchSettingsDialog.DialogCode.Accepted
         self._back_from_dialog()
