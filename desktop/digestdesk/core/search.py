@@ -83,6 +83,10 @@ PROGRESS_EVERY = 250  # documents between progress reports of a (re)build (~1 s 
 
 #: How many of the most frequent terms a ``prefix*`` expands to, per field.
 PREFIX_EXPANSION = 30
+#: Related papers read at most about this many postings (their cost), but use at least
+#: MLT_MIN_TERMS key terms.
+MLT_POSTINGS = 40_000
+MLT_MIN_TERMS = 4
 #: Segments smaller than this are merged together when idle (an edit commits one segment).
 SMALL_SEGMENT_DOCS = 1000
 SMALL_SEGMENTS_TO_MERGE = 6
@@ -1146,10 +1150,10 @@ class _IdMap:
     """Entry id by global docnum (-1 for deleted documents) for one index generation, and
     the reverse map, built on first use (a word search without filters never needs it)."""
 
-    def __init__(self, key: tuple[Any, ...], id_of: list[int], deleted: int) -> None:
+    def __init__(self, key: tuple[Any, ...], id_of: list[int], deleted: frozenset[int]) -> None:
         self.key = key
         self.id_of = id_of
-        self.deleted = deleted
+        self.deleted = deleted  # global docnums of deleted documents
         self._docnum_of: dict[int, int] | None = None
 
     @property
@@ -1574,7 +1578,11 @@ class SearchIndex:
                 id_of[offset : offset + len(live)] = live
             else:
                 id_of[offset : offset + len(values)] = values
-        deleted = sum(1 for e in id_of if e < 0) if any(k[1] for k in key) else 0
+        deleted = (
+            frozenset(d for d, e in enumerate(id_of) if e < 0)
+            if any(k[1] for k in key)
+            else frozenset()
+        )
         built = _IdMap(key, id_of, deleted)
         with self._map_lock:
             self._id_map = built
@@ -1634,13 +1642,14 @@ class SearchIndex:
     ) -> dict[int, float]:
         """Score of every live document matching ``q`` (and in ``allowed``), by docnum."""
         scores = Evaluator(s, self._columns).scores(q)
-        id_of = ids.id_of
         if allowed is not None:
             keep = self._docnums(s, allowed)
+            if len(keep) < len(scores):
+                return {d: scores[d] for d in keep if d in scores}
             return {d: v for d, v in scores.items() if d in keep}
-        if not ids.deleted:
-            return scores
-        return {d: v for d, v in scores.items() if id_of[d] >= 0}
+        for docnum in ids.deleted:  # usually a few (edits since the last merge)
+            scores.pop(docnum, None)
+        return scores
 
     def _sort_key(self, s: Searcher, fieldname: str) -> list[int]:
         """The sortable column ``fieldname`` by global docnum."""
@@ -1713,7 +1722,7 @@ class SearchIndex:
             if docnum is None:
                 return []
             stored = s.stored_fields(docnum)
-            subs: list[wq.Query] = []
+            candidates: list[tuple[float, str, str, int]] = []
             # 16 key terms: 24 took twice as long at 10k for 8-9 of the same top 10.
             for fieldname, numterms, boost in (
                 ("title", 4, 2.0),
@@ -1723,7 +1732,19 @@ class SearchIndex:
                 if not stored.get(fieldname):
                     continue
                 for word, weight in s.key_terms([docnum], fieldname, numterms=numterms):
-                    subs.append(wq.Term(fieldname, word, boost=boost * weight))
+                    df = s.doc_frequency(fieldname, word)
+                    candidates.append((boost * weight, fieldname, word, df))
+            # Reading postings is the cost: the best terms first, and a term that would take
+            # the total past MLT_POSTINGS (a word in a large share of a big library, which says
+            # little about likeness) is left out. At 10k entries nothing is left out.
+            candidates.sort(key=lambda c: -c[0])
+            subs: list[wq.Query] = []
+            budget = MLT_POSTINGS
+            for weight, fieldname, word, df in candidates:
+                if df > budget and len(subs) >= MLT_MIN_TERMS:
+                    continue
+                budget -= df
+                subs.append(wq.Term(fieldname, word, boost=weight))
             if not subs:
                 return []
             scores = self._scores(s, ids, ArrayOr(subs), None)
