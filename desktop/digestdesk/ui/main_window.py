@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSplitter,
     QStackedWidget,
-    QTabWidget,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -59,7 +58,9 @@ from digestdesk.ui.import_dialogs import ImportSummaryDialog, PasteImportDialog
 from digestdesk.ui.keymap_dialog import KeymapDialog
 from digestdesk.ui.links_pane import LinksPane, entry_links, primary_link
 from digestdesk.ui.notes_editor import NotesEditor
+from digestdesk.ui.reader_tabs import ReaderTabs
 from digestdesk.ui.search_bar import SearchBar
+from digestdesk.ui.styles import PANE_MARGINS, inset
 from digestdesk.ui.tag_editor import TagEditorDialog
 from digestdesk.ui.tasks import ReaderThread, Task, WriterThread
 from digestdesk.ui.window_features import FeaturesMixin
@@ -73,8 +74,10 @@ PREFETCH_NEAR = 3  # ...when one of this many next entries is not read yet
 FIRST_ROWS = PAGE  # list rows a search hands over with its result (the first paint)
 ROWS_AHEAD = 60  # list rows read ahead of the cursor (about two screens)
 LARGE_IMPORT_BYTES = 256 * 1024  # larger imports are indexed afterwards, in the background
-LOWER_HEIGHT = 180  # the links / related / note tabs under the abstract, px
-LOWER_MIN_HEIGHT = 110
+LOWER_HEIGHT = 150  # the links / related / note tabs under the abstract, px
+LOWER_MIN_HEIGHT = 96
+NOTE_TAB = "Note"
+NOTE_TAB_WRITTEN = "Note •"  # the entry has a note: said on the tab, so it is not missed
 UrlOpener = Callable[[str], None]
 
 
@@ -213,19 +216,12 @@ class MainWindow(FeaturesMixin, QMainWindow):
         # Below the abstract, one compact area with a tab per helper pane (links, related
         # papers, note): the abstract, which is what is read, keeps the height. A hidden tab
         # costs nothing on j/k; its pane is brought up to date when it is shown.
-        self.lower_tabs = QTabWidget(self)
-        self.lower_tabs.setObjectName("readerTabs")
-        self.lower_tabs.setDocumentMode(True)
+        self.lower_tabs = ReaderTabs(self)
         self.lower_tabs.setMinimumHeight(LOWER_MIN_HEIGHT)
-        self.lower_tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.tab_hint = QLabel(self.lower_tabs)
-        self.tab_hint.setObjectName("tabHint")
-        self.tab_hint.setEnabled(False)  # the palette's muted text colour
-        self.tab_hint.setContentsMargins(0, 0, 10, 0)
-        self.lower_tabs.setCornerWidget(self.tab_hint, Qt.Corner.TopRightCorner)
         self.lower_tabs.addTab(self.links, icon("link.other"), "Links")
-        self.lower_tabs.addTab(self.notes, icon("note"), "Note")
-        self.lower_tabs.currentChanged.connect(self._lower_tab_changed)
+        self.lower_tabs.addTab(self.notes, icon("note"), NOTE_TAB)
+        inset(self.links)
+        self.notes.document().setDocumentMargin(PANE_MARGINS[0] - 2)
 
         self.reader_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.reader_splitter.setObjectName("readerSplitter")
@@ -300,31 +296,22 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.toolbar = toolbar
 
     def refresh_key_hints(self) -> None:
-        """The tab hint and the welcome page name the keys; they follow the keymap."""
-        self._lower_tab_changed(self.lower_tabs.currentIndex())
-        self.empty_state.refresh_keys()
-
-    def _tab_hints(self) -> dict[QWidget, str]:
+        """The tab hints and the welcome page name the keys; they follow the keymap."""
         k = self._key_text
-        return {
+        hints: dict[QWidget, str] = {
             self.links: f"{k('entry.open_code_link')} opens code · "
             f"{k('link.open_1')}–{k('link.open_9')} open · {k('entry.copy_link')} copies",
             self.notes: f"{k('entry.edit_note')} writes · {k('note.leave')} back · "
             f"{k('entry.edit_tags')} edits tags",
         }
-
-    def _lower_tab_changed(self, index: int) -> None:
-        page = self.lower_tabs.widget(index)
-        hints = self._tab_hints()
         if hasattr(self, "related"):
             hints.update(self._feature_tab_hints())
-        self.tab_hint.setText(hints.get(page, "") if page is not None else "")
+        self.lower_tabs.set_hints(hints)
+        self.empty_state.refresh_keys()
 
     def show_lower_tab(self, pane: QWidget) -> None:
         """Bring a helper pane (links, related, note) to the front of the lower area."""
-        index = self.lower_tabs.indexOf(pane)
-        if index >= 0:
-            self.lower_tabs.setCurrentIndex(index)
+        self.lower_tabs.bring_forward(pane)
 
     def _key_text(self, action_id: str) -> str:
         if not hasattr(self, "registry"):
@@ -565,7 +552,11 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.abstract.show_entry(detail, self.query.terms)
         self.links.show_links(entry_links(detail))
         self.notes.load(detail.id, detail.note)
+        self._mark_note_tab(bool(detail.note))
         self._prefetch_around(detail.id)
+
+    def _mark_note_tab(self, written: bool) -> None:
+        self.lower_tabs.set_tab_label(self.notes, NOTE_TAB_WRITTEN if written else NOTE_TAB)
 
     def _load_detail(self, entry_id: int) -> None:
         """An entry not read ahead (a held key outran the prefetch, or it just changed): read

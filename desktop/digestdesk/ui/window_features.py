@@ -33,6 +33,7 @@ from digestdesk.ui.actions import native
 from digestdesk.ui.icons import icon
 from digestdesk.ui.related_pane import RelatedPane
 from digestdesk.ui.session_view import SessionSummaryDialog, SessionView
+from digestdesk.ui.styles import inset
 from digestdesk.ui.tag_editor import TagEditorDialog
 from digestdesk.ui.tasks import WriterThread
 from digestdesk.ui.trend_sidebar import TrendSidebar
@@ -128,6 +129,7 @@ class FeaturesMixin:
         self.related = RelatedPane(self)
         self.related.entry_activated.connect(self.jump_to_entry)
         self.lower_tabs.insertTab(1, self.related, icon("related"), "Related")
+        inset(self.related)
         self.view.current_entry_changed.connect(self._request_related)
         self._related_wanted = -1
         self._related_timer = QTimer(self)
@@ -167,7 +169,7 @@ class FeaturesMixin:
             self.fetch_digests()
 
     def _refresh_feature_hints(self: MainWindow) -> None:
-        self._lower_tab_changed(self.lower_tabs.currentIndex())
+        self.refresh_key_hints()
 
     def _feature_tab_hints(self: MainWindow) -> dict[QWidget, str]:
         first, last = self._key_text("related.open_1"), self._key_text("related.open_5")
