@@ -6,6 +6,7 @@ import json
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -378,3 +379,52 @@ def test_edits_commit_small_segments_that_idle_maintenance_merges(
         assert reopened.search("again").total == SMALL_SEGMENTS_TO_MERGE
     finally:
         reopened.close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "reasoning status:unread",  # most pass: the few failing ids are excluded
+        "reasoning -status:unread",  # few pass: the passing ids are allowed
+        "reasoning date:>2025-11-01",  # undated entries must not pass (NULL comparisons)
+        "reasoning -date:>2025-11-01",
+        "reasoning votes:>6",
+        "reasoning has:code",
+        "reasoning -tag:later",
+        "reasoning tag:later",
+        "reasoning status:unread votes:<100 sort:date",
+    ],
+)
+def test_filters_with_words_match_a_brute_force_filter(library: Library, query: str) -> None:
+    library.import_bytes(factories.api_day(10), name="2025-11-20.json")
+    undated = factories.api_item("2511.00099", "Undated Efficient Reasoning", daily=None)
+    undated["paper"].pop("publishedAt")
+    undated.pop("publishedAt")
+    library.import_bytes(factories.api_json([undated]), name="undated.json")
+    ids = library.list_ids(sort="date")
+    library.set_status(ids[:2], "read")
+    library.change_tags(ids[1:4], add=["later"])
+    details = {d.id: d for d in library.entries(library.list_ids())}
+
+    def passes(d: Any) -> bool:
+        # None: unknown (no date), which fails a date filter and its negation alike, as a
+        # comparison with NULL does in SQL
+        checks = {
+            "status:unread": d.status == "unread",
+            "date:>2025-11-01": None if d.published is None else d.published > date(2025, 11, 1),
+            "votes:>6": (d.votes or 0) > 6,
+            "votes:<100": d.votes is not None and d.votes < 100,
+            "has:code": any(link.kind == "code" for link in d.links),
+            "tag:later": "later" in d.tags,
+        }
+        for part in query.split()[1:]:
+            negated = part.startswith("-")
+            name = part.lstrip("-")
+            if name in checks and checks[name] in (None, negated):
+                return False
+        return True
+
+    expected = {i for i, d in details.items() if "reasoning" in d.title.lower() and passes(d)}
+    result = library.search(query)
+    assert set(result.ids) == expected
+    assert result.total == len(expected)

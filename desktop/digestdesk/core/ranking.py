@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,12 +85,49 @@ def load_numeric_column(leaf: Any, fieldname: str) -> array[int] | None:
     return values
 
 
-class SegmentCache:
-    """Column data per segment id, shared by every search of a :class:`SearchIndex`."""
+#: Decoded postings kept for terms searched again (typing a query repeats its first words;
+#: related papers of one topic share key terms): about 8 bytes each, so ~16 MB.
+POSTINGS_CACHE = 2_000_000
 
-    def __init__(self) -> None:
+
+class SegmentCache:
+    """Column data per segment id, shared by every search of a :class:`SearchIndex`, and the
+    decoded postings of recently searched terms (segments never change once written)."""
+
+    def __init__(self, max_postings: int = POSTINGS_CACHE) -> None:
         self._lock = threading.Lock()
         self._segments: dict[Any, SegmentColumns] = {}
+        self._postings: OrderedDict[tuple[Any, str, bytes], tuple[array[int], array[float]]]
+        self._postings = OrderedDict()
+        self._cached_postings = 0
+        self._max_postings = max_postings
+
+    def postings(
+        self, leaf: Any, fieldname: str, btext: bytes
+    ) -> tuple[Sequence[int], Sequence[float]]:
+        """(docnums, weights) of a term in one segment, decoded once and then cached."""
+        segment = leaf.segment() if hasattr(leaf, "segment") else None
+        key = (segment.segment_id(), fieldname, btext) if segment is not None else None
+        if key is not None:
+            with self._lock:
+                hit = self._postings.get(key)
+                if hit is not None:
+                    self._postings.move_to_end(key)
+                    return hit
+        ids: array[int] = array("I")
+        weights: array[float] = array("f")
+        for block_ids, block_weights, _ in _blocks(leaf.postings(fieldname, btext)):
+            ids.extend(block_ids)
+            weights.extend(block_weights)
+        if key is not None and len(ids) <= self._max_postings // 4:
+            with self._lock:
+                if key not in self._postings:
+                    self._postings[key] = (ids, weights)
+                    self._cached_postings += len(ids)
+                while self._cached_postings > self._max_postings:
+                    _, (old, _) = self._postings.popitem(last=False)
+                    self._cached_postings -= len(old)
+        return ids, weights
 
     def columns(self, leaf: Any) -> SegmentColumns:
         segment = leaf.segment() if hasattr(leaf, "segment") else None
@@ -108,10 +146,14 @@ class SegmentCache:
         with self._lock:
             for key in [k for k in self._segments if k not in keep]:
                 del self._segments[key]
+            for pkey in [k for k in self._postings if k[0] not in keep]:
+                self._cached_postings -= len(self._postings.pop(pkey)[0])
 
     def clear(self) -> None:
         with self._lock:
             self._segments.clear()
+            self._postings.clear()
+            self._cached_postings = 0
 
     def lengths(self, leaf: Any, cols: SegmentColumns, fieldname: str) -> bytes:
         got = cols.lengths.get(fieldname)
@@ -257,6 +299,18 @@ class Evaluator:
                 continue
             cols = self.cache.columns(leaf)
             lens = self.cache.lengths(leaf, cols, fieldname)
+            if values is None:
+                try:
+                    ids, weights = self.cache.postings(leaf, fieldname, btext)
+                except TermNotFound:
+                    continue
+                out.update(
+                    {
+                        offset + d: c * w / (w + norm[lens[d]])
+                        for d, w in zip(ids, weights, strict=True)
+                    }
+                )
+                continue
             try:
                 matcher = leaf.postings(fieldname, btext)
             except TermNotFound:

@@ -1614,11 +1614,13 @@ class SearchIndex:
         plan: QueryPlan,
         *,
         allowed: set[int] | None = None,
+        excluded: set[int] | None = None,
         limit: int | None = 200,
         sort: str | None = None,
     ) -> tuple[list[Hit], int]:
         """:meth:`search`, and how many entries match in all (every match is scored anyway,
-        so the total costs nothing more)."""
+        so the total costs nothing more). ``excluded`` ids are left out: the cheap form of a
+        filter that most entries pass."""
         order = sort or plan.sort
         if order not in SORTS:
             raise ValueError(f"sort must be one of {SORTS}, not {order!r}")
@@ -1627,6 +1629,12 @@ class SearchIndex:
         with self._searcher() as s:
             ids = self._ids(s)
             scores = self._scores(s, ids, plan.text, allowed)
+            if excluded:
+                docnum_of = ids.docnum_of
+                for entry_id in excluded:
+                    docnum = docnum_of.get(entry_id)
+                    if docnum is not None:
+                        scores.pop(docnum, None)
             id_of = ids.id_of
             if order == "relevance":
                 ranked = top_by_score(scores, limit)
