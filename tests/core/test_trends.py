@@ -135,6 +135,23 @@ def test_an_injected_topic_ranks_first_and_an_even_word_never_appears(
         assert "novel framework" not in terms and "framework" not in terms
 
 
+def test_an_acronym_rising_with_its_phrase_is_shown_once_as_the_phrase(
+    constructed: Library,
+) -> None:
+    n = 5000
+    # The acronym alone is more frequent, so it would rank above its phrase.
+    _inject(constructed, n, [1, 2, 3, 4, 6, 7, 9, 11, 13], ["LRMs"], "Acronym study")
+    _inject(constructed, n + 50, [5, 8, 14, 16, 20], ["Large Reasoning Models"], "Long study")
+    _inject(constructed, n + 100, [3, 6, 9, 12, 15, 18], ["Chain-of-Thought"], "CoT long")
+    _inject(constructed, n + 150, [2, 4, 8, 10, 16, 24, 25], ["CoT"], "CoT short")
+    constructed.ensure_index()
+    terms = _terms(Trends(constructed).report(window="30d", as_of=AS_OF))
+    assert "large reasoning models" in terms and "chain-of-thought" in terms
+    assert "lrms" not in terms and "lrm" not in terms and "cot" not in terms
+    # in the acronym's place, which ranked first
+    assert terms[0] == "large reasoning models"
+
+
 def test_report_figures(constructed: Library) -> None:
     report = Trends(constructed).report(window="30d", as_of=AS_OF)
     assert report.window_start == AS_OF - timedelta(days=29)

@@ -856,6 +856,14 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+def _initials(key: str) -> str:
+    """"lrm" for "large reasoning model", "cot" for "chain-of-thought"; "" for one word."""
+    words = [w for w in re.split(r"[\s\-]+", key) if w]
+    if len(words) < 2:
+        return ""
+    return "".join(w[0] for w in words)
+
+
 def _expected(c: int, p: int, n: int, m: int) -> float:
     if n == 0:
         return 0.0
@@ -911,10 +919,26 @@ def _rank(
         if " " in key:
             for word in key.split():
                 in_phrases[word] = max(in_phrases.get(word, 0), count)
+    # An acronym rising beside its spelled-out phrase ("lrms" and "large reasoning models")
+    # is one topic: the phrase is shown, in the better of the two places.
+    spelled_out: dict[str, tuple[float, str, int, int, float, str]] = {}
+    for candidate in candidates:
+        initials = _initials(candidate[1])
+        if initials and initials != candidate[1]:
+            spelled_out.setdefault(initials, candidate)
     out: list[RisingTerm] = []
-    for score, key, count, previous, expected, sources_text in candidates:
-        if " " not in key and in_phrases.get(key, 0) >= 0.7 * count:
+    shown: set[str] = set()
+    for candidate in candidates:
+        key = candidate[1]
+        if key in spelled_out:
+            candidate = spelled_out[key]
+            key = candidate[1]
+        elif " " not in key and in_phrases.get(key, 0) >= 0.7 * candidate[2]:
             continue
+        if key in shown:
+            continue
+        shown.add(key)
+        score, key, count, previous, expected, sources_text = candidate
         spark = [a + b for a, b in zip(keywords.spark(key), titles.spark(key), strict=True)]
         out.append(
             RisingTerm(
