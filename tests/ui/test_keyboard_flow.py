@@ -3,6 +3,8 @@ undo and open a code link (the URL opener is captured; no browser starts)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -10,6 +12,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from digestdesk.core.records import EntryDetail
 from digestdesk.ui.main_window import MainWindow
 
 from .conftest import Opened, wait_idle
@@ -202,3 +205,42 @@ def test_bulk_change_asks_first(
     key(qtbot, window, "r")
     wait_idle(qtbot, window)
     assert window.library.counts()["read"] == 8
+
+
+def test_an_entry_not_read_ahead_is_read_off_the_gui_thread(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    gui_thread = threading.get_ident()
+    readers: list[int] = []
+    entries = window.library.entries
+
+    def recording(ids: Sequence[int]) -> list[EntryDetail]:
+        readers.append(threading.get_ident())
+        return entries(ids)
+
+    window.library.entries = recording  # type: ignore[method-assign]
+    window._details.clear()  # nothing read ahead: as when a held key outruns the read-ahead
+    window.view.move_to(4)
+    target = window.view.current_id()
+    assert window.abstract.current_id() is None  # the title shows while the entry is read
+    wait_idle(qtbot, window)
+    assert window.abstract.current_id() == target
+    assert current_title(window) in window.abstract.plain_text()
+    assert readers and gui_thread not in readers
+
+
+def test_n_brings_the_note_tab_forward_and_tab_keys_are_hinted(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    window.show_lower_tab(window.links)
+    assert "opens code" in window.lower_tabs.hint.text()
+    key(qtbot, window, "n")
+    assert window.lower_tabs.currentWidget() is window.notes
+    assert QApplication.focusWidget() is window.notes
+    assert "writes" in window.lower_tabs.hint.text()
+    qtbot.keyClicks(window.notes, "worth a look")
+    key(qtbot, window, "Escape")
+    wait_idle(qtbot, window)
+    assert window.lower_tabs.tabText(window.lower_tabs.indexOf(window.notes)) == "Note •"
