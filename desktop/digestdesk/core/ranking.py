@@ -20,15 +20,18 @@ written, so :class:`SegmentCache` keeps them across searches, keyed by segment i
 from __future__ import annotations
 
 import heapq
+import itertools
 import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pickle import loads
 from typing import Any
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.formats import Positions
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
@@ -211,6 +214,14 @@ def _blocks(
     yield ids, weights, encoded
 
 
+def _decode_positions(value: bytes) -> Iterable[int]:
+    """``whoosh.formats.Positions.decode_positions`` without its Python loop: the value is a
+    count (4 bytes) and a pickled list of position deltas stored without the final STOP."""
+    if not value.endswith(b"."):
+        value += b"."
+    return itertools.accumulate(loads(value[4:]))
+
+
 class Evaluator:
     """Evaluates queries on one searcher: ``scores(q)`` maps matching global docnums to their
     BM25F score. Create one per search (it caches term statistics for that searcher)."""
@@ -255,6 +266,55 @@ class Evaluator:
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return {}
         return self.whoosh(q)
+
+    def docs(self, q: wq.Query) -> set[int]:
+        """The docnums matching ``q``, without scores: set operations on the postings' ids,
+        for orders that do not need relevance (newest or most voted first) and counts."""
+        if isinstance(q, wq.Term):
+            return self.term_docs(q.fieldname, q.text)
+        if isinstance(q, wq.Or) and not getattr(q, "minmatch", 0):
+            out: set[int] = set()
+            for sub in q.subqueries:
+                out |= self.docs(sub)
+            return out
+        if isinstance(q, wq.And):
+            parts = [self.docs(sub) for sub in q.subqueries]
+            return set.intersection(*parts) if parts else set()
+        if isinstance(q, wq.AndNot):
+            pos = self.docs(q.a)
+            return pos - self.docs(q.b) if pos else pos
+        if isinstance(q, wq.Not):
+            return set(range(self.doc_count_all)) - self.docs(q.query)
+        if isinstance(q, wq.Every) and not q.fieldname:
+            return set(range(self.doc_count_all))
+        expandable: Any = q
+        if hasattr(expandable, "_btexts") and hasattr(expandable, "prefixes"):
+            out = set()
+            for b in expandable._btexts(self.reader):
+                out |= self.term_docs(expandable.fieldname, b)
+            return out
+        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return set()
+        return set(self.scores(q))  # phrases (positions) and what Whoosh evaluates
+
+    def term_docs(self, fieldname: str, text: str | bytes) -> set[int]:
+        btext = self._to_bytes(fieldname, text)
+        if btext is None or fieldname not in self.reader.schema:
+            return set()
+        if not self.reader.schema[fieldname].scorable:
+            return set(self.whoosh(wq.Term(fieldname, btext)))
+        out: set[int] = set()
+        if (fieldname, btext) not in self.reader:
+            return out
+        for leaf, offset in self.leaves:
+            if (fieldname, btext) not in leaf:
+                continue
+            try:
+                ids, _ = self.cache.postings(leaf, fieldname, btext)
+            except TermNotFound:
+                continue
+            out.update(ids if offset == 0 else [offset + d for d in ids])
+        return out
 
     # -- leaves of the tree --------------------------------------------------------------------
 
@@ -348,7 +408,8 @@ class Evaluator:
         summed = self._and([term_scores[b] for b in words], 1.0)
         if not summed or len(words) == 1:
             return {d: s * q.boost for d, s in summed.items()}
-        decode = schema[fieldname].format.decoder("positions")
+        fmt = schema[fieldname].format
+        decode = _decode_positions if type(fmt) is Positions else fmt.decoder("positions")
         out: Scores = {}
         if q.slop == 1:
             # Adjacent words: the phrase starts at p where word i sits at p + i for every i.
@@ -357,7 +418,8 @@ class Evaluator:
             for d, score in summed.items():
                 starts: set[int] | None = None
                 for i in order:
-                    shifted = {p - i for p in decode(encoded[words[i]][d])}
+                    positions = decode(encoded[words[i]][d])
+                    shifted = {p - i for p in positions} if i else set(positions)
                     starts = shifted if starts is None else starts & shifted
                     if not starts:
                         break
@@ -365,7 +427,7 @@ class Evaluator:
                     out[d] = score * q.boost
             return out
         for d, score in summed.items():
-            first = decode(encoded[words[0]][d])
+            first = list(decode(encoded[words[0]][d]))
             rest = [set(decode(encoded[b][d])) for b in words[1:]]
             for p in first:
                 at = p

@@ -28,8 +28,8 @@ builds commit every :data:`REBUILD_BATCH` documents with ``merge=False``.
 from __future__ import annotations
 
 import functools
-import heapq
 import html
+import itertools
 import json
 import logging
 import os
@@ -1155,6 +1155,7 @@ class _IdMap:
         self.id_of = id_of
         self.deleted = deleted  # global docnums of deleted documents
         self._docnum_of: dict[int, int] | None = None
+        self.orders: dict[str, list[int]] = {}  # column -> docnums by it, descending
 
     @property
     def docnum_of(self) -> dict[int, int]:
@@ -1628,22 +1629,54 @@ class SearchIndex:
             return self._list(allowed=allowed, limit=limit, order=order)
         with self._searcher() as s:
             ids = self._ids(s)
-            scores = self._scores(s, ids, plan.text, allowed)
-            if excluded:
-                docnum_of = ids.docnum_of
-                for entry_id in excluded:
-                    docnum = docnum_of.get(entry_id)
-                    if docnum is not None:
-                        scores.pop(docnum, None)
-            id_of = ids.id_of
             if order == "relevance":
+                scores = self._scores(s, ids, plan.text, allowed)
+                self._drop(ids, scores, excluded)
                 ranked = top_by_score(scores, limit)
-                return [Hit(id_of[d], float(score)) for score, d in ranked], len(scores)
-            key = self._sort_key(s, "published" if order == "date" else "votes")
-            # newest (or most voted) first; the better match first within a day
-            decorated = ((-key[d], -score, d) for d, score in scores.items())
-            chosen = sorted(decorated) if limit is None else heapq.nsmallest(limit, decorated)
-            return [Hit(id_of[d], 0.0) for _, _, d in chosen], len(scores)
+                return [Hit(ids.id_of[d], float(score)) for score, d in ranked], len(scores)
+            # Newest (or most voted) first needs no scores: the matching set, then its top
+            # by the sort column.
+            matches = self._matches(s, ids, plan.text, allowed)
+            self._drop(ids, matches, excluded)
+            column = "published" if order == "date" else "votes"
+            if limit is not None and len(matches) > 4 * limit:
+                # Many matches: walk the index in sort order (sorted once per generation)
+                # and stop at the limit, instead of ordering every match.
+                walk = (d for d in self._sort_order(s, ids, column) if d in matches)
+                chosen = list(itertools.islice(walk, limit))
+            else:
+                chosen = top_by_key(matches, self._sort_key(s, column).__getitem__, limit)
+            return [Hit(ids.id_of[d], 0.0) for d in chosen], len(matches)
+
+    def _sort_order(self, s: Searcher, ids: _IdMap, column: str) -> list[int]:
+        """Every docnum by ``column`` descending (ties by docnum), kept with the id map."""
+        order = ids.orders.get(column)
+        if order is None:
+            key = self._sort_key(s, column)
+            order = sorted(range(len(key)), key=lambda d: -key[d])
+            ids.orders[column] = order
+        return order
+
+    @staticmethod
+    def _drop(ids: _IdMap, found: dict[int, float] | set[int], excluded: set[int] | None) -> None:
+        """Remove the ``excluded`` entries' documents from ``found`` (in place)."""
+        if not excluded:
+            return
+        docnum_of = ids.docnum_of
+        for entry_id in excluded:
+            docnum = docnum_of.get(entry_id)
+            if docnum is not None:
+                if isinstance(found, dict):
+                    found.pop(docnum, None)
+                else:
+                    found.discard(docnum)
+
+    def _matches(self, s: Searcher, ids: _IdMap, q: wq.Query, allowed: set[int] | None) -> set[int]:
+        """Every live document matching ``q`` (and in ``allowed``), without scores."""
+        found = Evaluator(s, self._columns).docs(q)
+        if allowed is not None:
+            found &= self._docnums(s, allowed)
+        return found - ids.deleted if ids.deleted else found
 
     def _scores(
         self, s: Searcher, ids: _IdMap, q: wq.Query, allowed: set[int] | None
@@ -1698,7 +1731,7 @@ class SearchIndex:
                 if allowed is None:
                     return s.doc_count()
                 return len(self._docnums(s, allowed))
-            return len(self._scores(s, ids, plan.text, allowed))
+            return len(self._matches(s, ids, plan.text, allowed))
 
     def highlights(
         self, ids: Sequence[int], plan: QueryPlan, *, field: str = "abstract", top: int = 2
