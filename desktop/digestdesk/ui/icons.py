@@ -151,7 +151,14 @@ class GlyphIconEngine(QIconEngine):
         return pixmap
 
     def clone(self) -> QIconEngine:
-        return GlyphIconEngine(self.family, self.char, self.colour, self.disabled)
+        # Qt owns a clone (a QIcon detaching), but the binding does not hand it over: kept
+        # here, or Python frees it under Qt's feet (qtawesome's engine crashes the same way).
+        twin = GlyphIconEngine(self.family, self.char, self.colour, self.disabled)
+        _CLONES.append(twin)
+        return twin
+
+
+_CLONES: list[GlyphIconEngine] = []  # a few at most: the app never detaches its icons
 
 
 @cache

@@ -70,7 +70,10 @@ class TagEditorDialog(QDialog):
             self.edit.setText(" ".join(self._current) + (" " if self._current else ""))
         label = QLabel(hint, self)
         label.setWordWrap(True)
-        completer = _TagCompleter(QStringListModel([name for name, _ in known]), self)
+        # The model needs a parent: a completer does not own its model, and a temporary one
+        # was deleted at once (the completer then offered nothing).
+        names = QStringListModel([name for name, _ in known], self)
+        completer = _TagCompleter(names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setWidget(self.edit)
