@@ -857,7 +857,8 @@ def _as_date(value: Any) -> date:
 
 
 def _initials(key: str) -> str:
-    """"lrm" for "large reasoning model", "cot" for "chain-of-thought"; "" for one word."""
+    """The initials of a phrase key ("lrm" for "large reasoning model", "cot" for
+    "chain-of-thought"), or "" for one word."""
     words = [w for w in re.split(r"[\s\-]+", key) if w]
     if len(words) < 2:
         return ""
