@@ -57,6 +57,10 @@ class TaskSignals(QObject):
     queue_drained = Signal()
 
 
+#: Seconds without writes after which the writer merges the index's small segments.
+MAINTAIN_AFTER_S = 3.0
+
+
 class WriterThread(QThread):
     """The one thread that writes the library, running tasks in submission order."""
 
@@ -74,6 +78,7 @@ class WriterThread(QThread):
         self._idle = threading.Event()
         self._idle.set()
         self._stopped = False
+        self.maintain_after_s = MAINTAIN_AFTER_S
 
     # -- GUI thread
     def submit(
@@ -138,10 +143,19 @@ class WriterThread(QThread):
 
     # -- writer thread
     def run(self) -> None:
+        maintenance_due = False
         while True:
-            task = self._queue.get()
+            try:
+                # After writes, the first quiet moment merges the small index segments edits
+                # leave (Library.maintain_index): never in an edit's way, never forgotten.
+                task = self._queue.get(timeout=self.maintain_after_s if maintenance_due else None)
+            except queue.Empty:
+                maintenance_due = False
+                self._maintain()
+                continue
             if task is None:
                 return
+            maintenance_due = True
             self.signals.task_started.emit(task)
             try:
                 result = task.run(self.library, task)
@@ -160,6 +174,13 @@ class WriterThread(QThread):
                     if self._pending == 0:
                         self._idle.set()
                         self.signals.queue_drained.emit()
+
+    def _maintain(self) -> None:
+        try:
+            if self.library.maintain_index():
+                log.info("merged the search index's small segments")
+        except Exception:  # the index is a cache: a failed merge must not stop the writer
+            log.exception("merging the search index's small segments failed")
 
 
 class ReaderSignals(QObject):
