@@ -18,7 +18,6 @@ class TabHint(QLabel):
 
     def __init__(self, tabs: QTabWidget) -> None:
         super().__init__(tabs)
-        self._tabs = tabs
         self.setObjectName("tabHint")
         self.setEnabled(False)  # the palette's muted text colour
         self.setContentsMargins(0, 0, 12, 0)
@@ -26,9 +25,15 @@ class TabHint(QLabel):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         hint = super().sizeHint()
-        room = self._tabs.width() - self._tabs.tabBar().sizeHint().width() - 8
+        # The tab widget is looked up, not kept: a Python reference back to the parent would
+        # make a reference cycle of widget wrappers for the garbage collector.
+        tabs = self.parentWidget()
+        if not isinstance(tabs, QTabWidget):
+            return hint
+        bar = tabs.tabBar().sizeHint()
+        room = tabs.width() - bar.width() - 8
         width = min(hint.width(), room) if room >= MIN_HINT_WIDTH else 0
-        return QSize(width, max(hint.height(), self._tabs.tabBar().sizeHint().height()))
+        return QSize(width, max(hint.height(), bar.height()))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(0, super().minimumSizeHint().height())
