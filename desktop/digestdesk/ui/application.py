@@ -10,6 +10,7 @@ runs ``--self-test`` and ``--demo``.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import logging
@@ -137,6 +138,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setStyle("Fusion")
     apply_color_scheme(app)
     app.setWindowIcon(app_icon())
+    collect_garbage_on_gui_thread(app)
     # The GUI thread shares the GIL with the reader and writer threads, which run pure-Python
     # work (Whoosh indexing, SQLAlchemy) for seconds at a time; every Python callback of a
     # paint or key press must take the GIL back. Python's default 5 ms switch interval made
@@ -144,6 +146,38 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     # background throughput.
     sys.setswitchinterval(GUI_SWITCH_INTERVAL)
     return app
+
+
+GC_INTERVAL_MS = 250
+
+
+def collect_garbage_on_gui_thread(app: QApplication) -> None:
+    """Run Python's cyclic garbage collector on the GUI thread only.
+
+    Left automatic, it runs in whichever thread allocates when a threshold is crossed, often
+    the reader or writer thread. A Qt object owned by Python and freed there is deleted later
+    on the GUI thread by the binding; if Qt deleted it meanwhile (a closed window's
+    deleteLater), that is a double delete: a segfault in the UI tests under load (4 runs in
+    11), in Shiboken::BindingManager::runDeletionInMainThread. Collections keep Python's own
+    thresholds, checked four times a second from a timer here.
+    """
+    if getattr(app, "_digestdesk_gc_timer", None) is not None:
+        return
+    thresholds = gc.get_threshold()
+    gc.disable()
+
+    def collect() -> None:
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if counts[generation] >= thresholds[generation]:
+                gc.collect(generation)
+                return
+
+    timer = QTimer(app)
+    timer.setInterval(GC_INTERVAL_MS)
+    timer.timeout.connect(collect)
+    timer.start()
+    app._digestdesk_gc_timer = timer  # type: ignore[attr-defined]
 
 
 #: Messages of Qt's offscreen platform (self-test, CI) that say nothing about the app.
