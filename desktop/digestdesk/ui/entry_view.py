@@ -58,7 +58,7 @@ class EntryView(QTableView):
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
             elif name == "tags":
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-                self.setColumnWidth(column, char * 18)
+                self.setColumnWidth(column, char * 12)  # the title gets the room
             else:
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
                 self.setColumnWidth(column, widths[name])

@@ -37,7 +37,7 @@ from digestdesk.ui.main_window import MainWindow  # noqa: E402
 
 SIZE = (1360, 820)
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "hf-daily-api"
-TRENDS_AS_OF = date(2026, 8, 14)
+TRENDS_AS_OF = date(2025, 5, 31)  # spring 2025: reasoning models, GRPO, distillation rise
 
 
 def _settle(window: MainWindow) -> None:
@@ -100,8 +100,8 @@ def _trends_shot(folder: Path) -> QPixmap:
             _prepare_library(library)
         window = _open_window(library, folder)
         try:
-            if files:
-                window.trends_as_of = TRENDS_AS_OF
+            if files:  # a chosen month, picked in the sidebar's as-of control
+                window.trend_sidebar.set_as_of(TRENDS_AS_OF)
             window.trend_dock.show()
             window.resizeDocks([window.trend_dock], [380], Qt.Orientation.Horizontal)
             window.trend_sidebar.set_choice("30d", "published")
