@@ -195,23 +195,34 @@ def _blocks(
         matcher = matcher.child
     if isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
+            # What W3LeafMatcher._read_ids / _read_weights do, with C-level loops instead of
+            # their generators (the ids are stored as deltas; no weights means all 1.0).
+            if matcher._data is None:
+                matcher._read_data()
+            data = matcher._data
+            ids: Sequence[int] = (
+                data[0] if matcher._byteids else list(itertools.accumulate(data[0]))
+            )
+            weights: Sequence[float] = data[1]
+            if weights is None:
+                weights = array("f", [1.0]) * matcher._blocklength
+            elif isinstance(weights, float):
+                weights = array("f", [weights]) * matcher._blocklength
             if values:
                 matcher._read_values()
-            yield matcher._ids, matcher._weights, matcher._values if values else ()
+            yield ids, weights, matcher._values if values else ()
             matcher._next_block()
         return
-    ids: list[int] = []
-    weights: list[float] = []
+    all_ids: list[int] = []
+    all_weights: list[float] = []
     encoded: list[Any] = []
     while matcher.is_active():  # inlined short posting lists and other matchers
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
+        all_ids.append(matcher.id())
+        all_weights.append(matcher.weight())
         if values:
             encoded.append(matcher.value())
         matcher.next()
-    yield ids, weights, encoded
+    yield all_ids, all_weights, encoded
 
 
 def _decode_positions(value: bytes) -> Iterable[int]:
