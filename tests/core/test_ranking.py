@@ -85,6 +85,7 @@ QUERIES = [
     "lern~",
     "votes:>10 OR graph",
     "status:read OR vision",
+    "status:read OR status:queued",  # an Or of unscored terms only
     "-learning",
 ]
 

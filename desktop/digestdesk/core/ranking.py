@@ -374,7 +374,12 @@ class Evaluator:
             return out if into is None else into
         if not self.reader.schema[fieldname].scorable:
             out = self.whoosh(wq.Term(fieldname, btext, boost=boost))
-            return out if into is None else self._or([into, out], 1.0)
+            if into is None:
+                return out
+            get = into.get
+            for d, v in out.items():
+                into[d] = get(d, 0.0) + v
+            return into
         if (fieldname, btext) not in self.reader:
             return out if into is None else into
         c = self.searcher.idf(fieldname, btext) * (K1 + 1) * boost
