@@ -8,7 +8,8 @@ For each size it writes the generated entries (:func:`digestdesk.core.demo.gener
 as one Hugging Face daily-papers API JSON file and measures, in the same run:
 
 * **raw Whoosh bulk indexing** of the same entries with the same schema and writer settings
-  (``compound=False``, a commit every 5,000 documents with ``merge=False``): the baseline;
+  (``compound=False``, a commit every ``REBUILD_BATCH`` documents with ``merge=False``): the
+  baseline;
 * **`digestdesk import FILE`** into an empty library as a new process (parse, normalise, one
   database transaction, index): wall time, entries/s, ratio to the baseline, peak RSS;
 * opening the library and answering a first search in the same process (warm);
@@ -38,7 +39,7 @@ from whoosh import index as whoosh_index
 
 from digestdesk.core.demo import generate_entries
 from digestdesk.core.drafts import EntryDraft
-from digestdesk.core.search import BULK_LIMIT_MB, SCHEMA, IndexDoc, _doc_fields
+from digestdesk.core.search import BULK_LIMIT_MB, REBUILD_BATCH, SCHEMA, IndexDoc, _doc_fields
 from digestdesk.core.text import clean_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +89,7 @@ def raw_whoosh(drafts: Sequence[EntryDraft], directory: Path) -> float:
     writer = ix.writer(compound=False, limitmb=BULK_LIMIT_MB)
     for n, doc in enumerate(docs, 1):
         writer.add_document(**_doc_fields(doc))
-        if n % 5000 == 0:
+        if n % REBUILD_BATCH == 0:
             writer.commit(merge=False)
             writer = ix.writer(compound=False, limitmb=BULK_LIMIT_MB)
     writer.commit(merge=False)

@@ -78,7 +78,9 @@ INDEX_VERSION = 1
 BULK_LIMIT_MB = int(os.environ.get("DIGESTDESK_INDEX_LIMIT_MB", "64"))
 
 #: Documents per commit during a bulk rebuild (bounded memory, visible progress).
-REBUILD_BATCH = 5000
+# 10,000 rather than 5,000: the same time and peak memory (the posting pool is bounded by
+# limitmb), half the segments, and every search opens each segment's term tables.
+REBUILD_BATCH = 10_000
 PROGRESS_EVERY = 250  # documents between progress reports of a (re)build (~1 s of work)
 
 #: How many of the most frequent terms a ``prefix*`` expands to, per field.
