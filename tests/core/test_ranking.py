@@ -262,3 +262,33 @@ def test_updates_delete_old_versions_by_docnum(
     assert [h.id for h in ix.search(parse_query("qqthird"))] == [150]
     assert ix.count(parse_query("marked")) == 3
     ix.close()
+
+
+def test_each_thread_keeps_a_searcher_until_the_index_changes(tmp_path: Path) -> None:
+    import threading
+
+    ix = SearchIndex(tmp_path / "ix")
+    docs = list(to_doc(1, 50))
+    ix.rebuild(docs, library_uuid=UUID, last_seq=1)
+    with ix._searcher() as first:
+        pass
+    with ix._searcher() as again:
+        assert again is first and not first.is_closed  # kept between searches
+    other: list[object] = []
+    worker = threading.Thread(target=lambda: other.append(ix._searcher().__enter__()))
+    worker.start()
+    worker.join()
+    assert other and other[0] is not first  # never shared between threads
+
+    ix.update([IndexDoc(**{**docs[0].__dict__, "note": "qqchanged"})], last_seq=2)
+    assert [h.id for h in ix.search(parse_query("qqchanged"))] == [docs[0].id]
+    with ix._searcher() as after_commit:
+        assert after_commit is not first and first.is_closed  # a commit: a new generation
+
+    with pytest.raises(RuntimeError), ix._searcher() as failing:
+        raise RuntimeError("a search failed")
+    with ix._searcher() as replaced:
+        assert replaced is not failing and failing.is_closed  # a failed one is not reused
+
+    ix.close()
+    assert replaced.is_closed and other[0].is_closed  # close() closes every thread's

@@ -27,6 +27,7 @@ builds commit every :data:`REBUILD_BATCH` documents with ``merge=False``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import itertools
@@ -37,7 +38,7 @@ import pickle
 import re
 import secrets
 import threading
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -1240,6 +1241,10 @@ class SearchIndex:
         self._id_map: _IdMap | None = None
         self._segment_ids: dict[Any, list[int]] = {}
         self._columns = SegmentCache()
+        self._local = threading.local()
+        self._epoch = 0
+        self._searchers: set[Searcher] = set()
+        self._searchers_lock = threading.Lock()
 
     # -- state -------------------------------------------------------------------------------
 
@@ -1333,12 +1338,29 @@ class SearchIndex:
     def _forget(self) -> None:
         with self._ix_lock:
             self._ix = None
+            self._epoch += 1  # every thread's searcher is replaced at its next search
         with self._map_lock:
             self._id_map = None
 
-    def _searcher(self) -> Searcher:
+    @contextlib.contextmanager
+    def _searcher(self) -> Iterator[Any]:  # a Searcher (its reader methods are added at run time)
+        """This thread's searcher of the current index generation.
+
+        Opening a searcher opens every segment's term tables (about 7 ms at 100k entries in
+        20 segments), so each thread keeps its own between searches and opens a new one when
+        a commit, a rebuild or a repair changed the index. A searcher is never shared between
+        threads (Whoosh's readers are not thread-safe), and one that failed is dropped."""
+        local = self._local
         try:
-            return self._index().searcher()
+            ix = self._index()
+            key = (self._epoch, ix.indexname, ix.latest_generation())
+            if getattr(local, "key", None) != key or getattr(local, "searcher", None) is None:
+                self._drop_thread_searcher()
+                opened = ix.searcher()
+                with self._searchers_lock:
+                    self._searchers.add(opened)
+                local.searcher, local.key = opened, key
+            searcher = local.searcher
         except SearchIndexUnavailableError:
             raise
         except _OPEN_ERRORS as exc:
@@ -1347,6 +1369,26 @@ class SearchIndex:
             raise SearchIndexUnavailableError(
                 "The search index is missing or damaged; it is being rebuilt."
             ) from exc
+        try:
+            yield searcher
+        except BaseException:
+            self._drop_thread_searcher()
+            raise
+
+    def _drop_thread_searcher(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        self._local.searcher = None
+        if searcher is not None:
+            with self._searchers_lock:
+                self._searchers.discard(searcher)
+            searcher.close()
+
+    def _close_searchers(self) -> None:
+        """Close every thread's searcher (when the index is closed: no search runs then)."""
+        with self._searchers_lock:
+            searchers, self._searchers = self._searchers, set()
+        for searcher in searchers:
+            searcher.close()
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -1542,6 +1584,7 @@ class SearchIndex:
 
     def close(self) -> None:
         self._forget()
+        self._close_searchers()
 
     # -- id <-> docnum -----------------------------------------------------------------------
 
