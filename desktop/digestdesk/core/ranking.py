@@ -272,17 +272,25 @@ class Evaluator:
             return {d: 0.0 for d in range(self.doc_count_all) if d not in neg}
         if isinstance(q, wq.Every) and not q.fieldname:
             return dict.fromkeys(range(self.doc_count_all), 0.0)
-        expandable: Any = q
-        if hasattr(expandable, "_btexts") and hasattr(expandable, "prefixes"):
-            # TopPrefix: a scored Or of its most frequent terms
-            subs = [
-                self.term(expandable.fieldname, b, expandable.boost)
-                for b in expandable._btexts(self.reader)
-            ]
-            return self._or(subs, 1.0)
+        expanded = self._prefix_terms(q)
+        if expanded is not None:  # a scored Or of the prefix's most frequent terms
+            acc = {}
+            for term in expanded:
+                self.term(term.fieldname, term.text, term.boost, into=acc)
+            return acc
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return {}
         return self.whoosh(q)
+
+    def _prefix_terms(self, q: wq.Query) -> list[Any] | None:
+        """The terms a :class:`~digestdesk.core.search.TopPrefix` stands for (duck-typed: this
+        module does not import the search module), or None for any other query."""
+        prefix: Any = q
+        if not (hasattr(prefix, "_btexts") and hasattr(prefix, "prefixes")):
+            return None
+        return [
+            wq.Term(prefix.fieldname, b, boost=prefix.boost) for b in prefix._btexts(self.reader)
+        ]
 
     def docs(self, q: wq.Query) -> set[int]:
         """The docnums matching ``q``, without scores: set operations on the postings' ids,
@@ -304,11 +312,11 @@ class Evaluator:
             return set(range(self.doc_count_all)) - self.docs(q.query)
         if isinstance(q, wq.Every) and not q.fieldname:
             return set(range(self.doc_count_all))
-        expandable: Any = q
-        if hasattr(expandable, "_btexts") and hasattr(expandable, "prefixes"):
+        expanded = self._prefix_terms(q)
+        if expanded is not None:
             out = set()
-            for b in expandable._btexts(self.reader):
-                out |= self.term_docs(expandable.fieldname, b)
+            for term in expanded:
+                out |= self.term_docs(term.fieldname, term.text)
             return out
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return set()
