@@ -55,6 +55,7 @@ class SegmentColumns:
     """What ranking reads of one segment, loaded once (segments are immutable)."""
 
     doc_count_all: int
+    ids: list[int] | None = None  # entry id per docnum (the search index's id map)
     lengths: dict[str, bytes] = field(default_factory=dict)  # field -> length byte per docnum
     numbers: dict[str, array[int]] = field(default_factory=dict)  # sortable column values
 
@@ -142,6 +143,12 @@ class SegmentCache:
                 if key is not None:
                     self._segments[key] = cols
         return cols
+
+    def ids_of(self, segment_id: Any) -> list[int] | None:
+        """The entry ids of a segment read before, by its id (None when never read)."""
+        with self._lock:
+            cols = self._segments.get(segment_id)
+        return cols.ids if cols is not None else None
 
     def keep_only(self, segment_ids: Iterable[Any]) -> None:
         """Forget segments no longer in the index (merged away)."""

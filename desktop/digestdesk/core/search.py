@@ -1239,7 +1239,6 @@ class SearchIndex:
         self._ix: Any | None = None
         self._ix_lock = threading.Lock()
         self._id_map: _IdMap | None = None
-        self._segment_ids: dict[Any, list[int]] = {}
         self._columns = SegmentCache()
         self._local = threading.local()
         self._epoch = 0
@@ -1505,7 +1504,7 @@ class SearchIndex:
         found: dict[int, int] = {}
         base = 0
         for segment in writer.segments:
-            values = self._segment_ids.get(segment.segment_id())
+            values = self._columns.ids_of(segment.segment_id())
             if values is None or len(values) != segment.doc_count_all():
                 return None
             deleted = set(segment.deleted_docs()) if segment.has_deletions() else set()
@@ -1603,19 +1602,15 @@ class SearchIndex:
         if cached is not None and cached.key == key:
             return cached
         id_of: list[int] = [-1] * reader.doc_count_all()
-        # Reading a column costs ~2.5 µs a value; segments never change, so keep their ids
-        # (an update then only reads its new small segment, not the whole index again).
-        per_segment: dict[Any, list[int]] = {}
+        # Segments never change, so their ids are kept with their other columns (an update
+        # then only reads its new small segment, not the whole index again).
         for leaf, offset in leaves:
             if leaf.doc_count_all() == 0:
                 continue
-            segment = leaf.segment()
-            sid = segment.segment_id() if segment is not None else None
-            values = self._segment_ids.get(sid) if sid is not None else None
-            if values is None:
-                values = _id_column(leaf)
-            if sid is not None:
-                per_segment[sid] = values
+            cols = self._columns.columns(leaf)
+            if cols.ids is None:
+                cols.ids = _id_column(leaf)
+            values = cols.ids
             if leaf.has_deletions():
                 live = list(values)
                 segment_reader: Any = leaf  # a SegmentReader: its deletions as a frozenset
@@ -1632,8 +1627,7 @@ class SearchIndex:
         built = _IdMap(key, id_of, deleted)
         with self._map_lock:
             self._id_map = built
-            self._segment_ids = per_segment
-        self._columns.keep_only(per_segment)
+        self._columns.keep_only(k[0] for k in key)
         return built
 
     def _docnums(self, searcher: Searcher, allowed: set[int]) -> set[int]:
