@@ -1,50 +1,17 @@
 """The entry list view: a compact, keyboard-first table over :class:`EntryModel`.
 
 Uniform row heights and fixed-size columns keep painting cheap for very long results; the
-title column stretches. The focus frame around the current cell is left out by a delegate on the
-current row only, not by a style sheet: a style sheet on the view routes every cell's drawing
-through Qt's style-sheet style (about 2 ms of a full repaint), and a Python delegate on every
-cell costs as much again. Moving the current row is the view's job, so the window's ``j``/``k``
+title column stretches. Moving the current row is the view's job, so the window's ``j``/``k``
 and triage keys go through :meth:`EntryView.move_to`.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import (
-    QItemSelectionModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSize,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
-    QWidget,
-)
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from digestdesk.ui.entry_model import COL, COLUMNS, ID_ROLE, SORT_KEYS, EntryModel
 from digestdesk.ui.styles import slim
-
-
-class FocuslessDelegate(QStyledItemDelegate):
-    """Paints a cell as the default delegate does, without the focus frame."""
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        option = QStyleOptionViewItem(option)
-        option.state = option.state & ~QStyle.StateFlag.State_HasFocus
-        super().paint(painter, option, index)
 
 
 class EntryView(QTableView):
@@ -68,10 +35,8 @@ class EntryView(QTableView):
         self.setSortingEnabled(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setAccessibleName("Entries")
-        # The whole row is highlighted; a dotted focus frame around one cell is noise. Only the
-        # current row's cells can have focus, so only that row gets the delegate leaving it out.
-        self._focusless = FocuslessDelegate(self)
-        self._focusless_row = -1
+        # The whole row is highlighted; a dotted focus frame around one cell is noise.
+        self.setStyleSheet("QTableView { outline: 0; }")
         rows = self.verticalHeader()
         rows.hide()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -194,13 +159,6 @@ class EntryView(QTableView):
         )
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        row = current.row() if current.isValid() else -1
-        if row != self._focusless_row:
-            if self._focusless_row >= 0:
-                self.setItemDelegateForRow(self._focusless_row, None)  # type: ignore[arg-type]
-            if row >= 0:
-                self.setItemDelegateForRow(row, self._focusless)
-            self._focusless_row = row
         entry_id = current.data(ID_ROLE) if current.isValid() else None
         self.current_entry_changed.emit(-1 if entry_id is None else int(entry_id))
 
