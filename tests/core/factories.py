@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
+
+from digestdesk.core.drafts import EntryDraft
 
 PAGE_HEADER = (
     "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\n"
@@ -87,4 +90,18 @@ def api_day(n: int = 5, *, day: str = "2025-11-20", start: int = 1, upvotes: int
             )
             for i in range(n)
         ]
+    )
+
+
+def paper_draft(
+    n: int, title: str, published: date, keywords: list[str], **extra: Any
+) -> EntryDraft:
+    """A parsed entry numbered ``n`` (its arXiv id and abstract follow from it)."""
+    return EntryDraft(
+        title=title,
+        abstract=f"Abstract number {n} about {title.lower()}.",
+        arxiv_id=f"2501.{n:05d}",
+        published=published,
+        ai_keywords=keywords,
+        **extra,
     )

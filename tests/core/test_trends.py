@@ -21,6 +21,7 @@ from digestdesk.core.trends import (
 )
 from digestdesk.errors import DigestDeskError
 from digestdesk.paths import resolve_library
+from tests.core.factories import paper_draft
 
 AS_OF = date(2025, 6, 30)
 TOPICS = [
@@ -32,17 +33,6 @@ TOPICS = [
     "weather forecasting",
 ]
 EVEN = "transformers"  # on every other entry, all year long: must never rise
-
-
-def _draft(n: int, title: str, published: date, keywords: list[str], votes: int = 1) -> EntryDraft:
-    return EntryDraft(
-        title=title,
-        abstract=f"Abstract number {n} about {title.lower()}.",
-        arxiv_id=f"2501.{n:05d}",
-        published=published,
-        ai_keywords=keywords,
-        votes=votes,
-    )
 
 
 def _background(library: Library) -> int:
@@ -60,7 +50,9 @@ def _background(library: Library) -> int:
             else:
                 title = f"Paper {n} on {topic.title()}"
                 keywords = [topic.title()] + ([EVEN] if n % 2 else [])
-            drafts.append(_draft(n, title, digest_day - timedelta(days=i), keywords, n % 17))
+            drafts.append(
+                paper_draft(n, title, digest_day - timedelta(days=i), keywords, votes=n % 17)
+            )
         library.import_parsed(
             ParseResult(format="demo", entries=drafts, digest_date=digest_day),
             source=f"week {week}",
@@ -80,7 +72,9 @@ def _inject(
     votes: int = 1,
 ) -> list[int]:
     drafts = [
-        _draft(start + i, f"{title} {start + i}", AS_OF - timedelta(days=ago), keywords, votes)
+        paper_draft(
+            start + i, f"{title} {start + i}", AS_OF - timedelta(days=ago), keywords, votes=votes
+        )
         for i, ago in enumerate(days_ago)
     ]
     digest_day = AS_OF - timedelta(days=digest_days_ago) if digest_days_ago is not None else None

@@ -15,22 +15,12 @@ from digestdesk.core.drafts import EntryDraft, ParseResult
 from digestdesk.core.library import Library
 from digestdesk.ui.main_window import MainWindow
 from digestdesk.ui.trend_sidebar import KIND, PAYLOAD
+from tests.core.factories import paper_draft
 
 from .conftest import Opened, wait_idle
 
 AS_OF = date(2025, 6, 30)
 TOPICS = ["graph neural networks", "speech recognition", "protein folding", "robot grasping"]
-
-
-def _draft(n: int, title: str, published: date, keywords: list[str], **extra: object) -> EntryDraft:
-    return EntryDraft(
-        title=title,
-        abstract=f"Abstract number {n} about {title.lower()}.",
-        arxiv_id=f"2501.{n:05d}",
-        published=published,
-        ai_keywords=keywords,
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 def spread_topics(as_of: date = AS_OF) -> list[EntryDraft]:
@@ -42,7 +32,7 @@ def spread_topics(as_of: date = AS_OF) -> list[EntryDraft]:
             n += 1
             topic = TOPICS[n % len(TOPICS)]
             drafts.append(
-                _draft(
+                paper_draft(
                     n,
                     f"Paper {n} on {topic.title()}",
                     as_of - timedelta(weeks=week, days=i),
@@ -58,7 +48,7 @@ def _fill(library: Library) -> None:
     drafts = spread_topics()
     for i, ago in enumerate([1, 3, 5, 8, 11, 14, 19, 25]):
         drafts.append(
-            _draft(
+            paper_draft(
                 500 + i,
                 f"QA study {i}",
                 AS_OF - timedelta(days=ago),
