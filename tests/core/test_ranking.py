@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from digestdesk.core import postings_file
 from digestdesk.core.demo import generate_entries
 from digestdesk.core.ranking import Evaluator, top_by_key, top_by_score
 from digestdesk.core.search import IndexDoc, SearchIndex, parse_query
@@ -38,21 +39,26 @@ def to_doc(entry_id: int, n: int) -> Iterator[IndexDoc]:
         )
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
+@pytest.fixture(scope="module", params=["whoosh postings", "postings files"])
+def index(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[SearchIndex]:
     """600 generated entries in three segments (batches of 250), then 30 of them replaced,
-    so the first segments hold deleted documents."""
+    so the first segments hold deleted documents. Once read from Whoosh's postings only,
+    once with postings files for the three large segments (terms in 3+ of their documents;
+    the rarer terms and the small segment of the update are read from Whoosh)."""
     import digestdesk.core.search as search
 
     directory = tmp_path_factory.mktemp("ranking") / "index"
     ix = SearchIndex(directory)
     docs = list(to_doc(1, 600))
-    old_batch = search.REBUILD_BATCH
-    search.REBUILD_BATCH = 250
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(search, "REBUILD_BATCH", 250)
+        files = request.param == "postings files"
+        mp.setattr(postings_file, "MIN_SEGMENT_DOCS", 100 if files else 10**9)
+        mp.setattr(postings_file, "MIN_DOC_FREQ", 3)
         ix.rebuild(docs, library_uuid=UUID, last_seq=1)
-    finally:
-        search.REBUILD_BATCH = old_batch
+    assert len(list(directory.glob("*" + postings_file.SUFFIX))) == (3 if files else 0)
     changed = [
         IndexDoc(**{**d.__dict__, "title": d.title + " zorblaxed", "status": "read"})
         for d in docs[::20]

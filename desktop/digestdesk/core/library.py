@@ -191,16 +191,26 @@ class Library:
             library.ensure_index(progress=progress)
         return library
 
-    def maintain_index(self) -> bool:
+    def maintain_index(
+        self, *, backfill: bool = False, should_stop: Callable[[], bool] | None = None
+    ) -> bool:
         """Merge the small index segments that edits leave behind (each edit commits one; a
-        search looks in every segment). For idle moments and closing; a no-op when there is
-        little to merge or the index is being rebuilt."""
+        search looks in every segment). With ``backfill``, also write one missing postings
+        file (an index from before they existed; seconds for a large segment, abandoned when
+        ``should_stop()`` turns true). For idle moments and closing; a no-op when there is
+        little to do or the index is being rebuilt. Returns whether it did anything."""
         if not self.is_writer:
             return False
         try:
-            return self.index.merge_small()
+            merged = self.index.merge_small()
+            written = (
+                self.index.write_postings_files(should_stop=should_stop, limit=1)
+                if (backfill)
+                else 0
+            )
         except SearchIndexUnavailableError:
             return False
+        return merged or written > 0
 
     def close(self) -> None:
         if self.is_writer:

@@ -19,6 +19,7 @@ written, so :class:`SegmentCache` keeps them across searches, keyed by segment i
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import threading
@@ -26,15 +27,16 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pickle import loads
+from pathlib import Path
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
+
+from digestdesk.core import postings_file
+from digestdesk.core.postings_file import PostingsFile, blocks, decode_positions
 
 #: Whoosh's default BM25F parameters (``whoosh.scoring.BM25F()``), which the index was searched
 #: with before this module existed.
@@ -58,6 +60,8 @@ class SegmentColumns:
     ids: list[int] | None = None  # entry id per docnum (the search index's id map)
     lengths: dict[str, bytes] = field(default_factory=dict)  # field -> length byte per docnum
     numbers: dict[str, array[int]] = field(default_factory=dict)  # sortable column values
+    postings_file: PostingsFile | None = None
+    postings_file_checked: bool = False  # looked for (a missing file is not looked for again)
 
 
 def _raw_column(leaf: Any, fieldname: str, column: Any) -> bytes | None:
@@ -98,7 +102,8 @@ class SegmentCache:
     """Column data per segment id, shared by every search of a :class:`SearchIndex`, and the
     decoded postings of recently searched terms (segments never change once written)."""
 
-    def __init__(self, max_postings: int = POSTINGS_CACHE) -> None:
+    def __init__(self, max_postings: int = POSTINGS_CACHE, directory: Path | None = None) -> None:
+        self.directory = directory  # where the segments' postings files are (None: not used)
         self._lock = threading.Lock()
         self._segments: dict[Any, SegmentColumns] = {}
         self._postings: OrderedDict[tuple[Any, str, bytes], tuple[array[int], array[float]]]
@@ -118,9 +123,14 @@ class SegmentCache:
                 if hit is not None:
                     self._postings.move_to_end(key)
                     return hit
+        stored = self.postings_file(leaf)
+        if stored is not None:
+            got = stored.postings(fieldname, btext)
+            if got is not None:
+                return got  # a memory copy: not worth a place in the cache
         ids: array[int] = array("I")
         weights: array[float] = array("f")
-        for block_ids, block_weights, _ in _blocks(leaf.postings(fieldname, btext)):
+        for block_ids, block_weights, _ in blocks(leaf.postings(fieldname, btext)):
             ids.extend(block_ids)
             weights.extend(block_weights)
         if key is not None and len(ids) <= self._max_postings // 4:
@@ -132,6 +142,27 @@ class SegmentCache:
                     _, (old, _) = self._postings.popitem(last=False)
                     self._cached_postings -= len(old)
         return ids, weights
+
+    def postings_file(self, leaf: Any) -> PostingsFile | None:
+        """The segment's postings file, opened on first use; None when it has none."""
+        if self.directory is None or getattr(leaf, "segment", lambda: None)() is None:
+            return None
+        cols = self.columns(leaf)
+        if not cols.postings_file_checked:
+            segment_id = leaf.segment().segment_id()
+            path = postings_file.path_for(self.directory, segment_id)
+            opened = PostingsFile.open(path, segment_id, leaf.doc_count_all())
+            with self._lock:
+                if not cols.postings_file_checked:
+                    cols.postings_file, cols.postings_file_checked = opened, True
+        return cols.postings_file
+
+    def postings_file_written(self, segment_id: Any) -> None:
+        """Look for the segment's postings file again at its next use (one was written)."""
+        with self._lock:
+            cols = self._segments.get(segment_id)
+            if cols is not None:
+                cols.postings_file_checked = False
 
     def columns(self, leaf: Any) -> SegmentColumns:
         segment = leaf.segment() if hasattr(leaf, "segment") else None
@@ -194,50 +225,20 @@ class SegmentCache:
 # Evaluation
 
 
-def _blocks(
-    matcher: Any, values: bool = False
-) -> Iterable[tuple[Sequence[int], Sequence[float], Sequence[Any]]]:
-    """(docnums, weights, encoded values or ()) of a term's postings, a block at a time."""
-    if isinstance(matcher, FilterMatcher):  # deleted documents: dropped by the id map later
-        matcher = matcher.child
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            # What W3LeafMatcher._read_ids / _read_weights do, with C-level loops instead of
-            # their generators (the ids are stored as deltas; no weights means all 1.0).
-            if matcher._data is None:
-                matcher._read_data()
-            data = matcher._data
-            ids: Sequence[int] = (
-                data[0] if matcher._byteids else list(itertools.accumulate(data[0]))
-            )
-            weights: Sequence[float] = data[1]
-            if weights is None:
-                weights = array("f", [1.0]) * matcher._blocklength
-            elif isinstance(weights, float):
-                weights = array("f", [weights]) * matcher._blocklength
-            if values:
-                matcher._read_values()
-            yield ids, weights, matcher._values if values else ()
-            matcher._next_block()
-        return
-    all_ids: list[int] = []
-    all_weights: list[float] = []
-    encoded: list[Any] = []
-    while matcher.is_active():  # inlined short posting lists and other matchers
-        all_ids.append(matcher.id())
-        all_weights.append(matcher.weight())
-        if values:
-            encoded.append(matcher.value())
-        matcher.next()
-    yield all_ids, all_weights, encoded
-
-
-def _decode_positions(value: bytes) -> Iterable[int]:
-    """``whoosh.formats.Positions.decode_positions`` without its Python loop: the value is a
-    count (4 bytes) and a pickled list of position deltas stored without the final STOP."""
-    if not value.endswith(b"."):
-        value += b"."
-    return itertools.accumulate(loads(value[4:]))
+def _in_order(positions: list[list[int]], slop: int) -> bool:
+    """Whether each list has a position at most ``slop`` after one of the previous list's
+    chosen position, from some position of the first list on (Whoosh's sloppy phrase)."""
+    first, rest = positions[0], [set(p) for p in positions[1:]]
+    for p in first:
+        at = p
+        for following in rest:
+            nxt = next((at + n for n in range(1, slop + 1) if at + n in following), None)
+            if nxt is None:
+                break
+            at = nxt
+        else:
+            return True
+    return False
 
 
 class Evaluator:
@@ -377,12 +378,10 @@ class Evaluator:
         fieldname: str,
         text: str | bytes,
         boost: float = 1.0,
-        values: dict[int, Any] | None = None,
         into: Scores | None = None,
     ) -> Scores:
-        """BM25F scores of the documents holding a term; with ``values``, also collects each
-        document's encoded posting value (positions) there, from the same read. With ``into``,
-        the scores are added to that dict (an Or of terms) and it is returned."""
+        """BM25F scores of the documents holding a term. With ``into``, the scores are added to
+        that dict (an Or of terms) and it is returned."""
         btext = self._to_bytes(fieldname, text)
         out: Scores = {}
         if btext is None or fieldname not in self.reader.schema:
@@ -404,38 +403,20 @@ class Evaluator:
                 continue
             cols = self.cache.columns(leaf)
             lens = self.cache.lengths(leaf, cols, fieldname)
-            if values is None:
-                try:
-                    ids, weights = self.cache.postings(leaf, fieldname, btext)
-                except TermNotFound:
-                    continue
-                if into is not None:
-                    # One loop adding to the sum: a third faster than a dict per term merged
-                    # afterwards; same additions in the same order, so the same floats.
-                    get = into.get
-                    for d, w in zip(ids, weights, strict=True):
-                        into[offset + d] = get(offset + d, 0.0) + c * w / (w + norm[lens[d]])
-                    continue
-                out.update(
-                    {
-                        offset + d: c * w / (w + norm[lens[d]])
-                        for d, w in zip(ids, weights, strict=True)
-                    }
-                )
-                continue
             try:
-                matcher = leaf.postings(fieldname, btext)
+                ids, weights = self.cache.postings(leaf, fieldname, btext)
             except TermNotFound:
                 continue
-            for ids, weights, encoded in _blocks(matcher, values is not None):
-                out.update(
-                    {
-                        offset + d: c * w / (w + norm[lens[d]])
-                        for d, w in zip(ids, weights, strict=True)
-                    }
-                )
-                if values is not None:
-                    values.update(zip((offset + d for d in ids), encoded, strict=True))
+            if into is not None:
+                # One loop adding to the sum: a third faster than a dict per term merged
+                # afterwards; same additions in the same order, so the same floats.
+                get = into.get
+                for d, w in zip(ids, weights, strict=True):
+                    into[offset + d] = get(offset + d, 0.0) + c * w / (w + norm[lens[d]])
+                continue
+            out.update(
+                {offset + d: c * w / (w + norm[lens[d]]) for d, w in zip(ids, weights, strict=True)}
+            )
         return out if into is None else into
 
     def phrase(self, q: wq.Phrase) -> Scores:
@@ -449,44 +430,84 @@ class Evaluator:
         if not btexts or any(b is None or (fieldname, b) not in self.reader for b in btexts):
             return {}
         words = [b for b in btexts if b is not None]
+        if len(words) == 1:
+            return {d: s * q.boost for d, s in self.term(fieldname, words[0]).items()}
         unique = list(dict.fromkeys(words))
-        encoded: dict[bytes, dict[int, Any]] = {b: {} for b in unique}
-        term_scores = {b: self.term(fieldname, b, values=encoded[b]) for b in unique}
-        summed = self._and([term_scores[b] for b in words], 1.0)
-        if not summed or len(words) == 1:
-            return {d: s * q.boost for d, s in summed.items()}
         fmt = schema[fieldname].format
-        decode = _decode_positions if type(fmt) is Positions else fmt.decoder("positions")
+        decode_value = decode_positions if type(fmt) is Positions else fmt.decoder("positions")
+        # Each word's BM25F factor and length norms, as term() computes them: a document's
+        # phrase score is the sum of its words' term scores (in query order, as Whoosh's And
+        # sums them), computed here only for the documents that hold the phrase.
+        factor = {b: self.searcher.idf(fieldname, b) * (K1 + 1) * 1.0 for b in unique}
+        norm = self._norm_table(fieldname)
+        # Rarest words first, so most documents are ruled out after two position lists.
+        df = {b: self.reader.doc_frequency(fieldname, b) for b in unique}
+        order = sorted(range(len(words)), key=lambda i: df[words[i]])
+        slop, boost = q.slop, q.boost
         out: Scores = {}
-        if q.slop == 1:
-            # Adjacent words: the phrase starts at p where word i sits at p + i for every i.
-            # Rarest words first, so most documents are ruled out after decoding two lists.
-            order = sorted(range(len(words)), key=lambda i: len(term_scores[words[i]]))
-            for d, score in summed.items():
+        for leaf, offset in self.leaves:
+            if any((fieldname, b) not in leaf for b in unique):
+                continue
+            parts = {b: self._leaf_positions(leaf, fieldname, b) for b in unique}
+            lens = self.cache.lengths(leaf, self.cache.columns(leaf), fieldname)
+            first, *others = (parts[b][0] for b in unique)
+            for local in set(first).intersection(*others):
+                at: dict[bytes, int] = {}
+                found: Iterable[int]
                 starts: set[int] | None = None
-                for i in order:
-                    positions = decode(encoded[words[i]][d])
-                    shifted = {p - i for p in positions} if i else set(positions)
-                    starts = shifted if starts is None else starts & shifted
+                if slop == 1:  # adjacent: the phrase starts at p where word i is at p + i
+                    for i in order:
+                        b = words[i]
+                        ids, _, bounds, deltas, encoded = parts[b]
+                        j = at[b] = bisect.bisect_left(ids, local)
+                        if encoded is None:
+                            found = itertools.accumulate(deltas[bounds[j] : bounds[j + 1]])
+                        else:
+                            found = decode_value(encoded[j])
+                        shifted = {p - i for p in found} if i else set(found)
+                        starts = shifted if starts is None else starts & shifted
+                        if not starts:
+                            break
                     if not starts:
-                        break
-                if starts:
-                    out[d] = score * q.boost
-            return out
-        for d, score in summed.items():
-            first = list(decode(encoded[words[0]][d]))
-            rest = [set(decode(encoded[b][d])) for b in words[1:]]
-            for p in first:
-                at = p
-                for following in rest:
-                    nxt = next((at + k for k in range(1, q.slop + 1) if at + k in following), None)
-                    if nxt is None:
-                        break
-                    at = nxt
+                        continue
                 else:
-                    out[d] = score * q.boost
-                    break
+                    lists = []
+                    for b in words:
+                        ids, _, bounds, deltas, encoded = parts[b]
+                        j = at[b] = bisect.bisect_left(ids, local)
+                        if encoded is None:
+                            lists.append(
+                                list(itertools.accumulate(deltas[bounds[j] : bounds[j + 1]]))
+                            )
+                        else:
+                            lists.append(list(decode_value(encoded[j])))
+                    if not _in_order(lists, slop):
+                        continue
+                total = 0.0
+                for n, b in enumerate(words):
+                    w = parts[b][1][at[b]]
+                    score = factor[b] * w / (w + norm[lens[local]])
+                    total = score if n == 0 else total + score
+                out[offset + local] = total * boost
         return out
+
+    def _leaf_positions(self, leaf: Any, fieldname: str, btext: bytes) -> Any:
+        """A term's (docnums, weights, bounds, position deltas, None) in a segment from its
+        postings file (a document's deltas are ``deltas[bounds[j]:bounds[j + 1]]``), else
+        (docnums, weights, None, None, Whoosh's encoded positions per posting)."""
+        stored = self.cache.postings_file(leaf)
+        got = stored.positions(fieldname, btext) if stored is not None else None
+        if got is not None:
+            ids, weights, counts, deltas = got
+            return ids, weights, [0, *itertools.accumulate(counts)], deltas, None
+        all_ids: list[int] = []
+        all_weights: list[float] = []
+        encoded: list[Any] = []
+        for block_ids, block_weights, values in blocks(leaf.postings(fieldname, btext), True):
+            all_ids.extend(block_ids)
+            all_weights.extend(block_weights)
+            encoded.extend(values)
+        return all_ids, all_weights, None, None, encoded
 
     # -- combining -----------------------------------------------------------------------------
 
@@ -512,7 +533,10 @@ class Evaluator:
         if not parts or any(not p for p in parts):
             return {}
         smallest = min(parts, key=len)
-        common = [d for d in smallest if all(d in p for p in parts)]
+        common: Any = smallest.keys()
+        for part in parts:
+            if part is not smallest:
+                common = common & part.keys()  # C-level set intersections
         acc: Scores = {}
         for d in common:
             total = parts[0][d]

@@ -38,6 +38,7 @@ import pickle
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -60,6 +61,7 @@ from whoosh.searching import Searcher
 from whoosh.support.charset import accent_map
 from whoosh.util.numeric import to_sortable
 
+from digestdesk.core import postings_file
 from digestdesk.core.ranking import (
     Evaluator,
     SegmentCache,
@@ -1239,7 +1241,7 @@ class SearchIndex:
         self._ix: Any | None = None
         self._ix_lock = threading.Lock()
         self._id_map: _IdMap | None = None
-        self._columns = SegmentCache()
+        self._columns = SegmentCache(directory=self.directory)
         self._local = threading.local()
         self._epoch = 0
         self._searchers: set[Searcher] = set()
@@ -1457,6 +1459,7 @@ class SearchIndex:
                 self._remove_files(only=indexname)
                 return
             self._switch_to(indexname, library_uuid, last_seq)
+            self._write_postings_files()
             if progress is not None:
                 progress(done, total)
             log.info("Search index rebuilt: %d entries, seq %d", done, last_seq)
@@ -1553,6 +1556,7 @@ class SearchIndex:
                 self._forget()
             assert done is not None  # not cancellable
             self._write_sidecar(data["library_uuid"], last_seq, data["indexname"])
+            self._write_postings_files()
             if progress is not None:
                 progress(done, total)
             return done
@@ -1573,6 +1577,7 @@ class SearchIndex:
                 return False
             writer = self._index().writer(compound=False)
             writer.commit(mergetype=_merge_small_segments)
+            self._write_postings_files()  # the merged segment's, when it is large enough
             return True
 
     def optimize(self) -> None:
@@ -1580,6 +1585,84 @@ class SearchIndex:
         with self._write_lock:
             writer = self._index().writer(compound=False)
             writer.commit(optimize=True)
+            self._write_postings_files()
+
+    def write_postings_files(
+        self, *, should_stop: Callable[[], bool] | None = None, limit: int | None = None
+    ) -> int:
+        """Write the postings files (see :mod:`digestdesk.core.postings_file`) that segments of
+        :data:`postings_file.MIN_SEGMENT_DOCS` documents or more lack, at most ``limit`` of
+        them, and delete those of segments merged away. Bulk writes do this themselves; this
+        is for idle moments (an index written before postings files existed). Stops between
+        terms when ``should_stop()`` turns true. Returns how many files were written."""
+        with self._write_lock:
+            return self._write_postings_files(should_stop=should_stop, limit=limit)
+
+    def missing_postings_files(self) -> int:
+        """How many segments large enough for a postings file have none (cheap: the files'
+        directories are read once per segment)."""
+        with self._index().reader() as reader:
+            return sum(
+                1
+                for leaf, _ in reader.leaf_readers()
+                if leaf.doc_count_all() >= postings_file.MIN_SEGMENT_DOCS
+                and self._columns.postings_file(leaf) is None
+            )
+
+    def _write_postings_files(
+        self, *, should_stop: Callable[[], bool] | None = None, limit: int | None = None
+    ) -> int:
+        try:
+            ix = self._index()
+        except SearchIndexUnavailableError:
+            return 0
+        written = 0
+        with ix.reader() as reader:
+            leaves = [
+                leaf
+                for leaf, _ in reader.leaf_readers()
+                if getattr(leaf, "segment", lambda: None)() is not None  # not an empty index
+            ]
+            current = {leaf.segment().segment_id() for leaf in leaves}
+            self._remove_postings_files(ix.indexname, keep=current)
+            for leaf in leaves:
+                if leaf.doc_count_all() < postings_file.MIN_SEGMENT_DOCS:
+                    continue
+                if self._columns.postings_file(leaf) is not None:
+                    continue
+                if limit is not None and written >= limit:
+                    break
+                segment_id = leaf.segment().segment_id()
+                path = postings_file.path_for(self.directory, segment_id)
+                started = time.perf_counter()
+                try:
+                    done = postings_file.write(leaf, path, should_stop=should_stop)
+                except OSError as exc:  # a cache: searches just read Whoosh's postings
+                    log.warning("Could not write the postings file %s: %s", path, exc)
+                    return written
+                if not done:
+                    return written
+                self._columns.postings_file_written(segment_id)
+                written += 1
+                log.info(
+                    "Wrote the postings file of segment %s (%d documents) in %.1f s",
+                    segment_id,
+                    leaf.doc_count_all(),
+                    time.perf_counter() - started,
+                )
+        return written
+
+    def _remove_postings_files(self, indexname: str, keep: Collection[str]) -> None:
+        """Delete the postings files (and unfinished ones) of index ``indexname``'s segments
+        not in ``keep``; other index names' files go with their index (_remove_files)."""
+        for child in self.directory.glob(f"{indexname}_*{postings_file.SUFFIX}*"):
+            name = child.name
+            if name.endswith(postings_file.SUFFIX) and name[: -len(postings_file.SUFFIX)] in keep:
+                continue
+            try:
+                child.unlink()
+            except OSError as exc:  # still open elsewhere (Windows): removed next time
+                log.debug("Could not remove postings file %s: %s", child, exc)
 
     def close(self) -> None:
         self._forget()

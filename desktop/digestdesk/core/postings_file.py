@@ -1,0 +1,321 @@
+"""Postings files: a segment's frequent posting lists stored again as plain arrays.
+
+Whoosh stores a term's postings as zlib-compressed pickles of (docnums, weights, positions), a
+block of up to 128 postings each. Decompressing and unpickling them is most of the time of a
+first search of a common word (about 1 µs a posting; a common word at 100k entries has some
+100,000 postings per field), and a phrase unpickles one positions list per document and word.
+
+Segments never change once written, so the posting lists of a segment's frequent terms are
+written once more beside it, as arrays of docnums, weights, position counts and positions, and
+read back with a memory copy. A file is a cache of a cache: it is checked against its segment
+(segment id, document count, format version, byte order) when opened, ignored when anything
+does not match, and may be deleted at any time. Terms in fewer than :data:`MIN_DOC_FREQ`
+documents of a segment are left out: they decode from Whoosh quickly enough.
+
+This module also holds the decoding of Whoosh's own posting blocks (:func:`blocks`), which the
+ranking reads for the terms and segments without a postings file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import mmap
+import os
+import pickle
+import struct
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from pickle import loads
+from typing import Any
+
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.formats import Positions
+from whoosh.matching.wrappers import FilterMatcher
+
+log = logging.getLogger(__name__)
+
+#: File name suffix, after the segment id (``<indexname>_<segment>.ddpostings``).
+SUFFIX = ".ddpostings"
+#: Written at the start of every file; the number is the layout version.
+MAGIC = b"DDPOSTS1"
+_HEADER = struct.Struct("<8sQQ")  # magic, directory offset, directory length
+#: Terms in fewer documents of a segment than this are not written (cheap to decode anyway).
+MIN_DOC_FREQ = 32
+#: Segments with fewer documents get no file: they are merged away soon (see
+#: ``search.SMALL_SEGMENT_DOCS``) and are quick to read from Whoosh.
+MIN_SEGMENT_DOCS = 1000
+
+# A directory entry: (offset, postings, docnum typecode, weight typecode, count typecode,
+# positions, position typecode); the count and position typecodes are "" for fields without
+# positions.
+_Entry = tuple[int, int, str, str, str, int, str]
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding Whoosh's blocks
+
+
+def blocks(
+    matcher: Any, values: bool = False
+) -> Iterable[tuple[Sequence[int], Sequence[float], Sequence[Any]]]:
+    """(docnums, weights, encoded values or ()) of a term's postings, a block at a time."""
+    if isinstance(matcher, FilterMatcher):  # deleted documents: dropped by the id map later
+        matcher = matcher.child
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            # What W3LeafMatcher._read_ids / _read_weights do, with C-level loops instead of
+            # their generators (the ids are stored as deltas; no weights means all 1.0).
+            if matcher._data is None:
+                matcher._read_data()
+            data = matcher._data
+            ids: Sequence[int] = (
+                data[0] if matcher._byteids else list(itertools.accumulate(data[0]))
+            )
+            weights: Sequence[float] = data[1]
+            if weights is None:
+                weights = array("f", [1.0]) * matcher._blocklength
+            elif isinstance(weights, float):
+                weights = array("f", [weights]) * matcher._blocklength
+            if values:
+                matcher._read_values()
+            yield ids, weights, matcher._values if values else ()
+            matcher._next_block()
+        return
+    all_ids: list[int] = []
+    all_weights: list[float] = []
+    encoded: list[Any] = []
+    while matcher.is_active():  # inlined short posting lists and other matchers
+        all_ids.append(matcher.id())
+        all_weights.append(matcher.weight())
+        if values:
+            encoded.append(matcher.value())
+        matcher.next()
+    yield all_ids, all_weights, encoded
+
+
+def decode_positions(value: bytes) -> Iterable[int]:
+    """``whoosh.formats.Positions.decode_positions`` without its Python loop: the value is a
+    count (4 bytes) and a pickled list of position deltas stored without the final STOP."""
+    if not value.endswith(b"."):
+        value += b"."
+    return itertools.accumulate(loads(value[4:]))
+
+
+_PICKLE2 = b"\x80\x02"
+
+
+def _position_deltas(values: Sequence[bytes]) -> list[list[int]]:
+    """The position deltas of a block's encoded values, unpickled as one list of lists: each
+    value is a count (4 bytes) and a protocol-2 pickle of its list, so their bodies joined in
+    one outer list are one pickle (a third of the time of a call per value)."""
+    bodies = []
+    for value in values:
+        if value[4:6] != _PICKLE2:  # not what Positions writes: decode one at a time
+            return [list(loads(v[4:] if v.endswith(b".") else v[4:] + b".")) for v in values]
+        bodies.append(value[6:-1] if value.endswith(b".") else value[6:])
+    lists: list[list[int]] = loads(_PICKLE2 + b"](" + b"".join(bodies) + b"e.")
+    return lists
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def path_for(directory: Path, segment_id: str) -> Path:
+    return Path(directory) / f"{segment_id}{SUFFIX}"
+
+
+def _smallest(values: Sequence[int], typecode: str = "H") -> array[int]:
+    """``values`` as an array of unsigned shorts when they fit, else of unsigned ints."""
+    try:
+        return array(typecode, values)
+    except OverflowError:
+        return array("I", values)
+
+
+def write(
+    leaf: Any,
+    path: Path,
+    *,
+    min_doc_freq: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> bool:
+    """Write the postings file of segment reader ``leaf`` to ``path`` (atomically: a reader
+    sees the whole file or none). Returns False, writing nothing, when ``should_stop()``
+    turned true first (it is asked between terms). Terms in fewer than ``min_doc_freq``
+    documents (default :data:`MIN_DOC_FREQ`) are left out."""
+    if min_doc_freq is None:
+        min_doc_freq = MIN_DOC_FREQ
+    segment = leaf.segment()
+    schema = leaf.schema
+    doc_count = leaf.doc_count_all()
+    id_code = "H" if doc_count <= 0xFFFF else "I"
+    directory: dict[tuple[str, bytes], _Entry] = {}
+    tmp = path.with_name(path.name + ".tmp")
+    offset = _HEADER.size
+    try:
+        with open(tmp, "wb") as out:
+            out.write(bytes(_HEADER.size))
+            for (fieldname, btext), info in leaf._terms.items():  # pinned whoosh3
+                if info.doc_frequency() < min_doc_freq or fieldname not in schema:
+                    continue
+                field = schema[fieldname]
+                if not field.scorable:
+                    continue
+                if should_stop is not None and should_stop():
+                    out.close()
+                    tmp.unlink(missing_ok=True)
+                    return False
+                positional = type(field.format) is Positions
+                ids: array[int] = array(id_code)
+                weights: list[float] = []
+                counts: list[int] = []
+                deltas: list[int] = []
+                for block_ids, block_weights, encoded in blocks(
+                    leaf.postings(fieldname, btext), positional
+                ):
+                    ids.extend(block_ids)
+                    weights.extend(block_weights)
+                    if encoded:
+                        lists = _position_deltas(encoded)
+                        counts.extend(map(len, lists))
+                        deltas.extend(itertools.chain.from_iterable(lists))
+                whole = list(map(int, weights))
+                weight_array: array[Any]
+                try:
+                    weight_array = array("H", whole) if whole == weights else array("f", weights)
+                except OverflowError:
+                    weight_array = array("f", weights)
+                parts = [ids, weight_array]
+                count_code = pos_code = ""
+                if positional:
+                    count_array, pos_array = _smallest(counts), _smallest(deltas)
+                    parts += [count_array, pos_array]
+                    count_code, pos_code = count_array.typecode, pos_array.typecode
+                directory[(fieldname, btext)] = (
+                    offset,
+                    len(ids),
+                    id_code,
+                    weight_array.typecode,
+                    count_code,
+                    len(deltas),
+                    pos_code,
+                )
+                for part in parts:
+                    data = part.tobytes()
+                    out.write(data)
+                    offset += len(data)
+            meta = {
+                "magic": MAGIC,
+                "segment": segment.segment_id(),
+                "docs": doc_count,
+                "byteorder": sys.byteorder,
+                "terms": directory,
+            }
+            blob = pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(blob)
+            out.seek(0)
+            out.write(_HEADER.pack(MAGIC, offset, len(blob)))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+class PostingsFile:
+    """One segment's postings file, memory-mapped. Thread-safe: reads only copy slices."""
+
+    def __init__(self, data: mmap.mmap, terms: dict[tuple[str, bytes], _Entry]) -> None:
+        self._data = data
+        self._terms = terms
+
+    @classmethod
+    def open(cls, path: Path, segment_id: str, doc_count: int) -> PostingsFile | None:
+        """The file at ``path`` when it belongs to this segment, else None (a stale, damaged
+        or foreign file is never read)."""
+        try:
+            with open(path, "rb") as f:
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (FileNotFoundError, ValueError):  # ValueError: an empty file cannot be mapped
+            return None
+        except OSError as exc:
+            log.debug("postings file %s unreadable: %s", path, exc)
+            return None
+        try:
+            magic, start, length = _HEADER.unpack_from(data, 0)
+            if magic != MAGIC or start + length != len(data):
+                raise ValueError("wrong header")
+            meta = pickle.loads(data[start : start + length])
+            if (
+                meta.get("magic") != MAGIC
+                or meta.get("segment") != segment_id
+                or meta.get("docs") != doc_count
+                or meta.get("byteorder") != sys.byteorder
+            ):
+                raise ValueError("written for another segment or machine")
+            terms = meta["terms"]
+            if not isinstance(terms, dict):
+                raise ValueError("no term directory")
+        except Exception as exc:  # noqa: BLE001 - any damage means "not there"
+            log.info("ignoring postings file %s: %s", path, exc)
+            data.close()
+            return None
+        return cls(data, terms)
+
+    def __contains__(self, key: tuple[str, bytes]) -> bool:
+        return key in self._terms
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def _read(self, typecode: str, offset: int, count: int) -> tuple[array[Any], int]:
+        out: array[Any] = array(typecode)
+        end = offset + count * out.itemsize
+        out.frombytes(self._data[offset:end])
+        return out, end
+
+    def postings(self, fieldname: str, btext: bytes) -> tuple[array[int], array[Any]] | None:
+        """(docnums, weights) of a term, or None when the file does not hold it."""
+        entry = self._terms.get((fieldname, btext))
+        if entry is None:
+            return None
+        offset, n, id_code, weight_code = entry[:4]
+        ids, offset = self._read(id_code, offset, n)
+        weights, _ = self._read(weight_code, offset, n)
+        return ids, weights
+
+    def positions(
+        self, fieldname: str, btext: bytes
+    ) -> tuple[array[int], array[Any], array[int], array[int]] | None:
+        """(docnums, weights, position counts, position deltas) of a term, the deltas of every
+        document one after the other (each document's first is its first position), or None
+        when the file holds no positions for it."""
+        entry = self._terms.get((fieldname, btext))
+        if entry is None or not entry[4]:
+            return None
+        offset, n, id_code, weight_code, count_code, npos, pos_code = entry
+        ids, offset = self._read(id_code, offset, n)
+        weights, offset = self._read(weight_code, offset, n)
+        counts, offset = self._read(count_code, offset, n)
+        flat, _ = self._read(pos_code, offset, npos)
+        return ids, weights, counts, flat
+
+
+__all__ = [
+    "MIN_DOC_FREQ",
+    "MIN_SEGMENT_DOCS",
+    "SUFFIX",
+    "PostingsFile",
+    "blocks",
+    "decode_positions",
+    "path_for",
+    "write",
+]

@@ -1,0 +1,173 @@
+"""Postings files hold exactly Whoosh's postings, are ignored when they do not belong to their
+segment, and come and go with the segments (written by bulk writes and merges, backfilled when
+idle, deleted when their segment is merged away)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import digestdesk.core.search as search
+from digestdesk.core import postings_file
+from digestdesk.core.postings_file import PostingsFile, blocks, decode_positions
+from digestdesk.core.search import IndexDoc, SearchIndex, parse_query
+
+from .test_ranking import UUID, to_doc
+
+
+@pytest.fixture
+def small_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Postings files for segments of 50+ documents, terms in 2+ of their documents."""
+    monkeypatch.setattr(search, "REBUILD_BATCH", 100)
+    monkeypatch.setattr(postings_file, "MIN_SEGMENT_DOCS", 50)
+    monkeypatch.setattr(postings_file, "MIN_DOC_FREQ", 2)
+
+
+@pytest.fixture
+def index(tmp_path: Path, small_files: None) -> Iterator[SearchIndex]:
+    ix = SearchIndex(tmp_path / "index")
+    ix.rebuild(list(to_doc(1, 200)), library_uuid=UUID, last_seq=1)
+    yield ix
+    ix.close()
+
+
+def files(ix: SearchIndex) -> list[Path]:
+    return sorted(ix.directory.glob("*" + postings_file.SUFFIX))
+
+
+def test_files_hold_whooshs_postings_and_positions(index: SearchIndex) -> None:
+    with index._index().reader() as reader:
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        assert len(leaves) == 2 and len(files(index)) == 2
+        for leaf in leaves:
+            stored = PostingsFile.open(
+                postings_file.path_for(index.directory, leaf.segment().segment_id()),
+                leaf.segment().segment_id(),
+                leaf.doc_count_all(),
+            )
+            assert stored is not None and len(stored) > 50
+            checked = 0
+            for (fieldname, btext), info in leaf._terms.items():
+                field = reader.schema[fieldname]
+                in_file = (fieldname, btext) in stored
+                assert in_file == bool(field.scorable and info.doc_frequency() >= 2)
+                if not in_file:
+                    continue
+                ids, weights, values = [], [], []
+                for b_ids, b_weights, b_values in blocks(leaf.postings(fieldname, btext), True):
+                    ids += list(b_ids)
+                    weights += list(b_weights)
+                    values += [list(decode_positions(v)) for v in b_values]
+                got = stored.postings(fieldname, btext)
+                assert got is not None
+                assert list(got[0]) == ids and list(got[1]) == weights
+                with_positions = stored.positions(fieldname, btext)
+                assert with_positions is not None  # every scorable field here has positions
+                _, _, counts, deltas = with_positions
+                starts = [0, *itertools.accumulate(counts)]
+                assert [
+                    list(itertools.accumulate(deltas[a:b])) for a, b in itertools.pairwise(starts)
+                ] == values
+                checked += 1
+            assert checked > 50
+
+
+def test_searches_read_the_files_and_find_the_same(index: SearchIndex, tmp_path: Path) -> None:
+    queries = ["learning", "language model", '"large language"', "gener*", "model OR graph"]
+    with_files = {q: [(h.id, h.score) for h in index.search(parse_query(q))] for q in queries}
+    with index._searcher() as s:
+        assert all(index._columns.postings_file(leaf) for leaf, _ in s.reader().leaf_readers())
+    for path in files(index):
+        path.unlink()
+    plain = SearchIndex(index.directory)
+    try:
+        for q in queries:
+            assert [(h.id, h.score) for h in plain.search(parse_query(q))] == with_files[q], q
+            assert with_files[q], q
+    finally:
+        plain.close()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "other segment", "empty"])
+def test_a_file_that_does_not_belong_is_ignored(index: SearchIndex, damage: str) -> None:
+    first, second = files(index)
+    expected = [h.id for h in index.search(parse_query("learning"), limit=None)]
+    if damage == "truncated":
+        first.write_bytes(first.read_bytes()[:-10])
+    elif damage == "garbage":
+        first.write_bytes(b"DDPOSTS1" + bytes(100))
+    elif damage == "other segment":
+        first.write_bytes(second.read_bytes())
+    else:
+        first.write_bytes(b"")
+    fresh = SearchIndex(index.directory)
+    try:
+        assert [h.id for h in fresh.search(parse_query("learning"), limit=None)] == expected
+        with fresh._searcher() as s:
+            opened = [fresh._columns.postings_file(leaf) for leaf, _ in s.reader().leaf_readers()]
+        assert sum(f is not None for f in opened) == 1
+        # Idle maintenance writes it again.
+        assert fresh.write_postings_files() == 1
+        with fresh._searcher() as s:
+            assert all(fresh._columns.postings_file(leaf) for leaf, _ in s.reader().leaf_readers())
+    finally:
+        fresh.close()
+
+
+def test_merges_write_the_merged_segments_file_and_drop_the_old(
+    tmp_path: Path, small_files: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "SMALL_SEGMENT_DOCS", 1000)  # every segment counts as small
+    ix = SearchIndex(tmp_path / "index")
+    try:
+        ix.rebuild(list(to_doc(1, 200)), library_uuid=UUID, last_seq=1)
+        before = files(ix)
+        assert len(before) == 2
+        ix.update([d for d in to_doc(1000, 3)], last_seq=2)  # a small segment: no file
+        assert files(ix) == before
+        assert ix.merge_small(at_least=2)
+        after = files(ix)
+        assert len(after) == 1 and after[0] not in before
+        assert ix.search(parse_query("learning"), limit=None)
+    finally:
+        ix.close()
+
+
+def test_backfill_is_one_segment_at_a_time_and_can_be_stopped(
+    tmp_path: Path, small_files: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = SearchIndex(tmp_path / "index")
+    try:
+        with monkeypatch.context() as mp:
+            mp.setattr(postings_file, "MIN_SEGMENT_DOCS", 10**9)  # an index from before
+            ix.rebuild(list(to_doc(1, 200)), library_uuid=UUID, last_seq=1)
+        assert files(ix) == [] and ix.missing_postings_files() == 2
+        assert ix.write_postings_files(should_stop=lambda: True) == 0
+        assert files(ix) == [] and not list(ix.directory.glob("*.tmp"))
+        assert ix.write_postings_files(limit=1) == 1
+        assert ix.missing_postings_files() == 1
+        assert ix.write_postings_files() == 1
+        assert ix.missing_postings_files() == 0 and len(files(ix)) == 2
+    finally:
+        ix.close()
+
+
+def test_unfinished_and_orphaned_files_are_removed(index: SearchIndex) -> None:
+    name = index._index().indexname
+    orphan = index.directory / f"{name}_gone{postings_file.SUFFIX}"
+    unfinished = index.directory / f"{name}_gone{postings_file.SUFFIX}.tmp"
+    orphan.write_bytes(b"x")
+    unfinished.write_bytes(b"x")
+    index.write_postings_files()
+    assert not orphan.exists() and not unfinished.exists()
+    assert len(files(index)) == 2
+
+
+def test_a_rebuild_replaces_the_files(index: SearchIndex) -> None:
+    before = files(index)
+    index.rebuild([IndexDoc(**d.__dict__) for d in to_doc(1, 200)], library_uuid=UUID, last_seq=3)
+    after = files(index)
+    assert len(after) == 2 and not set(before) & set(after)
