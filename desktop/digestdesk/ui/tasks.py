@@ -150,8 +150,9 @@ class WriterThread(QThread):
                 # leave (Library.maintain_index): never in an edit's way, never forgotten.
                 task = self._queue.get(timeout=self.maintain_after_s if maintenance_due else None)
             except queue.Empty:
-                maintenance_due = False
-                self._maintain()
+                # Another round after the next quiet spell while there is work left (one
+                # postings file per round).
+                maintenance_due = self._maintain()
                 continue
             if task is None:
                 return
@@ -175,12 +176,19 @@ class WriterThread(QThread):
                         self._idle.set()
                         self.signals.queue_drained.emit()
 
-    def _maintain(self) -> None:
+    def _has_work(self) -> bool:
+        return not self._queue.empty()
+
+    def _maintain(self) -> bool:
         try:
-            if self.library.maintain_index():
-                log.info("merged the search index's small segments")
+            # A postings file missing from a large segment (an index from an older version) is
+            # written too, abandoned as soon as a task arrives; the next quiet moment retries.
+            if self.library.maintain_index(backfill=True, should_stop=self._has_work):
+                log.info("maintained the search index (small segments, postings files)")
+                return True
         except Exception:  # the index is a cache: a failed merge must not stop the writer
             log.exception("merging the search index's small segments failed")
+        return False
 
 
 class ReaderSignals(QObject):
