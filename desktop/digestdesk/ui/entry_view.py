@@ -3,15 +3,24 @@
 Uniform row heights and fixed-size columns keep painting cheap for very long results; the
 title column stretches. Moving the current row is the view's job, so the window's ``j``/``k``
 and triage keys go through :meth:`EntryView.move_to`.
+
+A paint of the whole list (a search result, focus moving to or from the list) draws every
+visible cell anew, 10-25 ms of the GUI thread in one go: a key typed meanwhile waits for all
+of it. Such a paint is done a few rows at a time, one part per turn of the event loop, top
+first; the rows not painted yet keep their old pixels until their turn, milliseconds later.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFocusEvent, QHideEvent, QPainter, QPaintEvent, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from digestdesk.ui.entry_model import COL, COLUMNS, ID_ROLE, SORT_KEYS, EntryModel
 from digestdesk.ui.styles import slim
+
+#: rows drawn per turn of the event loop in a paint of many rows (24 cells, 3-5 ms)
+PAINT_PART_ROWS = 4
 
 
 class EntryView(QTableView):
@@ -70,6 +79,92 @@ class EntryView(QTableView):
         slim(self.verticalScrollBar())
         self.selectionModel().currentRowChanged.connect(self._current_changed)
         model.modelReset.connect(self._after_reset)
+        # Large paints in parts: see the module docstring. The viewport is not erased before
+        # a paint (each paint fills its own background), so rows left for a later part keep
+        # their old pixels meanwhile instead of flashing blank.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self._unpainted: QRegion | None = None
+        self._split_next = False  # the next paint is one of the whole list, or a later part
+        self._next_part = QTimer(self)
+        self._next_part.setSingleShot(True)
+        self._next_part.setInterval(0)
+        self._next_part.timeout.connect(self._paint_next_part)
+
+    # ------------------------------------------------------------ painting
+    def painting_in_parts(self) -> bool:
+        """Rows are left to be painted by a later turn of the event loop."""
+        return self._unpainted is not None
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        region = event.region()  # only this is painted now, whatever else is left over
+        if not self._split_next:
+            # Painted whole: any paint but those after a reset or a change of focus, and
+            # the render of a grab (which must not be cut short).
+            self._fill_background(region)
+            QTableView.paintEvent(self, event)
+            if self._unpainted is not None and not self._next_part.isActive():
+                self._next_part.start()  # a grab cannot tell: the parts left still come
+            return
+        self._split_next = False
+        bounds = region.boundingRect()
+        part_height = self.verticalHeader().defaultSectionSize() * PAINT_PART_ROWS
+        last = self.entry_model().rowCount() - 1
+        rows_bottom = self.rowViewportPosition(last) + self.rowHeight(last) if last >= 0 else 0
+        if min(bounds.bottom() + 1, rows_bottom) <= bounds.top() + part_height:
+            part = region  # a few rows (below the last row there is only background)
+        else:
+            part = region.intersected(QRect(bounds.x(), bounds.y(), bounds.width(), part_height))
+        rest = region.subtracted(part)
+        if self._unpainted is not None:
+            rest = rest.united(self._unpainted.subtracted(part))
+        if rest.isEmpty():
+            self._finish_parts()
+        else:
+            self._unpainted = rest
+            self._next_part.start()
+        self._fill_background(part)
+        QTableView.paintEvent(self, event if part is region else QPaintEvent(part))
+
+    def _fill_background(self, region: QRegion) -> None:
+        viewport = self.viewport()
+        painter = QPainter(viewport)
+        painter.setClipRegion(region)
+        painter.fillRect(region.boundingRect(), viewport.palette().brush(viewport.backgroundRole()))
+        painter.end()
+
+    def _paint_next_part(self) -> None:
+        if self._unpainted is not None:
+            self._split_next = True
+            self.viewport().update(self._unpainted)
+
+    def _finish_parts(self) -> None:
+        self._unpainted = None
+        self._next_part.stop()
+
+    def _paint_all_in_parts(self) -> None:
+        if self.isVisible():
+            self._split_next = True
+            self.viewport().update()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        super().focusInEvent(event)  # repaints the whole list
+        self._paint_all_in_parts()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        super().focusOutEvent(event)  # repaints the whole list
+        self._paint_all_in_parts()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt override
+        # Scrolling moves the pixels on screen, rows left for later with the others.
+        super().scrollContentsBy(dx, dy)
+        if self._unpainted is not None:
+            self._finish_parts()
+            self._paint_all_in_parts()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        self._finish_parts()  # shown again, the view is painted whole
+        self._split_next = False
+        super().hideEvent(event)
 
     # ------------------------------------------------------------- sorting
     def _header_clicked(self, column: int) -> None:
@@ -163,4 +258,5 @@ class EntryView(QTableView):
         self.current_entry_changed.emit(-1 if entry_id is None else int(entry_id))
 
     def _after_reset(self) -> None:
+        self._paint_all_in_parts()
         self.current_entry_changed.emit(-1)

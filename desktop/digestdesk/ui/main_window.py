@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -160,6 +160,13 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self._showing_index_message = False
         self._pending_select: int | None = None
         self._tasks_running: list[Task] = []
+        # After a search the reader shows the kept entry in the next turn of the event loop,
+        # not in the same one as the result's application: two shorter waits for a key.
+        self._applying_search = False
+        self._show_current_soon = QTimer(self)
+        self._show_current_soon.setSingleShot(True)
+        self._show_current_soon.setInterval(0)
+        self._show_current_soon.timeout.connect(self._show_current)
         self._closing = False
         self.setWindowTitle(f"{APP_NAME} — {library.paths.describe()}")
         self.setWindowIcon(icon("app"))
@@ -204,7 +211,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.model = EntryModel(self.library.rows)
         self.model.sort_requested.connect(self.set_sort)
         self.view = EntryView(self.model, self)
-        self.view.current_entry_changed.connect(self._show_entry)
+        self.view.current_entry_changed.connect(self._current_entry_changed)
 
         self.abstract = AbstractPane(self)
         self.abstract.link_activated.connect(self.open_url)
@@ -383,12 +390,16 @@ class MainWindow(FeaturesMixin, QMainWindow):
         """Work started and not finished: writes and reads whose result has not been applied
         here yet (a result queued for the GUI thread counts until its handlers ran), and
         timers that will start work (the search debounce, related papers, trends, note
-        autosave). Zero means the window shows the outcome of everything asked so far."""
+        autosave), the reader's turn after a search, and rows the list has yet to paint (it
+        paints many rows a few at a time). Zero means the window shows the outcome of
+        everything asked so far."""
         timers = (
             self.search_bar.debouncing(),
             self._related_timer.isActive(),
             self._trends_timer.isActive(),
             self.notes.saving_soon(),
+            self.view.painting_in_parts(),
+            self._show_current_soon.isActive(),
         )
         network = self.network.pending() if self.network is not None else 0
         return self.writer.pending() + self.reader.pending() + network + sum(timers)
@@ -460,6 +471,10 @@ class MainWindow(FeaturesMixin, QMainWindow):
             return  # a newer request of this kind is on its way
         if kind == "search":
             self._prefetched(result.epoch, result.details)
+            if self.search_bar.debouncing() and self.search_bar.text() != self.query.text:
+                # Typed on since this query was sent: a newer one is on its way, and showing
+                # this one would hold up the keys typed meanwhile (a reset list's paint).
+                return
             self._apply_search(result.search, result.row_of, result.rows)
             self._set_counts(result.counts)
         elif kind == "counts":
@@ -505,11 +520,13 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.query.terms = list(result.terms)
         keep = self._pending_select
         had_focus = self.view.hasFocus()
-        self.model.set_ids(result.ids, result.total, row_of, rows)
-        if not (keep is not None and self.view.select_id(keep)) and result.ids:
-            self.view.move_to(0)
-        if not result.ids:
-            self._show_entry(-1)
+        self._applying_search = True
+        try:
+            self.model.set_ids(result.ids, result.total, row_of, rows)
+            if not (keep is not None and self.view.select_id(keep)) and result.ids:
+                self.view.move_to(0)
+        finally:
+            self._applying_search = False
         if had_focus:
             self.view.setFocus()
         self._features_searched()
@@ -528,6 +545,18 @@ class MainWindow(FeaturesMixin, QMainWindow):
         )
 
     # ================================================================ reader
+    def _current_entry_changed(self, entry_id: int) -> None:
+        if self._applying_search:
+            self._detail = None  # until shown, commands do not act on the entry shown before
+            self._show_current_soon.start()
+            return
+        self._show_current_soon.stop()
+        self._show_entry(entry_id)
+
+    def _show_current(self) -> None:
+        current = self.view.current_id()
+        self._show_entry(-1 if current is None else current)
+
     def _show_entry(self, entry_id: int) -> None:
         if entry_id < 0:
             self._detail = None

@@ -387,8 +387,9 @@ class FeaturesMixin:
         if not self.in_session:
             self.in_session = True
             self._splitter_sizes = self.splitter.sizes()
-            self.view.current_entry_changed.disconnect(self._show_entry)
+            self.view.current_entry_changed.disconnect(self._current_entry_changed)
             self.view.current_entry_changed.disconnect(self._request_related)
+            self._show_current_soon.stop()  # the session, not the list, chooses the entry
             self.search_bar.hide()
             self.stack.hide()
             self.session_view.host_reader(self.reader_splitter)
@@ -406,7 +407,7 @@ class FeaturesMixin:
             self.splitter.setSizes(self._splitter_sizes)
         self.search_bar.show()
         self.stack.show()
-        self.view.current_entry_changed.connect(self._show_entry)
+        self.view.current_entry_changed.connect(self._current_entry_changed)
         self.view.current_entry_changed.connect(self._request_related)
         last = self.session.current_entry_id if self.session is not None else None
         if last is not None:
