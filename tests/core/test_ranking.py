@@ -263,10 +263,17 @@ def test_updates_delete_old_versions_by_docnum(
     assert ix.ids() == set(docs) - {7, 160}
     with ix._searcher() as s:
         assert s.doc_count() == 298
-    # The segment written by the last update is new: looked up by Whoosh once more, fine too.
-    ix.update([marked(150, "qqthird")], last_seq=4)
+    # The segments the updates wrote are known too (their ids are the docs written), so
+    # edits one after another, with no search between them, never ask Whoosh either.
+    with monkeypatch.context() as patched:
+        patched.setattr(SegmentWriter, "update_document", refuse)
+        patched.setattr(SegmentWriter, "delete_by_term", refuse)
+        ix.update([marked(150, "qqthird")], last_seq=4)
+        ix.update([marked(250, "qqfourth")], last_seq=5)
     assert [h.id for h in ix.search(parse_query("qqthird"))] == [150]
+    assert [h.id for h in ix.search(parse_query("qqfourth"))] == [250]
     assert ix.count(parse_query("marked")) == 3
+    assert ix.ids() == set(docs) - {7, 160}
     ix.close()
 
 
@@ -289,7 +296,18 @@ def test_each_thread_keeps_a_searcher_until_the_index_changes(tmp_path: Path) ->
     ix.update([IndexDoc(**{**docs[0].__dict__, "note": "qqchanged"})], last_seq=2)
     assert [h.id for h in ix.search(parse_query("qqchanged"))] == [docs[0].id]
     with ix._searcher() as after_commit:
-        assert after_commit is not first and first.is_closed  # a commit: a new generation
+        assert after_commit is not first  # a commit: a new generation...
+        # ... whose unchanged segment keeps its open reader (term table, columns)
+        kept = {leaf.segment().segment_id(): leaf for leaf, _ in first.reader().leaf_readers()}
+        reused = [
+            leaf
+            for leaf, _ in after_commit.reader().leaf_readers()
+            if leaf.segment().segment_id() in kept
+        ]
+        assert (
+            len(reused) == 1 and reused[0]._terms is kept[reused[0].segment().segment_id()]._terms
+        )
+        assert reused[0].is_deleted(0)  # with the commit's deletion (the note's old version)
 
     with pytest.raises(RuntimeError), ix._searcher() as failing:
         raise RuntimeError("a search failed")
@@ -298,3 +316,34 @@ def test_each_thread_keeps_a_searcher_until_the_index_changes(tmp_path: Path) ->
 
     ix.close()
     assert replaced.is_closed and other[0].is_closed  # close() closes every thread's
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts /proc/self/fd (Linux)")
+def test_reopening_after_edits_and_merges_leaks_no_files(tmp_path: Path) -> None:
+    ix = SearchIndex(tmp_path / "ix")
+    docs = list(to_doc(1, 60))
+    ix.rebuild(docs, library_uuid=UUID, last_seq=1)
+    ix.search(parse_query("learning"))
+
+    def open_files() -> int:
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    counts = []
+    for i in range(24):
+        changed = IndexDoc(**{**docs[i].__dict__, "note": f"qqnote{i}"})
+        ix.update([changed], last_seq=2 + i)
+        if i % 6 == 5:
+            with ix._searcher() as before:
+                leaves = [leaf for leaf, _ in before.reader().leaf_readers()]
+            assert ix.merge_small(at_least=2)
+            with ix._searcher() as after:
+                current = {leaf.segment().segment_id() for leaf, _ in after.reader().leaf_readers()}
+            gone = [leaf for leaf in leaves if leaf.segment().segment_id() not in current]
+            assert gone and all(leaf.is_closed for leaf in gone)  # merged away: closed
+        assert [h.id for h in ix.search(parse_query(f"qqnote{i}"))] == [docs[i].id]
+        assert ix.count(parse_query("learning")) == ix.count(parse_query("learning"))
+        counts.append(open_files())
+    assert counts[-1] <= counts[5] + 2, counts  # bounded by the segments, not the edits
+    found = {h.id for h in ix.search(parse_query("qqnote*"), limit=None)}
+    assert found == {d.id for d in docs[:24]}
+    ix.close()

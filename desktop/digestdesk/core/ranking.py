@@ -27,6 +27,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from math import log
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,15 @@ class SegmentCache:
                     self._segments[key] = cols
         return cols
 
+    def remember_ids(self, segment_id: Any, ids: list[int]) -> None:
+        """Record the entry ids of a segment just written (one per document, in order)."""
+        with self._lock:
+            cols = self._segments.get(segment_id)
+            if cols is None:
+                cols = self._segments[segment_id] = SegmentColumns(len(ids))
+            if cols.ids is None:
+                cols.ids = list(ids)
+
     def ids_of(self, segment_id: Any) -> list[int] | None:
         """The entry ids of a segment read before, by its id (None when never read)."""
         with self._lock:
@@ -251,6 +261,27 @@ class Evaluator:
         self.reader = searcher.reader()
         self.leaves: list[tuple[Any, int]] = list(self.reader.leaf_readers())
         self.doc_count_all = self.reader.doc_count_all()
+        self._holding: dict[tuple[str, bytes], tuple[int, list[tuple[Any, int]]]] = {}
+
+    def holding(self, fieldname: str, btext: bytes) -> tuple[int, list[tuple[Any, int]]]:
+        """(document frequency, the (leaf, offset) pairs holding the term): one term-table
+        lookup per segment, where asking the reader, then each leaf, then the idf took three
+        (about 20 µs each: 0.5 ms a word at 20 segments)."""
+        key = (fieldname, btext)
+        got = self._holding.get(key)
+        if got is None:
+            df, leaves = 0, []
+            for leaf, offset in self.leaves:
+                n = leaf.doc_frequency(fieldname, btext)
+                if n:
+                    df += n
+                    leaves.append((leaf, offset))
+            got = self._holding[key] = (df, leaves)
+        return got
+
+    def idf(self, fieldname: str, btext: bytes) -> float:
+        """Whoosh's idf (``WeightingModel.idf``): log(documents / (df + 1)) + 1."""
+        return log(self.doc_count_all / (self.holding(fieldname, btext)[0] + 1)) + 1
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -337,11 +368,7 @@ class Evaluator:
         if not self.reader.schema[fieldname].scorable:
             return set(self.whoosh(wq.Term(fieldname, btext)))
         out: set[int] = set()
-        if (fieldname, btext) not in self.reader:
-            return out
-        for leaf, offset in self.leaves:
-            if (fieldname, btext) not in leaf:
-                continue
+        for leaf, offset in self.holding(fieldname, btext)[1]:
             try:
                 ids, _ = self.cache.postings(leaf, fieldname, btext)
             except TermNotFound:
@@ -394,13 +421,12 @@ class Evaluator:
             for d, v in out.items():
                 into[d] = get(d, 0.0) + v
             return into
-        if (fieldname, btext) not in self.reader:
+        df, holding = self.holding(fieldname, btext)
+        if not df:
             return out if into is None else into
-        c = self.searcher.idf(fieldname, btext) * (K1 + 1) * boost
+        c = self.idf(fieldname, btext) * (K1 + 1) * boost
         norm = self._norm_table(fieldname)
-        for leaf, offset in self.leaves:
-            if (fieldname, btext) not in leaf:
-                continue
+        for leaf, offset in holding:
             cols = self.cache.columns(leaf)
             lens = self.cache.lengths(leaf, cols, fieldname)
             try:
@@ -427,7 +453,7 @@ class Evaluator:
         if fieldname not in schema or not schema[fieldname].format.supports("positions"):
             return self.whoosh(q)
         btexts = [self._to_bytes(fieldname, w) for w in q.words]
-        if not btexts or any(b is None or (fieldname, b) not in self.reader for b in btexts):
+        if not btexts or any(b is None or not self.holding(fieldname, b)[0] for b in btexts):
             return {}
         words = [b for b in btexts if b is not None]
         if len(words) == 1:
@@ -438,15 +464,18 @@ class Evaluator:
         # Each word's BM25F factor and length norms, as term() computes them: a document's
         # phrase score is the sum of its words' term scores (in query order, as Whoosh's And
         # sums them), computed here only for the documents that hold the phrase.
-        factor = {b: self.searcher.idf(fieldname, b) * (K1 + 1) * 1.0 for b in unique}
+        factor = {b: self.idf(fieldname, b) * (K1 + 1) * 1.0 for b in unique}
         norm = self._norm_table(fieldname)
         # Rarest words first, so most documents are ruled out after two position lists.
-        df = {b: self.reader.doc_frequency(fieldname, b) for b in unique}
+        df = {b: self.holding(fieldname, b)[0] for b in unique}
         order = sorted(range(len(words)), key=lambda i: df[words[i]])
         slop, boost = q.slop, q.boost
         out: Scores = {}
+        in_all = set.intersection(
+            *({id(leaf) for leaf, _ in self.holding(fieldname, b)[1]} for b in unique)
+        )
         for leaf, offset in self.leaves:
-            if any((fieldname, b) not in leaf for b in unique):
+            if id(leaf) not in in_all:
                 continue
             parts = {b: self._leaf_positions(leaf, fieldname, b) for b in unique}
             lens = self.cache.lengths(leaf, self.cache.columns(leaf), fieldname)
