@@ -279,6 +279,11 @@ def child_interact(folder: str, moves: int, repeats: int, config: str) -> int:
     from digestdesk.paths import resolve_library
     from digestdesk.ui import entry_view, tasks
     from digestdesk.ui.application import make_application, wait_until, window_idle
+
+    try:  # an older tree measured for a before/after pair may not have it
+        from digestdesk.ui.application import freeze_startup_objects
+    except ImportError:
+        freeze_startup_objects = None  # type: ignore[assignment]
     from digestdesk.ui.main_window import MainWindow
 
     # The GUI thread's share of a query: applying the search result (model reset, selection,
@@ -332,6 +337,8 @@ def child_interact(folder: str, moves: int, repeats: int, config: str) -> int:
     )
     window.model.modelReset.connect(model_reset)
     window.resize(1280, 800)
+    if freeze_startup_objects is not None:  # what run_app does before showing the window
+        freeze_startup_objects()
     window.show()
     window.activateWindow()
     idle = lambda: window_idle(window)  # noqa: E731
