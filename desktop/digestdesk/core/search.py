@@ -1408,7 +1408,6 @@ class SearchIndex:
                     getattr(local, "searcher", None),
                     getattr(local, "key", None),
                 )
-                opened = None
                 if (
                     previous is not None
                     and previous_key is not None
