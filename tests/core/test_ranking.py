@@ -347,3 +347,22 @@ def test_reopening_after_edits_and_merges_leaks_no_files(tmp_path: Path) -> None
     found = {h.id for h in ix.search(parse_query("qqnote*"), limit=None)}
     assert found == {d.id for d in docs[:24]}
     ix.close()
+
+
+def test_sloppy_phrases_match_whooshs(index: SearchIndex) -> None:
+    # The query language writes adjacent phrases only; a Phrase with slop (Whoosh's "a b"~3)
+    # is still evaluated as Whoosh does.
+    from whoosh import query as wq
+
+    phrase = parse_query('"language models"').text
+    assert phrase is not None
+    stems = next(q.words for q in phrase.leaves() if isinstance(q, wq.Phrase))
+    for slop in (2, 4):
+        q = wq.Phrase("abstract", list(stems), slop=slop)
+        with index._searcher() as s:
+            live = set(index._ids(s).docnum_of.values())
+            ours = {d: v for d, v in Evaluator(s, index._columns).scores(q).items() if d in live}
+            theirs = {d: v for v, d in s.search(q, limit=None, optimize=False).top_n}
+        assert ours and set(ours) == set(theirs)
+        for d, v in ours.items():
+            assert v == pytest.approx(theirs[d], rel=1e-9, abs=1e-12)
