@@ -467,6 +467,13 @@ class Library:
                     # Leaving the block by exception rolls the whole file back.
                     raise _ImportCancelled()
                 existing = self._find_existing(conn, chunk)
+                # A new entry's first status and digest links are inserted for the whole chunk
+                # in one statement each (two statements an entry cost ~0.2 ms each); nothing
+                # in the chunk reads them back (a paper repeated in the file is merged before).
+                new_rows: dict[Any, list[dict[str, Any]]] = {
+                    schema.status_history: [],
+                    schema.digest_entries: [],
+                }
                 for item, found in zip(chunk, existing, strict=True):
                     if found is None:
                         # An earlier draft of this same file may be this paper.
@@ -477,7 +484,9 @@ class Library:
                         else:
                             found = local_title.get(item.title_norm)
                     if found is None:
-                        entry_id = self._insert_entry(conn, item, seq, now)
+                        entry_id = self._insert_entry(
+                            conn, item, seq, now, history=new_rows[schema.status_history]
+                        )
                         outcome = "new"
                         added.add(entry_id)
                         report.new += 1
@@ -508,7 +517,12 @@ class Library:
                         ImportedItem(item.draft.where, item.title, outcome, entry_id)
                     )
                     self._record_appearances(
-                        conn, entry_id, item.draft, digest_ids, is_new=outcome == "new"
+                        conn,
+                        entry_id,
+                        item.draft,
+                        digest_ids,
+                        is_new=outcome == "new",
+                        new_links=new_rows[schema.digest_entries],
                     )
                     if item.draft.user_state is not None:
                         self._restore_user_state(
@@ -519,6 +533,9 @@ class Library:
                             seq=seq,
                             now=now,
                         )
+                for table, rows in new_rows.items():
+                    if rows:
+                        conn.execute(insert(table), rows)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(prepared))
@@ -617,7 +634,16 @@ class Library:
             found.append(match)
         return found
 
-    def _insert_entry(self, conn: Connection, item: _Prepared, seq: int, now: datetime) -> int:
+    def _insert_entry(
+        self,
+        conn: Connection,
+        item: _Prepared,
+        seq: int,
+        now: datetime,
+        history: list[dict[str, Any]] | None = None,
+    ) -> int:
+        """Insert a new entry; its first status row goes to ``history`` when given (inserted
+        later by the caller, with others), else straight in."""
         draft = item.draft
         state = draft.user_state
         added_at = (state.added_at if state and state.added_at else None) or now
@@ -658,10 +684,11 @@ class Library:
             },
         ).scalar_one()
         if state is None:
-            conn.execute(
-                insert(schema.status_history),
-                {"entry_id": entry_id, "status": "unread", "at": added_at},
-            )
+            row = {"entry_id": entry_id, "status": "unread", "at": added_at}
+            if history is None:
+                conn.execute(insert(schema.status_history), row)
+            else:
+                history.append(row)
         return entry_id
 
     def _merge_into(
@@ -717,7 +744,10 @@ class Library:
         digest_ids: dict[str, int],
         *,
         is_new: bool,
+        new_links: list[dict[str, Any]] | None = None,
     ) -> None:
+        """Link the entry to the digests it appeared in with their vote snapshots; a new
+        entry's links go to ``new_links`` when given (inserted later by the caller)."""
         appearances = draft.appearances or [
             Appearance(
                 digest_key="",
@@ -736,19 +766,20 @@ class Library:
             ):
                 wanted.pop(digest_id, None)
         if wanted:
-            conn.execute(
-                insert(schema.digest_entries),
-                [
-                    {
-                        "digest_id": digest_id,
-                        "entry_id": entry_id,
-                        "votes": a.votes,
-                        "stars": a.stars,
-                        "comments": a.comments,
-                    }
-                    for digest_id, a in wanted.items()
-                ],
-            )
+            rows = [
+                {
+                    "digest_id": digest_id,
+                    "entry_id": entry_id,
+                    "votes": a.votes,
+                    "stars": a.stars,
+                    "comments": a.comments,
+                }
+                for digest_id, a in wanted.items()
+            ]
+            if is_new and new_links is not None:
+                new_links.extend(rows)
+            else:
+                conn.execute(insert(schema.digest_entries), rows)
 
     def _restore_user_state(
         self,
