@@ -96,12 +96,15 @@ def blocks(
     yield all_ids, all_weights, encoded
 
 
+def _deltas(value: bytes) -> list[int]:
+    """The position deltas of one encoded value: a count (4 bytes) and a pickled list,
+    sometimes stored without the pickle's final STOP."""
+    return loads(value[4:] if value.endswith(b".") else value[4:] + b".")  # type: ignore[no-any-return]
+
+
 def decode_positions(value: bytes) -> Iterable[int]:
-    """``whoosh.formats.Positions.decode_positions`` without its Python loop: the value is a
-    count (4 bytes) and a pickled list of position deltas stored without the final STOP."""
-    if not value.endswith(b"."):
-        value += b"."
-    return itertools.accumulate(loads(value[4:]))
+    """``whoosh.formats.Positions.decode_positions`` without its Python loop."""
+    return itertools.accumulate(_deltas(value))
 
 
 _PICKLE2 = b"\x80\x02"
@@ -114,7 +117,7 @@ def _position_deltas(values: Sequence[bytes]) -> list[list[int]]:
     bodies = []
     for value in values:
         if value[4:6] != _PICKLE2:  # not what Positions writes: decode one at a time
-            return [list(loads(v[4:] if v.endswith(b".") else v[4:] + b".")) for v in values]
+            return [_deltas(v) for v in values]
         bodies.append(value[6:-1] if value.endswith(b".") else value[6:])
     lists: list[list[int]] = loads(_PICKLE2 + b"](" + b"".join(bodies) + b"e.")
     return lists

@@ -464,7 +464,7 @@ class Evaluator:
         # Each word's BM25F factor and length norms, as term() computes them: a document's
         # phrase score is the sum of its words' term scores (in query order, as Whoosh's And
         # sums them), computed here only for the documents that hold the phrase.
-        factor = {b: self.idf(fieldname, b) * (K1 + 1) * 1.0 for b in unique}
+        factor = {b: self.idf(fieldname, b) * (K1 + 1) for b in unique}  # boost 1
         norm = self._norm_table(fieldname)
         # Rarest words first, so most documents are ruled out after two position lists.
         df = {b: self.holding(fieldname, b)[0] for b in unique}

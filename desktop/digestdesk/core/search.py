@@ -1677,12 +1677,14 @@ class SearchIndex:
         """How many segments large enough for a postings file have none (cheap: the files'
         directories are read once per segment)."""
         with self._index().reader() as reader:
-            return sum(
-                1
-                for leaf, _ in reader.leaf_readers()
-                if leaf.doc_count_all() >= postings_file.MIN_SEGMENT_DOCS
-                and self._columns.postings_file(leaf) is None
-            )
+            return sum(1 for leaf, _ in reader.leaf_readers() if self._lacks_postings_file(leaf))
+
+    def _lacks_postings_file(self, leaf: Any) -> bool:
+        """Whether a segment is large enough for a postings file and has none (yet)."""
+        return (
+            leaf.doc_count_all() >= postings_file.MIN_SEGMENT_DOCS
+            and self._columns.postings_file(leaf) is None
+        )
 
     def _write_postings_files(
         self, *, should_stop: Callable[[], bool] | None = None, limit: int | None = None
@@ -1701,9 +1703,7 @@ class SearchIndex:
             current = {leaf.segment().segment_id() for leaf in leaves}
             self._remove_postings_files(ix.indexname, keep=current)
             for leaf in leaves:
-                if leaf.doc_count_all() < postings_file.MIN_SEGMENT_DOCS:
-                    continue
-                if self._columns.postings_file(leaf) is not None:
+                if not self._lacks_postings_file(leaf):
                     continue
                 if limit is not None and written >= limit:
                     break
