@@ -114,3 +114,35 @@ def test_the_reader_follows_the_list_after_a_search(
     assert window.model.rowCount() == 0
     assert window.current_detail() is None
     assert window.abstract.current_id() is None
+
+
+def test_the_reader_waits_for_the_list_and_for_the_typing_to_pause(
+    qtbot: QtBot, loaded_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = loaded_window
+    window.view.move_to(2)
+    kept = window.view.current_id()
+    shown_while: list[tuple[bool, bool]] = []  # (list paint ahead, typing) when shown
+    show_entry = window.abstract.show_entry
+
+    def recording_show_entry(*args: object, **kwargs: object) -> None:
+        shown_while.append((window.view.paint_in_parts_ahead(), typing[0]))
+        show_entry(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(window.abstract, "show_entry", recording_show_entry)
+    typing = [True]  # more text typed since the query: its result is not the last one
+    monkeypatch.setattr(window.search_bar, "debouncing", lambda: typing[0])
+    window.set_query("")  # the same entries, the list reset: it paints them in parts
+    qtbot.waitUntil(lambda: window.model.generation > 0 and not window.view.painting_in_parts())
+    qtbot.wait(100)
+    assert shown_while == []  # the reader waits while the user types
+    assert window.current_detail() is None
+    typing[0] = False
+    wait_idle(qtbot, window)
+    assert shown_while == [(False, False)]
+    assert window.abstract.current_id() == kept
+    shown_while.clear()
+    window.set_sort("votes")  # typing paused: the reader waits for the list's parts only
+    wait_idle(qtbot, window)
+    assert shown_while == [(False, False)]
+    assert window.abstract.current_id() == kept

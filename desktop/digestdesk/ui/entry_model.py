@@ -1,14 +1,19 @@
-"""The entry list model: a table over the ids of the current query, rows loaded lazily.
+"""The entry list model: a table over the ids of the current query, rows filled lazily.
 
-The model holds only the ordered ids the search returned. Row data (title, date, votes,
-status, tags...) is fetched with ``library.rows`` a page at a time when a row is first
-painted and cached, so a 100k-entry result costs one list of ints until scrolled. Sorting
-re-runs the query (the model only tells the window which order was asked for).
+The model holds the ordered ids the search returned. Row data (title, date, votes, status,
+tags...) is fetched with ``library.rows`` a page at a time, or handed over when the reader
+thread read it ahead, and kept as :class:`EntryRow` values.
 
-Painting the list asks ``data()`` about seven roles per cell, a few thousand calls for a
-full repaint after a search. Each row's answers are therefore worked out once, as one
-``{role: value}`` dict per column, and ``data()`` is a dict lookup: a full repaint costs
-milliseconds, not the tens of milliseconds a role-by-role ``if`` chain took.
+Painting asks ``data()`` six or seven times per cell: over a thousand calls for a full
+repaint. Answered by Python, each call is a trip into the interpreter, and the GIL must be
+taken back from the reader thread, which is usually busy with the next query while the user
+types. So the cells live in C++: this is a :class:`QStandardItemModel` whose items are filled
+from the cached rows just before they are first painted (:meth:`EntryModel.ensure_rows`,
+called by the view's paint) and dropped again with their page. A paint then runs no Python
+per cell at all. Rows never shown have no items: ``data()`` answers ``None`` for them until
+:meth:`ensure_rows` (or :meth:`cell`) fills them.
+
+Sorting re-runs the query: the model only tells the window which order was asked for.
 """
 
 from __future__ import annotations
@@ -19,14 +24,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 
 from digestdesk.core.records import EntryRow
 from digestdesk.ui.icons import small_icon
@@ -34,7 +33,7 @@ from digestdesk.ui.icons import small_icon
 log = logging.getLogger(__name__)
 
 PAGE = 100  # rows fetched per library.rows call
-CACHE_PAGES = 60  # pages kept; older pages are forgotten
+CACHE_PAGES = 60  # pages kept; older pages are forgotten, their items with them
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", ""),
@@ -45,6 +44,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("tags", "Tags"),
 )
 COL = {name: i for i, (name, _) in enumerate(COLUMNS)}
+HEADER_TIPS = {"status": "Status", "code": "Has a code repository", "votes": "Votes in the digest"}
 
 #: column -> sort key understood by library.search (None: not sortable)
 SORT_KEYS: dict[str, str | None] = {
@@ -56,9 +56,6 @@ SORT_KEYS: dict[str, str | None] = {
     "tags": None,
 }
 
-ID_ROLE = Qt.ItemDataRole.UserRole + 1
-ROW_ROLE = Qt.ItemDataRole.UserRole + 2
-
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
@@ -68,8 +65,7 @@ _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ALIGN_CENTER = int(Qt.AlignmentFlag.AlignCenter)
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-_NO_FLAGS = Qt.ItemFlag.NoItemFlags
-#: a row whose data is not loaded (yet): an ellipsis in the title column
+#: a row whose data could not be read (the entry is gone): an ellipsis in the title column
 _LOADING: tuple[dict[int, Any], ...] = tuple(
     {_DISPLAY: "…"} if name == "title" else {} for name, _ in COLUMNS
 )
@@ -78,21 +74,34 @@ Cells = tuple[dict[int, Any], ...]
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class EntryModel(QAbstractTableModel):
-    """Rows are entries of the current result; data comes from ``fetch_rows(ids)``."""
+class EntryModel(QStandardItemModel):
+    """Rows are entries of the current result; data comes from ``fetch_rows(ids)``.
+
+    No Qt virtual that painting calls (``data``, ``flags``, ``rowCount``, ``headerData``...)
+    is overridden here, so Qt answers them without entering Python.
+    """
 
     sort_requested = Signal(str, bool)  # sort key, ascending
 
     def __init__(self, fetch_rows: Callable[[Sequence[int]], dict[int, EntryRow]]) -> None:
-        super().__init__()
+        super().__init__(0, len(COLUMNS))
         self._fetch_rows = fetch_rows
         self._ids: list[int] = []
         self._row_of: dict[int, int] | None = None
         self._cache: dict[int, EntryRow] = {}
-        self._cells: dict[int, Cells] = {}  # entry id -> per column {role: value}
         self._pages: OrderedDict[int, list[int]] = OrderedDict()
+        self._filled: set[int] = set()  # rows whose items hold their entry's cells
         self._bold = QFont()
         self._bold.setBold(True)
+        prototype = QStandardItem()  # items made for a row: selectable, never editable
+        prototype.setFlags(_FLAGS)
+        self.setItemPrototype(prototype)
+        horizontal = Qt.Orientation.Horizontal
+        for column, (name, title) in enumerate(COLUMNS):
+            self.setHeaderData(column, horizontal, title, Qt.ItemDataRole.DisplayRole)
+            self.setHeaderData(
+                column, horizontal, HEADER_TIPS.get(name, title), Qt.ItemDataRole.ToolTipRole
+            )
         self.total = 0
         self.generation = 0  # bumped by every reset: rows read for an older one are dropped
 
@@ -107,12 +116,19 @@ class EntryModel(QAbstractTableModel):
         """Show ``ids``; ``row_of`` (id -> row) and the first page's ``rows`` may be read off
         the GUI thread beforehand, so the first paint runs no query here."""
         self.beginResetModel()
+        # One reset for the views, not the row removals and insertions it is made of.
+        blocked = self.blockSignals(True)
+        try:
+            self.setRowCount(0)
+            self.setRowCount(len(ids))
+        finally:
+            self.blockSignals(blocked)
         self.generation += 1
         self._ids = list(ids)
         self._row_of = row_of
         self._cache.clear()
-        self._cells.clear()
         self._pages.clear()
+        self._filled.clear()
         if rows:
             self.add_rows(rows)
         self.total = len(self._ids) if total is None else total
@@ -160,6 +176,45 @@ class EntryModel(QAbstractTableModel):
             self._load_page(row // PAGE)
         return self._cache.get(entry_id)
 
+    def ensure_rows(self, first_row: int, last_row: int) -> None:
+        """Fill the items of rows ``first_row``..``last_row`` (clamped) not filled yet, reading
+        their pages if need be. The view calls this before it paints those rows."""
+        first_row = max(first_row, 0)
+        last_row = min(last_row, len(self._ids) - 1)
+        self._fill([r for r in range(first_row, last_row + 1) if r not in self._filled])
+
+    def _fill(self, todo: list[int]) -> None:
+        if not todo:
+            return
+        for page in sorted({r // PAGE for r in todo} - set(self._pages)):
+            self._load_page(page)
+        # Quietly: the rows' data is not changing, it is being handed to Qt; a view about to
+        # paint them must not be told to paint them again.
+        blocked = self.blockSignals(True)
+        try:
+            for row in todo:
+                entry = self._cache.get(self._ids[row])
+                if entry is None:
+                    self._set_cells(row, _LOADING)  # gone meanwhile: try again next time
+                else:
+                    self._set_cells(row, row_cells(entry, self._bold))
+                    self._filled.add(row)
+        finally:
+            self.blockSignals(blocked)
+
+    def cell(self, row: int, column: int, role: int = _DISPLAY) -> Any:
+        """What the list shows in a cell (filling its row first, unlike ``data()``)."""
+        self.ensure_rows(row, row)
+        return self.data(self.index(row, column), role)
+
+    def _set_cells(self, row: int, cells: Cells) -> None:
+        for column, cell in enumerate(cells):
+            item = self.item(row, column)
+            if item is not None:
+                item.clearData()  # a role the new cell lacks (bold, note icon) must go
+            if cell:
+                self.setItemData(self.index(row, column), cell)
+
     def _load_page(self, page: int) -> None:
         ids = self._ids[page * PAGE : (page + 1) * PAGE]
         if not ids:
@@ -172,10 +227,21 @@ class EntryModel(QAbstractTableModel):
         self._pages[page] = ids
         self._pages.move_to_end(page)
         while len(self._pages) > CACHE_PAGES:
-            _, old = self._pages.popitem(last=False)
+            old_page, old = self._pages.popitem(last=False)
             for entry_id in old:
                 self._cache.pop(entry_id, None)
-                self._cells.pop(entry_id, None)
+            self._forget_items(old_page)
+
+    def _forget_items(self, page: int) -> None:
+        blocked = self.blockSignals(True)
+        try:
+            for row in range(page * PAGE, min((page + 1) * PAGE, len(self._ids))):
+                if row in self._filled:
+                    self._filled.discard(row)
+                    for column in range(len(COLUMNS)):
+                        self.takeItem(row, column)  # dropped: Python owns it now
+        finally:
+            self.blockSignals(blocked)
 
     def refresh(self, entry_ids: Sequence[int]) -> None:
         """Reload the given entries if they are shown (after a status, tag or note change)."""
@@ -183,9 +249,7 @@ class EntryModel(QAbstractTableModel):
         if not shown:
             return
         self._cache.update(self._fetch_rows(shown))
-        for entry_id in shown:
-            self._cells.pop(entry_id, None)
-        self._emit_changed(shown)
+        self._refill(shown)
 
     def patch_status(self, entry_ids: Sequence[int], status: str) -> None:
         """Show a status at once, before the writer has stored it (the write follows)."""
@@ -194,20 +258,19 @@ class EntryModel(QAbstractTableModel):
             row = self._cache.get(entry_id)
             if row is not None and row.status != status:
                 self._cache[entry_id] = dataclasses.replace(row, status=status)
-                self._cells.pop(entry_id, None)
                 patched.append(entry_id)
-        self._emit_changed(patched)
+        self._refill(patched)
 
     def restyle(self) -> None:
         """Redraw every row with the current palette's icons (after a colour-scheme change)."""
-        self._cells.clear()
-        if self._ids:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._ids) - 1, self.columnCount() - 1)
-            )
+        self._refill([self._ids[row] for row in self._filled])
 
-    def _emit_changed(self, entry_ids: Sequence[int]) -> None:
+    def _refill(self, entry_ids: Sequence[int]) -> None:
+        """Fill the filled rows of ``entry_ids`` anew from the cache, then say they changed."""
         rows = sorted(r for r in (self.row_of(i) for i in entry_ids) if r is not None)
+        filled = [r for r in rows if r in self._filled]
+        self._filled.difference_update(filled)
+        self._fill(filled)
         if not rows:
             return
         last = self.columnCount() - 1
@@ -222,56 +285,6 @@ class EntryModel(QAbstractTableModel):
                 start = prev = row
 
     # ------------------------------------------------------------ Qt model API
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
-            return None
-        name, title = COLUMNS[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return title
-        if role == Qt.ItemDataRole.DecorationRole and name == "code":
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return {
-                "status": "Status",
-                "code": "Has a code repository",
-                "votes": "Votes in the digest",
-            }.get(name, title)
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        return _FLAGS if index.isValid() else _NO_FLAGS
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        # The hot path of painting: no index validity walk (the view only asks about its
-        # own valid indexes), one dict lookup per call once the row's cells exist.
-        row = index.row()
-        ids = self._ids
-        if not 0 <= row < len(ids):
-            return None
-        entry_id = ids[row]
-        if role == ID_ROLE:
-            return entry_id
-        cells = self._cells.get(entry_id)
-        if cells is None:
-            cells = self._row_cells(row, entry_id)
-        return cells[index.column()].get(role)
-
-    def _row_cells(self, row: int, entry_id: int) -> Cells:
-        entry = self.entry_row(row)
-        if entry is None:
-            return _LOADING
-        cells = row_cells(entry, self._bold)
-        self._cells[entry_id] = cells
-        return cells
-
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS):
             return
@@ -309,6 +322,4 @@ def row_cells(entry: EntryRow, bold: QFont) -> Cells:
         "code": code,
         "tags": tags,
     }
-    for cell in by_name.values():
-        cell[ROW_ROLE] = entry
     return tuple(by_name[name] for name, _ in COLUMNS)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRect, QSize, Qt, Q
 from PySide6.QtGui import QFocusEvent, QHideEvent, QPainter, QPaintEvent, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from digestdesk.ui.entry_model import COL, COLUMNS, ID_ROLE, SORT_KEYS, EntryModel
+from digestdesk.ui.entry_model import COL, COLUMNS, SORT_KEYS, EntryModel
 from digestdesk.ui.styles import slim
 
 #: rows drawn per turn of the event loop in a paint of many rows (24 cells, 3-5 ms)
@@ -95,11 +95,16 @@ class EntryView(QTableView):
         """Rows are left to be painted by a later turn of the event loop."""
         return self._unpainted is not None
 
+    def paint_in_parts_ahead(self) -> bool:
+        """A paint in parts is asked for (its first part may not have run yet) or under way."""
+        return self._split_next or self._unpainted is not None
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         region = event.region()  # only this is painted now, whatever else is left over
         if not self._split_next:
             # Painted whole: any paint but those after a reset or a change of focus, and
             # the render of a grab (which must not be cut short).
+            self._ensure_rows(region.boundingRect())
             self._fill_background(region)
             QTableView.paintEvent(self, event)
             if self._unpainted is not None and not self._next_part.isActive():
@@ -122,8 +127,22 @@ class EntryView(QTableView):
         else:
             self._unpainted = rest
             self._next_part.start()
+        self._ensure_rows(part.boundingRect())
         self._fill_background(part)
         QTableView.paintEvent(self, event if part is region else QPaintEvent(part))
+
+    def _ensure_rows(self, rect: QRect) -> None:
+        """The model fills the items of the rows in ``rect`` (viewport coordinates) that
+        have none yet: painting itself asks the model nothing it must compute."""
+        model = self.entry_model()
+        count = model.rowCount()
+        if count == 0:
+            return
+        first = self.rowAt(rect.top())
+        last = self.rowAt(rect.bottom())
+        if first < 0:
+            first = 0 if rect.top() < self.rowViewportPosition(0) else count
+        model.ensure_rows(first, count - 1 if last < 0 else last)
 
     def _fill_background(self, region: QRegion) -> None:
         viewport = self.viewport()
@@ -206,7 +225,7 @@ class EntryView(QTableView):
 
     def current_id(self) -> int | None:
         index = self.currentIndex()
-        return index.data(ID_ROLE) if index.isValid() else None
+        return self.entry_model().id_at(index.row()) if index.isValid() else None
 
     def selected_ids(self) -> list[int]:
         """The selected entries in list order, or the current one when nothing is selected."""
@@ -254,8 +273,8 @@ class EntryView(QTableView):
         )
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        entry_id = current.data(ID_ROLE) if current.isValid() else None
-        self.current_entry_changed.emit(-1 if entry_id is None else int(entry_id))
+        entry_id = self.entry_model().id_at(current.row()) if current.isValid() else None
+        self.current_entry_changed.emit(-1 if entry_id is None else entry_id)
 
     def _after_reset(self) -> None:
         self._paint_all_in_parts()

@@ -9,6 +9,7 @@ named by an :class:`~digestdesk.ui.actions.ActionSpec`; keys come only from the 
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ FIRST_ROWS = PAGE  # list rows a search hands over with its result (the first pa
 ROWS_AHEAD = 60  # list rows read ahead of the cursor (about two screens)
 LARGE_IMPORT_BYTES = 256 * 1024  # larger imports are indexed afterwards, in the background
 LOWER_HEIGHT = 150  # the links / related / note tabs under the abstract, px
+SHOW_AFTER_SEARCH_MAX_S = 0.5  # longest the reader waits to show a search's entry
+SHOW_WHILE_TYPING_POLL_MS = 20  # ...checking this often whether the typing paused
 LOWER_MIN_HEIGHT = 96
 NOTE_TAB = "Note"
 NOTE_TAB_WRITTEN = "Note •"  # the entry has a note: said on the tab, so it is not missed
@@ -160,9 +163,13 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self._showing_index_message = False
         self._pending_select: int | None = None
         self._tasks_running: list[Task] = []
-        # After a search the reader shows the kept entry in the next turn of the event loop,
-        # not in the same one as the result's application: two shorter waits for a key.
+        # After a search the reader shows the kept entry once the list has painted the
+        # result (a few rows a turn), in a turn of its own, and not while the user is still
+        # typing the query (a newer result is coming): laying out and painting an abstract is
+        # 3-5 ms, which a key typed meanwhile would wait for on top of a part of the list.
         self._applying_search = False
+        self._show_current_since = 0.0
+        self._show_current_after_parts = False
         self._show_current_soon = QTimer(self)
         self._show_current_soon.setSingleShot(True)
         self._show_current_soon.setInterval(0)
@@ -548,12 +555,27 @@ class MainWindow(FeaturesMixin, QMainWindow):
     def _current_entry_changed(self, entry_id: int) -> None:
         if self._applying_search:
             self._detail = None  # until shown, commands do not act on the entry shown before
-            self._show_current_soon.start()
+            self._show_current_since = time.monotonic()
+            self._show_current_after_parts = False
+            self._show_current_soon.start(0)
             return
         self._show_current_soon.stop()
         self._show_entry(entry_id)
 
     def _show_current(self) -> None:
+        if time.monotonic() - self._show_current_since < SHOW_AFTER_SEARCH_MAX_S:
+            if self.view.paint_in_parts_ahead():
+                self._show_current_after_parts = True
+                self._show_current_soon.start(0)  # the list's next part first
+                return
+            if self._show_current_after_parts:
+                # The list's last part may have been painted in this very turn.
+                self._show_current_after_parts = False
+                self._show_current_soon.start(0)
+                return
+            if self.search_bar.debouncing():
+                self._show_current_soon.start(SHOW_WHILE_TYPING_POLL_MS)
+                return
         current = self.view.current_id()
         self._show_entry(-1 if current is None else current)
 
