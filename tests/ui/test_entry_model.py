@@ -133,3 +133,15 @@ def test_a_view_fills_the_rows_it_paints_and_no_others(qtbot: object) -> None:
     view.scrollTo(model.index(5_000, title))
     view.grab()
     assert model.data(model.index(5_000, title)) == "Paper 5001"
+
+
+def test_the_previous_result_is_handed_over_to_be_freed() -> None:
+    disposed: list[object] = []
+    model = EntryModel(fake_rows([]), dispose=disposed.append)  # type: ignore[arg-type]
+    first = list(range(1, 1001))
+    model.set_ids(first)
+    model.ensure_rows(0, 5)
+    model.set_ids([7, 8])
+    old_ids, _old_row_of, old_cache = disposed[-1]  # type: ignore[misc]
+    assert old_ids == first and 1 in old_cache
+    assert model.ids() == [7, 8] and model.cached_row(0) is None

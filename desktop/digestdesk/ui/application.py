@@ -10,7 +10,6 @@ runs ``--self-test`` and ``--demo``.
 from __future__ import annotations
 
 import argparse
-import gc
 import hashlib
 import json
 import logging
@@ -39,6 +38,7 @@ from digestdesk import APP_ID, APP_NAME, __version__
 from digestdesk.errors import DigestDeskError, LibraryLockedError
 from digestdesk.paths import ENV_DATABASE_URL, LibraryPaths, resolve_library, resource_path
 from digestdesk.ui import icons
+from digestdesk.ui.collector import collect_garbage_on_gui_thread, freeze_startup_objects
 
 log = logging.getLogger(__name__)
 
@@ -146,49 +146,6 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     # background throughput.
     sys.setswitchinterval(GUI_SWITCH_INTERVAL)
     return app
-
-
-GC_INTERVAL_MS = 250
-
-
-def collect_garbage_on_gui_thread(app: QApplication) -> None:
-    """Run Python's cyclic garbage collector on the GUI thread only.
-
-    Left automatic, it runs in whichever thread allocates when a threshold is crossed, often
-    the reader or writer thread. A Qt object owned by Python and freed there is deleted later
-    on the GUI thread by the binding; if Qt deleted it meanwhile (a closed window's
-    deleteLater), that is a double delete: a segfault in the UI tests under load (4 runs in
-    11), in Shiboken::BindingManager::runDeletionInMainThread. Collections keep Python's own
-    thresholds, checked four times a second from a timer here.
-    """
-    if getattr(app, "_digestdesk_gc_timer", None) is not None:
-        return
-    thresholds = gc.get_threshold()
-    gc.disable()
-
-    def collect() -> None:
-        counts = gc.get_count()
-        for generation in (2, 1, 0):
-            if counts[generation] >= thresholds[generation]:
-                gc.collect(generation)
-                return
-
-    timer = QTimer(app)
-    timer.setInterval(GC_INTERVAL_MS)
-    timer.timeout.connect(collect)
-    timer.start()
-    app._digestdesk_gc_timer = timer  # type: ignore[attr-defined]
-
-
-def freeze_startup_objects() -> None:
-    """Move everything alive once the window is built (modules, Qt wrappers, SQLAlchemy's
-    and Whoosh's tables: some 75,000 objects at 10k entries) out of the collector's reach.
-    A full collection then walks only what was created since, instead of taking 41-47 ms of
-    the GUI thread (measured in the 10k window) whenever it lands on a keystroke. Those
-    objects live as long as the app anyway; cycles among them are never freed, which costs
-    nothing since they are not garbage."""
-    gc.collect()
-    gc.freeze()
 
 
 #: Messages of Qt's offscreen platform (self-test, CI) that say nothing about the app.

@@ -83,9 +83,16 @@ class EntryModel(QStandardItemModel):
 
     sort_requested = Signal(str, bool)  # sort key, ascending
 
-    def __init__(self, fetch_rows: Callable[[Sequence[int]], dict[int, EntryRow]]) -> None:
+    def __init__(
+        self,
+        fetch_rows: Callable[[Sequence[int]], dict[int, EntryRow]],
+        dispose: Callable[[object], None] | None = None,
+    ) -> None:
+        """``dispose(obj)``, when given, takes the previous result's structures off this
+        thread: freeing a 100k-long result (its ids, and the row of each) is 3-6 ms."""
         super().__init__(0, len(COLUMNS))
         self._fetch_rows = fetch_rows
+        self._dispose = dispose
         self._ids: list[int] = []
         self._row_of: dict[int, int] | None = None
         self._cache: dict[int, EntryRow] = {}
@@ -124,11 +131,14 @@ class EntryModel(QStandardItemModel):
         finally:
             self.blockSignals(blocked)
         self.generation += 1
+        old = (self._ids, self._row_of, self._cache)
         self._ids = list(ids)
         self._row_of = row_of
-        self._cache.clear()
+        self._cache = {}
         self._pages.clear()
         self._filled.clear()
+        if self._dispose is not None:
+            self._dispose(old)
         if rows:
             self.add_rows(rows)
         self.total = len(self._ids) if total is None else total

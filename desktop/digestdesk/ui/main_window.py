@@ -49,6 +49,7 @@ from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport
 from digestdesk.errors import DigestDeskError, QueryError
 from digestdesk.ui.abstract_pane import AbstractPane
 from digestdesk.ui.actions import ACTIONS, ActionRegistry, native
+from digestdesk.ui.collector import postpone_collections_while
 from digestdesk.ui.command_palette import CommandPalette
 from digestdesk.ui.empty_state import EmptyState
 from digestdesk.ui.entry_model import PAGE, EntryModel
@@ -174,6 +175,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self._show_current_soon.setSingleShot(True)
         self._show_current_soon.setInterval(0)
         self._show_current_soon.timeout.connect(self._show_current)
+        postpone_collections_while(self.typing_a_query)
         self._closing = False
         self.setWindowTitle(f"{APP_NAME} — {library.paths.describe()}")
         self.setWindowIcon(icon("app"))
@@ -215,7 +217,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.search_bar = SearchBar(self)
         self.search_bar.query_changed.connect(self._query_typed)
 
-        self.model = EntryModel(self.library.rows)
+        self.model = EntryModel(self.library.rows, dispose=self.reader.dispose)
         self.model.sort_requested.connect(self.set_sort)
         self.view = EntryView(self.model, self)
         self.view.current_entry_changed.connect(self._current_entry_changed)
@@ -410,6 +412,15 @@ class MainWindow(FeaturesMixin, QMainWindow):
         )
         network = self.network.pending() if self.network is not None else 0
         return self.writer.pending() + self.reader.pending() + network + sum(timers)
+
+    def typing_a_query(self) -> bool:
+        """The user is typing a query, or its result is still being shown (the list paints it
+        in parts, the reader follows): a garbage collection waits for the pause."""
+        return (
+            self.search_bar.debouncing()
+            or self.view.paint_in_parts_ahead()
+            or self._show_current_soon.isActive()
+        )
 
     # ================================================================ queries
     def _query_typed(self, text: str) -> None:

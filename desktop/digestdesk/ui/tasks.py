@@ -216,6 +216,18 @@ class ReaderThread(QThread):
         self.signals.answer_failed.connect(self._deliver_error)
         self._stopping = False
         self._busy = False
+        self._disposed: list[object] = []
+
+    def dispose(self, obj: object) -> None:
+        """Let go of ``obj`` on the reader thread: a large structure (a 100k-long result)
+        takes milliseconds to free, which the GUI thread would spend between two keys."""
+        with self._lock:
+            if self._stopping:
+                return  # dropped here: the thread is going away
+            self._disposed.append(obj)
+            self._lock.notify()
+        if not self.isRunning():
+            self.start()
 
     def request(self, kind: str, run: Callable[[Library], Any]) -> int:
         """Queue ``run`` as the newest request of ``kind``; returns its generation."""
@@ -271,13 +283,20 @@ class ReaderThread(QThread):
     def run(self) -> None:
         while True:
             with self._lock:
-                while not self._latest and not self._stopping:
+                while not self._latest and not self._disposed and not self._stopping:
                     self._lock.wait()
                 if self._stopping:
                     return
-                kind = next(iter(self._latest))
-                generation, run = self._latest.pop(kind)
-                self._busy = True
+                disposed, self._disposed = self._disposed, []
+                if not self._latest:
+                    kind = ""
+                else:
+                    kind = next(iter(self._latest))
+                    generation, run = self._latest.pop(kind)
+                    self._busy = True
+            del disposed  # freed here, on this thread (and outside the lock)
+            if not kind:
+                continue
             try:
                 result = run(self.library)
             except BaseException as error:  # noqa: BLE001 - reported to the GUI

@@ -1,0 +1,86 @@
+"""Garbage collections run on the GUI thread, and a due one waits while the user types."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from digestdesk.ui import collector
+from digestdesk.ui.main_window import MainWindow
+
+
+class Busy:
+    def __init__(self) -> None:
+        self.now = True
+
+    def __call__(self) -> bool:
+        return self.now
+
+    def busy(self) -> bool:
+        return self.now
+
+
+@pytest.fixture
+def fresh(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> tuple[object, list[int]]:
+    collected: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append(generation))
+    instance = collector._Collector(qapp)
+    instance.timer.stop()  # ticks are driven by hand here
+    instance.thresholds = (10, 10, 10)
+    return instance, collected
+
+
+def test_a_due_collection_waits_for_the_user_to_pause(
+    fresh: tuple[collector._Collector, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance, collected = fresh
+    user = Busy()
+    instance.busy.append(collector.weakref.WeakMethod(user.busy))
+    monkeypatch.setattr(gc, "get_count", lambda: (3, 0, 0))
+    instance.collect()
+    assert collected == []  # nothing due
+    monkeypatch.setattr(gc, "get_count", lambda: (11, 10, 0))
+    instance.collect()
+    instance.collect()
+    assert collected == []  # due, but the user is typing
+    user.now = False
+    instance.collect()
+    assert collected == [1]  # the oldest generation due
+
+
+def test_a_collection_never_waits_for_long(
+    fresh: tuple[collector._Collector, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance, collected = fresh
+    user = Busy()
+    instance.busy.append(collector.weakref.WeakMethod(user.busy))
+    monkeypatch.setattr(gc, "get_count", lambda: (11, 0, 0))
+    ticks = int(collector.POSTPONE_MAX_S * 1000 / collector.GC_INTERVAL_MS)
+    for _ in range(ticks):
+        instance.collect()
+    assert collected == []
+    instance.collect()
+    assert collected == [0]
+
+
+def test_a_closed_window_stops_counting(fresh: tuple[collector._Collector, list[int]]) -> None:
+    instance, _ = fresh
+    user = Busy()
+    instance.busy.append(collector.weakref.WeakMethod(user.busy))
+    assert instance.user_busy()
+    del user
+    gc.disable()  # the fixture's fake collect: drop the object by reference count alone
+    assert not instance.user_busy()
+    assert instance.busy == []
+
+
+def test_the_window_holds_collections_while_a_query_is_typed(loaded_window: MainWindow) -> None:
+    window = loaded_window
+    assert not window.typing_a_query()
+    QTest.keyClicks(window.search_bar.edit, "lattice")  # typed: the debounce runs
+    assert window.typing_a_query()
+    instance = QApplication.instance()._digestdesk_collector  # type: ignore[union-attr]
+    assert any(ref() == window.typing_a_query for ref in instance.busy)
