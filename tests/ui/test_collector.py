@@ -13,11 +13,11 @@ from digestdesk.ui.main_window import MainWindow
 
 
 class Busy:
-    def __init__(self) -> None:
-        self.now = True
+    """A window's "the user is busy" method, registered with the collector."""
 
-    def __call__(self) -> bool:
-        return self.now
+    def __init__(self, instance: collector._Collector) -> None:
+        self.now = True
+        instance.busy.append(collector.weakref.WeakMethod(self.busy))
 
     def busy(self) -> bool:
         return self.now
@@ -37,8 +37,7 @@ def test_a_due_collection_waits_for_the_user_to_pause(
     fresh: tuple[collector._Collector, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     instance, collected = fresh
-    user = Busy()
-    instance.busy.append(collector.weakref.WeakMethod(user.busy))
+    user = Busy(instance)
     monkeypatch.setattr(gc, "get_count", lambda: (3, 0, 0))
     instance.collect()
     assert collected == []  # nothing due
@@ -55,21 +54,19 @@ def test_a_collection_never_waits_for_long(
     fresh: tuple[collector._Collector, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     instance, collected = fresh
-    user = Busy()
-    instance.busy.append(collector.weakref.WeakMethod(user.busy))
+    user = Busy(instance)
     monkeypatch.setattr(gc, "get_count", lambda: (11, 0, 0))
     ticks = int(collector.POSTPONE_MAX_S * 1000 / collector.GC_INTERVAL_MS)
     for _ in range(ticks):
         instance.collect()
-    assert collected == []
+    assert collected == [] and user.busy()  # still typing
     instance.collect()
     assert collected == [0]
 
 
 def test_a_closed_window_stops_counting(fresh: tuple[collector._Collector, list[int]]) -> None:
     instance, _ = fresh
-    user = Busy()
-    instance.busy.append(collector.weakref.WeakMethod(user.busy))
+    user = Busy(instance)
     assert instance.user_busy()
     del user
     gc.disable()  # the fixture's fake collect: drop the object by reference count alone
