@@ -9,8 +9,13 @@ import subprocess
 import sys
 import textwrap
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from digestdesk.ui.application import apply_color_scheme
+from digestdesk.ui.entry_model import COL
+from digestdesk.ui.main_window import MainWindow
 from digestdesk.ui.tag_editor import TagEditorDialog
 
 CHILD = textwrap.dedent(
@@ -50,3 +55,23 @@ def test_tag_editor_completes_known_tags(qtbot: QtBot) -> None:
     gc.collect()  # the completer's model must outlive the constructor
     model = dialog.completer.model()
     assert model is not None and model.rowCount() == 2
+
+
+def test_a_colour_scheme_switch_redraws_the_list_icons(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    window.view.grab()  # the visible rows are filled
+    decoration = Qt.ItemDataRole.DecorationRole
+    index = window.model.index(0, COL["status"])
+    before = window.model.data(index, decoration).cacheKey()
+    try:
+        apply_color_scheme(app, Qt.ColorScheme.Dark)
+        window.follow_color_scheme()
+        after = window.model.data(index, decoration)
+        assert after is not None and after.cacheKey() != before
+    finally:
+        apply_color_scheme(app, Qt.ColorScheme.Light)
+        window.follow_color_scheme()

@@ -347,8 +347,7 @@ def run_app(options: argparse.Namespace) -> int:
 
     def scheme_changed(scheme: Qt.ColorScheme) -> None:
         apply_color_scheme(app, scheme)
-        window.registry.refresh_icons()
-        window.abstract.rerender()
+        window.follow_color_scheme()
 
     QGuiApplication.styleHints().colorSchemeChanged.connect(scheme_changed)
     window.ensure_index()

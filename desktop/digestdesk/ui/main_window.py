@@ -478,6 +478,13 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.view.show_sort_key(key, ascending)
         self.run_query()
 
+    def follow_color_scheme(self) -> None:
+        """Redraw what holds drawn icons or colours after the palette changed (the system
+        switched between light and dark)."""
+        self.registry.refresh_icons()
+        self.model.restyle()  # the list's status, note and code icons
+        self.abstract.rerender()
+
     def refresh_counts(self) -> None:
         self.reader.request("counts", lambda library: library.counts())
 
