@@ -171,16 +171,16 @@ class AbstractPane(QTextBrowser):
             published = detail.published.isoformat()
             if detail.published_year_inferred:
                 published += " (year assumed)"
-            chips.append(f"Published {e(published)}")
+            chips.append(f"Published&nbsp;{e(published)}")
         if detail.votes is not None:
-            chips.append(f"▲ {detail.votes} votes")
+            chips.append(f"▲&nbsp;{detail.votes}&nbsp;votes")
         if detail.arxiv_id:
             chips.append(
                 f'<a href="https://arxiv.org/abs/{e(detail.arxiv_id)}" '
                 f'style="color:{link}; text-decoration:none;">arXiv:{e(detail.arxiv_id)}</a>'
             )
         if detail.github_stars:
-            chips.append(f"★ {detail.github_stars:,} stars")
+            chips.append(f"★&nbsp;{detail.github_stars:,}&nbsp;stars")
         meta = f'<span style="color:{muted};">  ·  </span>'.join(chips)
 
         parts = [

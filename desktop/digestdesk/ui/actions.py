@@ -378,9 +378,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "session.leave",
-        "Leave Reading Session",
+        "Leave Reading Session or Search",
         "leave_session",
-        "Pause the reading session and go back to the list; resume it any time.",
+        "Pause the reading session and go back to the list (resume it any time); outside a "
+        "session, clear the search and show the whole list.",
         keys=("Esc",),
         context="list",
     ),

@@ -27,15 +27,19 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QFrame,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QSplitter,
     QStackedWidget,
+    QTextEdit,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -82,11 +86,11 @@ SHOW_WHILE_TYPING_POLL_MS = 20  # ...checking this often whether the typing paus
 LOWER_MIN_HEIGHT = 96
 NOTE_TAB = "Note"
 NOTE_TAB_WRITTEN = "Note •"  # the entry has a note: said on the tab, so it is not missed
-UrlOpener = Callable[[str], None]
+UrlOpener = Callable[[str], "bool | None"]  # False: nothing could open it
 
 
-def open_in_browser(url: str) -> None:
-    QDesktopServices.openUrl(QUrl(url))
+def open_in_browser(url: str) -> bool:
+    return QDesktopServices.openUrl(QUrl(url))
 
 
 @dataclass
@@ -177,7 +181,8 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self._show_current_soon.timeout.connect(self._show_current)
         postpone_collections_while(self.typing_a_query)
         self._closing = False
-        self.setWindowTitle(f"{APP_NAME} — {library.paths.describe()}")
+        # Qt appends the application name to a title not ending with it (on X11, Wayland).
+        self.setWindowTitle(f"{library.paths.describe()} — {APP_NAME}")
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -543,6 +548,8 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self._showing_index_message = False
         self.search_bar.show_error(None)
         self.query.terms = list(result.terms)
+        # The order the search used: relevance (no column) for words unless one was asked.
+        self.view.show_sort_key(result.sort, self.query.ascending)
         keep = self._pending_select
         had_focus = self.view.hasFocus()
         self._applying_search = True
@@ -838,11 +845,28 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self.focus_list()
 
     def undo(self) -> None:
+        editor = self._text_editor_with_focus()
+        if editor is not None:
+            editor.undo()  # Ctrl+Z in the search bar or a note is about its text
+            return
         self.notes.flush()
         self._submit("Undo", lambda library: library.undo())
 
     def redo(self) -> None:
+        editor = self._text_editor_with_focus()
+        if editor is not None:
+            editor.redo()
+            return
         self._submit("Redo", lambda library: library.redo())
+
+    def _text_editor_with_focus(self) -> QLineEdit | QPlainTextEdit | QTextEdit | None:
+        """The editable text field with the keyboard focus, if any. Its own Ctrl+Z does not
+        reach the window while it has something to undo; with nothing left, the key would
+        otherwise undo a library change the user cannot see from there."""
+        widget = QApplication.focusWidget()
+        if isinstance(widget, QLineEdit | QPlainTextEdit | QTextEdit) and not widget.isReadOnly():
+            return widget
+        return None
 
     def toggle_selection(self) -> None:
         self.view.toggle_current_selection()
@@ -909,15 +933,26 @@ class MainWindow(FeaturesMixin, QMainWindow):
             self.view.move_to(0)
 
     # ------------------------------------------------------------ links
-    def open_url(self, url: str) -> None:
+    def open_url(self, url: str, what: str = "") -> bool:
+        """Open ``url`` in the browser; when none can, say so and copy the URL instead."""
         log.info("opening %s", url)
-        self.url_opener(url)
-        self.statusBar().showMessage(f"Opened {url}", 4000)
+        if self.url_opener(url) is False:
+            QGuiApplication.clipboard().setText(url)
+            log.warning("no browser opened %s", url)
+            self.statusBar().showMessage(
+                f"Could not open a web browser (is one installed and set as the default?). "
+                f"The link is copied instead: {url}",
+                12000,
+            )
+            return False
+        self.statusBar().showMessage(f"{what}Opened {url}", 6000 if what else 4000)
+        return True
 
     def open_code_link(self) -> None:
         choice = primary_link(self.links.links)
         if choice is not None:
-            self.open_url(choice.url)
+            what = "" if choice.kind == "code" else "No code repository: "
+            self.open_url(choice.url, what)
 
     def open_link_number(self, number: int) -> None:
         choice = self.links.nth(number)
@@ -932,9 +967,15 @@ class MainWindow(FeaturesMixin, QMainWindow):
 
     # ------------------------------------------------------------ view
     def toggle_trends(self) -> None:
+        focused = QApplication.focusWidget()
+        had_focus = focused is not None and self.trend_dock.isAncestorOf(focused)
         self.trend_dock.setVisible(not self.trend_dock.isVisible())
         if self.trend_dock.isVisible():
             self.trend_sidebar.focus_list()
+        elif had_focus:
+            # Qt would hand the focus to the next widget, the search bar with its text
+            # selected: the next triage key would replace the query.
+            self.focus_list()
 
     def toggle_reader(self) -> None:
         self.reader_splitter.setVisible(not self.reader_splitter.isVisible())

@@ -340,8 +340,11 @@ class FeaturesMixin:
         )
 
     def leave_session(self: MainWindow) -> None:
-        """Esc: pause the session and go back to the list."""
+        """Esc: pause the session and go back to the list; outside a session, clear the
+        search (the whole list again)."""
         if not self.in_session:
+            if self.search_bar.text():
+                self.leave_search()
             return
         self.notes.flush()
         self.writer.submit(

@@ -1,0 +1,101 @@
+"""Keyboard edges a first real session ran into: keys must act where the user is looking."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from digestdesk import APP_NAME
+from digestdesk.ui.entry_model import COL
+from digestdesk.ui.main_window import MainWindow
+
+from .conftest import wait_idle
+from .test_keyboard_flow import key
+
+
+def test_a_browser_that_cannot_open_says_so_and_copies_the_link(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    window.url_opener = lambda _url: False  # no browser installed
+    key(qtbot, window, "o")
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Could not open a web browser"), message
+    url = QGuiApplication.clipboard().text()
+    assert url.startswith("https://") and url in message
+
+
+def test_o_without_a_code_repository_says_what_it_opened(
+    qtbot: QtBot, loaded_window: MainWindow, opened: list[str]
+) -> None:
+    window = loaded_window
+    rows = [r for r in range(window.model.rowCount()) if not window.model.entry_row(r).has_code]  # type: ignore[union-attr]
+    assert rows
+    window.view.move_to(rows[0])
+    wait_idle(qtbot, window)
+    key(qtbot, window, "o")
+    assert opened and "github.com" not in opened[-1]
+    assert window.statusBar().currentMessage().startswith("No code repository: Opened ")
+
+
+def test_hiding_the_trends_sidebar_gives_the_keys_back_to_the_list(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    window.set_query("lattice")
+    wait_idle(qtbot, window)
+    window.toggle_trends()  # shown: the sidebar has the focus
+    assert window.trend_dock.isAncestorOf(QApplication.focusWidget())
+    window.toggle_trends()  # hidden again
+    assert window.view.hasFocus()
+    key(qtbot, window, "r")  # a triage key, not a letter typed over the query
+    wait_idle(qtbot, window)
+    assert window.search_bar.text() == "lattice"
+
+
+def test_ctrl_z_in_the_search_bar_is_about_its_text(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    entry = window.view.current_id()
+    key(qtbot, window, "r")
+    wait_idle(qtbot, window)
+    assert window.library.entries([entry])[0].status == "read"  # type: ignore[list-item]
+    window.focus_search()
+    key(qtbot, window, "z", Qt.KeyboardModifier.ControlModifier)  # nothing typed to undo
+    window.registry.actions["edit.undo"].trigger()  # however Undo is reached (menu, palette)
+    wait_idle(qtbot, window)
+    assert window.library.entries([entry])[0].status == "read"  # type: ignore[list-item]
+    window.focus_list()
+    key(qtbot, window, "z", Qt.KeyboardModifier.ControlModifier)  # in the list: the library's
+    wait_idle(qtbot, window)
+    assert window.library.entries([entry])[0].status == "unread"  # type: ignore[list-item]
+
+
+def test_esc_in_the_list_clears_an_active_search(qtbot: QtBot, loaded_window: MainWindow) -> None:
+    window = loaded_window
+    window.set_query("status:skipped")  # nothing matches: an empty list has the focus
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 0 and window.view.hasFocus()
+    key(qtbot, window, "Escape")
+    wait_idle(qtbot, window)
+    assert window.search_bar.text() == "" and window.model.rowCount() == 8
+
+
+def test_the_sort_arrow_shows_the_order_used(qtbot: QtBot, loaded_window: MainWindow) -> None:
+    window = loaded_window
+    header = window.view.horizontalHeader()
+    assert header.sortIndicatorSection() == COL["published"]
+    window.set_query("lattice")  # words: ranked by relevance, no column's order
+    wait_idle(qtbot, window)
+    assert header.sortIndicatorSection() == -1
+    window.set_query("")
+    wait_idle(qtbot, window)
+    assert header.sortIndicatorSection() == COL["published"]
+
+
+def test_the_title_names_the_app_once(loaded_window: MainWindow) -> None:
+    title = loaded_window.windowTitle()
+    assert title.endswith(f" — {APP_NAME}") and title.count(APP_NAME) == 1
