@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from digestdesk.ui.entry_view import PAINT_PART_ROWS
 from digestdesk.ui.main_window import MainWindow
+from digestdesk.ui.search_bar import word_being_typed
 
 from .conftest import wait_idle
 
@@ -47,7 +48,7 @@ def test_a_result_typed_over_is_not_shown(
     window.model.modelReset.connect(lambda: resets.append(window.query.text))
     typing = [True]  # the debounce is running: more text was typed after the query was sent
     monkeypatch.setattr(window.search_bar, "debouncing", lambda: typing[0])
-    window.set_query("lattic")
+    window.set_query("spreadsh")
     window.search_bar.edit.setText("lattice")
     qtbot.waitUntil(lambda: window.reader.pending() == 0)
     assert resets == []
@@ -146,3 +147,40 @@ def test_the_reader_waits_for_the_list_and_for_the_typing_to_pause(
     wait_idle(qtbot, window)
     assert shown_while == [(False, False)]
     assert window.abstract.current_id() == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("diffusio", "diffusio"),
+        ("graph neur", "neur"),
+        ("status:read lattic", "lattic"),
+        ("dif", None),  # too short to mean anything yet
+        ("tag:long", None),  # a field's value
+        ("author:smi", None),
+        ('"graph neur', None),  # inside an unfinished phrase
+        ("lattice ", None),  # the word is finished
+        ("diffusio*", None),  # a prefix already
+        ("graph OR", None),  # an operator
+    ],
+)
+def test_the_word_being_typed(text: str, word: str | None) -> None:
+    assert word_being_typed(text) == word
+
+
+def test_a_word_typed_halfway_finds_the_words_it_begins(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    whole = window.library.search("spreadsheet").ids
+    assert whole and window.library.search("spreadsh").total == 0
+    window.set_query("spreadsh")
+    wait_idle(qtbot, window)
+    assert window.model.ids() == window.library.search("spreadsh*").ids
+    assert set(whole) <= set(window.model.ids())
+    assert "starting with “spreadsh”" in window.search_bar.result_label.text()
+    assert any(word == "spreadsh*" for _field, word in window.query.terms)  # highlighted
+    window.set_query("zzqqxx")  # no word begins so: nothing, as before
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 0
+    assert "starting with" not in window.search_bar.result_label.text()

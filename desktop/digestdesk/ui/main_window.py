@@ -65,7 +65,7 @@ from digestdesk.ui.keymap_dialog import KeymapDialog
 from digestdesk.ui.links_pane import LinksPane, entry_links, primary_link
 from digestdesk.ui.notes_editor import NotesEditor
 from digestdesk.ui.reader_tabs import ReaderTabs
-from digestdesk.ui.search_bar import SearchBar
+from digestdesk.ui.search_bar import SearchBar, word_being_typed
 from digestdesk.ui.styles import PANE_MARGINS, inset
 from digestdesk.ui.tag_editor import TagEditorDialog
 from digestdesk.ui.tasks import ReaderThread, Task, WriterThread
@@ -111,6 +111,7 @@ class SearchOutcome:
     rows: dict[int, EntryRow]
     epoch: int
     details: list[EntryDetail]
+    completed: str | None = None  # nothing matched the word typed last: its prefix did
 
 
 class IndexNotReadyError(DigestDeskError):
@@ -447,6 +448,17 @@ class MainWindow(FeaturesMixin, QMainWindow):
             if chosen == "relevance" and plan.text is None:
                 chosen = "date"
             result = library.search(text, sort=chosen)
+            completed = word_being_typed(text) if result.total == 0 else None
+            if completed is not None:
+                # Typed as far as "diffusio": the words it begins are what the user wants.
+                try:
+                    begun = library.search(f"{text}*", sort=chosen)
+                except QueryError:
+                    begun = result
+                if begun.total:
+                    result = begun
+                else:
+                    completed = None
             if ascending:
                 result.ids.reverse()
             # Built here so the GUI thread never walks a 100k-long result, and the first
@@ -467,6 +479,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
                 library.rows(shown),
                 epoch,
                 library.entries(list(dict.fromkeys(first))),
+                completed,
             )
 
         self.reader.request("search", job)
@@ -505,7 +518,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
                 # Typed on since this query was sent: a newer one is on its way, and showing
                 # this one would hold up the keys typed meanwhile (a reset list's paint).
                 return
-            self._apply_search(result.search, result.row_of, result.rows)
+            self._apply_search(result.search, result.row_of, result.rows, result.completed)
             self._set_counts(result.counts)
         elif kind == "counts":
             self._set_counts(result)
@@ -544,6 +557,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
         result: SearchResult,
         row_of: dict[int, int] | None = None,
         rows: dict[int, EntryRow] | None = None,
+        completed: str | None = None,
     ) -> None:
         self._showing_index_message = False
         self.search_bar.show_error(None)
@@ -563,9 +577,10 @@ class MainWindow(FeaturesMixin, QMainWindow):
             self.view.setFocus()
         self._features_searched()
         shown = len(result.ids)
-        self.search_bar.set_result_text(
-            f"{shown:,} match{'es' if shown != 1 else ''}" if self.query.text.strip() else ""
-        )
+        text = f"{shown:,} match{'es' if shown != 1 else ''}" if self.query.text.strip() else ""
+        if completed is not None:
+            text += f" for words starting with “{completed}”"
+        self.search_bar.set_result_text(text)
 
     def _set_counts(self, counts: dict[str, int]) -> None:
         self.counts = counts

@@ -7,12 +7,29 @@ instead of a dialog, and the previous results stay.
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from digestdesk.ui.icons import icon
 
 DEBOUNCE_MS = 150
+
+#: the word at the end of a query, being typed: letters and digits only, four or more (the
+#: query language's shortest prefix: shorter ones match too many words)
+_WORD_BEING_TYPED = re.compile(r"(?:^|\s)(\w{4,})$")
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+def word_being_typed(text: str) -> str | None:
+    """The unfinished word a query ends with, if searching it as a prefix makes sense: a
+    plain word of four or more letters right at the end (not a field like ``tag:x``, not
+    inside a "phrase", not an operator). ``diffusio`` matches nothing; ``diffusio*`` does."""
+    match = _WORD_BEING_TYPED.search(text)
+    if match is None or text.count('"') % 2 or match.group(1) in _OPERATORS:
+        return None
+    return match.group(1)
 
 
 class SearchBar(QWidget):
