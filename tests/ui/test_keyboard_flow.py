@@ -244,3 +244,5 @@ def test_n_brings_the_note_tab_forward_and_tab_keys_are_hinted(
     key(qtbot, window, "Escape")
     wait_idle(qtbot, window)
     assert window.lower_tabs.tabText(window.lower_tabs.indexOf(window.notes)) == "Note •"
+    assert window.lower_tabs.currentWidget() is window.links  # back to the tab before `n`
+    assert window.view.hasFocus()

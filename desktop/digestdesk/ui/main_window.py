@@ -182,6 +182,7 @@ class MainWindow(FeaturesMixin, QMainWindow):
         self._show_current_soon.timeout.connect(self._show_current)
         postpone_collections_while(self.typing_a_query)
         self._closing = False
+        self._tab_before_note: QWidget | None = None  # the lower tab `n` replaced
         # Qt appends the application name to a title not ending with it (on X11, Wayland).
         self.setWindowTitle(f"{library.paths.describe()} — {APP_NAME}")
         self.setWindowIcon(icon("app"))
@@ -839,6 +840,8 @@ class MainWindow(FeaturesMixin, QMainWindow):
     def edit_note(self) -> None:
         if self._detail is None:
             return
+        if self.lower_tabs.currentWidget() is not self.notes:
+            self._tab_before_note = self.lower_tabs.currentWidget()
         self.show_lower_tab(self.notes)
         self.notes.setFocus(Qt.FocusReason.ShortcutFocusReason)
         cursor = self.notes.textCursor()
@@ -857,6 +860,11 @@ class MainWindow(FeaturesMixin, QMainWindow):
 
     def leave_note(self) -> None:
         self.notes.flush()
+        if self._tab_before_note is not None:
+            # Back to the tab shown before `n` (the links, with their keys' hint): the note
+            # tab says "Note •" for entries that have one.
+            self.show_lower_tab(self._tab_before_note)
+            self._tab_before_note = None
         self.focus_list()
 
     def undo(self) -> None:
