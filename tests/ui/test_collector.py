@@ -7,9 +7,12 @@ import gc
 import pytest
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from digestdesk.ui import collector
-from digestdesk.ui.main_window import MainWindow
+from digestdesk.ui.main_window import TYPING_PAUSE_S, MainWindow
+
+from .conftest import wait_idle
 
 
 class Busy:
@@ -74,10 +77,16 @@ def test_a_closed_window_stops_counting(fresh: tuple[collector._Collector, list[
     assert instance.busy == []
 
 
-def test_the_window_holds_collections_while_a_query_is_typed(loaded_window: MainWindow) -> None:
+def test_the_window_holds_collections_while_a_query_is_typed(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
     window = loaded_window
     assert not window.typing_a_query()
     QTest.keyClicks(window.search_bar.edit, "lattice")  # typed: the debounce runs
     assert window.typing_a_query()
+    wait_idle(qtbot, window)  # searched and shown, but a key was typed a moment ago
+    assert window.typing_a_query()
+    window.search_bar._typed_at -= 2 * TYPING_PAUSE_S  # the user paused
+    assert not window.typing_a_query()
     instance = QApplication.instance()._digestdesk_collector  # type: ignore[union-attr]
     assert any(ref() == window.typing_a_query for ref in instance.busy)

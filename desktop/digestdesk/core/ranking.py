@@ -58,7 +58,7 @@ class SegmentColumns:
     """What ranking reads of one segment, loaded once (segments are immutable)."""
 
     doc_count_all: int
-    ids: list[int] | None = None  # entry id per docnum (the search index's id map)
+    ids: array[int] | None = None  # entry id per docnum (an array: nothing for the GC to walk)
     lengths: dict[str, bytes] = field(default_factory=dict)  # field -> length byte per docnum
     numbers: dict[str, array[int]] = field(default_factory=dict)  # sortable column values
     postings_file: PostingsFile | None = None
@@ -176,16 +176,16 @@ class SegmentCache:
                     self._segments[key] = cols
         return cols
 
-    def remember_ids(self, segment_id: Any, ids: list[int]) -> None:
+    def remember_ids(self, segment_id: Any, ids: Sequence[int]) -> None:
         """Record the entry ids of a segment just written (one per document, in order)."""
         with self._lock:
             cols = self._segments.get(segment_id)
             if cols is None:
                 cols = self._segments[segment_id] = SegmentColumns(len(ids))
             if cols.ids is None:
-                cols.ids = list(ids)
+                cols.ids = array("q", ids)
 
-    def ids_of(self, segment_id: Any) -> list[int] | None:
+    def ids_of(self, segment_id: Any) -> array[int] | None:
         """The entry ids of a segment read before, by its id (None when never read)."""
         with self._lock:
             cols = self._segments.get(segment_id)

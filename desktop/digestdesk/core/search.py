@@ -40,6 +40,7 @@ import re
 import secrets
 import threading
 import time
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -1128,13 +1129,15 @@ def _doc_fields(doc: IndexDoc) -> dict[str, Any]:
 _ID_SHIFT = to_sortable(int, 64, True, 0)
 
 
-def _id_column(leaf: Any) -> list[int]:
+def _id_column(leaf: Any) -> array[int]:
     """Entry ids by docnum of one segment, read from the id column in one go (the column
-    holds Whoosh's sortable form: the value plus a fixed shift for signed numbers)."""
+    holds Whoosh's sortable form: the value plus a fixed shift for signed numbers). An array,
+    not a list: a long-lived list of 100k ints is 100k references for every full garbage
+    collection to walk, on whichever thread it runs (the GUI thread, in the app)."""
     raw = load_numeric_column(leaf, "id")
     if raw is None:
-        return list(leaf.column_reader("id", translate=True))
-    return [v - _ID_SHIFT for v in raw]
+        return array("q", leaf.column_reader("id", translate=True))
+    return array("q", [v - _ID_SHIFT for v in raw])
 
 
 _OPEN_ERRORS: tuple[type[BaseException], ...] = (
@@ -1156,12 +1159,12 @@ class _IdMap:
     """Entry id by global docnum (-1 for deleted documents) for one index generation, and
     the reverse map, built on first use (a word search without filters never needs it)."""
 
-    def __init__(self, key: tuple[Any, ...], id_of: list[int], deleted: frozenset[int]) -> None:
+    def __init__(self, key: tuple[Any, ...], id_of: array[int], deleted: frozenset[int]) -> None:
         self.key = key
         self.id_of = id_of
         self.deleted = deleted  # global docnums of deleted documents
         self._docnum_of: dict[int, int] | None = None
-        self.orders: dict[str, list[int]] = {}  # column -> docnums by it, descending
+        self.orders: dict[str, array[int]] = {}  # column -> docnums by it, descending
 
     @property
     def docnum_of(self) -> dict[int, int]:
@@ -1759,7 +1762,7 @@ class SearchIndex:
             cached = self._id_map
         if cached is not None and cached.key == key:
             return cached
-        id_of: list[int] = [-1] * reader.doc_count_all()
+        id_of = array("q", [-1]) * reader.doc_count_all()  # arrays: see _id_column
         dead: set[int] = set()  # docnums without a live entry (deleted, or no id stored)
         # Segments never change, so their ids are kept with their other columns (an update
         # then only reads its new small segment, not the whole index again).
@@ -1771,7 +1774,7 @@ class SearchIndex:
                 cols.ids = _id_column(leaf)
             values = cols.ids
             if leaf.has_deletions():
-                live = list(values)
+                live = array("q", values)
                 segment_reader: Any = leaf  # a SegmentReader: its deletions as a frozenset
                 for docnum in segment_reader.deleted_docs_set:
                     live[docnum] = -1
@@ -1847,12 +1850,12 @@ class SearchIndex:
                 chosen = top_by_key(matches, self._sort_key(s, column).__getitem__, limit)
             return [Hit(ids.id_of[d], 0.0) for d in chosen], len(matches)
 
-    def _sort_order(self, s: Searcher, ids: _IdMap, column: str) -> list[int]:
+    def _sort_order(self, s: Searcher, ids: _IdMap, column: str) -> array[int]:
         """Every docnum by ``column`` descending (ties by docnum), kept with the id map."""
         order = ids.orders.get(column)
         if order is None:
             key = self._sort_key(s, column)
-            order = sorted(range(len(key)), key=lambda d: -key[d])
+            order = array("q", sorted(range(len(key)), key=lambda d: -key[d]))
             ids.orders[column] = order
         return order
 

@@ -25,7 +25,7 @@ from PySide6.QtCore import QCoreApplication, QTimer
 log = logging.getLogger(__name__)
 
 GC_INTERVAL_MS = 250
-POSTPONE_MAX_S = 3.0  # a due collection never waits longer than this for the user to pause
+POSTPONE_MAX_S = 5.0  # a due collection never waits longer than this for the user to pause
 
 
 class _Collector:

@@ -83,6 +83,7 @@ LARGE_IMPORT_BYTES = 256 * 1024  # larger imports are indexed afterwards, in the
 LOWER_HEIGHT = 150  # the links / related / note tabs under the abstract, px
 SHOW_AFTER_SEARCH_MAX_S = 0.5  # longest the reader waits to show a search's entry
 SHOW_WHILE_TYPING_POLL_MS = 20  # ...checking this often whether the typing paused
+TYPING_PAUSE_S = 1.0  # no key in the search bar for this long: the user paused
 LOWER_MIN_HEIGHT = 96
 NOTE_TAB = "Note"
 NOTE_TAB_WRITTEN = "Note •"  # the entry has a note: said on the tab, so it is not missed
@@ -421,10 +422,13 @@ class MainWindow(FeaturesMixin, QMainWindow):
         return self.writer.pending() + self.reader.pending() + network + sum(timers)
 
     def typing_a_query(self) -> bool:
-        """The user is typing a query, or its result is still being shown (the list paints it
-        in parts, the reader follows): a garbage collection waits for the pause."""
+        """The user is typing a query (a key in the last second, or its search still under
+        way), or its result is still being shown (the list paints it in parts, the reader
+        follows): a garbage collection waits for the pause."""
         return (
             self.search_bar.debouncing()
+            or self.search_bar.typed_within(TYPING_PAUSE_S)
+            or self.reader.answering("search")
             or self.view.paint_in_parts_ahead()
             or self._show_current_soon.isActive()
         )

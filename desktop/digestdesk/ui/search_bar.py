@@ -8,6 +8,7 @@ instead of a dialog, and the previous results stay.
 from __future__ import annotations
 
 import re
+import time
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
@@ -71,6 +72,7 @@ class SearchBar(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._fire)
+        self._typed_at = float("-inf")
         self.edit.textEdited.connect(self._restart)
         self.edit.textChanged.connect(self._cleared_by_button)
 
@@ -101,7 +103,12 @@ class SearchBar(QWidget):
         """Typed text is waiting for the debounce to run its query."""
         return self._timer.isActive()
 
+    def typed_within(self, seconds: float) -> bool:
+        """A key changed the text less than ``seconds`` ago (the user is still typing)."""
+        return time.monotonic() - self._typed_at < seconds
+
     def _restart(self, _text: str) -> None:
+        self._typed_at = time.monotonic()
         self._timer.start()
 
     def _cleared_by_button(self, text: str) -> None:

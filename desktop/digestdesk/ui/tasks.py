@@ -246,6 +246,11 @@ class ReaderThread(QThread):
         with self._lock:
             return self._generation.get(kind) == generation
 
+    def answering(self, kind: str) -> bool:
+        """The newest request of ``kind`` has not been handled on the GUI thread yet."""
+        with self._lock:
+            return self._delivered.get(kind, 0) != self._generation.get(kind, 0)
+
     def idle(self) -> bool:
         """True when the newest request of every kind has been answered on the GUI thread."""
         return self.pending() == 0
