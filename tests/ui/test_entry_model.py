@@ -145,3 +145,22 @@ def test_the_previous_result_is_handed_over_to_be_freed() -> None:
     old_ids, _old_row_of, old_cache = disposed[-1]  # type: ignore[misc]
     assert old_ids == first and 1 in old_cache
     assert model.ids() == [7, 8] and model.cached_row(0) is None
+
+
+def test_a_reset_leaves_no_cell_of_the_old_result_behind() -> None:
+    def fetch(ids: Sequence[int]) -> dict[int, EntryRow]:
+        return {i: row for i, row in fake_rows([])(ids).items() if i != 2}  # type: ignore[operator]
+
+    model = EntryModel(fetch)
+    model.set_ids([1, 2, 3])
+    model.ensure_rows(0, 2)
+    assert model.data(model.index(1, COL["title"])) == "…"  # entry 2 could not be read
+    model.set_ids([4, 5, 6, 7])
+    assert all(model.item(row, COL["title"]) is None for row in range(4))
+    model.ensure_rows(0, 3)
+    assert [model.data(model.index(r, COL["title"])) for r in range(4)] == [
+        "Paper 4",
+        "Paper 5",
+        "Paper 6",
+        "Paper 7",
+    ]
