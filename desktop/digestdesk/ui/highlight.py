@@ -55,10 +55,12 @@ class TermMatcher:
     def __bool__(self) -> bool:
         return bool(self.exact or self.prefixes or self.fuzzy)
 
-    def __call__(self, token: str) -> bool:
+    def __call__(self, token: str, word: str = "") -> bool:
+        """``token`` is the analysed (stemmed) form, ``word`` the text as shown: a prefix
+        typed past the stem ("diffusio", whose words stem to "diffus") matches the latter."""
         return (
             token in self.exact
-            or any(token.startswith(p) for p in self.prefixes)
+            or any(token.startswith(p) or word.startswith(p) for p in self.prefixes)
             or any(token[:1] == w[:1] and _distance_at_most(token, w, d) for w, d in self.fuzzy)
         )
 
@@ -68,7 +70,11 @@ def spans(text: str, matcher: TermMatcher) -> list[tuple[int, int]]:
         return []
     try:
         tokens = _analyzer()(text, chars=True, mode="index")
-        return [(t.startchar, t.endchar) for t in tokens if matcher(t.text)]
+        return [
+            (t.startchar, t.endchar)
+            for t in tokens
+            if matcher(t.text, text[t.startchar : t.endchar].lower())
+        ]
     except Exception:  # noqa: BLE001 - highlighting is decoration; never fail the reader
         return []
 
