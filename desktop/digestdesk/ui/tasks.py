@@ -249,7 +249,7 @@ class ReaderThread(QThread):
     def answering(self, kind: str) -> bool:
         """The newest request of ``kind`` has not been handled on the GUI thread yet."""
         with self._lock:
-            return self._delivered.get(kind, 0) != self._generation.get(kind, 0)
+            return self._unanswered(kind)
 
     def idle(self) -> bool:
         """True when the newest request of every kind has been answered on the GUI thread."""
@@ -259,7 +259,10 @@ class ReaderThread(QThread):
         """Kinds whose newest request has not been handled on the GUI thread yet: asked,
         running, or answered with the answer still queued for (or inside) its listeners."""
         with self._lock:
-            return sum(self._delivered.get(k) != g for k, g in self._generation.items())
+            return sum(self._unanswered(kind) for kind in self._generation)
+
+    def _unanswered(self, kind: str) -> bool:  # with the lock held
+        return self._delivered.get(kind, 0) != self._generation.get(kind, 0)
 
     def _deliver_result(self, kind: str, generation: int, result: object) -> None:
         try:
