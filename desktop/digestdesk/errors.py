@@ -51,5 +51,9 @@ class NewerSchemaError(LibraryError):
     """The database was written by a newer Digest Desk."""
 
 
+class SearchIndexUnavailableError(LibraryError):
+    """The search index cannot be opened (missing, damaged, being rebuilt): rebuild it."""
+
+
 class EntryNotFoundError(LibraryError):
     """No entry has the id given."""

@@ -16,9 +16,9 @@ from digestdesk.core.search import (
     IndexDoc,
     QueryPlan,
     SearchIndex,
-    SearchIndexUnavailableError,
     parse_query,
 )
+from digestdesk.errors import SearchIndexUnavailableError
 
 UUID = "lib-1234"
 

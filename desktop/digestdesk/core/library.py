@@ -58,12 +58,16 @@ from digestdesk.core.search import (
     IndexDoc,
     QueryPlan,
     SearchIndex,
-    SearchIndexUnavailableError,
     parse_query,
 )
 from digestdesk.core.store import WriterLock, open_engine
 from digestdesk.core.text import clean_text, normalize_title
-from digestdesk.errors import DigestDeskError, EntryNotFoundError, LibraryError
+from digestdesk.errors import (
+    DigestDeskError,
+    EntryNotFoundError,
+    LibraryError,
+    SearchIndexUnavailableError,
+)
 from digestdesk.paths import LibraryPaths
 
 log = logging.getLogger(__name__)

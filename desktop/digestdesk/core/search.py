@@ -71,7 +71,7 @@ from digestdesk.core.ranking import (
     top_by_key,
     top_by_score,
 )
-from digestdesk.errors import LibraryError, QueryError
+from digestdesk.errors import QueryError, SearchIndexUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -247,10 +247,6 @@ class IndexState:
     library_uuid: str
     last_seq: int
     doc_count: int
-
-
-class SearchIndexUnavailableError(LibraryError):
-    """The index cannot be opened (missing, damaged, being rebuilt): rebuild it."""
 
 
 # --------------------------------------------------------------------------------------------
