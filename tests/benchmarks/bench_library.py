@@ -40,7 +40,9 @@ from whoosh import index as whoosh_index
 
 from digestdesk.core.demo import generate_entries
 from digestdesk.core.drafts import EntryDraft
-from digestdesk.core.search import BULK_LIMIT_MB, REBUILD_BATCH, SCHEMA, IndexDoc, _doc_fields
+from digestdesk.core.index import IndexDoc
+from digestdesk.core.index.schema import SCHEMA, doc_fields
+from digestdesk.core.index.writing import BULK_LIMIT_MB, REBUILD_BATCH
 from digestdesk.core.text import clean_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +91,7 @@ def raw_whoosh(drafts: Sequence[EntryDraft], directory: Path) -> float:
     ix = whoosh_index.create_in(str(directory), SCHEMA)
     writer = ix.writer(compound=False, limitmb=BULK_LIMIT_MB)
     for n, doc in enumerate(docs, 1):
-        writer.add_document(**_doc_fields(doc))
+        writer.add_document(**doc_fields(doc))
         if n % REBUILD_BATCH == 0:
             writer.commit(merge=False)
             writer = ix.writer(compound=False, limitmb=BULK_LIMIT_MB)
@@ -215,7 +217,7 @@ def measure_library(library: Path, repeats: int) -> dict[str, Any]:
         "    return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
         "from digestdesk.core.library import Library\n"
         "from digestdesk.paths import resolve_library\n"
-        "import digestdesk.core.search, sqlalchemy, whoosh.searching\n"
+        "import digestdesk.core.index, sqlalchemy, whoosh.searching\n"
         "before = rss()\n"
         f"lib = Library.open(resolve_library({str(library)!r}), writer=False)\n"
         f"lib.search({word!r}, limit=50)\n"

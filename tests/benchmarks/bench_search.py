@@ -7,9 +7,9 @@ Standalone script (numbers, not assertions)::
 
 For each size it generates entries with :func:`digestdesk.core.demo.generate_entries`, builds
 
-* **ours**: :class:`digestdesk.core.search.SearchIndex` (``rebuild``: one writer, commits every
-  5000 documents with ``merge=False``, ``compound=False``; searched as the app does, one
-  searcher per call, no ``optimize``);
+* **ours**: :class:`digestdesk.core.index.WhooshIndex` (``rebuild``: one writer, commits every
+  10,000 documents with ``merge=False``, ``compound=False``; searched as the app does, through
+  the thread's searcher that is kept between searches, no ``optimize``);
 * **naive Whoosh**: the same schema written with default writer settings and one commit,
   queried with ``MultifieldParser`` + one ``searcher.search`` per query (default ``Prefix``,
   ``filter=`` by query, ``hit.highlights``, ``searcher.more_like``);
@@ -43,16 +43,13 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser
 
-from digestdesk.core import postings_file
 from digestdesk.core.demo import generate_entries
 from digestdesk.core.drafts import EntryDraft
-from digestdesk.core.search import (
+from digestdesk.core.index import IndexDoc, WhooshIndex, parse_query, postings_file
+from digestdesk.core.index.schema import (
     DEFAULT_FIELDS,
     SCHEMA,
-    IndexDoc,
-    SearchIndex,
-    _doc_fields,  # naive Whoosh indexes exactly the same document fields
-    parse_query,
+    doc_fields,  # naive Whoosh indexes exactly the same document fields
 )
 
 try:
@@ -114,11 +111,11 @@ class Ours:
     name = "ours"
 
     def __init__(self, directory: Path, sql: sqlite3.Connection) -> None:
-        self.index = SearchIndex(directory)
+        self.index = WhooshIndex(directory)
         self.sql = sql
 
     def cold(self) -> Ours:
-        self.index._columns.clear_postings()
+        self.index.clear_cached_postings()
         return self
 
     def build(self, docs: Sequence[IndexDoc]) -> None:
@@ -192,7 +189,7 @@ class NaiveWhoosh:
     def build(self, docs: Sequence[IndexDoc]) -> None:
         writer = self.ix.writer()
         for doc in docs:
-            writer.add_document(**_doc_fields(doc))
+            writer.add_document(**doc_fields(doc))
         writer.commit()
 
     def search(self, text: str, *, sort: str = "relevance", status: str | None = None) -> list[int]:

@@ -352,7 +352,7 @@ def test_word_queries_are_capped_and_counted(
 def test_edits_commit_small_segments_that_idle_maintenance_merges(
     library: Library, library_paths: LibraryPaths
 ) -> None:
-    from digestdesk.core.search import SMALL_SEGMENTS_TO_MERGE
+    from digestdesk.core.index import SMALL_SEGMENTS_TO_MERGE
 
     library.import_bytes(factories.api_day(8), name="2025-11-20.json")
     ids = library.list_ids()

@@ -10,36 +10,40 @@ from pathlib import Path
 
 import pytest
 
-import digestdesk.core.search as search
-from digestdesk.core import postings_file
-from digestdesk.core.postings_file import PostingsFile, blocks, decode_positions
-from digestdesk.core.search import IndexDoc, SearchIndex, parse_query
+from digestdesk.core.index import IndexDoc, WhooshIndex, parse_query, postings_file
+from digestdesk.core.index.directory import IndexDirectory
+from digestdesk.core.index.postings_file import PostingsFile, blocks, decode_positions
 
 from .test_ranking import UUID, to_doc
 
 
-@pytest.fixture
-def small_files(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Postings files for segments of 50+ documents, terms in 2+ of their documents."""
-    monkeypatch.setattr(search, "REBUILD_BATCH", 100)
-    monkeypatch.setattr(postings_file, "MIN_SEGMENT_DOCS", 50)
-    monkeypatch.setattr(postings_file, "MIN_DOC_FREQ", 2)
+def small_files_index(directory: Path, **tunables: int) -> WhooshIndex:
+    """Commits of 100 documents; postings files for segments of 50+ documents, terms in 2+
+    of their documents."""
+    settings = {
+        "rebuild_batch": 100,
+        "postings_min_segment_docs": 50,
+        "postings_min_doc_freq": 2,
+        **tunables,
+    }
+    return WhooshIndex(directory, **settings)
 
 
 @pytest.fixture
-def index(tmp_path: Path, small_files: None) -> Iterator[SearchIndex]:
-    ix = SearchIndex(tmp_path / "index")
+def index(tmp_path: Path) -> Iterator[WhooshIndex]:
+    ix = small_files_index(tmp_path / "index")
     ix.rebuild(list(to_doc(1, 200)), library_uuid=UUID, last_seq=1)
     yield ix
     ix.close()
 
 
-def files(ix: SearchIndex) -> list[Path]:
+def files(ix: WhooshIndex) -> list[Path]:
     return sorted(ix.directory.glob("*" + postings_file.SUFFIX))
 
 
-def test_files_hold_whooshs_postings_and_positions(index: SearchIndex) -> None:
-    with index._index().reader() as reader:
+def test_files_hold_whooshs_postings_and_positions(index: WhooshIndex) -> None:
+    # A test of the file format itself: Whoosh's segment readers against the files.
+    with IndexDirectory(index.directory).whoosh_index().reader() as reader:
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
         assert len(leaves) == 2 and len(files(index)) == 2
         for leaf in leaves:
@@ -50,10 +54,11 @@ def test_files_hold_whooshs_postings_and_positions(index: SearchIndex) -> None:
             )
             assert stored is not None and len(stored) > 50
             checked = 0
-            for (fieldname, btext), info in leaf._terms.items():
+            for fieldname, btext in leaf.all_terms():
                 field = reader.schema[fieldname]
                 in_file = (fieldname, btext) in stored
-                assert in_file == bool(field.scorable and info.doc_frequency() >= 2)
+                frequent = leaf.doc_frequency(fieldname, btext) >= 2
+                assert in_file == bool(field.scorable and frequent)
                 if not in_file:
                     continue
                 ids, weights, values = [], [], []
@@ -75,14 +80,13 @@ def test_files_hold_whooshs_postings_and_positions(index: SearchIndex) -> None:
             assert checked > 50
 
 
-def test_searches_read_the_files_and_find_the_same(index: SearchIndex, tmp_path: Path) -> None:
+def test_searches_read_the_files_and_find_the_same(index: WhooshIndex, tmp_path: Path) -> None:
     queries = ["learning", "language model", '"large language"', "gener*", "model OR graph"]
     with_files = {q: [(h.id, h.score) for h in index.search(parse_query(q))] for q in queries}
-    with index._searcher() as s:
-        assert all(index._columns.postings_file(leaf) for leaf, _ in s.reader().leaf_readers())
+    assert index.missing_postings_files() == 0  # every segment's file was found and opened
     for path in files(index):
         path.unlink()
-    plain = SearchIndex(index.directory)
+    plain = small_files_index(index.directory)
     try:
         for q in queries:
             assert [(h.id, h.score) for h in plain.search(parse_query(q))] == with_files[q], q
@@ -92,7 +96,7 @@ def test_searches_read_the_files_and_find_the_same(index: SearchIndex, tmp_path:
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "other segment", "empty"])
-def test_a_file_that_does_not_belong_is_ignored(index: SearchIndex, damage: str) -> None:
+def test_a_file_that_does_not_belong_is_ignored(index: WhooshIndex, damage: str) -> None:
     first, second = files(index)
     expected = [h.id for h in index.search(parse_query("learning"), limit=None)]
     if damage == "truncated":
@@ -103,25 +107,19 @@ def test_a_file_that_does_not_belong_is_ignored(index: SearchIndex, damage: str)
         first.write_bytes(second.read_bytes())
     else:
         first.write_bytes(b"")
-    fresh = SearchIndex(index.directory)
+    fresh = small_files_index(index.directory)
     try:
         assert [h.id for h in fresh.search(parse_query("learning"), limit=None)] == expected
-        with fresh._searcher() as s:
-            opened = [fresh._columns.postings_file(leaf) for leaf, _ in s.reader().leaf_readers()]
-        assert sum(f is not None for f in opened) == 1
+        assert fresh.missing_postings_files() == 1  # the other segment's file is used
         # Idle maintenance writes it again.
         assert fresh.write_postings_files() == 1
-        with fresh._searcher() as s:
-            assert all(fresh._columns.postings_file(leaf) for leaf, _ in s.reader().leaf_readers())
+        assert fresh.missing_postings_files() == 0
     finally:
         fresh.close()
 
 
-def test_merges_write_the_merged_segments_file_and_drop_the_old(
-    tmp_path: Path, small_files: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(search, "SMALL_SEGMENT_DOCS", 1000)  # every segment counts as small
-    ix = SearchIndex(tmp_path / "index")
+def test_merges_write_the_merged_segments_file_and_drop_the_old(tmp_path: Path) -> None:
+    ix = small_files_index(tmp_path / "index", small_segment_docs=1000)  # every one is small
     try:
         ix.rebuild(list(to_doc(1, 200)), library_uuid=UUID, last_seq=1)
         before = files(ix)
@@ -136,14 +134,12 @@ def test_merges_write_the_merged_segments_file_and_drop_the_old(
         ix.close()
 
 
-def test_backfill_is_one_segment_at_a_time_and_can_be_stopped(
-    tmp_path: Path, small_files: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ix = SearchIndex(tmp_path / "index")
+def test_backfill_is_one_segment_at_a_time_and_can_be_stopped(tmp_path: Path) -> None:
+    before = small_files_index(tmp_path / "index", postings_min_segment_docs=10**9)
+    before.rebuild(list(to_doc(1, 200)), library_uuid=UUID, last_seq=1)  # an index from before
+    before.close()
+    ix = small_files_index(tmp_path / "index")
     try:
-        with monkeypatch.context() as mp:
-            mp.setattr(postings_file, "MIN_SEGMENT_DOCS", 10**9)  # an index from before
-            ix.rebuild(list(to_doc(1, 200)), library_uuid=UUID, last_seq=1)
         assert files(ix) == [] and ix.missing_postings_files() == 2
         assert ix.write_postings_files(should_stop=lambda: True) == 0
         assert files(ix) == [] and not list(ix.directory.glob("*.tmp"))
@@ -155,8 +151,8 @@ def test_backfill_is_one_segment_at_a_time_and_can_be_stopped(
         ix.close()
 
 
-def test_unfinished_and_orphaned_files_are_removed(index: SearchIndex) -> None:
-    name = index._index().indexname
+def test_unfinished_and_orphaned_files_are_removed(index: WhooshIndex) -> None:
+    name = files(index)[0].name.split("_", 1)[0]  # the index's name (its files' prefix)
     orphan = index.directory / f"{name}_gone{postings_file.SUFFIX}"
     unfinished = index.directory / f"{name}_gone{postings_file.SUFFIX}.tmp"
     orphan.write_bytes(b"x")
@@ -166,7 +162,7 @@ def test_unfinished_and_orphaned_files_are_removed(index: SearchIndex) -> None:
     assert len(files(index)) == 2
 
 
-def test_a_rebuild_replaces_the_files(index: SearchIndex) -> None:
+def test_a_rebuild_replaces_the_files(index: WhooshIndex) -> None:
     before = files(index)
     index.rebuild([IndexDoc(**d.__dict__) for d in to_doc(1, 200)], library_uuid=UUID, last_seq=3)
     after = files(index)

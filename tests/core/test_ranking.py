@@ -7,13 +7,15 @@ import itertools
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from digestdesk.core import postings_file
 from digestdesk.core.demo import generate_entries
-from digestdesk.core.ranking import Evaluator, top_by_key, top_by_score
-from digestdesk.core.search import IndexDoc, SearchIndex, parse_query
+from digestdesk.core.index import IndexDoc, WhooshIndex, parse_query
+from digestdesk.core.index.postings_file import SUFFIX
+from digestdesk.core.index.ranking import top_by_key, top_by_score
+from digestdesk.core.query import QueryPlan
 
 UUID = "ranking-test"
 
@@ -42,23 +44,22 @@ def to_doc(entry_id: int, n: int) -> Iterator[IndexDoc]:
 @pytest.fixture(scope="module", params=["whoosh postings", "postings files"])
 def index(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[SearchIndex]:
+) -> Iterator[WhooshIndex]:
     """600 generated entries in three segments (batches of 250), then 30 of them replaced,
     so the first segments hold deleted documents. Once read from Whoosh's postings only,
     once with postings files for the three large segments (terms in 3+ of their documents;
     the rarer terms and the small segment of the update are read from Whoosh)."""
-    import digestdesk.core.search as search
-
     directory = tmp_path_factory.mktemp("ranking") / "index"
-    ix = SearchIndex(directory)
+    files = request.param == "postings files"
+    ix = WhooshIndex(
+        directory,
+        rebuild_batch=250,
+        postings_min_segment_docs=100 if files else 10**9,
+        postings_min_doc_freq=3,
+    )
     docs = list(to_doc(1, 600))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(search, "REBUILD_BATCH", 250)
-        files = request.param == "postings files"
-        mp.setattr(postings_file, "MIN_SEGMENT_DOCS", 100 if files else 10**9)
-        mp.setattr(postings_file, "MIN_DOC_FREQ", 3)
-        ix.rebuild(docs, library_uuid=UUID, last_seq=1)
-    assert len(list(directory.glob("*" + postings_file.SUFFIX))) == (3 if files else 0)
+    ix.rebuild(docs, library_uuid=UUID, last_seq=1)
+    assert len(list(directory.glob("*" + SUFFIX))) == (3 if files else 0)
     changed = [
         IndexDoc(**{**d.__dict__, "title": d.title + " zorblaxed", "status": "read"})
         for d in docs[::20]
@@ -97,20 +98,15 @@ QUERIES = [
 
 
 @pytest.mark.parametrize("text", QUERIES)
-def test_scores_equal_whooshs(index: SearchIndex, text: str) -> None:
+def test_scores_equal_whooshs(index: WhooshIndex, text: str) -> None:
     plan = parse_query(text)
     assert plan.text is not None
-    with index._searcher() as s:
-        live = set(index._ids(s).docnum_of.values())
-        ours = Evaluator(s, index._columns).scores(plan.text)
-        ours = {d: v for d, v in ours.items() if d in live}
-        theirs = {d: v for v, d in s.search(plan.text, limit=None, optimize=False).top_n}
-    assert len(s.reader().leaf_readers()) >= 3  # the test really spans several segments
+    ours = {h.id: h.score for h in index.search(plan, limit=None)}
+    theirs = {h.id: h.score for h in index.whoosh_ranking(plan)}
+    assert index.segment_count() >= 3  # the test really spans several segments
     assert ours, f"{text!r} should match something in the generated entries"
     if text in EXCLUDED:
-        excluded = parse_query(EXCLUDED[text]).text
-        with index._searcher() as s:
-            holding = set(s.docs_for_query(excluded))
+        holding = {h.id for h in index.whoosh_ranking(parse_query(EXCLUDED[text]))}
         assert not set(ours) & holding
         assert set(theirs) - set(ours) <= holding
         theirs = {d: v for d, v in theirs.items() if d not in holding}
@@ -120,20 +116,17 @@ def test_scores_equal_whooshs(index: SearchIndex, text: str) -> None:
             assert v == pytest.approx(theirs[d], rel=1e-9, abs=1e-12)
 
 
-def test_search_order_is_whooshs_full_ranking(index: SearchIndex) -> None:
-    # Compared with Whoosh's complete scored list: its limit=25 search of "language model" on
-    # several segments left out a document that scores higher than its 20th hit.
+def test_search_order_is_whooshs_full_ranking(index: WhooshIndex) -> None:
+    # Compared with Whoosh's complete scored list (ties by document number): its limit=25
+    # search of "language model" on several segments left out a document that scores higher
+    # than its 20th hit.
     for text in ("learning", "language model", '"large language"'):
         plan = parse_query(text)
         ours = [h.id for h in index.search(plan, limit=25)]
-        with index._searcher() as s:
-            id_of = index._ids(s).id_of
-            every = s.search(plan.text, limit=None, optimize=False).top_n
-        ranked = sorted(((-score, d) for score, d in every if id_of[d] >= 0))
-        assert ours == [id_of[d] for _, d in ranked[:25]]
+        assert ours == [h.id for h in index.whoosh_ranking(plan)[:25]]
 
 
-def test_deleted_versions_never_come_back(index: SearchIndex) -> None:
+def test_deleted_versions_never_come_back(index: WhooshIndex) -> None:
     found = [h.id for h in index.search(parse_query("zorblaxed"), limit=None)]
     assert sorted(found) == list(range(1, 601, 20))  # each once: the new version only
     assert index.count(parse_query("zorblaxed")) == 30
@@ -141,7 +134,7 @@ def test_deleted_versions_never_come_back(index: SearchIndex) -> None:
 
 def test_phrase_excluding_a_word_excludes_it(tmp_path: Path) -> None:
     # Whoosh's own AndNot over a phrase let documents holding the excluded word through.
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     docs = [
         IndexDoc(
             1,
@@ -179,14 +172,10 @@ def test_phrase_excluding_a_word_excludes_it(tmp_path: Path) -> None:
     ix.close()
 
 
-def test_date_and_votes_sorts(index: SearchIndex) -> None:
+def test_date_and_votes_sorts(index: WhooshIndex) -> None:
     plan = parse_query("learning")
     by_date = index.search(plan, limit=None, sort="date")
     by_votes = index.search(plan, limit=None, sort="votes")
-    with index._searcher() as s:
-        stored = {
-            f["id"]: f for f in (s.stored_fields(d) for d in index._ids(s).docnum_of.values())
-        }
     docs = {d.id: d for d in to_doc(1, 600)}
     dates = [docs[h.id].published or date.min for h in by_date]
     votes = [docs[h.id].votes for h in by_votes]
@@ -197,10 +186,10 @@ def test_date_and_votes_sorts(index: SearchIndex) -> None:
         == {h.id for h in by_votes}
         == {h.id for h in index.search(plan, limit=None)}
     )
-    assert set(stored) >= {h.id for h in by_date}
+    assert index.ids() >= {h.id for h in by_date}
 
 
-def test_filters_and_lists_without_words(index: SearchIndex) -> None:
+def test_filters_and_lists_without_words(index: WhooshIndex) -> None:
     allowed = set(range(1, 200, 3))
     hits = index.search(parse_query("learning"), allowed=allowed, limit=None)
     assert hits and {h.id for h in hits} <= allowed
@@ -212,7 +201,7 @@ def test_filters_and_lists_without_words(index: SearchIndex) -> None:
     assert [docs[h.id].published for h in newest] == newest_dates
 
 
-def test_more_like_this_excludes_itself_and_ranks_by_score(index: SearchIndex) -> None:
+def test_more_like_this_excludes_itself_and_ranks_by_score(index: WhooshIndex) -> None:
     hits = index.more_like_this(5, limit=8)
     assert hits and 5 not in {h.id for h in hits}
     scores = [h.score for h in hits]
@@ -233,11 +222,8 @@ def test_updates_delete_old_versions_by_docnum(
 ) -> None:
     from whoosh.writing import SegmentWriter
 
-    import digestdesk.core.search as search
-
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix", rebuild_batch=100)
     docs = {d.id: d for d in to_doc(1, 300)}
-    monkeypatch.setattr(search, "REBUILD_BATCH", 100)
     ix.rebuild(list(docs.values()), library_uuid=UUID, last_seq=1)
 
     def marked(entry_id: int, word: str) -> IndexDoc:
@@ -261,8 +247,7 @@ def test_updates_delete_old_versions_by_docnum(
     assert sorted(h.id for h in ix.search(parse_query("qqsecond"), limit=None)) == [5, 150, 250]
     assert ix.search(parse_query("qqfirst")) == []
     assert ix.ids() == set(docs) - {7, 160}
-    with ix._searcher() as s:
-        assert s.doc_count() == 298
+    assert ix.count(parse_query("")) == 298
     # The segments the updates wrote are known too (their ids are the docs written), so
     # edits one after another, with no search between them, never ask Whoosh either.
     with monkeypatch.context() as patched:
@@ -277,79 +262,112 @@ def test_updates_delete_old_versions_by_docnum(
     ix.close()
 
 
-def test_each_thread_keeps_a_searcher_until_the_index_changes(tmp_path: Path) -> None:
+def test_each_thread_keeps_a_searcher_until_the_index_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import threading
 
-    ix = SearchIndex(tmp_path / "ix")
+    from whoosh.reading import SegmentReader
+
+    from digestdesk.core.index.directory import IndexDirectory
+    from digestdesk.core.index.readers import ThreadSearchers
+
+    ix = WhooshIndex(tmp_path / "ix")
     docs = list(to_doc(1, 50))
     ix.rebuild(docs, library_uuid=UUID, last_seq=1)
-    with ix._searcher() as first:
+    searchers = ThreadSearchers(IndexDirectory(ix.directory))  # what WhooshIndex searches with
+    with searchers.searcher() as first:
         pass
-    with ix._searcher() as again:
+    with searchers.searcher() as again:
         assert again is first and not first.is_closed  # kept between searches
     other: list[object] = []
-    worker = threading.Thread(target=lambda: other.append(ix._searcher().__enter__()))
+    worker = threading.Thread(target=lambda: other.append(searchers.searcher().__enter__()))
     worker.start()
     worker.join()
     assert other and other[0] is not first  # never shared between threads
 
     ix.update([IndexDoc(**{**docs[0].__dict__, "note": "qqchanged"})], last_seq=2)
     assert [h.id for h in ix.search(parse_query("qqchanged"))] == [docs[0].id]
-    with ix._searcher() as after_commit:
-        assert after_commit is not first  # a commit: a new generation...
-        # ... whose unchanged segment keeps its open reader (term table, columns)
-        kept = {leaf.segment().segment_id(): leaf for leaf, _ in first.reader().leaf_readers()}
-        reused = [
-            leaf
-            for leaf, _ in after_commit.reader().leaf_readers()
-            if leaf.segment().segment_id() in kept
-        ]
-        assert (
-            len(reused) == 1 and reused[0]._terms is kept[reused[0].segment().segment_id()]._terms
-        )
-        assert reused[0].is_deleted(0)  # with the commit's deletion (the note's old version)
+    opened: list[str] = []
+    segment_reader_init = SegmentReader.__init__
 
-    with pytest.raises(RuntimeError), ix._searcher() as failing:
+    def counting_init(
+        self: SegmentReader,
+        storage: object,
+        schema: object,
+        segment: Any,
+        *args: object,
+        **kwargs: object,
+    ) -> None:
+        opened.append(segment.segment_id())
+        segment_reader_init(self, storage, schema, segment, *args, **kwargs)
+
+    monkeypatch.setattr(SegmentReader, "__init__", counting_init)
+    with searchers.searcher() as after_commit:
+        assert after_commit is not first  # a commit: a new generation...
+        leaves = [leaf for leaf, _ in after_commit.reader().leaf_readers()]
+        # ... which opens only the commit's new segment: the unchanged one keeps its open
+        # reader (term table, columns), now with the commit's deletion (the old version)
+        assert len(leaves) == 2 and len(opened) == 1
+        kept = next(leaf for leaf in leaves if leaf.segment().segment_id() not in opened)
+        assert kept.is_deleted(0)
+    monkeypatch.undo()
+
+    with pytest.raises(RuntimeError), searchers.searcher() as failing:
         raise RuntimeError("a search failed")
-    with ix._searcher() as replaced:
+    with searchers.searcher() as replaced:
         assert replaced is not failing and failing.is_closed  # a failed one is not reused
 
+    searchers.close_all()
+    assert replaced.is_closed and other[0].is_closed  # close_all() closes every thread's
     ix.close()
-    assert replaced.is_closed and other[0].is_closed  # close() closes every thread's
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts /proc/self/fd (Linux)")
+def _open_index_files(directory: Path) -> tuple[int, int]:
+    """(open file descriptors, mappings of files in ``directory``) of this process: an edit's
+    small segment is read through a memory map, a large one through open files."""
+    fds = len(list(Path("/proc/self/fd").iterdir()))
+    maps = Path("/proc/self/maps").read_text().splitlines()
+    return fds, sum(1 for line in maps if str(directory) in line)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="reads /proc/self (Linux)")
 def test_reopening_after_edits_and_merges_leaks_no_files(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "ix")
+    from digestdesk.core.index.directory import IndexDirectory
+    from digestdesk.core.index.readers import ThreadSearchers
+
+    ix = WhooshIndex(tmp_path / "ix")
     docs = list(to_doc(1, 60))
     ix.rebuild(docs, library_uuid=UUID, last_seq=1)
     ix.search(parse_query("learning"))
-
-    def open_files() -> int:
-        return len(list(Path("/proc/self/fd").iterdir()))
+    searchers = ThreadSearchers(IndexDirectory(ix.directory))  # what WhooshIndex searches with
 
     counts = []
     for i in range(24):
         changed = IndexDoc(**{**docs[i].__dict__, "note": f"qqnote{i}"})
         ix.update([changed], last_seq=2 + i)
         if i % 6 == 5:
-            with ix._searcher() as before:
+            with searchers.searcher() as before:
                 leaves = [leaf for leaf, _ in before.reader().leaf_readers()]
             assert ix.merge_small(at_least=2)
-            with ix._searcher() as after:
+            with searchers.searcher() as after:
                 current = {leaf.segment().segment_id() for leaf, _ in after.reader().leaf_readers()}
             gone = [leaf for leaf in leaves if leaf.segment().segment_id() not in current]
             assert gone and all(leaf.is_closed for leaf in gone)  # merged away: closed
         assert [h.id for h in ix.search(parse_query(f"qqnote{i}"))] == [docs[i].id]
         assert ix.count(parse_query("learning")) == ix.count(parse_query("learning"))
-        counts.append(open_files())
-    assert counts[-1] <= counts[5] + 2, counts  # bounded by the segments, not the edits
+        counts.append(_open_index_files(ix.directory))
+    # bounded by the segments, not the edits
+    fds, maps = zip(*counts, strict=True)
+    assert fds[-1] <= fds[5] + 2, fds
+    assert maps[-1] <= maps[5] + 2, maps
     found = {h.id for h in ix.search(parse_query("qqnote*"), limit=None)}
     assert found == {d.id for d in docs[:24]}
+    searchers.close_all()
     ix.close()
 
 
-def test_sloppy_phrases_match_whooshs(index: SearchIndex) -> None:
+def test_sloppy_phrases_match_whooshs(index: WhooshIndex) -> None:
     # The query language writes adjacent phrases only; a Phrase with slop (Whoosh's "a b"~3)
     # is still evaluated as Whoosh does.
     from whoosh import query as wq
@@ -358,11 +376,9 @@ def test_sloppy_phrases_match_whooshs(index: SearchIndex) -> None:
     assert phrase is not None
     stems = next(q.words for q in phrase.leaves() if isinstance(q, wq.Phrase))
     for slop in (2, 4):
-        q = wq.Phrase("abstract", list(stems), slop=slop)
-        with index._searcher() as s:
-            live = set(index._ids(s).docnum_of.values())
-            ours = {d: v for d, v in Evaluator(s, index._columns).scores(q).items() if d in live}
-            theirs = {d: v for v, d in s.search(q, limit=None, optimize=False).top_n}
+        plan = QueryPlan(wq.Phrase("abstract", list(stems), slop=slop), [], [], "relevance", "")
+        ours = {h.id: h.score for h in index.search(plan, limit=None)}
+        theirs = {h.id: h.score for h in index.whoosh_ranking(plan)}
         assert ours and set(ours) == set(theirs)
         for d, v in ours.items():
             assert v == pytest.approx(theirs[d], rel=1e-9, abs=1e-12)

@@ -11,13 +11,8 @@ from pathlib import Path
 import pytest
 
 from digestdesk.core.drafts import STATUSES
-from digestdesk.core.search import (
-    INDEX_VERSION,
-    IndexDoc,
-    QueryPlan,
-    SearchIndex,
-    parse_query,
-)
+from digestdesk.core.index import INDEX_VERSION, IndexDoc, WhooshIndex, parse_query
+from digestdesk.core.query import QueryPlan
 from digestdesk.errors import SearchIndexUnavailableError
 
 UUID = "lib-1234"
@@ -144,33 +139,33 @@ DOCS = SPECIAL + [filler(i) for i in range(45)]
 @pytest.fixture(scope="module")
 def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("template") / "index"
-    ix = SearchIndex(directory)
+    ix = WhooshIndex(directory)
     ix.rebuild(DOCS, library_uuid=UUID, last_seq=10, total=len(DOCS))
     ix.close()
     return directory
 
 
 @pytest.fixture
-def index(built_index: Path, tmp_path: Path) -> Iterator[SearchIndex]:
+def index(built_index: Path, tmp_path: Path) -> Iterator[WhooshIndex]:
     """A private copy of the 50-entry index (building it for every test is slow)."""
     shutil.copytree(built_index, tmp_path / "index")
-    ix = SearchIndex(tmp_path / "index")
+    ix = WhooshIndex(tmp_path / "index")
     yield ix
     ix.close()
 
 
-def ids(index: SearchIndex, query: str, **kwargs: object) -> list[int]:
+def ids(index: WhooshIndex, query: str, **kwargs: object) -> list[int]:
     return [h.id for h in index.search(parse_query(query), **kwargs)]  # type: ignore[arg-type]
 
 
-def idset(index: SearchIndex, query: str, **kwargs: object) -> set[int]:
+def idset(index: WhooshIndex, query: str, **kwargs: object) -> set[int]:
     return set(ids(index, query, **kwargs))
 
 
 # ---------------------------------------------------------------- building and state
 
 
-def test_rebuild_records_state(index: SearchIndex) -> None:
+def test_rebuild_records_state(index: WhooshIndex) -> None:
     state = index.state()
     assert state is not None
     assert (state.version, state.library_uuid, state.last_seq) == (INDEX_VERSION, UUID, 10)
@@ -178,12 +173,9 @@ def test_rebuild_records_state(index: SearchIndex) -> None:
     assert index.ids() == {d.id for d in DOCS}
 
 
-def test_rebuild_reports_progress_and_commits_in_batches(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("digestdesk.core.search.REBUILD_BATCH", 20)
+def test_rebuild_reports_progress_and_commits_in_batches(tmp_path: Path) -> None:
     seen: list[tuple[int, int | None]] = []
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix", rebuild_batch=20)
     ix.rebuild(
         iter(DOCS),
         library_uuid=UUID,
@@ -197,13 +189,13 @@ def test_rebuild_reports_progress_and_commits_in_batches(
 
 
 def test_cancelled_rebuild_leaves_no_state(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     ix.rebuild(DOCS, library_uuid=UUID, last_seq=3, cancelled=lambda: True)
     assert ix.state() is None
     assert [p.name for p in (tmp_path / "ix").iterdir()] == []
 
 
-def test_cancelled_rebuild_keeps_the_previous_index(index: SearchIndex) -> None:
+def test_cancelled_rebuild_keeps_the_previous_index(index: WhooshIndex) -> None:
     files = sorted(p.name for p in index.directory.iterdir())
     index.rebuild(DOCS[:2], library_uuid="other", last_seq=99, cancelled=lambda: True)
     state = index.state()
@@ -212,7 +204,7 @@ def test_cancelled_rebuild_keeps_the_previous_index(index: SearchIndex) -> None:
     assert ids(index, "diffusion") == [3]
 
 
-def test_failed_rebuild_keeps_the_previous_index(index: SearchIndex) -> None:
+def test_failed_rebuild_keeps_the_previous_index(index: WhooshIndex) -> None:
     def broken() -> Iterator[IndexDoc]:
         yield DOCS[0]
         raise RuntimeError("database went away")
@@ -223,10 +215,9 @@ def test_failed_rebuild_keeps_the_previous_index(index: SearchIndex) -> None:
     assert ids(index, "diffusion") == [3]
 
 
-def test_searches_during_a_rebuild_see_the_previous_index(
-    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("digestdesk.core.search.REBUILD_BATCH", 10)
+def test_searches_during_a_rebuild_see_the_previous_index(index: WhooshIndex) -> None:
+    index.close()
+    index = WhooshIndex(index.directory, rebuild_batch=10)  # the same index, in batches of 10
     seen: list[set[int]] = []
     new_docs = [filler(i) for i in range(30)]  # entry 3 ("diffusion") is gone after
     index.rebuild(
@@ -243,10 +234,11 @@ def test_searches_during_a_rebuild_see_the_previous_index(
     assert state is not None and state.last_seq == 20 and state.doc_count == 30
     names = {p.name.lstrip("_").split("_")[0] for p in index.directory.iterdir()}
     assert len(names - {"digestdesk-index.json"}) == 1, "the old index files are removed"
+    index.close()
 
 
 def test_create_gives_empty_index(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     ix.create("other")
     state = ix.state()
     assert state is not None and state.doc_count == 0 and state.library_uuid == "other"
@@ -255,10 +247,10 @@ def test_create_gives_empty_index(tmp_path: Path) -> None:
 
 
 def test_state_none_for_missing_directory(tmp_path: Path) -> None:
-    assert SearchIndex(tmp_path / "nothing-here").state() is None
+    assert WhooshIndex(tmp_path / "nothing-here").state() is None
 
 
-def test_state_none_for_missing_or_corrupt_sidecar(index: SearchIndex) -> None:
+def test_state_none_for_missing_or_corrupt_sidecar(index: WhooshIndex) -> None:
     sidecar = index.directory / "digestdesk-index.json"
     sidecar.write_text("{not json", encoding="utf-8")
     assert index.state() is None
@@ -268,7 +260,7 @@ def test_state_none_for_missing_or_corrupt_sidecar(index: SearchIndex) -> None:
     assert index.state() is None
 
 
-def test_state_none_for_other_version(index: SearchIndex) -> None:
+def test_state_none_for_other_version(index: WhooshIndex) -> None:
     sidecar = index.directory / "digestdesk-index.json"
     data = json.loads(sidecar.read_text(encoding="utf-8"))
     data["version"] = INDEX_VERSION + 1
@@ -291,7 +283,7 @@ def test_state_none_for_garbage_files(tmp_path: Path) -> None:
     )
     (directory / "_ix0a0b0c0d_1.toc").write_bytes(b"\x80\x04garbage that is not a pickle")
     (directory / "ix0a0b0c0d_abc.seg").write_bytes(b"\x00" * 100)
-    ix = SearchIndex(directory)
+    ix = WhooshIndex(directory)
     assert ix.state() is None
     with pytest.raises(SearchIndexUnavailableError):
         ix.search(parse_query("graph"))
@@ -302,7 +294,7 @@ def test_state_none_for_garbage_files(tmp_path: Path) -> None:
     assert not (directory / "ix0a0b0c0d_abc.seg").exists(), "old files are cleaned up"
 
 
-def test_state_none_when_index_files_vanish(index: SearchIndex) -> None:
+def test_state_none_when_index_files_vanish(index: WhooshIndex) -> None:
     for path in index.directory.glob("*.toc"):
         path.unlink()
     index.close()
@@ -310,7 +302,7 @@ def test_state_none_when_index_files_vanish(index: SearchIndex) -> None:
 
 
 def test_update_on_missing_index_raises_a_library_error(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     with pytest.raises(SearchIndexUnavailableError):
         ix.update([DOCS[0]], last_seq=1)
 
@@ -318,14 +310,14 @@ def test_update_on_missing_index_raises_a_library_error(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- words and fields
 
 
-def test_word_and_stemming(index: SearchIndex) -> None:
+def test_word_and_stemming(index: WhooshIndex) -> None:
     assert idset(index, "networks") == {1}
     assert idset(index, "network") == {1}
     assert idset(index, "NETWORKING") == {1}  # stems to "network" too
     assert idset(index, "molecules") == {1}
 
 
-def test_scores_are_positive_for_relevance(index: SearchIndex) -> None:
+def test_scores_are_positive_for_relevance(index: WhooshIndex) -> None:
     hits = index.search(parse_query("reinforcement"))
     assert [h.id for h in hits] == [4]
     assert hits[0].score > 0
@@ -336,7 +328,7 @@ def bare(id: int, title: str, abstract: str = "") -> IndexDoc:
 
 
 def test_title_boost_beats_abstract_only(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     docs = [
         bare(1, "Other words here", "about quantum error codes"),
         bare(2, "Quantum error codes", "about other words here"),
@@ -345,27 +337,26 @@ def test_title_boost_beats_abstract_only(tmp_path: Path) -> None:
     assert ids(ix, "quantum") == [2, 1]
 
 
-def test_phrase(index: SearchIndex) -> None:
+def test_phrase(index: WhooshIndex) -> None:
     assert idset(index, '"graph network"') == {1}
     assert idset(index, '"network graph"') == set()
     assert idset(index, '"gradient boosted trees"') == {2}
 
 
-def test_prefix_expands_and_respects_minimum(index: SearchIndex) -> None:
+def test_prefix_expands_and_respects_minimum(index: WhooshIndex) -> None:
     assert idset(index, "tokeniz*") == {5}
     assert idset(index, "molec*") == {1}
     # the typed prefix is longer than the indexed stem ("learni" vs "learn")
     assert 4 in idset(index, "learni*")
 
 
-def test_prefix_expansion_with_reader_reports_terms(index: SearchIndex) -> None:
-    with index._searcher() as s:  # the library may pass its own reader
-        plan = parse_query("molec*", reader=s.reader())
+def test_prefix_expansion_with_reader_reports_terms(index: WhooshIndex) -> None:
+    plan = index.plan("molec*", expand_prefixes=True)
     assert ("title", "molecul") in plan.terms
     assert {h.id for h in index.search(plan)} == {1}
 
 
-def test_fuzzy_only_when_asked(index: SearchIndex) -> None:
+def test_fuzzy_only_when_asked(index: WhooshIndex) -> None:
     assert idset(index, "difusion") == set()
     assert idset(index, "difusion~") == {3}
     assert idset(index, "transfomers~") == {2}
@@ -373,7 +364,7 @@ def test_fuzzy_only_when_asked(index: SearchIndex) -> None:
     assert idset(index, "trnasformers~2") == {2}
 
 
-def test_boolean_operators(index: SearchIndex) -> None:
+def test_boolean_operators(index: WhooshIndex) -> None:
     assert idset(index, "diffusion OR tabular") == {2, 3}
     assert idset(index, "diffusion AND tabular") == set()
     assert idset(index, "transformers trees") == {2}
@@ -383,11 +374,11 @@ def test_boolean_operators(index: SearchIndex) -> None:
     assert idset(index, "(diffusion OR tabular) AND NOT (images OR trees)") == set()
 
 
-def test_pure_negation_matches_the_rest(index: SearchIndex) -> None:
+def test_pure_negation_matches_the_rest(index: WhooshIndex) -> None:
     assert idset(index, "-diffusion") == {d.id for d in DOCS} - {3}
 
 
-def test_stop_words_do_not_block_matches(index: SearchIndex) -> None:
+def test_stop_words_do_not_block_matches(index: WhooshIndex) -> None:
     assert idset(index, "survey of tokenization") == {5}
     assert ids(index, "the") == []
 
@@ -410,7 +401,7 @@ def test_stop_words_do_not_block_matches(index: SearchIndex) -> None:
         ("title:(diffusion OR tokenization)", {3, 5}),
     ],
 )
-def test_text_fields(index: SearchIndex, query: str, expected: set[int]) -> None:
+def test_text_fields(index: WhooshIndex, query: str, expected: set[int]) -> None:
     assert idset(index, query) == expected
 
 
@@ -444,13 +435,13 @@ def test_text_fields(index: SearchIndex, query: str, expected: set[int]) -> None
         ("arxiv:2403.01234v2", {1}),
     ],
 )
-def test_filter_fields_nested_in_or(index: SearchIndex, query: str, expected: set[int]) -> None:
+def test_filter_fields_nested_in_or(index: WhooshIndex, query: str, expected: set[int]) -> None:
     plan = parse_query(f"zzz OR {query}")
     assert plan.filters == []
     assert {h.id for h in index.search(plan)} == expected
 
 
-def test_negated_filter_nested(index: SearchIndex) -> None:
+def test_negated_filter_nested(index: WhooshIndex) -> None:
     assert idset(index, "diffusion OR (tokenization -status:skipped)") == {3}
     assert idset(index, "(diffusion OR tokenization) AND (NOT status:queued OR zzz)") == {5}
 
@@ -458,14 +449,14 @@ def test_negated_filter_nested(index: SearchIndex) -> None:
 # ---------------------------------------------------------------- filters and sorting
 
 
-def test_top_level_filters_leave_only_text(index: SearchIndex) -> None:
+def test_top_level_filters_leave_only_text(index: WhooshIndex) -> None:
     plan = parse_query("status:read graph")
     assert [(f.field, f.value) for f in plan.filters] == [("status", "read")]
     # The text part alone: the library intersects with ids from SQL.
     assert {h.id for h in index.search(plan)} == {1}
 
 
-def test_allowed_intersection(index: SearchIndex) -> None:
+def test_allowed_intersection(index: WhooshIndex) -> None:
     assert idset(index, "diffusion OR tabular", allowed={2, 5, 999}) == {2}
     assert idset(index, "diffusion OR tabular", allowed=set()) == set()
     assert index.count(parse_query("diffusion OR tabular"), allowed={3, 4}) == 1
@@ -474,14 +465,14 @@ def test_allowed_intersection(index: SearchIndex) -> None:
     assert idset(index, "study", allowed=every) == idset(index, "study")
 
 
-def test_search_without_text(index: SearchIndex) -> None:
+def test_search_without_text(index: WhooshIndex) -> None:
     plan = parse_query("status:read")
     assert plan.text is None
     assert index.count(plan) == len(DOCS)
     assert index.count(plan, allowed={1, 2, 999}) == 2
 
 
-def test_sort_by_date_and_votes(index: SearchIndex) -> None:
+def test_sort_by_date_and_votes(index: WhooshIndex) -> None:
     plan = parse_query("diffusion OR tabular OR reinforcement OR tokenization")
     by_date = [h.id for h in index.search(plan, sort="date")]
     assert by_date == [4, 2, 3, 5]  # undated entry last
@@ -492,7 +483,7 @@ def test_sort_by_date_and_votes(index: SearchIndex) -> None:
     assert parse_query("x", default_sort="votes").sort == "votes"
 
 
-def test_limit(index: SearchIndex) -> None:
+def test_limit(index: WhooshIndex) -> None:
     assert len(index.search(parse_query("study"), limit=5)) == 5
     assert len(index.search(parse_query("study"), limit=None)) == 45
 
@@ -500,7 +491,7 @@ def test_limit(index: SearchIndex) -> None:
 # ---------------------------------------------------------------- highlights
 
 
-def test_highlights_escape_everything_but_the_marks(index: SearchIndex) -> None:
+def test_highlights_escape_everything_but_the_marks(index: WhooshIndex) -> None:
     out = index.highlights([2, 3, 999], parse_query("transformers trees"))
     assert set(out) == {2}
     snippet = out[2]
@@ -509,14 +500,14 @@ def test_highlights_escape_everything_but_the_marks(index: SearchIndex) -> None:
     assert "&lt;script&gt;" in snippet and "&amp;" in snippet
 
 
-def test_highlights_for_prefix_fuzzy_and_title(index: SearchIndex) -> None:
+def test_highlights_for_prefix_fuzzy_and_title(index: WhooshIndex) -> None:
     assert "<b>tokenizers</b>" in index.highlights([5], parse_query("tokeniz*"))[5]
     assert "<b>diffusion</b>" in index.highlights([3], parse_query("difusion~"))[3]
     title = index.highlights([1], parse_query("graph"), field="title")[1]
     assert title.startswith("<b>Graph</b> Neural")
 
 
-def test_highlights_skip_negated_words(index: SearchIndex) -> None:
+def test_highlights_skip_negated_words(index: WhooshIndex) -> None:
     snippet = index.highlights([2], parse_query("tabular -trees"))[2]
     assert "<b>tabular</b>" in snippet
     assert "<b>trees</b>" not in snippet
@@ -526,7 +517,7 @@ def test_highlights_long_text_is_fragmented(tmp_path: Path) -> None:
     long_text = " ".join(
         ["filler words go here"] * 40 + ["the needle appears"] + ["more padding text"] * 40
     )
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     ix.rebuild(
         [bare(1, "t", long_text)],
         library_uuid=UUID,
@@ -541,7 +532,7 @@ def test_highlights_long_text_is_fragmented(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- more like this
 
 
-def test_more_like_this(index: SearchIndex) -> None:
+def test_more_like_this(index: WhooshIndex) -> None:
     similar = [h.id for h in index.more_like_this(100, limit=5)]
     assert 100 not in similar
     assert similar, "fillers on the same topic should be found"
@@ -553,7 +544,7 @@ def test_more_like_this(index: SearchIndex) -> None:
 # ---------------------------------------------------------------- incremental updates
 
 
-def test_update_changes_results(index: SearchIndex) -> None:
+def test_update_changes_results(index: WhooshIndex) -> None:
     doc = SPECIAL[2]
     edited = IndexDoc(
         **{**doc.__dict__, "status": "read", "tags": ["Favourite"], "note": "revisit samplers"}
@@ -568,7 +559,7 @@ def test_update_changes_results(index: SearchIndex) -> None:
     assert len(index.search(parse_query("diffusion"))) == 1
 
 
-def test_update_adds_and_deletes(index: SearchIndex) -> None:
+def test_update_adds_and_deletes(index: WhooshIndex) -> None:
     new = bare(900, "Quasicrystal lattices")
     index.update([new], deleted=[3, 4], last_seq=12)
     assert idset(index, "quasicrystal") == {900}
@@ -579,12 +570,12 @@ def test_update_adds_and_deletes(index: SearchIndex) -> None:
     assert index.highlights([3], parse_query("diffusion")) == {}
 
 
-def test_update_with_nothing_records_seq(index: SearchIndex) -> None:
+def test_update_with_nothing_records_seq(index: WhooshIndex) -> None:
     index.update([], last_seq=99)
     assert index.state().last_seq == 99  # type: ignore[union-attr]
 
 
-def test_optimize_keeps_results(index: SearchIndex) -> None:
+def test_optimize_keeps_results(index: WhooshIndex) -> None:
     index.update([bare(901, "Zeolite")], last_seq=11)
     before = ids(index, "diffusion OR zeolite OR study", limit=None)
     index.optimize()
@@ -592,7 +583,7 @@ def test_optimize_keeps_results(index: SearchIndex) -> None:
     assert index.state().doc_count == len(DOCS) + 1  # type: ignore[union-attr]
 
 
-def test_search_plan_is_reusable_across_updates(index: SearchIndex) -> None:
+def test_search_plan_is_reusable_across_updates(index: WhooshIndex) -> None:
     plan: QueryPlan = parse_query("molec*")
     assert {h.id for h in index.search(plan)} == {1}
     index.update([], deleted=[1], last_seq=11)
@@ -634,20 +625,17 @@ def test_demo_entries_are_deterministic_and_searchable(tmp_path: Path) -> None:
         )
         for i, e in enumerate(first)
     ]
-    ix = SearchIndex(tmp_path / "ix")
+    ix = WhooshIndex(tmp_path / "ix")
     ix.rebuild(docs, library_uuid=UUID, last_seq=1)
     name = first[0].abstract.split("We propose ", 1)[1].split(",", 1)[0]
     assert 1 in idset(ix, f'"{name}"')
     assert ix.more_like_this(1)
 
 
-def test_rebuild_reports_progress_between_commits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_rebuild_reports_progress_between_commits(tmp_path: Path) -> None:
     """A window's progress bar moves during a build smaller than one commit batch."""
-    monkeypatch.setattr("digestdesk.core.search.PROGRESS_EVERY", 15)
     seen: list[int] = []
-    SearchIndex(tmp_path / "ix").rebuild(
+    WhooshIndex(tmp_path / "ix", progress_every=15).rebuild(
         iter(DOCS),
         library_uuid=UUID,
         last_seq=3,
@@ -655,57 +643,3 @@ def test_rebuild_reports_progress_between_commits(
         progress=lambda done, _total: seen.append(done),
     )
     assert seen == [15, 30, 45, 50]
-
-
-# ---------------------------------------------------------------- highlight spans
-
-
-@pytest.mark.parametrize("fieldname", ["abstract", "title", "note", "authors"])
-def test_matching_spans_agree_with_the_analyzer(fieldname: str) -> None:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from digestdesk.core.search import SCHEMA, _Matcher, matching_spans
-
-    analyzer = SCHEMA[fieldname].analyzer
-    words = st.sampled_from(
-        [
-            "Learning",
-            "learned",
-            "a",
-            "the",
-            "x",
-            "models",
-            "Model's",
-            "A.I.",
-            "x-ray",
-            "Müller",
-            "naïve",
-            "2024",
-            "gpt-4o",
-            "über",
-            "happy",
-            "happiness",
-            "of",
-            "LLMs",
-            "—",
-            "*",
-            "_",
-        ]
-    )
-    seps = st.sampled_from([" ", "  ", ", ", ".\n", "(", ") ", "\u00a0", "/"])
-
-    @settings(max_examples=150, deadline=None)
-    @given(st.lists(st.tuples(words, seps), max_size=30), st.lists(words, min_size=1, max_size=3))
-    def check(parts: list[tuple[str, str]], wanted: list[str]) -> None:
-        text = "".join(w + s for w, s in parts)
-        terms = {t.text for w in wanted for t in analyzer(w)}
-        matcher = _Matcher(terms | ({"happ*"} if len(wanted) > 1 else set()))
-        expected = [
-            (t.startchar, t.endchar)
-            for t in analyzer(text, chars=True, mode="index")
-            if matcher(t.text)
-        ]
-        assert matching_spans(fieldname, text, matcher) == expected
-
-    check()

@@ -1,24 +1,20 @@
-"""The reader marks the searched words as the index found them: stems, prefixes, fuzzy words."""
+"""The reader marks the searched words (as the core's matcher finds them) in escaped HTML."""
 
 from __future__ import annotations
 
-from digestdesk.ui.highlight import TermMatcher, spans
+from digestdesk.core.query import TermMatcher
+from digestdesk.ui.highlight import highlighted_html
 
 
-def _marked(text: str, terms: list[tuple[str, str]]) -> list[str]:
-    return [text[a:b] for a, b in spans(text, TermMatcher(terms))]
+def test_marks_are_styled_spans_around_escaped_text() -> None:
+    text = "Diffusion <models> & diffusional kernels."
+    html = highlighted_html(text, TermMatcher([("abstract", "diffusio*")]), "color:red;")
+    assert html == (
+        '<span style="color:red;">Diffusion</span> &lt;models&gt; &amp; '
+        '<span style="color:red;">diffusional</span> kernels.'
+    )
 
 
-def test_a_stemmed_word_marks_its_forms() -> None:
-    marked = _marked("Models model the modelling.", [("abstract", "model")])
-    assert marked == ["Models", "model", "modelling"]
-
-
-def test_a_prefix_typed_past_the_stem_still_marks_its_words() -> None:
-    text = "Diffusion models diffuse; diffusional kernels."
-    assert _marked(text, [("abstract", "diffusio*")]) == ["Diffusion", "diffusional"]
-    assert _marked(text, [("abstract", "diffu*")]) == ["Diffusion", "diffuse", "diffusional"]
-
-
-def test_terms_of_other_fields_mark_nothing() -> None:
-    assert _marked("Hinton wrote it.", [("authors", "hinton")]) == []
+def test_without_terms_text_is_only_escaped() -> None:
+    assert highlighted_html("a < b", TermMatcher([]), "x") == "a &lt; b"
+    assert highlighted_html("Hinton", TermMatcher([("authors", "hinton")]), "x") == "Hinton"

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from pytestqt.qtbot import QtBot
 
-import digestdesk.core.search as search
-from digestdesk.core import postings_file
+from digestdesk.core.index import SMALL_SEGMENTS_TO_MERGE, WhooshIndex
+from digestdesk.core.index.postings_file import SUFFIX
 from digestdesk.core.library import Library
-from digestdesk.core.search import SMALL_SEGMENTS_TO_MERGE
 from digestdesk.paths import resolve_library
 from digestdesk.ui.tasks import WriterThread
 from tests.core import factories
@@ -40,24 +38,28 @@ def test_small_segments_are_merged_when_the_writer_is_idle(qtbot: QtBot, tmp_pat
 
 
 def test_missing_postings_files_are_written_when_the_writer_is_idle(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, tmp_path: Path
 ) -> None:
-    library = Library.open(resolve_library(tmp_path / "library"))
+    paths = resolve_library(tmp_path / "library")
+    library = Library.open(paths)
     writer = WriterThread(library)
     try:
         library.import_bytes(factories.api_day(8), name="2025-11-20.json")
-        monkeypatch.setattr(search, "REBUILD_BATCH", 4)
-        monkeypatch.setattr(postings_file, "MIN_SEGMENT_DOCS", 10**9)  # as before they existed
+        library.index.close()  # an index in two segments, written before postings files existed
+        library.index = WhooshIndex(
+            paths.index_dir, rebuild_batch=4, postings_min_segment_docs=10**9
+        )
         library.rebuild_index()
-        monkeypatch.setattr(postings_file, "MIN_SEGMENT_DOCS", 2)
-        monkeypatch.setattr(postings_file, "MIN_DOC_FREQ", 1)
-        assert library.index.missing_postings_files() == 2
+        library.index.close()  # this version writes them for segments of 2+ documents
+        index = WhooshIndex(paths.index_dir, postings_min_segment_docs=2, postings_min_doc_freq=1)
+        library.index = index
+        assert index.missing_postings_files() == 2
         writer.maintain_after_s = 0.05
         ids = library.list_ids()
         writer.submit("status", lambda lib, _task: lib.set_status([ids[0]], "read"))
         # Two quiet spells, one file each, after a single write.
-        qtbot.waitUntil(lambda: library.index.missing_postings_files() == 0, timeout=10_000)
-        assert len(list(library.index.directory.glob("*" + postings_file.SUFFIX))) == 2
+        qtbot.waitUntil(lambda: index.missing_postings_files() == 0, timeout=10_000)
+        assert len(list(paths.index_dir.glob("*" + SUFFIX))) == 2
         assert library.search("status:read").ids == [ids[0]]
     finally:
         writer.stop()

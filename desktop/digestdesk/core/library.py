@@ -43,7 +43,9 @@ from digestdesk.core.drafts import (
     StatusChange,
     UserState,
 )
+from digestdesk.core.index import IndexDoc, SearchIndex, WhooshIndex
 from digestdesk.core.links import collect_links
+from digestdesk.core.query import Filter, QueryPlan
 from digestdesk.core.records import (
     Changes,
     EntryDetail,
@@ -53,21 +55,9 @@ from digestdesk.core.records import (
     SearchResult,
     StatusEvent,
 )
-from digestdesk.core.search import (
-    Filter,
-    IndexDoc,
-    QueryPlan,
-    SearchIndex,
-    parse_query,
-)
 from digestdesk.core.store import WriterLock, open_engine
 from digestdesk.core.text import clean_text, normalize_title
-from digestdesk.errors import (
-    DigestDeskError,
-    EntryNotFoundError,
-    LibraryError,
-    SearchIndexUnavailableError,
-)
+from digestdesk.errors import DigestDeskError, EntryNotFoundError, LibraryError
 from digestdesk.paths import LibraryPaths
 
 log = logging.getLogger(__name__)
@@ -164,7 +154,7 @@ class Library:
         self.paths = paths
         self.engine = engine
         self._lock = lock
-        self.index = SearchIndex(paths.index_dir)
+        self.index: SearchIndex = WhooshIndex(paths.index_dir)
         self._write_lock = threading.RLock()
         with engine.connect() as conn:
             self.uuid = self._meta(conn, "library_uuid")
@@ -205,16 +195,7 @@ class Library:
         little to do or the index is being rebuilt. Returns whether it did anything."""
         if not self.is_writer:
             return False
-        try:
-            merged = self.index.merge_small()
-            written = (
-                self.index.write_postings_files(should_stop=should_stop, limit=1)
-                if (backfill)
-                else 0
-            )
-        except SearchIndexUnavailableError:
-            return False
-        return merged or written > 0
+        return self.index.maintain(backfill=backfill, should_stop=should_stop)
 
     def close(self) -> None:
         if self.is_writer:
@@ -1378,7 +1359,7 @@ class Library:
         }[op]
 
     def plan(self, query: str, *, sort: str | None = None) -> QueryPlan:
-        return parse_query(query, default_sort=sort or "relevance")
+        return self.index.plan(query, default_sort=sort or "relevance")
 
     def search(
         self,

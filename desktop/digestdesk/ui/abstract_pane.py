@@ -19,8 +19,9 @@ from PySide6.QtGui import QColor, QPalette, QTextDocument
 from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from digestdesk.core.links import safe_url
+from digestdesk.core.query import TermMatcher
 from digestdesk.core.records import EntryDetail
-from digestdesk.ui.highlight import TermMatcher, highlighted_html
+from digestdesk.ui.highlight import highlighted_html
 from digestdesk.ui.styles import slim
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ _HEADER = struct.Struct("<8sQQ")  # magic, directory offset, directory length
 #: Terms in fewer documents of a segment than this are not written (cheap to decode anyway).
 MIN_DOC_FREQ = 32
 #: Segments with fewer documents get no file: they are merged away soon (see
-#: ``search.SMALL_SEGMENT_DOCS``) and are quick to read from Whoosh.
+#: ``writing.SMALL_SEGMENT_DOCS``) and are quick to read from Whoosh.
 MIN_SEGMENT_DOCS = 1000
 
 # A directory entry: (offset, postings, docnum typecode, weight typecode, count typecode,

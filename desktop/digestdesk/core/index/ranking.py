@@ -3,13 +3,13 @@
 Whoosh scores one posting at a time through a stack of matcher, scorer and column objects,
 about 10 µs a posting in pure Python: a common word at 100k entries touches over 100,000
 postings (title, abstract, keywords and authors), which is most of a second. This module
-evaluates the queries :mod:`digestdesk.core.search` builds on the same index and with the same
-statistics and formula as Whoosh's default ``BM25F`` (B=0.75, K1=1.2, Whoosh's idf and its
-byte-encoded field lengths), but reads each term's postings a block (up to 128) at a time and
-scores a block in one comprehension, with the field lengths preloaded per segment. The scores
-equal Whoosh's (a test compares them), so the ranking is Whoosh's ranking, 5-10x faster.
+evaluates the queries :mod:`digestdesk.core.index.compiler` builds on the same index and with
+the same statistics and formula as Whoosh's default ``BM25F`` (B=0.75, K1=1.2, Whoosh's idf and
+its byte-encoded field lengths), but reads each term's postings a block (up to 128) at a time
+and scores a block in one comprehension, with the field lengths preloaded per segment. The
+scores equal Whoosh's (a test compares them), so the ranking is Whoosh's ranking, 5-10x faster.
 
-Terms, phrases, And, Or, AndNot, Not and :class:`~digestdesk.core.search.TopPrefix` are
+Terms, phrases, And, Or, AndNot, Not and :class:`~digestdesk.core.index.compiler.TopPrefix` are
 evaluated here; anything else (fuzzy terms, numeric and date ranges) is handed to Whoosh's own
 matcher for that part of the tree, so every query still works.
 
@@ -36,8 +36,8 @@ from whoosh.formats import Positions
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from digestdesk.core import postings_file
-from digestdesk.core.postings_file import PostingsFile, blocks, decode_positions
+from digestdesk.core.index import postings_file
+from digestdesk.core.index.postings_file import PostingsFile, blocks, decode_positions
 
 #: Whoosh's default BM25F parameters (``whoosh.scoring.BM25F()``), which the index was searched
 #: with before this module existed.
@@ -100,7 +100,7 @@ POSTINGS_CACHE = 2_000_000
 
 
 class SegmentCache:
-    """Column data per segment id, shared by every search of a :class:`SearchIndex`, and the
+    """Column data per segment id, shared by every search of a :class:`WhooshIndex`, and the
     decoded postings of recently searched terms (segments never change once written)."""
 
     def __init__(self, max_postings: int = POSTINGS_CACHE, directory: Path | None = None) -> None:
@@ -322,8 +322,8 @@ class Evaluator:
         return self.whoosh(q)
 
     def _prefix_terms(self, q: wq.Query) -> list[Any] | None:
-        """The terms a :class:`~digestdesk.core.search.TopPrefix` stands for (duck-typed: this
-        module does not import the search module), or None for any other query."""
+        """The terms a :class:`~digestdesk.core.index.compiler.TopPrefix` stands for (duck-typed:
+        this module does not import the compiler), or None for any other query."""
         prefix: Any = q
         if not (hasattr(prefix, "_btexts") and hasattr(prefix, "prefixes")):
             return None
