@@ -36,7 +36,7 @@ from whoosh.formats import Positions
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from digestdesk.core.index import postings_file
+import digestdesk.core.index.postings_file as postings_file
 from digestdesk.core.index.postings_file import PostingsFile, blocks, decode_positions
 
 #: Whoosh's default BM25F parameters (``whoosh.scoring.BM25F()``), which the index was searched

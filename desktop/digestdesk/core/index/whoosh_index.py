@@ -13,7 +13,7 @@ from pathlib import Path
 
 from whoosh import query as wq
 
-from digestdesk.core.index import postings_file
+import digestdesk.core.index.postings_file as postings_file
 from digestdesk.core.index.base import Hit, IndexDoc, IndexState, SearchIndex
 from digestdesk.core.index.compiler import parse_query
 from digestdesk.core.index.directory import IndexDirectory

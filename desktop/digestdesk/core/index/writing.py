@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from digestdesk.core.index import postings_file
+import digestdesk.core.index.postings_file as postings_file
 from digestdesk.core.index.base import IndexDoc
 from digestdesk.core.index.directory import IndexDirectory
 from digestdesk.core.index.ranking import SegmentCache
