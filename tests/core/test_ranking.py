@@ -302,16 +302,16 @@ def test_each_thread_keeps_a_searcher_until_the_index_changes(
         opened.append(segment.segment_id())
         segment_reader_init(self, storage, schema, segment, *args, **kwargs)
 
-    monkeypatch.setattr(SegmentReader, "__init__", counting_init)
-    with searchers.searcher() as after_commit:
-        assert after_commit is not first  # a commit: a new generation...
-        leaves = [leaf for leaf, _ in after_commit.reader().leaf_readers()]
-        # ... which opens only the commit's new segment: the unchanged one keeps its open
-        # reader (term table, columns), now with the commit's deletion (the old version)
-        assert len(leaves) == 2 and len(opened) == 1
-        kept = next(leaf for leaf in leaves if leaf.segment().segment_id() not in opened)
-        assert kept.is_deleted(0)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(SegmentReader, "__init__", counting_init)
+        with searchers.searcher() as after_commit:
+            assert after_commit is not first  # a commit: a new generation...
+            leaves = [leaf for leaf, _ in after_commit.reader().leaf_readers()]
+    # ... which opens only the commit's new segment: the unchanged one keeps its open reader
+    # (term table, columns), now with the commit's deletion (the note's old version)
+    assert len(leaves) == 2 and len(opened) == 1
+    kept = next(leaf for leaf in leaves if leaf.segment().segment_id() not in opened)
+    assert kept.is_deleted(0)
 
     with pytest.raises(RuntimeError), searchers.searcher() as failing:
         raise RuntimeError("a search failed")

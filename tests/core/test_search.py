@@ -575,6 +575,40 @@ def test_update_with_nothing_records_seq(index: WhooshIndex) -> None:
     assert index.state().last_seq == 99  # type: ignore[union-attr]
 
 
+def test_maintain_merges_the_segments_edits_leave(tmp_path: Path) -> None:
+    ix = WhooshIndex(tmp_path / "ix", small_segments_to_merge=4)
+    ix.rebuild(DOCS, library_uuid=UUID, last_seq=1)  # one segment, small too (50 entries)
+    for n, doc in enumerate(SPECIAL[:3]):
+        ix.update([IndexDoc(**{**doc.__dict__, "note": f"qqmaintained{n}"})], last_seq=2 + n)
+        if n < 2:  # an edit commits a segment of its own; fewer than four are left alone
+            assert not ix.maintain()
+    assert ix.segment_count() == 4
+    assert ix.maintain()
+    assert ix.segment_count() == 1
+    assert idset(ix, "qqmaintained*") == {1, 2, 3}
+    assert not ix.maintain()  # nothing left to do
+    ix.close()
+
+
+def test_maintain_backfills_one_postings_file_at_a_time(tmp_path: Path) -> None:
+    before = WhooshIndex(tmp_path / "ix", rebuild_batch=20, postings_min_segment_docs=10**9)
+    before.rebuild(DOCS, library_uuid=UUID, last_seq=1)  # three segments, no postings files
+    before.close()
+    ix = WhooshIndex(tmp_path / "ix", postings_min_segment_docs=20, postings_min_doc_freq=2)
+    assert ix.missing_postings_files() == 2
+    assert not ix.maintain()  # without backfill only merges
+    assert not ix.maintain(backfill=True, should_stop=lambda: True)
+    assert ix.maintain(backfill=True) and ix.missing_postings_files() == 1
+    assert ix.maintain(backfill=True) and ix.missing_postings_files() == 0
+    assert not ix.maintain(backfill=True)
+    assert idset(ix, "diffusion") == {3}
+    ix.close()
+
+
+def test_maintain_is_a_no_op_without_an_index(tmp_path: Path) -> None:
+    assert WhooshIndex(tmp_path / "nothing").maintain(backfill=True) is False
+
+
 def test_optimize_keeps_results(index: WhooshIndex) -> None:
     index.update([bare(901, "Zeolite")], last_seq=11)
     before = ids(index, "diffusion OR zeolite OR study", limit=None)

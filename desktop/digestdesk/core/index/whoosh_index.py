@@ -147,11 +147,13 @@ class WhooshIndex(SearchIndex):
     # The steps of maintain(), for benchmarks and tests that take them one at a time.
 
     def merge_small(self, *, at_least: int | None = None) -> bool:
+        """Merge the small segments into one when there are ``at_least`` of them."""
         return self._writer.merge_small(at_least=at_least)
 
     def write_postings_files(
         self, *, should_stop: Callable[[], bool] | None = None, limit: int | None = None
     ) -> int:
+        """Write the missing postings files (at most ``limit``); returns how many."""
         return self._writer.write_postings_files(should_stop=should_stop, limit=limit)
 
     def optimize(self) -> None:
@@ -161,12 +163,15 @@ class WhooshIndex(SearchIndex):
     # -- introspection (tests, benchmarks, diagnostics) --------------------------------------
 
     def segment_count(self) -> int:
+        """How many segments the index has (each edit adds one until they are merged)."""
         return self._writer.segment_count()
 
     def small_segments(self) -> int:
+        """How many segments count as small (what :meth:`merge_small` merges)."""
         return self._writer.small_segments()
 
     def missing_postings_files(self) -> int:
+        """How many segments large enough for a postings file have none (or a broken one)."""
         return self._writer.missing_postings_files()
 
     def clear_cached_postings(self) -> None:
@@ -230,5 +235,6 @@ class WhooshIndex(SearchIndex):
         return self._search.ids()
 
     def close(self) -> None:
+        """Drop the open index and close every thread's searcher (no search runs then)."""
         self._files.forget()
         self._searchers.close_all()
