@@ -191,6 +191,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 # ---------------------------------------------------------------------- HTTP client
 @dataclass
 class Response:
+    """One successful answer; ``from_cache`` when a 304 gave back the body cached before."""
+
     url: str
     status: int
     body: bytes
