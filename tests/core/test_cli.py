@@ -165,3 +165,39 @@ def test_cli_format_names_match_the_registry() -> None:
     from digestdesk.core import formats
 
     assert list(cli.FORMAT_NAMES) == list(formats.format_names())
+
+
+def test_every_command_of_the_table_has_its_parser_and_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert len(set(cli.COMMANDS)) == len(cli.COMMANDS)
+    for command in cli.COMMAND_TABLE:
+        assert cli.run([command.name, "--help"]) == 0
+        text = " ".join(capsys.readouterr().out.split())  # argparse wraps at the width
+        assert text.startswith(f"usage: digestdesk {command.name} ")
+        assert " ".join(command.help.split()) in text
+        for argument in command.arguments:
+            assert argument.names[-1] in text or argument.metavar in text
+    code = cli.run(["--help"])
+    listed = capsys.readouterr().out
+    assert code == 0 and all(f"    {name} " in listed for name in cli.COMMANDS)
+
+
+def test_only_commands_that_only_read_open_without_the_writer_lock() -> None:
+    # A public promise: these work while the app has the library open.
+    assert {"list", "search", "show", "export", "stats", "trends", "sessions"} == cli.READ_ONLY
+    assert {c.name for c in cli.COMMAND_TABLE if c.reads_stdin} == {"import", "note"}
+    assert {c.name for c in cli.COMMAND_TABLE if not c.repairs_index} == {"check"}
+
+
+def test_tag_takes_dash_words_as_removals_and_wants_at_least_one(
+    run: Run, page_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("import", str(page_file), "--as-of", "2025-11-20")
+    assert run("tag", "1", "+a", "+b")[0] == 0
+    assert run("tag", "1", "+c", "-a", "-b") == (0, "tags: c\n")
+    capsys.readouterr()
+    assert run("tag", "1")[0] == 2
+    assert capsys.readouterr().err.endswith("error: tag: give at least one +TAG or -TAG\n")
+    assert run("list", "-x")[0] == 2
+    assert capsys.readouterr().err.endswith("error: unrecognized arguments: -x\n")

@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape
 import pytest
 from sqlalchemy import select
 
-from digestdesk import cli
+from digestdesk import __version__, cli
 from digestdesk.core import fetch, schema
 from digestdesk.core.fetch import DayReport, FetchError, HttpClient
 from digestdesk.core.library import Library
@@ -274,8 +274,7 @@ def test_one_day_is_imported_as_an_hf_api_digest(
     [seen] = replay.requests
     assert seen.query == {"date": "2025-05-02", "limit": "100", "p": "0"}
     assert (
-        seen.headers["User-Agent"]
-        == f"DigestDesk/{fetch.__version__} (+https://github.com/digestdesk)"
+        seen.headers["User-Agent"] == f"DigestDesk/{__version__} (+https://github.com/digestdesk)"
     )
     assert seen.headers["User-Agent"] == fetch.USER_AGENT
 
@@ -383,6 +382,15 @@ def test_a_timeout_then_an_answer_succeeds(
     quick = HttpClient(cache_dir=None, timeout=0.2, retries=1, sleep=lambda s: None)
     [report] = _fetch(library, quick, DAY)
     assert report.outcome == "imported"
+
+
+def test_a_runaway_answer_is_refused(library: Library, replay: Replay) -> None:
+    replay.days[DAY.isoformat()] = hf_items(3)
+    small = HttpClient(cache_dir=None, max_body=100, sleep=lambda s: None)
+    [report] = _fetch(library, small, DAY)
+    assert report.outcome == "failed"
+    assert report.error is not None and report.error.endswith("for 2025-05-02; refused.")
+    assert _digests(library) == []
 
 
 def test_offline_reads_plainly_and_changes_nothing(library: Library, client: HttpClient) -> None:
@@ -585,9 +593,9 @@ def test_the_client_paces_requests_to_a_host(
     assert fake_time.slept == pytest.approx(6.0)
 
 
-def test_arxiv_is_paced_at_three_seconds() -> None:
-    assert fetch.ArxivListing.interval >= 3.0
-    assert fetch.HfDailyPapers.interval >= 0.25  # "a few requests per second" at most
+def test_arxiv_is_paced_at_three_seconds(client: HttpClient) -> None:
+    assert fetch.ArxivListing(client).interval >= 3.0
+    assert fetch.HfDailyPapers(client).interval >= 0.25  # "a few requests per second" at most
 
 
 # ------------------------------------------------------------------------------ arXiv
@@ -605,8 +613,7 @@ def test_arxiv_listing_collects_one_day_and_stops_once_past_it(
     library: Library, replay: Replay, client: HttpClient
 ) -> None:
     _arxiv_listing(replay)
-    fetcher = fetch.ArxivListing(client, "cs.LG")
-    fetcher.page_size = 2
+    fetcher = fetch.ArxivListing(client, "cs.LG", page_size=2)
     result = fetcher.fetch(DAY)
     assert sorted(e.arxiv_id or "" for e in result.entries) == [
         "2505.00200",
@@ -797,8 +804,7 @@ def test_real_responses_fetch_like_their_files(
     from digestdesk.core.formats import hf_json
 
     for day, path in list(shared_replay.items())[::9]:
-        fetcher = fetch.HfDailyPapers(client)
-        fetcher.page_size = 20  # page the real days too
+        fetcher = fetch.HfDailyPapers(client, page_size=20)  # page the real days too
         fetched = fetcher.fetch(day)
         direct = hf_json.parse(path.read_bytes(), name=path.name, as_of=day, today=day)
         assert [e.arxiv_id for e in fetched.entries] == [e.arxiv_id for e in direct.entries]

@@ -68,13 +68,3 @@ def parse_utc_date(value: object) -> date | None:
     """The UTC calendar date of an ISO 8601 timestamp or date, never shifted to local time."""
     moment = parse_utc_datetime(value)
     return moment.date() if moment is not None else None
-
-
-def parse_iso_date(value: object) -> date | None:
-    """A ``YYYY-MM-DD`` date, or ``None``."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        return None

@@ -1,0 +1,273 @@
+"""THE command table: every headless command, declared once as data.
+
+The parser and its help (:mod:`digestdesk.cli.parser`) and the lock policy (read-only commands
+open the library without the writer lock, :mod:`digestdesk.cli.runner`) are generated from
+:data:`COMMAND_TABLE`; a man page or shell completions can be generated from it the same way.
+This is a public interface: commands, flags, defaults and help texts are only ever extended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from digestdesk.cli.handlers import entries, importing, maintenance, reports
+from digestdesk.core.drafts import STATUSES
+
+#: How an argument's value is read: ``text`` as given, ``integer`` a whole number, ``count`` a
+#: whole number of at least 1, ``date`` an ISO day (YYYY-MM-DD).
+ValueType = Literal["text", "integer", "count", "date"]
+
+#: A handler: ``(library, args, out)``, or ``(library, args, out, stdin)`` for a command that
+#: reads stdin; it returns the exit code.
+Handler = Callable[..., int]
+
+# The registry's names (a test keeps them equal); importing the parsers here would slow every
+# command down.
+FORMAT_NAMES = ("digestdesk", "hf-json", "arxiv", "hf-page")
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument of a command: a positional (``names=("paths",)``) or an option."""
+
+    names: tuple[str, ...]  # ("paths",) or ("-o", "--output")
+    help: str | None = None
+    metavar: str | None = None
+    type: ValueType = "text"
+    choices: tuple[str, ...] | None = None
+    default: object = None
+    nargs: Literal["+", "*"] | None = None  # one or more, any number
+    flag: bool = False  # an on/off switch: takes no value, False unless given
+    exclusive: str | None = None  # arguments sharing this group name exclude each other
+    # "-TAG" looks like an option: with dash_words, words starting with "-" that no option
+    # claims are values of this (positional) argument.
+    dash_words: bool = False
+    empty_error: str | None = None  # the usage error when this argument ends up empty
+
+    @property
+    def positional(self) -> bool:
+        return not self.names[0].startswith("-")
+
+    @property
+    def dest(self) -> str:
+        """The attribute of the parsed arguments that holds the value."""
+        if self.positional:
+            return self.names[0]
+        name = next((n for n in self.names if n.startswith("--")), self.names[0])
+        return name.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: its name and help, its arguments, how it opens the library, its handler."""
+
+    name: str
+    help: str
+    handler: Handler
+    arguments: tuple[Argument, ...] = ()
+    read_only: bool = False  # opens the library without the writer lock
+    repairs_index: bool = True  # a broken index is rebuilt before the command runs
+    reads_stdin: bool = False  # "-" reads stdin; the handler takes the stream
+
+
+JSON_OUTPUT = Argument(("--json",), flag=True, help="print JSON")
+
+#: Options before the command, for every command.
+GLOBAL_ARGUMENTS = (
+    Argument(
+        ("--library",),
+        metavar="DIR",
+        help="keep the database and the index in DIR (default: the user data dir; "
+        "also DIGESTDESK_LIBRARY)",
+    ),
+)
+PROGRAM = "digestdesk"
+DESCRIPTION = (
+    "Digest Desk: a keyboard-driven reading manager for research-paper digests. "
+    "Without a command it opens the desktop app."
+)
+
+# In the order of the help's list of commands.
+COMMAND_TABLE: tuple[Command, ...] = (
+    Command(
+        "import",
+        "import digest files (- reads stdin)",
+        importing.cmd_import,
+        (
+            JSON_OUTPUT,
+            Argument(("paths",), nargs="+", metavar="PATH"),
+            Argument(
+                ("--as-of",),
+                type="date",
+                metavar="YYYY-MM-DD",
+                help="resolve year-less dates in page text against this day (default: today)",
+            ),
+            Argument(
+                ("--format",),
+                default="auto",
+                choices=("auto", *FORMAT_NAMES),
+                help="the input format (default: detect it)",
+            ),
+        ),
+        reads_stdin=True,
+    ),
+    Command(
+        "list",
+        "list entries, newest first",
+        entries.cmd_list,
+        (
+            JSON_OUTPUT,
+            Argument(("--status",), choices=STATUSES),
+            Argument(("--tag",)),
+            Argument(("--sort",), choices=("date", "votes", "title", "added"), default="date"),
+            Argument(("--limit",), type="count"),
+        ),
+        read_only=True,
+    ),
+    Command(
+        "search",
+        "search with the query language (see the README)",
+        entries.cmd_search,
+        (
+            JSON_OUTPUT,
+            Argument(("query",), nargs="+"),
+            Argument(("--limit",), type="count", default=50),
+            Argument(("--sort",), choices=("relevance", "date", "votes")),
+        ),
+        read_only=True,
+    ),
+    Command(
+        "show",
+        "show one entry",
+        entries.cmd_show,
+        (JSON_OUTPUT, Argument(("id",), type="integer")),
+        read_only=True,
+    ),
+    Command(
+        "status",
+        "set the reading status of entries",
+        entries.cmd_status,
+        (
+            JSON_OUTPUT,
+            Argument(("ids",), type="integer", nargs="+", metavar="ID"),
+            Argument(("status",), choices=STATUSES),
+        ),
+    ),
+    Command(
+        "tag",
+        "add (+T) or remove (-T) tags",
+        entries.cmd_tag,
+        (
+            JSON_OUTPUT,
+            Argument(("id",), type="integer"),
+            Argument(
+                ("changes",),
+                nargs="*",
+                metavar="+T|-T",
+                dash_words=True,
+                empty_error="tag: give at least one +TAG or -TAG",
+            ),
+        ),
+    ),
+    Command(
+        "note",
+        "set an entry's note (- reads stdin; empty text removes it)",
+        entries.cmd_note,
+        (JSON_OUTPUT, Argument(("id",), type="integer"), Argument(("text",))),
+        reads_stdin=True,
+    ),
+    Command(
+        "export",
+        "export the library (or a query's matches)",
+        maintenance.cmd_export,
+        (
+            Argument(("--format",), choices=("json", "bibtex", "csv", "markdown"), default="json"),
+            Argument(("-o", "--output"), metavar="FILE", help="write to FILE (default: stdout)"),
+            Argument(("--query",), help="export only what this query matches"),
+        ),
+        read_only=True,
+    ),
+    Command("stats", "library statistics", maintenance.cmd_stats, (JSON_OUTPUT,), read_only=True),
+    Command(
+        "check",
+        "check that the database and the search index agree",
+        maintenance.cmd_check,
+        (JSON_OUTPUT,),
+        repairs_index=False,  # it reports what it finds
+    ),
+    Command("reindex", "rebuild the search index from the database", maintenance.cmd_reindex),
+    Command("undo", "undo the last status or tag change", entries.cmd_undo_redo, (JSON_OUTPUT,)),
+    Command("redo", "redo the last undone change", entries.cmd_undo_redo, (JSON_OUTPUT,)),
+    Command(
+        "trends",
+        "rising topics, most voted, repositories, your reading",
+        reports.cmd_trends,
+        (
+            JSON_OUTPUT,
+            Argument(("--window",), default="30d", choices=("7d", "30d", "90d", "365d")),
+            Argument(("--as-of",), type="date", metavar="YYYY-MM-DD", help="default: today"),
+            Argument(("--by",), choices=("published", "digest"), default="published"),
+            Argument(("--query",), help="trends within what this query matches"),
+            Argument(("--limit",), type="count", default=20, help="rising topics to show"),
+        ),
+        read_only=True,
+    ),
+    Command(
+        "sessions",
+        "list reading sessions, newest first",
+        reports.cmd_sessions,
+        (JSON_OUTPUT, Argument(("--limit",), type="count")),
+        read_only=True,
+    ),
+    Command(
+        "fetch",
+        "fetch digests from Hugging Face daily papers or the arXiv API (default: today, UTC)",
+        importing.cmd_fetch,
+        (
+            JSON_OUTPUT,
+            Argument(
+                ("--date",),
+                type="date",
+                metavar="YYYY-MM-DD",
+                help="fetch this day",
+                exclusive="when",
+            ),
+            Argument(
+                ("--since",),
+                type="date",
+                metavar="YYYY-MM-DD",
+                help="fetch each day from it to today",
+                exclusive="when",
+            ),
+            Argument(
+                ("--days",),
+                type="count",
+                metavar="N",
+                help="fetch the last N days, today included",
+                exclusive="when",
+            ),
+            Argument(
+                ("--source",),
+                choices=("hf", "arxiv"),
+                default="hf",
+                help="hf: Hugging Face daily papers (HF_ENDPOINT); arxiv: arXiv API listings",
+            ),
+            Argument(
+                ("--category",),
+                metavar="CAT",
+                help="the arXiv category (default cs.LG; --source arxiv)",
+            ),
+            Argument(
+                ("--refresh",),
+                flag=True,
+                help="fetch days already fetched again (records new vote snapshots)",
+            ),
+        ),
+    ),
+)
+
+COMMANDS: tuple[str, ...] = tuple(command.name for command in COMMAND_TABLE)
+COMMANDS_BY_NAME: dict[str, Command] = {command.name: command for command in COMMAND_TABLE}
+READ_ONLY: frozenset[str] = frozenset(c.name for c in COMMAND_TABLE if c.read_only)

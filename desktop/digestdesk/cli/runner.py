@@ -1,0 +1,83 @@
+"""Running one command: parse, open the library as the command's table entry says, call its
+handler, and turn expected problems into a message and an exit code (no traceback)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from digestdesk.cli.commands import COMMANDS_BY_NAME
+from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK
+from digestdesk.cli.output import ProgressBar
+from digestdesk.cli.parser import build_parser, parse_arguments
+from digestdesk.errors import DigestDeskError, LibraryLockedError
+from digestdesk.paths import resolve_library
+
+if TYPE_CHECKING:
+    from digestdesk.core.library import Library
+
+
+def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
+    """Run one command; returns the exit code. Expected problems print a message, no traceback."""
+    out = out or sys.stdout
+    stdin = stdin or sys.stdin
+    parser = build_parser()
+    try:
+        args = parse_arguments(parser, argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    if not args.command:
+        parser.print_help(out)
+        return EXIT_OK
+    command = COMMANDS_BY_NAME[args.command]
+    try:
+        paths = resolve_library(args.library)
+        # Readers do not take the writer lock, so they work while the app has the library open;
+        # they only repair the index when nobody else is writing.
+        library = _open(paths, writer=not command.read_only, repair=command.repairs_index)
+        try:
+            if command.reads_stdin:
+                return command.handler(library, args, out, stdin)
+            return command.handler(library, args, out)
+        finally:
+            library.close()
+    except DigestDeskError as exc:
+        sys.stderr.write(f"digestdesk: {exc.user_message}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("digestdesk: interrupted; nothing was half-written.\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`digestdesk list | head`): not an error. Point stdout at
+        # devnull so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _open(paths: Any, *, writer: bool, repair: bool = True) -> Library:
+    # Imported here, not at the top: the library pulls in SQLAlchemy and Whoosh, which
+    # `digestdesk --help` and the app's "is this a command?" check do without.
+    from digestdesk.core.library import Library
+
+    if writer:
+        return Library.open(
+            paths, writer=True, repair_index=repair, progress=ProgressBar("Repairing the index")
+        )
+    library = Library.open(paths, writer=False)
+    if library.index_status() != "ok":
+        # Repair the index if no other process is writing; otherwise read what is there.
+        library.close()
+        try:
+            repaired = Library.open(paths, writer=True, progress=ProgressBar("Repairing the index"))
+        except LibraryLockedError:
+            return Library.open(paths, writer=False)
+        return repaired
+    return library
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``digestdesk COMMAND ...``: run with the process's arguments (or ``argv``)."""
+    return run(sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,248 @@
+"""Trends for the sidebar and ``digestdesk trends``: the :class:`Trends` service of one library.
+
+Rising topics compare a window (the last 7, 30, 90 or 365 days up to ``as_of``, by published or
+by digest date) with the preceding period of the same length (see
+:mod:`~digestdesk.core.trends.scoring`). Most voted entries and most starred repositories come
+from the window's entries; your reading from :mod:`~digestdesk.core.trends.reading`.
+
+Speed: a :class:`Trends` keeps an in-memory :class:`~digestdesk.core.trends.term_index.TermIndex`
+of every entry. The first report (or :meth:`Trends.warm`) reads the whole library once; every
+later one first reads only what changed and then counts the window's entries in Python. Reports
+are also cached per (window, by, as_of, ids, limit) and keyed to the library's ``change_seq``
+and the sessions table, so asking again without a change costs two small queries.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Collection
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from digestdesk.core import schema
+from digestdesk.core.library import Library
+from digestdesk.core.trends.reading import (
+    last_digest,
+    reading_per_week,
+    status_counts,
+    tag_counts,
+)
+from digestdesk.core.trends.report import Repository, TrendReport, VotedEntry
+from digestdesk.core.trends.scoring import MIN_COUNT, rank_rising
+from digestdesk.core.trends.term_index import (
+    STARS,
+    VOTES,
+    TermIndex,
+    as_date,
+)
+from digestdesk.core.trends.terms import Vocabulary
+from digestdesk.errors import DigestDeskError
+
+E = schema.entries
+
+WINDOWS: dict[str, int] = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+BY = ("published", "digest")
+#: Sparkline buckets across the previous period and the window (half each).
+SPARK_BUCKETS = {7: 14, 30: 12, 90: 12, 365: 12}
+DEFAULT_LIMIT = 20
+#: Most voted entries and most starred repositories shown.
+TOP_ENTRIES = 10
+CACHE_SIZE = 16
+
+
+def parse_window(text: str | int) -> int:
+    """ "30d", "30" or 30 -> 30 days; only the sidebar's windows are accepted."""
+    if isinstance(text, int):
+        days = text
+    else:
+        cleaned = text.strip().lower()
+        days_text = cleaned[:-1] if cleaned.endswith("d") else cleaned
+        if not days_text.isdigit():
+            raise DigestDeskError(f"{text!r} is not a window: use one of {', '.join(WINDOWS)}.")
+        days = int(days_text)
+    if days not in WINDOWS.values():
+        raise DigestDeskError(f"{days} days is not a window: use one of {', '.join(WINDOWS)}.")
+    return days
+
+
+class Trends:
+    """Computes :class:`TrendReport` for one library, with a small cache. Thread-safe reads."""
+
+    def __init__(self, library: Library, *, cache_size: int = CACHE_SIZE) -> None:
+        self.library = library
+        self._cache: OrderedDict[tuple[Any, ...], TrendReport] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._vocabulary = Vocabulary()
+        self._index = TermIndex(self._vocabulary)
+        self._compute_lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Read the library into the term index now (the app calls this off the GUI thread
+        after opening a library, so the first report only counts)."""
+        with self._compute_lock, self.library.engine.connect() as conn:
+            self._index.sync(conn)
+
+    @staticmethod
+    def _default_as_of(conn: Connection, by: str) -> date:
+        """Today, or the newest day the library holds when that is earlier: an archive that
+        stopped growing still shows its last window instead of an empty one."""
+        today = datetime.now(UTC).date()
+        if by == "digest":
+            newest = conn.execute(
+                select(func.max(schema.digests.c.digest_date)).where(
+                    schema.digests.c.digest_date <= today
+                )
+            ).scalar()
+        else:
+            newest = conn.execute(
+                select(func.max(schema.entries.c.published)).where(
+                    schema.entries.c.published <= today
+                )
+            ).scalar()
+        return min(today, as_date(newest)) if newest is not None else today
+
+    def report(
+        self,
+        *,
+        window: str | int = "30d",
+        by: str = "published",
+        as_of: date | None = None,
+        ids: Collection[int] | None = None,
+        limit: int = DEFAULT_LIMIT,
+        min_count: int = MIN_COUNT,
+    ) -> TrendReport:
+        """Trends over the whole library, or over ``ids`` (the current search's matches)."""
+        days = parse_window(window)
+        if by not in BY:
+            raise DigestDeskError(f"{by!r}: trends go by {' or '.join(BY)} date.")
+        allowed = frozenset(ids) if ids is not None else None
+        with self.library.engine.connect() as conn:
+            stamp = self._stamp(conn)
+            if as_of is None:
+                as_of = self._default_as_of(conn, by)
+        ids_key = None if allowed is None else (len(allowed), hash(allowed))
+        key = (days, by, as_of, ids_key, limit, min_count, stamp)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        with self._compute_lock:
+            report = self._compute(days, by, as_of, allowed, limit, min_count, stamp)
+        with self._lock:
+            self._cache[key] = report
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return report
+
+    @staticmethod
+    def _stamp(conn: Connection) -> tuple[Any, ...]:
+        """What changes when anything the report shows changes."""
+        seq = conn.execute(
+            select(schema.meta.c.value).where(schema.meta.c.key == "change_seq")
+        ).scalar()
+        sessions = conn.execute(
+            select(func.count(), func.max(schema.reading_sessions.c.updated_at))
+        ).one()
+        return (int(seq or 0), int(sessions[0]), str(sessions[1]))
+
+    # ------------------------------------------------------------ compute
+    def _compute(
+        self,
+        days: int,
+        by: str,
+        as_of: date,
+        allowed: frozenset[int] | None,
+        limit: int,
+        min_count: int,
+        stamp: tuple[Any, ...],
+    ) -> TrendReport:
+        started = time.perf_counter()
+        buckets = SPARK_BUCKETS[days]
+        span = 2 * days
+        first_day = as_of - timedelta(days=span - 1)
+        window_start = as_of - timedelta(days=days - 1)
+        half = buckets // 2
+        index = self._index
+        with self.library.engine.connect() as conn:
+            index.sync(conn)
+            keywords, titles, window = index.count(
+                by, first_day.toordinal(), as_of.toordinal(), buckets, allowed
+            )
+            most_voted, repositories = self._top_entries(conn, window)
+            tags = tag_counts(conn, allowed)
+            statuses = status_counts(conn, allowed, index.entries)
+            latest_digest = last_digest(conn, as_of, allowed)
+            reading = reading_per_week(conn, as_of, allowed)
+        rising = rank_rising(keywords, titles, days, min_count, limit, self._vocabulary.spelling)
+        in_window = sum(keywords.docs[half:]) + sum(titles.docs[half:])
+        before = sum(keywords.docs[:half]) + sum(titles.docs[:half])
+        return TrendReport(
+            window_days=days,
+            by=by,
+            as_of=as_of,
+            window_start=window_start,
+            previous_start=first_day,
+            bucket_days=span / buckets,
+            entries=in_window,
+            previous_entries=before,
+            rising=rising,
+            most_voted=most_voted,
+            top_repositories=repositories,
+            tags=tags,
+            statuses=statuses,
+            last_digest=latest_digest,
+            reading_per_week=reading,
+            change_seq=int(stamp[0]),
+            seconds=time.perf_counter() - started,
+        )
+
+    def _top_entries(
+        self, conn: Connection, window: list[tuple[int, int]]
+    ) -> tuple[tuple[VotedEntry, ...], tuple[Repository, ...]]:
+        """Most voted entries and most starred repositories among the window's entries."""
+        entries = self._index.entries
+        voted = heapq.nlargest(
+            TOP_ENTRIES,
+            (w for w in window if entries[w[0]][VOTES] is not None),
+            key=lambda w: (entries[w[0]][VOTES], w[1], w[0]),
+        )
+        # A few spare candidates: one repository can belong to several entries.
+        starred = heapq.nlargest(
+            3 * TOP_ENTRIES,
+            (w for w in window if entries[w[0]][STARS] is not None),
+            key=lambda w: (entries[w[0]][STARS], w[0]),
+        )
+        wanted = sorted({w[0] for w in voted} | {w[0] for w in starred})
+        details: dict[int, tuple[str, str | None]] = {}
+        if wanted:
+            for entry_id, title, repo in conn.execute(
+                select(E.c.id, E.c.title, E.c.github_repo).where(E.c.id.in_(wanted))
+            ):
+                details[entry_id] = (title, repo)
+        most_voted = tuple(
+            VotedEntry(i, details[i][0], entries[i][VOTES], date.fromordinal(day))
+            for i, day in voted
+            if i in details
+        )
+        repositories: list[Repository] = []
+        seen: set[str] = set()
+        for entry_id, _day in starred:
+            title, repo = details.get(entry_id, ("", None))
+            if not repo:
+                continue
+            normalized = repo.rstrip("/").lower()
+            if normalized in seen:
+                continue
+            seen.add(normalized)
+            repositories.append(Repository(repo, entries[entry_id][STARS], entry_id, title))
+            if len(repositories) >= TOP_ENTRIES:
+                break
+        return most_voted, tuple(repositories)
