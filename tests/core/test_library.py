@@ -169,6 +169,18 @@ def test_undo_with_nothing_to_undo(library: Library) -> None:
     assert library.redo().is_empty
 
 
+def test_undo_keeps_the_newest_steps(library_paths: LibraryPaths) -> None:
+    with Library.open(library_paths, tuning=LibraryTuning(undo_keep=2)) as library:
+        library.import_bytes(factories.api_day(3), name="2025-11-20.json")
+        ids = library.list_ids()
+        for entry_id in ids:
+            library.set_status([entry_id], "read")
+        assert not library.undo().is_empty
+        assert not library.undo().is_empty
+        assert library.undo().is_empty  # the oldest step was dropped
+        assert [library.entry(i).status for i in ids] == ["read", "unread", "unread"]
+
+
 def test_unknown_ids_and_statuses_are_clear_errors(library: Library) -> None:
     with pytest.raises(EntryNotFoundError, match="No entry with id 999"):
         library.set_status([999], "read")
@@ -304,6 +316,21 @@ def test_index_behind_the_database_catches_up(
     with Library.open(library_paths) as library:
         assert library.check() == []
         assert library.search("quokka").ids == [entry_id]
+
+
+def test_a_large_catch_up_is_indexed_in_batches(library_paths: LibraryPaths) -> None:
+    tuning = LibraryTuning(index_bulk=2, index_batch=2)
+    with Library.open(library_paths, tuning=tuning) as library:
+        library.import_bytes(factories.api_day(10), name="2025-11-20.json")
+        library.import_bytes(
+            factories.api_day(3, day="2025-11-21", start=11), name="2025-11-21.json", index=False
+        )
+        assert library.index_status() == "behind"
+        # Three changed entries are more than index_bulk, fewer than half the library.
+        assert library.ensure_index() == "caught up"
+        assert library.check() == []
+        assert library.search("digest:2025-11-21").total == 3
+        assert library.search("efficient reasoning").total == 13
 
 
 def test_newer_database_is_refused(library_paths: LibraryPaths) -> None:
