@@ -11,13 +11,14 @@
 Who writes: only the modules of this package, and only through
 :meth:`Database.writing <digestdesk.core.library.database.Database.writing>` (one transaction
 under one re-entrant write lock). Features outside it (sessions, fetch, the app) call an
-import, an edit or a session edit here; none opens a write transaction of its own. One process
-writes a library at a time (``Library.open(writer=True)`` takes a lock file); a reader
-(``writer=False``) may run beside it.
+import, an edit or a session edit here; none opens a write transaction of its own, and
+``Library.engine`` is public for reading only (trends and sessions query with it). One process
+writes a library at a time: ``Library.open(writer=True)`` takes a lock file; read-only
+libraries (``writer=False``, the CLI's read commands) may be open beside it.
 
-Threads: writes come from one thread (the app's writer thread, or the CLI's main thread); the
-write lock only keeps the index updates of a write from interleaving with another. Reads may
-come from any thread, each in a connection of its own.
+Threads: writes come from one thread (the app's writer thread, or the CLI's main thread). The
+write lock serialises write transactions and index updates all the same, and a rebuild of the
+index holds it throughout. Reads may come from any thread, each in a connection of its own.
 
 Changes: every write commits to the database first, then updates the search index (a failure
 there is logged and repaired at the next open), and returns
