@@ -38,6 +38,7 @@ class LibraryTuning:
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """``items`` in slices of ``size``, for ``IN (...)`` lists the database accepts."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -54,6 +55,7 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def links_to_json(links: Iterable[Link]) -> list[dict[str, str]]:
+    """Links as the ``entries.links`` column stores them."""
     return [{"url": link.url, "kind": link.kind} for link in links]
 
 

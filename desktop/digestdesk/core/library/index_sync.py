@@ -4,8 +4,8 @@ The database is the source of truth; the Whoosh index is a cache derived from it
 stamps the rows it changes with the next ``change_seq``; the index remembers the last one it has
 seen, so :meth:`IndexSync.ensure` can catch up on exactly the rows written since (or rebuild from
 scratch when the index is missing, stale or belongs to another library). Index writes hold the
-database's write lock, so a write transaction and the index update after it never interleave
-with another write.
+database's write lock, so they never run beside a write transaction (a rebuild holds off every
+write until it is done).
 """
 
 from __future__ import annotations
