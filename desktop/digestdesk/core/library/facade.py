@@ -44,7 +44,7 @@ from digestdesk.core.library.importing import Importer
 from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.session_edits import SessionEdits
 from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
-from digestdesk.core.search import QueryPlan, SearchIndexUnavailableError
+from digestdesk.core.search import QueryPlan, SearchIndex, SearchIndexUnavailableError
 from digestdesk.paths import LibraryPaths
 
 log = logging.getLogger(__name__)
@@ -60,11 +60,20 @@ class Library:
         self.tuning = tuning or LibraryTuning()
         self.uuid = database.meta("library_uuid")
         self._sync = IndexSync(database, self.uuid, self.tuning)
-        self.index = self._sync.index
         self._importer = Importer(database, self._sync)
         self._edits = Edits(database, self._sync, self.tuning)
         #: The writes of reading sessions (:mod:`digestdesk.core.sessions` steps through them).
         self.session_edits = SessionEdits(database)
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index: a cache of the database that :mod:`.index_sync` keeps in step."""
+        return self._sync.index
+
+    @index.setter
+    def index(self, index: SearchIndex) -> None:
+        # One index for every part of the library; tests swap in one built with other sizes.
+        self._sync.index = index
 
     # ---------------------------------------------------------- open and close
     @classmethod
