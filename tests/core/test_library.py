@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from digestdesk.core.library import Library
+from digestdesk.core.library import Library, LibraryTuning
 from digestdesk.errors import (
     DigestDeskError,
     EntryNotFoundError,
@@ -169,6 +169,18 @@ def test_undo_with_nothing_to_undo(library: Library) -> None:
     assert library.redo().is_empty
 
 
+def test_undo_keeps_the_newest_steps(library_paths: LibraryPaths) -> None:
+    with Library.open(library_paths, tuning=LibraryTuning(undo_keep=2)) as library:
+        library.import_bytes(factories.api_day(3), name="2025-11-20.json")
+        ids = library.list_ids()
+        for entry_id in ids:
+            library.set_status([entry_id], "read")
+        assert not library.undo().is_empty
+        assert not library.undo().is_empty
+        assert library.undo().is_empty  # the oldest step was dropped
+        assert [library.entry(i).status for i in ids] == ["read", "unread", "unread"]
+
+
 def test_unknown_ids_and_statuses_are_clear_errors(library: Library) -> None:
     with pytest.raises(EntryNotFoundError, match="No entry with id 999"):
         library.set_status([999], "read")
@@ -284,18 +296,41 @@ def test_missing_or_broken_index_is_rebuilt_on_open(library_paths: LibraryPaths)
         assert library.search("reasoning").total == 3
 
 
-def test_index_behind_the_database_catches_up(library_paths: LibraryPaths) -> None:
+def test_index_behind_the_database_catches_up(
+    library_paths: LibraryPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def update_fails(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
     with Library.open(library_paths) as library:
         library.import_bytes(factories.api_day(3), name="2025-11-20.json")
         entry_id = library.list_ids()[0]
-        # A write whose index update never happened (as if killed between the two).
-        library._index_after_write = lambda ids, seq: None  # type: ignore[method-assign]
-        library.set_note(entry_id, "quokka")
+        # A write whose index update never happened (as if killed between the two): the
+        # note is committed all the same, and the index is left behind.
+        with monkeypatch.context() as patched:
+            patched.setattr(library.index, "update", update_fails)
+            library.set_note(entry_id, "quokka")
+        assert library.entry(entry_id).note == "quokka"
         assert library.index_status() == "behind"
         assert any("behind" in p for p in library.check())
     with Library.open(library_paths) as library:
         assert library.check() == []
         assert library.search("quokka").ids == [entry_id]
+
+
+def test_a_large_catch_up_is_indexed_in_batches(library_paths: LibraryPaths) -> None:
+    tuning = LibraryTuning(index_bulk=2, index_batch=2)
+    with Library.open(library_paths, tuning=tuning) as library:
+        library.import_bytes(factories.api_day(10), name="2025-11-20.json")
+        library.import_bytes(
+            factories.api_day(3, day="2025-11-21", start=11), name="2025-11-21.json", index=False
+        )
+        assert library.index_status() == "behind"
+        # Three changed entries are more than index_bulk, fewer than half the library.
+        assert library.ensure_index() == "caught up"
+        assert library.check() == []
+        assert library.search("digest:2025-11-21").total == 3
+        assert library.search("efficient reasoning").total == 13
 
 
 def test_newer_database_is_refused(library_paths: LibraryPaths) -> None:
@@ -334,19 +369,15 @@ def test_markup_in_titles_is_stored_as_text(library: Library) -> None:
     assert [link.url for link in detail.links] == ["https://ok.example.org/x"]
 
 
-def test_word_queries_are_capped_and_counted(
-    library: Library, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import digestdesk.core.library as library_module
-
-    library.import_bytes(factories.api_day(6), name="2025-11-20.json")
-    monkeypatch.setattr(library_module, "TEXT_RESULTS_CAP", 4)
-    capped = library.search("reasoning")
-    assert (len(capped.ids), capped.total, capped.capped) == (4, 6, True)
-    counted = library.search("reasoning", limit=2)
-    assert (len(counted.ids), counted.total, counted.capped) == (2, 6, True)
-    small = library.search("reasoning", limit=10)
-    assert (len(small.ids), small.total, small.capped) == (6, 6, False)
+def test_word_queries_are_capped_and_counted(library_paths: LibraryPaths) -> None:
+    with Library.open(library_paths, tuning=LibraryTuning(text_results_cap=4)) as library:
+        library.import_bytes(factories.api_day(6), name="2025-11-20.json")
+        capped = library.search("reasoning")
+        assert (len(capped.ids), capped.total, capped.capped) == (4, 6, True)
+        counted = library.search("reasoning", limit=2)
+        assert (len(counted.ids), counted.total, counted.capped) == (2, 6, True)
+        small = library.search("reasoning", limit=10)
+        assert (len(small.ids), small.total, small.capped) == (6, 6, False)
 
 
 def test_edits_commit_small_segments_that_idle_maintenance_merges(

@@ -12,7 +12,11 @@ an app that crashed with a session open) does not count hours. Each item keeps t
 on it. At most one session is open (active or paused) at a time; after a restart
 :meth:`Sessions.current` finds it and :meth:`Sessions.resume` continues it.
 
-Everything here is Qt-free; writes belong on the app's writer thread like every library write.
+This module decides what a step means, keeps the clock and reads sessions back; it writes
+nothing itself. The session rows are written by the library's session edits
+(:class:`~digestdesk.core.library.session_edits.SessionEdits`, ``library.session_edits``) and
+entries change through the library's edits, so every step is a library write: Qt-free, and on
+the app's writer thread like every other.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
 from digestdesk.core.library import Library, as_utc, utcnow
+from digestdesk.core.library.session_edits import open_session_id
 from digestdesk.core.records import Changes
 from digestdesk.errors import DigestDeskError
 
@@ -38,7 +43,6 @@ I = schema.session_items  # noqa: E741 - the items table, next to S for sessions
 E = schema.entries
 
 STATES = ("active", "paused", "finished")
-OPEN_STATES = ("active", "paused")
 #: Outcomes and the status each one sets (``passed`` moves on and leaves the status alone).
 OUTCOME_STATUS: dict[str, str | None] = {
     "read": "read",
@@ -200,6 +204,11 @@ def _stretch(since: datetime, now: datetime) -> float:
     return min(max(0.0, (now - since).total_seconds()), float(IDLE_LIMIT))
 
 
+def _banked(session: ReadingSession, now: datetime) -> float | None:
+    """The running stretch a step adds to the session's time; None while the clock is stopped."""
+    return None if session.running_since is None else _stretch(session.running_since, now)
+
+
 class NoOpenSessionError(DigestDeskError):
     def __init__(self) -> None:
         super().__init__("No reading session is open. Start one over the list or the queue.")
@@ -228,49 +237,12 @@ class Sessions:
         ids = list(dict.fromkeys(ids))
         if not ids:
             raise DigestDeskError("There is nothing to read: the list is empty.")
-        now = self._clock()
-        with self.library.engine.begin() as conn:
-            open_id = self._open_id(conn)
-            if open_id is not None:
-                if not replace:
-                    raise DigestDeskError(
-                        "A reading session is already open. Resume it, or stop it first."
-                    )
-                self._finish(conn, open_id, now)
-            known = self._known_ids(conn, ids)
-            ids = [i for i in ids if i in known]
-            if not ids:
-                raise DigestDeskError("None of these entries is in the library any more.")
-            session_id: int = conn.execute(
-                insert(S).returning(S.c.id),
-                {
-                    "label": label,
-                    "source_query": source_query,
-                    "state": "active",
-                    "started_at": now,
-                    "running_since": now,
-                    "elapsed_seconds": 0.0,
-                    "position": 0,
-                    "updated_at": now,
-                },
-            ).scalar_one()
-            conn.execute(
-                insert(I),
-                [
-                    {
-                        "session_id": session_id,
-                        "position": position,
-                        "entry_id": entry_id,
-                        "outcome": None,
-                        "tagged": False,
-                        "noted": False,
-                        "seconds": 0.0,
-                    }
-                    for position, entry_id in enumerate(ids)
-                ],
-            )
-            log.info("started reading session %d over %d entries", session_id, len(ids))
-            return self._load(conn, session_id)
+        session_id = self.library.session_edits.start(
+            ids, label=label, source_query=source_query, replace=replace, now=self._clock()
+        )
+        session = self._read(session_id)
+        log.info("started reading session %d over %d entries", session_id, session.total)
+        return session
 
     def start_queue(self, *, replace: bool = False) -> ReadingSession:
         """Start a session over the queue (status ``queued``), oldest published first."""
@@ -280,19 +252,11 @@ class Sessions:
             raise DigestDeskError("The queue is empty: mark entries as queued first.")
         return self.start(ids, label="Queue", source_query="status:queued", replace=replace)
 
-    @staticmethod
-    def _known_ids(conn: Connection, ids: Sequence[int]) -> set[int]:
-        found: set[int] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            found.update(conn.execute(select(E.c.id).where(E.c.id.in_(chunk))).scalars())
-        return found
-
     # --------------------------------------------------------------- reading
     def current(self) -> ReadingSession | None:
         """The open (active or paused) session, if any: after a restart, the one to resume."""
         with self.library.engine.connect() as conn:
-            session_id = self._open_id(conn)
+            session_id = open_session_id(conn)
             return None if session_id is None else self._load(conn, session_id)
 
     def get(self, session_id: int) -> ReadingSession:
@@ -316,30 +280,17 @@ class Sessions:
             # second fails, the entry is simply shown again on resume.
             changes = self.library.set_status([entry_id], status)
         now = self._clock()
-        with self.library.engine.begin() as conn:
-            self._accrue(conn, session, now)
-            conn.execute(
-                update(I)
-                .where(I.c.session_id == session.id, I.c.position == session.position)
-                .values(outcome=outcome, decided_at=now)
-            )
-            conn.execute(
-                update(S).where(S.c.id == session.id).values(position=session.position + 1)
-            )
-            return SessionUpdate(self._load(conn, session.id), _with_session(changes))
+        self.library.session_edits.record_outcome(
+            session, outcome, banked=_banked(session, now), now=now
+        )
+        return SessionUpdate(self._read(session.id), _with_session(changes))
 
     def back(self) -> ReadingSession:
         """Go back one entry (its outcome can be recorded again)."""
         session = self._require_open()
         now = self._clock()
-        with self.library.engine.begin() as conn:
-            self._accrue(conn, session, now)
-            conn.execute(
-                update(S)
-                .where(S.c.id == session.id)
-                .values(position=max(0, min(session.position, session.total) - 1))
-            )
-            return self._load(conn, session.id)
+        self.library.session_edits.step_back(session, banked=_banked(session, now), now=now)
+        return self._read(session.id)
 
     def tag_current(self, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> SessionUpdate:
         """Change the current entry's tags through the library and count it as tagged."""
@@ -368,20 +319,10 @@ class Sessions:
     ) -> SessionUpdate:
         """Count a tag or note the caller wrote through the library itself on the current entry."""
         session = self._require_open()
-        values: dict[str, Any] = {}
-        if tagged is not None:
-            values["tagged"] = tagged
-        if noted is not None:
-            values["noted"] = noted
-        with self.library.engine.begin() as conn:
-            if values and not session.is_done:
-                conn.execute(
-                    update(I)
-                    .where(I.c.session_id == session.id, I.c.position == session.position)
-                    .values(**values)
-                )
-                conn.execute(update(S).where(S.c.id == session.id).values(updated_at=self._clock()))
-            return SessionUpdate(self._load(conn, session.id), _with_session(changes or Changes()))
+        self.library.session_edits.mark_current(
+            session, tagged=tagged, noted=noted, now=self._clock()
+        )
+        return SessionUpdate(self._read(session.id), _with_session(changes or Changes()))
 
     # ------------------------------------------------------- pause / resume
     def pause(self) -> ReadingSession:
@@ -390,66 +331,26 @@ class Sessions:
         if session.state == "paused":
             return session
         now = self._clock()
-        with self.library.engine.begin() as conn:
-            self._accrue(conn, session, now)
-            conn.execute(
-                update(S)
-                .where(S.c.id == session.id)
-                .values(state="paused", paused_at=now, running_since=None, updated_at=now)
-            )
-            return self._load(conn, session.id)
+        self.library.session_edits.pause(session, banked=_banked(session, now), now=now)
+        return self._read(session.id)
 
     def resume(self) -> ReadingSession:
         """Continue the open session (paused, or left active by an app that did not close)."""
         session = self._require_open()
         now = self._clock()
-        with self.library.engine.begin() as conn:
-            if session.state == "active":
-                # Still running (or left running by a crash): bank the stretch, capped.
-                self._accrue(conn, session, now)
-            conn.execute(
-                update(S)
-                .where(S.c.id == session.id)
-                .values(state="active", paused_at=None, running_since=now, updated_at=now)
-            )
-            return self._load(conn, session.id)
+        # Still running (or left running by a crash): bank the stretch, capped.
+        banked = _banked(session, now) if session.state == "active" else None
+        self.library.session_edits.resume(session, banked=banked, now=now)
+        return self._read(session.id)
 
     def stop(self) -> SessionSummary:
         """Finish the open session and return its summary."""
         session = self._require_open()
         now = self._clock()
-        with self.library.engine.begin() as conn:
-            if session.state == "active":
-                self._accrue(conn, session, now)
-            self._finish(conn, session.id, now)
-            log.info("finished reading session %d", session.id)
-            return self._summaries(conn, [session.id])[0]
-
-    def _finish(self, conn: Connection, session_id: int, now: datetime) -> None:
-        conn.execute(
-            update(S)
-            .where(S.c.id == session_id)
-            .values(state="finished", ended_at=now, running_since=None, updated_at=now)
-        )
-
-    def _accrue(self, conn: Connection, session: ReadingSession, now: datetime) -> None:
-        """Bank the running stretch into the session and the current item; restart the clock."""
-        if session.running_since is None:
-            return
-        seconds = _stretch(session.running_since, now)
-        conn.execute(
-            update(S)
-            .where(S.c.id == session.id)
-            .values(
-                elapsed_seconds=S.c.elapsed_seconds + seconds, running_since=now, updated_at=now
-            )
-        )
-        if not session.is_done:
-            conn.execute(
-                update(I)
-                .where(I.c.session_id == session.id, I.c.position == session.position)
-                .values(seconds=I.c.seconds + seconds)
-            )
+        banked = _banked(session, now) if session.state == "active" else None
+        self.library.session_edits.finish(session, banked=banked, now=now)
+        log.info("finished reading session %d", session.id)
+        return self.summary(session.id)
 
     # -------------------------------------------------------------- reading
     def summary(self, session_id: int) -> SessionSummary:
@@ -486,14 +387,9 @@ class Sessions:
             raise NoOpenSessionError()
         return session
 
-    @staticmethod
-    def _open_id(conn: Connection) -> int | None:
-        return conn.execute(
-            select(S.c.id)
-            .where(S.c.state.in_(OPEN_STATES))
-            .order_by(S.c.started_at.desc(), S.c.id.desc())
-            .limit(1)
-        ).scalar()
+    def _read(self, session_id: int) -> ReadingSession:
+        with self.library.engine.connect() as conn:
+            return self._load(conn, session_id)
 
     @staticmethod
     def _load(conn: Connection, session_id: int) -> ReadingSession:

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -251,13 +248,3 @@ def open_engine(paths: LibraryPaths) -> Engine:
         engine.dispose()
         raise
     return engine
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    with engine.begin() as conn:
-        yield conn
-
-
-def copy_database_file(source: Path, target: Path) -> None:
-    shutil.copy2(source, target)

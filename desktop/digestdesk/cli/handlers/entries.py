@@ -24,7 +24,7 @@ def cmd_list(library: Library, args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_search(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     query = " ".join(args.query)
-    result = library.search(query, sort=args.sort, limit=args.limit, count_all=True)
+    result = library.search(query, sort=args.sort, limit=args.limit)
     if args.json:
         print_json([d.to_json() for d in library.entries(result.ids)], out)
     else:

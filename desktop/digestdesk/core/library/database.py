@@ -1,0 +1,86 @@
+"""The open library database: the writer lock file, the engine, write transactions, meta values.
+
+One process writes a library at a time (:class:`~digestdesk.core.store.WriterLock` on a file);
+within it, :meth:`Database.writing` serialises the write transactions of every thread behind one
+re-entrant lock. Each write that changes entries draws the next ``change_seq`` from ``meta``
+(:func:`next_seq`) and stamps it on the rows, so the search index can catch up from there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.engine import Connection
+
+from digestdesk.core import schema
+from digestdesk.core.store import WriterLock, open_engine
+from digestdesk.errors import LibraryError
+from digestdesk.paths import LibraryPaths
+
+
+def read_meta(conn: Connection, key: str) -> str:
+    value = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == key)).scalar()
+    if value is None:
+        raise LibraryError(f"The library is missing its {key}; run `digestdesk check`.")
+    return str(value)
+
+
+def next_seq(conn: Connection) -> int:
+    """Draw the next change number (inside the write transaction that uses it)."""
+    seq = int(read_meta(conn, "change_seq")) + 1
+    conn.execute(
+        update(schema.meta).where(schema.meta.c.key == "change_seq").values(value=str(seq))
+    )
+    return seq
+
+
+class Database:
+    """The engine of an open library, its writer lock (when writing) and its write lock."""
+
+    def __init__(self, paths: LibraryPaths, engine: Engine, lock: WriterLock | None) -> None:
+        self.paths = paths
+        self.engine = engine
+        self._lock = lock
+        #: Held by every write transaction and by index updates, so they never interleave.
+        self.write_lock = threading.RLock()
+
+    @classmethod
+    def open(cls, paths: LibraryPaths, *, writer: bool) -> Database:
+        """Open (creating and migrating as needed). ``writer`` takes the one-writer lock."""
+        lock = None
+        if writer:
+            lock = WriterLock(paths.lock_file)
+            lock.acquire()
+        try:
+            engine = open_engine(paths)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        return cls(paths, engine, lock)
+
+    @property
+    def is_writer(self) -> bool:
+        return self._lock is not None
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        with self.write_lock, self.engine.begin() as conn:
+            yield conn
+
+    def meta(self, key: str) -> str:
+        with self.engine.connect() as conn:
+            return read_meta(conn, key)
+
+    def change_seq(self) -> int:
+        return int(self.meta("change_seq"))

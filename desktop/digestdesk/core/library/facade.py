@@ -1,0 +1,330 @@
+"""The library: one object the CLI, the app and the other features use to read and change it.
+
+:class:`Library` is a thin facade; each method hands over to the module that does that one job:
+
+- :mod:`.database`: opening (migrations, the one-writer lock file), write transactions, ``meta``;
+- :mod:`.index_sync`: the search index as a cache that follows the database;
+- :mod:`.importing`: parsed drafts merged into the library;
+- :mod:`.edits` and :mod:`.session_edits`: status, tags, notes, undo; reading sessions' rows;
+- :mod:`.reads`, :mod:`.filters`, :mod:`.searching`, :mod:`.checks`: everything that only reads.
+
+Who writes: only the modules of this package, and only through
+:meth:`Database.writing <digestdesk.core.library.database.Database.writing>` (one transaction
+under one re-entrant write lock). Features outside it (sessions, fetch, the app) call an
+import, an edit or a session edit here; none opens a write transaction of its own, and
+``Library.engine`` is public for reading only (trends and sessions query with it). One process
+writes a library at a time: ``Library.open(writer=True)`` takes a lock file; read-only
+libraries (``writer=False``, the CLI's read commands) may be open beside it.
+
+Threads: writes come from one thread (the app's writer thread, or the CLI's main thread). The
+write lock serialises write transactions and index updates all the same, and a rebuild of the
+index holds it throughout. Reads may come from any thread, each in a connection of its own.
+
+Changes: every write commits to the database first, then updates the search index (a failure
+there is logged and repaired at the next open), and returns
+:class:`~digestdesk.core.records.Changes`: the entries it touched and the kinds of change, for
+the views to re-query only that. A write that changes nothing returns empty ``Changes``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from digestdesk.core.drafts import DigestDraft, EntryDraft, ParseResult
+from digestdesk.core.index import SearchIndex
+from digestdesk.core.library import checks, reads, searching
+from digestdesk.core.library.common import Cancelled, LibraryTuning, Progress, normalize_tag
+from digestdesk.core.library.database import Database
+from digestdesk.core.library.edits import Edits
+from digestdesk.core.library.filters import list_ids
+from digestdesk.core.library.importing import Importer
+from digestdesk.core.library.index_sync import IndexSync
+from digestdesk.core.library.session_edits import SessionEdits
+from digestdesk.core.query import QueryPlan
+from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
+from digestdesk.paths import LibraryPaths
+
+log = logging.getLogger(__name__)
+
+
+class Library:
+    """An open library. Use :meth:`open` and close it (or use it as a context manager)."""
+
+    def __init__(self, database: Database, *, tuning: LibraryTuning | None = None) -> None:
+        self._database = database
+        self.paths = database.paths
+        self.engine = database.engine
+        self.tuning = tuning or LibraryTuning()
+        self.uuid = database.meta("library_uuid")
+        self._sync = IndexSync(database, self.uuid, self.tuning)
+        self._importer = Importer(database, self._sync)
+        self._edits = Edits(database, self._sync, self.tuning)
+        #: The writes of reading sessions (:mod:`digestdesk.core.sessions` steps through them).
+        self.session_edits = SessionEdits(database)
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index: a cache of the database that :mod:`.index_sync` keeps in step."""
+        return self._sync.index
+
+    @index.setter
+    def index(self, index: SearchIndex) -> None:
+        # One index for every part of the library; tests swap in one built with other sizes.
+        self._sync.index = index
+
+    # ---------------------------------------------------------- open and close
+    @classmethod
+    def open(
+        cls,
+        paths: LibraryPaths,
+        *,
+        writer: bool = True,
+        repair_index: bool = True,
+        progress: Progress | None = None,
+        tuning: LibraryTuning | None = None,
+    ) -> Library:
+        """Open (creating and migrating as needed). ``writer`` takes the one-writer lock;
+        ``repair_index`` then brings the search index up to date (or rebuilds it) before
+        returning. ``tuning`` changes sizes (tests use small ones)."""
+        library = cls(Database.open(paths, writer=writer), tuning=tuning)
+        if writer and repair_index:
+            library.ensure_index(progress=progress)
+        return library
+
+    def maintain_index(
+        self, *, backfill: bool = False, should_stop: Callable[[], bool] | None = None
+    ) -> bool:
+        """Merge the small index segments that edits leave behind (each edit commits one; a
+        search looks in every segment). With ``backfill``, also write one missing postings
+        file (an index from before they existed; seconds for a large segment, abandoned when
+        ``should_stop()`` turns true). For idle moments and closing; a no-op when there is
+        little to do or the index is being rebuilt. Returns whether it did anything."""
+        if not self.is_writer:
+            return False
+        return self.index.maintain(backfill=backfill, should_stop=should_stop)
+
+    def close(self) -> None:
+        if self.is_writer:
+            try:
+                self.maintain_index()
+            except Exception:  # the index is a cache: never fail closing the library over it
+                log.exception("merging the search index's small segments failed")
+        self.index.close()
+        self._database.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def is_writer(self) -> bool:
+        return self._database.is_writer
+
+    def change_seq(self) -> int:
+        return self._database.change_seq()
+
+    # ------------------------------------------------------- index (index_sync)
+    def index_status(self) -> str:
+        """ "ok", "behind" (incremental catch-up) or "rebuild" (missing, stale, unreadable)."""
+        return self._sync.status()
+
+    def ensure_index(
+        self, *, progress: Progress | None = None, cancelled: Cancelled | None = None
+    ) -> str:
+        """Repair the index if needed; returns what was done ("ok", "caught up", "rebuilt")."""
+        return self._sync.ensure(progress=progress, cancelled=cancelled)
+
+    def rebuild_index(
+        self, *, progress: Progress | None = None, cancelled: Cancelled | None = None
+    ) -> None:
+        self._sync.rebuild(progress=progress, cancelled=cancelled)
+
+    # ------------------------------------------------------ imports (importing)
+    def import_bytes(
+        self,
+        data: bytes,
+        *,
+        name: str | None = None,
+        format: str = "auto",
+        as_of: date | None = None,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+        index: bool = True,
+    ) -> ImportReport:
+        """Parse and import one input as one transaction.
+
+        ``index=False`` leaves the index behind the database (cheaper when importing many files
+        in a row); :meth:`ensure_index` then catches it up in one pass.
+        """
+        return self._importer.import_bytes(
+            data,
+            name=name,
+            format=format,
+            as_of=as_of,
+            progress=progress,
+            cancelled=cancelled,
+            index=index,
+        )
+
+    def import_file(self, path: str | Path, **kwargs: Any) -> ImportReport:
+        """Read a file and import it (:meth:`import_bytes` takes the keyword arguments)."""
+        return self._importer.import_file(path, **kwargs)
+
+    def import_parsed(
+        self,
+        result: ParseResult,
+        *,
+        source: str,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+        index: bool = True,
+        source_kind: str | None = None,
+    ) -> ImportReport:
+        """Import parsed drafts as one transaction.
+
+        ``source_kind`` overrides the digest's kind (default: the parser's format name); the
+        fetchers record ``"hf-api"`` and ``"arxiv-api"`` so :meth:`fetched_days` can find them.
+        """
+        return self._importer.import_parsed(
+            result,
+            source=source,
+            progress=progress,
+            cancelled=cancelled,
+            index=index,
+            source_kind=source_kind,
+        )
+
+    # ---------------------------------------------------------- edits (edits)
+    def set_status(self, ids: Sequence[int], status: str, *, record_undo: bool = True) -> Changes:
+        return self._edits.set_status(ids, status, record_undo=record_undo)
+
+    def change_tags(
+        self,
+        ids: Sequence[int],
+        *,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+        record_undo: bool = True,
+    ) -> Changes:
+        return self._edits.change_tags(ids, add=add, remove=remove, record_undo=record_undo)
+
+    @staticmethod
+    def normalize_tag(name: str) -> str:
+        """Tags are lower-case words joined by hyphens; spaces and commas are not allowed."""
+        return normalize_tag(name)
+
+    def set_note(self, entry_id: int, text: str) -> Changes:
+        """Save the note of one entry; an empty text removes it."""
+        return self._edits.set_note(entry_id, text)
+
+    def undo_label(self) -> str | None:
+        return self._edits.undo_label()
+
+    def redo_label(self) -> str | None:
+        return self._edits.redo_label()
+
+    def undo(self) -> Changes:
+        return self._edits.undo()
+
+    def redo(self) -> Changes:
+        return self._edits.redo()
+
+    # ----------------------------------------------------------- reads (reads)
+    def rows(self, ids: Sequence[int]) -> dict[int, EntryRow]:
+        """List rows for the given ids (the visible ones), keyed by id."""
+        return reads.rows(self.engine, ids)
+
+    def entry(self, entry_id: int) -> EntryDetail:
+        return reads.entry(self.engine, entry_id)
+
+    def entries(self, ids: Sequence[int]) -> list[EntryDetail]:
+        """Full records, in the order of ``ids`` (unknown ids are left out)."""
+        return reads.entries(self.engine, ids)
+
+    def all_tags(self) -> list[tuple[str, int]]:
+        """Every tag with how many entries carry it, most used first."""
+        return reads.all_tags(self.engine)
+
+    def counts(self) -> dict[str, int]:
+        """Entries in all and per status."""
+        return reads.counts(self.engine)
+
+    def export_drafts(
+        self, ids: Sequence[int] | None = None
+    ) -> tuple[list[EntryDraft], list[DigestDraft]]:
+        """Entries as drafts with user state, and the digests they appeared in (for export)."""
+        return reads.export_drafts(self.engine, ids)
+
+    def fetched_days(
+        self,
+        source_kind: str,
+        *,
+        file_name: str | None = None,
+        settled_after_days: int | None = None,
+    ) -> set[date]:
+        """The digest days recorded with ``source_kind`` (and ``file_name``, when given); see
+        :func:`~digestdesk.core.library.reads.fetched_days` for ``settled_after_days``."""
+        return reads.fetched_days(
+            self.engine,
+            source_kind,
+            file_name=file_name,
+            settled_after_days=settled_after_days,
+        )
+
+    def digest_dates(self) -> list[date]:
+        return reads.digest_dates(self.engine)
+
+    # ---------------------------------------------- queries (filters, searching)
+    def list_ids(
+        self,
+        *,
+        status: str | None = None,
+        tag: str | None = None,
+        sort: str = "date",
+        limit: int | None = None,
+    ) -> list[int]:
+        return list_ids(self.engine, status=status, tag=tag, sort=sort, limit=limit)
+
+    def plan(self, query: str, *, sort: str | None = None) -> QueryPlan:
+        return searching.plan_query(self.index, query, sort=sort)
+
+    def search(
+        self,
+        query: str,
+        *,
+        sort: str | None = None,
+        limit: int | None = None,
+        status: str | None = None,
+        tag: str | None = None,
+    ) -> SearchResult:
+        """Run a query in the query language; filters run in SQL, words in the index."""
+        return searching.search(
+            self.engine,
+            self.index,
+            query,
+            sort=sort,
+            limit=limit,
+            status=status,
+            tag=tag,
+            cap=self.tuning.text_results_cap,
+        )
+
+    def highlights(self, ids: Sequence[int], query: str) -> dict[int, str]:
+        return searching.highlights(self.index, ids, query)
+
+    def related(self, entry_id: int, *, limit: int = 10) -> list[int]:
+        return searching.related(self.index, entry_id, limit=limit)
+
+    # ----------------------------------------------------------- check, stats
+    def check(self) -> list[str]:
+        """Differences between the database and the index (empty when they agree)."""
+        return checks.check(self._database, self._sync, self.uuid)
+
+    def stats(self) -> dict[str, Any]:
+        return checks.stats(self._database, self._sync)
