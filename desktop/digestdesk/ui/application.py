@@ -300,7 +300,7 @@ def open_library(paths: LibraryPaths) -> object:
 def run_app(options: argparse.Namespace) -> int:
     route_qt_messages()
     app = make_application()
-    from digestdesk.app import log_file_path
+    from digestdesk.logs import log_file_path
     from digestdesk.ui.crash_dialog import install_excepthook
     from digestdesk.ui.main_window import MainWindow
 
