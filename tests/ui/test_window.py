@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QSettings, Qt, QUrl
 from pytestqt.qtbot import QtBot
 
 from digestdesk.core.library import Library
@@ -195,12 +195,6 @@ def test_second_launch_with_files_hands_them_to_the_open_window(
     assert [name for name, _message in window.last_import.failures] == ["gone.json"]
 
 
-def _reader_thread_done(window: MainWindow) -> bool:
-    reader = window.reader
-    with reader._lock:
-        return not reader._latest and not reader._busy
-
-
 def test_idle_counts_a_result_until_the_window_applied_it(
     qtbot: QtBot, loaded_window: MainWindow
 ) -> None:
@@ -213,13 +207,15 @@ def test_idle_counts_a_result_until_the_window_applied_it(
             pending_in_listener.append(window.pending_work()) if kind == "tags" else None
         )
     )
+    answered = threading.Event()  # set on the reader thread as it hands the answer over
+    window.reader.signals.answered.connect(
+        lambda kind, _generation, _result: answered.set() if kind == "tags" else None,
+        Qt.ConnectionType.DirectConnection,
+    )
     window.refresh_tags()
     assert window.pending_work() >= 1
     # Let the thread answer without running the event loop: the answer is queued, not applied.
-    deadline = time.monotonic() + 10
-    while not _reader_thread_done(window) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert _reader_thread_done(window)
+    assert answered.wait(10)
     assert not application.window_idle(window)
     wait_idle(qtbot, window)
     assert pending_in_listener and pending_in_listener[-1] >= 1  # counted while being applied

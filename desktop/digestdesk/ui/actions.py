@@ -550,10 +550,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 
-def spec_by_id() -> dict[str, ActionSpec]:
-    return {spec.id: spec for spec in ACTIONS}
-
-
 def normalized(key: str) -> str:
     """A key in Qt's portable text form ("Ctrl+Shift+Z"), for comparing and storing."""
     return QKeySequence(key).toString(QKeySequence.SequenceFormat.PortableText)

@@ -50,7 +50,7 @@ from digestdesk import APP_NAME
 from digestdesk.core.drafts import ParseResult
 from digestdesk.core.library import Library
 from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
-from digestdesk.errors import DigestDeskError, QueryError
+from digestdesk.errors import DigestDeskError, IndexNotReadyError, QueryError
 from digestdesk.ui.abstract_pane import AbstractPane
 from digestdesk.ui.actions import ACTIONS, ActionRegistry, native
 from digestdesk.ui.collector import postpone_collections_while
@@ -113,17 +113,6 @@ class SearchOutcome:
     epoch: int
     details: list[EntryDetail]
     completed: str | None = None  # nothing matched the word typed last: its prefix did
-
-
-class IndexNotReadyError(DigestDeskError):
-    """A word search while the index is being built: say so instead of stale results."""
-
-    def __init__(self, percent: int) -> None:
-        super().__init__(
-            f"The search index is being built ({percent}%). Word searches work when it is "
-            "done; filters such as status:unread or year:2025 work now."
-        )
-        self.percent = percent
 
 
 @dataclass

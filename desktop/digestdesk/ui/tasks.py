@@ -215,7 +215,6 @@ class ReaderThread(QThread):
         self.signals.answered.connect(self._deliver_result)
         self.signals.answer_failed.connect(self._deliver_error)
         self._stopping = False
-        self._busy = False
         self._disposed: list[object] = []
 
     def dispose(self, obj: object) -> None:
@@ -301,7 +300,6 @@ class ReaderThread(QThread):
                 else:
                     kind = next(iter(self._latest))
                     generation, run = self._latest.pop(kind)
-                    self._busy = True
             del disposed  # freed here, on this thread (and outside the lock)
             if not kind:
                 continue
@@ -314,6 +312,3 @@ class ReaderThread(QThread):
                 self.signals.answer_failed.emit(kind, generation, error, tb)
             else:
                 self.signals.answered.emit(kind, generation, result)
-            finally:
-                with self._lock:
-                    self._busy = False
