@@ -59,7 +59,7 @@ def test_a_paint_in_parts_ends_when_the_list_narrows_meanwhile(
 
     first_part = FirstPart(view)
     view.viewport().installEventFilter(first_part)
-    window.set_sort("votes")  # the list is reset: painted in parts
+    window.search.set_sort("votes")  # the list is reset: painted in parts
     qtbot.waitUntil(lambda: bool(narrowed), timeout=5_000)
     assert narrowed == [True]
     assert view.viewport().width() < width
