@@ -8,47 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from digestdesk import __version__
-from digestdesk.paths import user_log_dir
+from digestdesk.logs import configure_logging
 
 log = logging.getLogger(__name__)
-
-_logging_configured = False
-
-
-def configure_logging(*, verbose: bool = False) -> None:
-    """Configure logging once: a rotating file under the user log dir, warnings to stderr."""
-    global _logging_configured
-    if _logging_configured:
-        return
-    _logging_configured = True
-    root = logging.getLogger()
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    try:
-        log_dir = user_log_dir()
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            log_dir / "digestdesk.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-        )
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
-        )
-        root.addHandler(handler)
-    except OSError:
-        pass  # no writable log dir: keep going with stderr only
-    console = logging.StreamHandler(sys.stderr)
-    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    console.setFormatter(logging.Formatter("digestdesk: %(levelname)s: %(message)s"))
-    root.addHandler(console)
-
-
-def log_file_path() -> str:
-    return str(user_log_dir() / "digestdesk.log")
 
 
 def build_gui_parser() -> argparse.ArgumentParser:

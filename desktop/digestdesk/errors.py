@@ -57,3 +57,14 @@ class SearchIndexUnavailableError(LibraryError):
 
 class EntryNotFoundError(LibraryError):
     """No entry has the id given."""
+
+
+class IndexNotReadyError(DigestDeskError):
+    """A word search while the index is being built: say so instead of stale results."""
+
+    def __init__(self, percent: int) -> None:
+        super().__init__(
+            f"The search index is being built ({percent}%). Word searches work when it is "
+            "done; filters such as status:unread or year:2025 work now."
+        )
+        self.percent = percent

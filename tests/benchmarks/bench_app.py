@@ -467,9 +467,9 @@ def child_interact(folder: str, moves: int, repeats: int, config: str) -> int:
     matches: dict[str, int] = {}
     for _ in range(repeats):
         for query in QUERIES:
-            window.leave_search()
+            window.search.leave_search()
             settle(50)
-            window.focus_search()
+            window.search.focus_search()
             beats.clear()
             heartbeat.start()
             for char in query:
@@ -483,7 +483,7 @@ def child_interact(folder: str, moves: int, repeats: int, config: str) -> int:
             until(
                 lambda q=query: (
                     fired[0] > 0  # noqa: B023
-                    and window.query.text == q
+                    and window.search.query.text == q
                     and reset[0] > fired[0]
                     and list_paint.last > reset[0]
                     and idle()
@@ -501,20 +501,20 @@ def child_interact(folder: str, moves: int, repeats: int, config: str) -> int:
     gc.callbacks.remove(gc_clock)
     query_applied, query_list_paint = list(applied), list(list_paints)
     longest_paint = max(all_paints, default=float("nan"))
-    window.leave_search()
+    window.search.leave_search()
     settle(100)
 
     _log("interaction: triage")
     # ---- triage: `r` marks read and moves on; the write runs on the writer thread
     delivered: list[float] = []
-    original_apply = window.apply_changes
+    original_apply = window.hub.publish
 
     def timed_apply(changes: object) -> None:
         started = time.perf_counter()
         original_apply(changes)  # type: ignore[arg-type]
         delivered.append((time.perf_counter() - started) * 1000)
 
-    window.apply_changes = timed_apply  # type: ignore[method-assign]
+    window.hub.publish = timed_apply  # type: ignore[method-assign]
     window.focus_list()
     window.view.move_to(0)
     settle(100)
@@ -528,7 +528,7 @@ def child_interact(folder: str, moves: int, repeats: int, config: str) -> int:
         triage_key.append(handled)
         triage_paint.append(total)
         settle(60)
-    window.apply_changes = original_apply  # type: ignore[method-assign]
+    window.hub.publish = original_apply  # type: ignore[method-assign]
     rss = _rss_mb()
 
     window.close()

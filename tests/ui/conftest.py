@@ -11,7 +11,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_ENABLE_HIGHDPI_SCALING", "0")
 
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -22,6 +22,7 @@ from digestdesk.core.library import Library  # noqa: E402
 from digestdesk.paths import resolve_library  # noqa: E402
 from digestdesk.ui.application import make_application, sample_path, window_idle  # noqa: E402
 from digestdesk.ui.main_window import MainWindow  # noqa: E402
+from digestdesk.ui.tuning import Tuning  # noqa: E402
 
 #: Qt warnings that say nothing about our code (the offscreen platform's limits).
 IGNORED_QT_MESSAGES = (
@@ -96,14 +97,21 @@ def opened() -> Opened:
 
 
 def make_window(
-    qtbot: QtBot, library: Library, settings: QSettings, opened: list[str]
+    qtbot: QtBot,
+    library: Library,
+    settings: QSettings,
+    opened: list[str],
+    *,
+    confirm_bulk: Callable[[str], bool] = lambda _question: True,
+    tuning: Tuning | None = None,
 ) -> MainWindow:
     window = MainWindow(
         library,
         settings,
         url_opener=opened.append,
-        confirm_bulk=lambda _question: True,
+        confirm_bulk=confirm_bulk,
         show_dialogs=False,
+        tuning=tuning,
     )
     qtbot.addWidget(window)
     window.resize(1200, 760)
@@ -127,11 +135,16 @@ def window(
     win.close()
 
 
-@pytest.fixture
-def loaded_window(qtbot: QtBot, window: MainWindow, sample: Path) -> MainWindow:
-    """The window over a library holding the built-in sample."""
-    window.import_paths([sample])
+def load_sample(qtbot: QtBot, window: MainWindow, sample: Path) -> MainWindow:
+    """Import the built-in sample into the window's (empty) library."""
+    window.imports.import_paths([sample])
     wait_idle(qtbot, window)
     assert window.model.rowCount() == 8
     window.focus_list()
     return window
+
+
+@pytest.fixture
+def loaded_window(qtbot: QtBot, window: MainWindow, sample: Path) -> MainWindow:
+    """The window over a library holding the built-in sample."""
+    return load_sample(qtbot, window, sample)

@@ -25,15 +25,15 @@ from .conftest import Opened, make_window, wait_idle
 
 
 def test_demo_lists_entries_before_the_index_is_built(qtbot: QtBot, window: MainWindow) -> None:
-    task = window.fill_demo(120)
+    task = window.imports.fill_demo(120)
     qtbot.waitUntil(lambda: window.model.rowCount() == 120, timeout=30_000)
     # The import itself did not index: that is the background task's job.
-    assert window.last_import is not None and window.last_import.index_deferred
+    assert window.imports.last_import is not None and window.imports.last_import.index_deferred
     wait_idle(qtbot, window, timeout=60_000)
     assert task.cancelled() is False
     assert window.library.index_status() == "ok"
-    assert window._index_progress is None
-    window.set_query("model")
+    assert window.search.index_progress is None
+    window.search.set_query("model")
     wait_idle(qtbot, window)
     assert 0 < window.model.rowCount() < 120
     assert not window.search_bar.error.isVisible()
@@ -43,16 +43,16 @@ def test_word_search_while_indexing_says_so_and_filters_still_work(
     qtbot: QtBot, loaded_window: MainWindow
 ) -> None:
     window = loaded_window
-    window._set_index_progress(40)
-    window.set_query("attention")
+    window.search.index_building(40)
+    window.search.set_query("attention")
     wait_idle(qtbot, window)
     assert window.model.rowCount() == 0
     message = window.search_bar.error.text()
     assert "being built (40%)" in message
     assert "being built" in window.abstract.plain_text()
-    window._set_index_progress(75)  # progress updates the message in place
+    window.search.index_building(75)  # progress updates the message in place
     assert "being built (75%)" in window.search_bar.error.text()
-    window.set_query("status:unread")  # SQL: no index needed
+    window.search.set_query("status:unread")  # SQL: no index needed
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: window.model.rowCount() == 8, timeout=5_000)
     assert not window.search_bar.error.text()
@@ -79,12 +79,12 @@ def test_missing_index_is_rebuilt_in_the_background(
     assert unindexed_library.index_status() == "rebuild"
     window = MainWindow(unindexed_library, settings, url_opener=opened.append, show_dialogs=False)
     qtbot.addWidget(window)
-    window.ensure_index()  # what the application does after opening
+    window.imports.ensure_index()  # what the application does after opening
     window.show()
     qtbot.waitUntil(lambda: window.model.rowCount() == 150, timeout=30_000)
     wait_idle(qtbot, window, timeout=60_000)
     assert unindexed_library.index_status() == "ok"
-    window.set_query("model")
+    window.search.set_query("model")
     wait_idle(qtbot, window)
     assert window.model.rowCount() > 0
     window.close()
@@ -94,7 +94,7 @@ def test_closing_cancels_the_index_build_and_stops_the_threads(
     qtbot: QtBot, unindexed_library: Library, settings: QSettings, opened: Opened
 ) -> None:
     window = make_window(qtbot, unindexed_library, settings, opened)
-    task = window.ensure_index()
+    task = window.imports.ensure_index()
     window.close()
     assert task.cancelled()
     assert not window.writer.isRunning()
@@ -106,7 +106,7 @@ def test_closing_during_the_demo_import_leaves_no_thread_running(
 ) -> None:
     """The import's result arrives after close and asks for an index build: refused, since
     Qt aborts when a QThread is destroyed while it runs."""
-    window.fill_demo(150)
+    window.imports.fill_demo(150)
     window.close()  # waits for the import
     qtbot.wait(300)  # its result is delivered now, after the threads stopped
     assert not window.writer.isRunning()

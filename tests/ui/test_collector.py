@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from digestdesk.ui import collector
-from digestdesk.ui.main_window import TYPING_PAUSE_S, MainWindow
+from digestdesk.ui.main_window import MainWindow
+from digestdesk.ui.tuning import Tuning
 
 from .conftest import wait_idle
 
@@ -81,12 +82,12 @@ def test_the_window_holds_collections_while_a_query_is_typed(
     qtbot: QtBot, loaded_window: MainWindow
 ) -> None:
     window = loaded_window
-    assert not window.typing_a_query()
+    assert not window.search.typing_a_query()
     QTest.keyClicks(window.search_bar.edit, "lattice")  # typed: the debounce runs
-    assert window.typing_a_query()
+    assert window.search.typing_a_query()
     wait_idle(qtbot, window)  # searched and shown, but a key was typed a moment ago
-    assert window.typing_a_query()
-    window.search_bar._typed_at -= 2 * TYPING_PAUSE_S  # the user paused
-    assert not window.typing_a_query()
+    assert window.search.typing_a_query()
+    window.search_bar._typed_at -= 2 * Tuning().typing_pause_s  # the user paused
+    assert not window.search.typing_a_query()
     instance = QApplication.instance()._digestdesk_collector  # type: ignore[union-attr]
-    assert any(ref() == window.typing_a_query for ref in instance.busy)
+    assert any(ref() == window.search.typing_a_query for ref in instance.busy)

@@ -33,7 +33,7 @@ def replay(monkeypatch: pytest.MonkeyPatch) -> Iterator[Replay]:
 @pytest.fixture
 def fetch_window(window: MainWindow, settings: QSettings) -> MainWindow:
     settings.setValue("fetch/days", 1)  # today only
-    window.fetch_client_factory = lambda cancelled: HttpClient(
+    window.fetching.client_factory = lambda cancelled: HttpClient(
         cache_dir=None, timeout=5.0, backoff=0.05, cancelled=cancelled
     )
     window.focus_list()
@@ -48,26 +48,29 @@ def test_f5_fetches_after_a_500_and_the_window_keeps_answering(
     replay.days[today.isoformat()] = hf_items(3, day=today)
     replay.script(today.isoformat(), Scripted(500, delay=0.6))
     key(qtbot, window, "F5")
-    assert window.fetch_task is not None
-    qtbot.waitUntil(lambda: window.cancel_button.isVisible(), timeout=2_000)
-    assert window.task_label.text().startswith("Fetching from Hugging Face daily papers")
+    assert window.fetching.fetch_task is not None
+    qtbot.waitUntil(lambda: window.task_indicator.cancel_button.isVisible(), timeout=2_000)
+    assert window.task_indicator.label.text().startswith("Fetching from Hugging Face daily papers")
     # While the server thinks, queries still run on the reader thread.
-    window.set_query("status:unread")
+    window.search.set_query("status:unread")
     qtbot.waitUntil(lambda: window.reader.idle(), timeout=2_000)
-    assert window.fetch_task is not None  # still fetching: the answer came during the fetch
-    wait_idle(qtbot, window)
-    assert window.fetch_task is None
-    assert window.last_fetch is not None
-    assert [r.outcome for r in window.last_fetch] == ["imported"]
     assert (
-        window.last_fetch_message == "Fetched 1 day from Hugging Face daily papers: 3 new entries."
+        window.fetching.fetch_task is not None
+    )  # still fetching: the answer came during the fetch
+    wait_idle(qtbot, window)
+    assert window.fetching.fetch_task is None
+    assert window.fetching.last_fetch is not None
+    assert [r.outcome for r in window.fetching.last_fetch] == ["imported"]
+    assert (
+        window.fetching.last_fetch_message
+        == "Fetched 1 day from Hugging Face daily papers: 3 new entries."
     )
     qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5_000)
     assert len(replay.of("/api/daily_papers")) == 2  # the 500, then the page
     # A second F5 asks again for today (not settled yet) and finds nothing new.
     key(qtbot, window, "F5")
     wait_idle(qtbot, window)
-    assert window.last_fetch[0].outcome == "imported"
+    assert window.fetching.last_fetch[0].outcome == "imported"
     assert window.model.rowCount() == 3
 
 
@@ -84,9 +87,11 @@ def test_offline_reads_as_a_plain_message_and_changes_nothing(
     message = window.statusBar().currentMessage()
     assert message.startswith("Fetching from Hugging Face daily papers failed: Could not reach")
     assert "Check your connection; nothing was changed." in message
-    assert window.last_fetch is not None and window.last_fetch[0].outcome == "failed"
-    assert window.model.rowCount() == 0 and window.fetch_task is None
-    window.set_query("status:unread")  # responsive
+    assert (
+        window.fetching.last_fetch is not None and window.fetching.last_fetch[0].outcome == "failed"
+    )
+    assert window.model.rowCount() == 0 and window.fetching.fetch_task is None
+    window.search.set_query("status:unread")  # responsive
     wait_idle(qtbot, window)
     assert window.search_bar.text() == "status:unread"
 
@@ -96,16 +101,19 @@ def test_cancel_stops_a_slow_fetch(qtbot: QtBot, fetch_window: MainWindow, repla
     today = fetch.today_utc()
     replay.days[today.isoformat()] = hf_items(2, day=today)
     replay.script(today.isoformat(), Scripted(503), Scripted(503), Scripted(503))
-    window.fetch_client_factory = lambda cancelled: HttpClient(
+    window.fetching.client_factory = lambda cancelled: HttpClient(
         cache_dir=None, timeout=5.0, backoff=2.0, cancelled=cancelled
     )
-    window.fetch_digests()
+    window.fetching.fetch_digests()
     qtbot.waitUntil(lambda: len(replay.requests) >= 1, timeout=5_000)
     started = time.monotonic()
-    window.cancel_button.click()
+    window.task_indicator.cancel_button.click()
     wait_idle(qtbot, window)
     assert time.monotonic() - started < 2.0
-    assert window.last_fetch is not None and window.last_fetch[0].outcome == "cancelled"
+    assert (
+        window.fetching.last_fetch is not None
+        and window.fetching.last_fetch[0].outcome == "cancelled"
+    )
     assert "cancelled" in window.statusBar().currentMessage()
 
 
@@ -117,7 +125,7 @@ def test_fetch_at_launch_is_a_remembered_option(
     assert action.isCheckable() and not action.isChecked()
     action.trigger()
     assert settings.value("fetch/at_launch") == "true"
-    assert window.fetch_task is None  # toggling does not fetch by itself
+    assert window.fetching.fetch_task is None  # toggling does not fetch by itself
 
 
 def test_triage_is_not_stuck_behind_a_slow_fetch(
@@ -127,21 +135,24 @@ def test_triage_is_not_stuck_behind_a_slow_fetch(
     once, and the fetched day is imported on the writer afterwards."""
     window = loaded_window
     settings.setValue("fetch/days", 1)
-    window.fetch_client_factory = lambda cancelled: HttpClient(
+    window.fetching.client_factory = lambda cancelled: HttpClient(
         cache_dir=None, timeout=5.0, backoff=0.05, cancelled=cancelled
     )
     today = fetch.today_utc()
     replay.days[today.isoformat()] = hf_items(2, day=today)
     replay.script(today.isoformat(), Scripted(500, delay=1.5))
     window.focus_list()
-    detail = window.current_detail()
+    detail = window.reading.current_detail()
     assert detail is not None and detail.status == "unread"
     entry_id = detail.id
-    window.fetch_digests()
+    window.fetching.fetch_digests()
     qtbot.waitUntil(lambda: len(replay.requests) >= 1, timeout=5_000)
     key(qtbot, window, "r")
     qtbot.waitUntil(lambda: window.writer.pending() == 0, timeout=1_000)
-    assert window.fetch_task is not None  # the fetch is still waiting for the server
+    assert window.fetching.fetch_task is not None  # the fetch is still waiting for the server
     assert window.library.entry(entry_id).status == "read"
     wait_idle(qtbot, window)
-    assert window.last_fetch is not None and window.last_fetch[0].outcome == "imported"
+    assert (
+        window.fetching.last_fetch is not None
+        and window.fetching.last_fetch[0].outcome == "imported"
+    )

@@ -19,7 +19,7 @@ def test_a_browser_that_cannot_open_says_so_and_copies_the_link(
     qtbot: QtBot, loaded_window: MainWindow
 ) -> None:
     window = loaded_window
-    window.url_opener = lambda _url: False  # no browser installed
+    window.reading.url_opener = lambda _url: False  # no browser installed
     key(qtbot, window, "o")
     message = window.statusBar().currentMessage()
     assert message.startswith("Could not open a web browser"), message
@@ -44,11 +44,11 @@ def test_hiding_the_trends_sidebar_gives_the_keys_back_to_the_list(
     qtbot: QtBot, loaded_window: MainWindow
 ) -> None:
     window = loaded_window
-    window.set_query("lattice")
+    window.search.set_query("lattice")
     wait_idle(qtbot, window)
-    window.toggle_trends()  # shown: the sidebar has the focus
+    window.commands.toggle_trends()  # shown: the sidebar has the focus
     assert window.trend_dock.isAncestorOf(QApplication.focusWidget())
-    window.toggle_trends()  # hidden again
+    window.commands.toggle_trends()  # hidden again
     assert window.view.hasFocus()
     key(qtbot, window, "r")  # a triage key, not a letter typed over the query
     wait_idle(qtbot, window)
@@ -63,7 +63,7 @@ def test_ctrl_z_in_the_search_bar_is_about_its_text(
     key(qtbot, window, "r")
     wait_idle(qtbot, window)
     assert window.library.entries([entry])[0].status == "read"  # type: ignore[list-item]
-    window.focus_search()
+    window.search.focus_search()
     key(qtbot, window, "z", Qt.KeyboardModifier.ControlModifier)  # nothing typed to undo
     window.registry.actions["edit.undo"].trigger()  # however Undo is reached (menu, palette)
     wait_idle(qtbot, window)
@@ -76,7 +76,7 @@ def test_ctrl_z_in_the_search_bar_is_about_its_text(
 
 def test_esc_in_the_list_clears_an_active_search(qtbot: QtBot, loaded_window: MainWindow) -> None:
     window = loaded_window
-    window.set_query("status:skipped")  # nothing matches: an empty list has the focus
+    window.search.set_query("status:skipped")  # nothing matches: an empty list has the focus
     wait_idle(qtbot, window)
     assert window.model.rowCount() == 0 and window.view.hasFocus()
     key(qtbot, window, "Escape")
@@ -88,10 +88,10 @@ def test_the_sort_arrow_shows_the_order_used(qtbot: QtBot, loaded_window: MainWi
     window = loaded_window
     header = window.view.horizontalHeader()
     assert header.sortIndicatorSection() == COL["published"]
-    window.set_query("lattice")  # words: ranked by relevance, no column's order
+    window.search.set_query("lattice")  # words: ranked by relevance, no column's order
     wait_idle(qtbot, window)
     assert header.sortIndicatorSection() == -1
-    window.set_query("")
+    window.search.set_query("")
     wait_idle(qtbot, window)
     assert header.sortIndicatorSection() == COL["published"]
 

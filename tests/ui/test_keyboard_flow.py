@@ -7,15 +7,17 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from digestdesk.core.library import Library
 from digestdesk.core.records import EntryDetail
 from digestdesk.ui.main_window import MainWindow
+from digestdesk.ui.tuning import Tuning
 
-from .conftest import Opened, wait_idle
+from .conftest import Opened, load_sample, make_window, wait_idle
 
 
 def key(
@@ -33,7 +35,7 @@ def key(
 
 
 def current_title(window: MainWindow) -> str:
-    detail = window.current_detail()
+    detail = window.reading.current_detail()
     assert detail is not None
     return detail.title
 
@@ -52,7 +54,7 @@ def test_keyboard_only_reading_session(
     wait_idle(qtbot, window)
     assert window.model.rowCount() == 8
     assert window.stack.currentWidget() is window.splitter
-    assert window.counts["unread"] == 8
+    assert window.search.counts["unread"] == 8
     window.focus_list()
     ids = list(window.model.ids())
     assert window.view.current_id() == ids[0]
@@ -84,7 +86,7 @@ def test_keyboard_only_reading_session(
         ids[3]: "reading",
         ids[4]: "unread",
     }
-    assert window.counts["unread"] == 4
+    assert window.search.counts["unread"] == 4
 
     # u brings one back
     key(qtbot, window, "k")
@@ -149,7 +151,7 @@ def test_keyboard_only_reading_session(
     assert QGuiApplication.clipboard().text() == "https://github.com/sheetbench/sheetbench"
 
     # A malformed query says why, inline, and keeps the results.
-    window.focus_search()
+    window.search.focus_search()
     qtbot.keyClicks(window.search_bar.edit, " (")
     qtbot.waitUntil(lambda: window.search_bar.error.isVisible(), timeout=5000)
     assert window.model.rowCount() == 1
@@ -187,30 +189,43 @@ def test_tab_cycles_panes_and_space_pages(qtbot: QtBot, loaded_window: MainWindo
 
 
 def test_bulk_change_asks_first(
-    qtbot: QtBot, loaded_window: MainWindow, monkeypatch: object
+    qtbot: QtBot, library: Library, settings: QSettings, opened: Opened, sample: Path
 ) -> None:
-    from digestdesk.ui import main_window
-
-    window = loaded_window
     asked: list[str] = []
-    window._confirm_bulk = lambda q: asked.append(q) or False  # type: ignore[method-assign]
-    monkeypatch.setattr(main_window, "BULK_CONFIRM", 3)  # type: ignore[attr-defined]
+    answer = [False]
+
+    def confirm(question: str) -> bool:
+        asked.append(question)
+        return answer[0]
+
+    window = make_window(
+        qtbot, library, settings, opened, confirm_bulk=confirm, tuning=Tuning(bulk_confirm=3)
+    )
+    load_sample(qtbot, window, sample)
     window.view.selectAll()
     key(qtbot, window, "r")
     wait_idle(qtbot, window)
     assert asked and "8 entries" in asked[0]
     assert window.library.counts()["unread"] == 8  # refused: nothing changed
-    window._confirm_bulk = lambda q: True  # type: ignore[method-assign]
+    answer[0] = True
     window.view.selectAll()
     key(qtbot, window, "r")
     wait_idle(qtbot, window)
     assert window.library.counts()["read"] == 8
+    asked.clear()
+    window.view.move_to(0)
+    key(qtbot, window, "u")  # one entry: not asked
+    wait_idle(qtbot, window)
+    assert asked == [] and window.library.counts()["unread"] == 1
+    window.close()
 
 
 def test_an_entry_not_read_ahead_is_read_off_the_gui_thread(
-    qtbot: QtBot, loaded_window: MainWindow
+    qtbot: QtBot, library: Library, settings: QSettings, opened: Opened, sample: Path
 ) -> None:
-    window = loaded_window
+    # Nothing is kept read ahead: as when a held key outruns the read-ahead.
+    window = make_window(qtbot, library, settings, opened, tuning=Tuning(detail_cache=0))
+    load_sample(qtbot, window, sample)
     gui_thread = threading.get_ident()
     readers: list[int] = []
     entries = window.library.entries
@@ -220,7 +235,6 @@ def test_an_entry_not_read_ahead_is_read_off_the_gui_thread(
         return entries(ids)
 
     window.library.entries = recording  # type: ignore[method-assign]
-    window._details.clear()  # nothing read ahead: as when a held key outruns the read-ahead
     window.view.move_to(4)
     target = window.view.current_id()
     assert window.abstract.current_id() is None  # the title shows while the entry is read
@@ -228,6 +242,7 @@ def test_an_entry_not_read_ahead_is_read_off_the_gui_thread(
     assert window.abstract.current_id() == target
     assert current_title(window) in window.abstract.plain_text()
     assert readers and gui_thread not in readers
+    window.close()
 
 
 def test_n_brings_the_note_tab_forward_and_tab_keys_are_hinted(

@@ -22,7 +22,7 @@ def test_note_survives_closing_mid_typing(
     window = loaded_window
     window.view.move_to(2)
     entry_id = window.view.current_id()
-    window.edit_note()
+    window.triage.edit_note()
     qtbot.keyClicks(window.notes, "half a thought about baselines")
     assert window.notes.is_dirty()  # the autosave timer has not fired yet
     window.close()
@@ -43,7 +43,7 @@ def test_note_survives_closing_mid_typing(
 def test_note_autosaves_after_a_pause(qtbot: QtBot, loaded_window: MainWindow) -> None:
     window = loaded_window
     entry_id = window.view.current_id()
-    window.edit_note()
+    window.triage.edit_note()
     qtbot.keyClicks(window.notes, "autosaved")
     qtbot.waitUntil(lambda: not window.notes.is_dirty(), timeout=3000)
     wait_idle(qtbot, window)
@@ -53,8 +53,8 @@ def test_note_autosaves_after_a_pause(qtbot: QtBot, loaded_window: MainWindow) -
 def test_note_saved_on_focus_loss(qtbot: QtBot, loaded_window: MainWindow) -> None:
     window = loaded_window
     entry_id = window.view.current_id()
-    window.edit_note()
+    window.triage.edit_note()
     qtbot.keyClicks(window.notes, "focus")
-    window.focus_search()
+    window.search.focus_search()
     wait_idle(qtbot, window)
     assert window.library.entry(entry_id).note == "focus"

@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
 
 import digestdesk.ui
-from digestdesk.ui.actions import ACTIONS, CONTEXTS, MENUS, Keymap, find_conflicts, normalized
+from digestdesk.ui.actions import (
+    ACTIONS,
+    CONTEXTS,
+    MENUS,
+    Keymap,
+    find_conflicts,
+    handles,
+    normalized,
+)
 from digestdesk.ui.main_window import MainWindow
 
 UI_DIR = Path(digestdesk.ui.__file__).parent
@@ -28,9 +37,33 @@ def test_every_action_has_help_a_known_context_and_menu() -> None:
         assert spec.menu is None or spec.menu in MENUS, spec.id
 
 
-def test_every_handler_exists_on_the_window() -> None:
-    for spec in ACTIONS:
-        assert callable(getattr(MainWindow, spec.handler, None)), spec.handler
+def test_every_action_has_exactly_one_handler_once_the_window_is_built(
+    window: MainWindow,
+) -> None:
+    assert window.registry.unbound() == []
+    assert set(window.registry.handlers) == {spec.id for spec in ACTIONS}
+
+
+def test_a_second_handler_or_an_unknown_id_is_refused(window: MainWindow) -> None:
+    class Again:
+        @handles("go.next")
+        def next_again(self) -> None: ...
+
+    class Unknown:
+        @handles("go.nowhere")
+        def nowhere(self) -> None: ...
+
+    with pytest.raises(ValueError, match="two handlers"):
+        window.registry.bind(Again())
+    with pytest.raises(ValueError, match="unknown"):
+        window.registry.bind(Unknown())
+
+
+def test_an_action_calls_its_handler_with_the_spec_args(window: MainWindow) -> None:
+    handler = window.registry.handlers["view.sort_votes"]
+    assert handler == window.search.set_sort
+    window.registry.trigger("view.sort_votes")
+    assert window.search.query.sort == "votes"
 
 
 def test_default_keys_parse_and_do_not_clash() -> None:
@@ -82,12 +115,12 @@ def test_no_shortcuts_outside_the_registry() -> None:
 def test_help_overlay_and_palette_list_every_keyed_action(
     qtbot: object, window: MainWindow
 ) -> None:
-    overlay = window.show_help()
+    overlay = window.commands.show_help()
     text = overlay.browser.toPlainText()
     for spec in ACTIONS:
         if spec.keys:
             assert spec.title.rstrip("…") in text, spec.id
-    palette = window.show_palette()
+    palette = window.commands.show_palette()
     listed = {palette.row_text(i) for i in range(palette.count())}
     assert "Mark Read\tr" in listed
     assert "Command Palette\tCtrl+K  Ctrl+Shift+P" in listed

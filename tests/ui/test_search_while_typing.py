@@ -45,17 +45,17 @@ def test_a_result_typed_over_is_not_shown(
 ) -> None:
     window = loaded_window
     resets: list[str] = []
-    window.model.modelReset.connect(lambda: resets.append(window.query.text))
+    window.model.modelReset.connect(lambda: resets.append(window.search.query.text))
     typing = [True]  # the debounce is running: more text was typed after the query was sent
     monkeypatch.setattr(window.search_bar, "debouncing", lambda: typing[0])
-    window.set_query("spreadsh")
+    window.search.set_query("spreadsh")
     window.search_bar.edit.setText("lattice")
     qtbot.waitUntil(lambda: window.reader.pending() == 0)
     assert resets == []
     assert window.model.rowCount() == 8  # still the list from before
 
     typing[0] = False  # the debounce fired: the newest query runs and is shown
-    window.set_query("lattice")
+    window.search.set_query("lattice")
     wait_idle(qtbot, window)
     assert resets == ["lattice"]
     matches = window.library.search("lattice").ids
@@ -71,10 +71,10 @@ def test_a_result_for_the_text_shown_is_applied_while_the_debounce_runs(
     window.view.move_to(5)
     entry = window.view.current_id()
     assert entry is not None
-    window.set_query("status:skipped")  # nothing is skipped: the list is empty
+    window.search.set_query("status:skipped")  # nothing is skipped: the list is empty
     wait_idle(qtbot, window)
     assert window.model.rowCount() == 0
-    window.jump_to_entry(entry)  # clears the search bar (which starts the debounce) and
+    window.navigation.jump_to_entry(entry)  # clears the search bar (which starts the debounce) and
     wait_idle(qtbot, window)  # runs the query keeping the entry: its result is shown
     assert window.search_bar.text() == "" and window.view.current_id() == entry
 
@@ -87,7 +87,7 @@ def test_a_new_result_is_painted_a_few_rows_at_a_time(
     assert window.model.rowCount() > PAINT_PART_ROWS
     kept = view.current_id()
     recorder = PaintRecorder(window)
-    window.set_sort("votes")  # the same entries in another order: the model is reset
+    window.search.set_sort("votes")  # the same entries in another order: the model is reset
     wait_idle(qtbot, window)
     assert not view.painting_in_parts()
     assert True in recorder.leftover  # some paint came with rows still to paint
@@ -105,15 +105,15 @@ def test_the_reader_follows_the_list_after_a_search(
     window = loaded_window
     window.view.move_to(3)
     kept = window.view.current_id()
-    window.set_query("")  # the same entries: the current one stays
+    window.search.set_query("")  # the same entries: the current one stays
     wait_idle(qtbot, window)
     assert window.view.current_id() == kept
-    detail = window.current_detail()
+    detail = window.reading.current_detail()
     assert detail is not None and detail.id == kept
-    window.set_query("no-such-word-anywhere")
+    window.search.set_query("no-such-word-anywhere")
     wait_idle(qtbot, window)
     assert window.model.rowCount() == 0
-    assert window.current_detail() is None
+    assert window.reading.current_detail() is None
     assert window.abstract.current_id() is None
 
 
@@ -133,17 +133,17 @@ def test_the_reader_waits_for_the_list_and_for_the_typing_to_pause(
     monkeypatch.setattr(window.abstract, "show_entry", recording_show_entry)
     typing = [True]  # more text typed since the query: its result is not the last one
     monkeypatch.setattr(window.search_bar, "debouncing", lambda: typing[0])
-    window.set_query("")  # the same entries, the list reset: it paints them in parts
+    window.search.set_query("")  # the same entries, the list reset: it paints them in parts
     qtbot.waitUntil(lambda: window.model.generation > 0 and not window.view.painting_in_parts())
     qtbot.wait(100)
     assert shown_while == []  # the reader waits while the user types
-    assert window.current_detail() is None
+    assert window.reading.current_detail() is None
     typing[0] = False
     wait_idle(qtbot, window)
     assert shown_while == [(False, False)]
     assert window.abstract.current_id() == kept
     shown_while.clear()
-    window.set_sort("votes")  # typing paused: the reader waits for the list's parts only
+    window.search.set_sort("votes")  # typing paused: the reader waits for the list's parts only
     wait_idle(qtbot, window)
     assert shown_while == [(False, False)]
     assert window.abstract.current_id() == kept
@@ -174,13 +174,13 @@ def test_a_word_typed_halfway_finds_the_words_it_begins(
     window = loaded_window
     whole = window.library.search("spreadsheet").ids
     assert whole and window.library.search("spreadsh").total == 0
-    window.set_query("spreadsh")
+    window.search.set_query("spreadsh")
     wait_idle(qtbot, window)
     assert window.model.ids() == window.library.search("spreadsh*").ids
     assert set(whole) <= set(window.model.ids())
     assert "starting with “spreadsh”" in window.search_bar.result_label.text()
-    assert any(word == "spreadsh*" for _field, word in window.query.terms)  # highlighted
-    window.set_query("zzqqxx")  # no word begins so: nothing, as before
+    assert any(word == "spreadsh*" for _field, word in window.reading.terms)  # highlighted
+    window.search.set_query("zzqqxx")  # no word begins so: nothing, as before
     wait_idle(qtbot, window)
     assert window.model.rowCount() == 0
     assert "starting with" not in window.search_bar.result_label.text()

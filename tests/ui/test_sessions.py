@@ -43,12 +43,12 @@ def test_a_session_walked_interrupted_resumed_and_summarized(
     assert window.in_session and window.session_view.isVisible()
     assert not window.view.isVisible()
     assert window.session_view.progress_label.text() == "1 / 8"
-    assert window.current_detail().id == ids[0]  # type: ignore[union-attr]
+    assert window.reading.current_detail().id == ids[0]  # type: ignore[union-attr]
     assert "left" in window.session_view.clock_label.text()
 
     step(qtbot, window, "r")  # read
     assert window.session_view.progress_label.text() == "2 / 8"
-    assert window.current_detail().id == ids[1]  # type: ignore[union-attr]
+    assert window.reading.current_detail().id == ids[1]  # type: ignore[union-attr]
     step(qtbot, window, "s")  # skip
     step(qtbot, window, "q")  # queue
     assert [library.entry(i).status for i in ids[:3]] == ["read", "skipped", "queued"]
@@ -95,7 +95,7 @@ def test_a_session_walked_interrupted_resumed_and_summarized(
     step(qtbot, again, "S", CTRL_SHIFT)
     assert again.in_session
     assert again.session_view.progress_label.text() == "5 / 8"
-    assert again.current_detail().id == ids[4]  # type: ignore[union-attr]
+    assert again.reading.current_detail().id == ids[4]  # type: ignore[union-attr]
     step(qtbot, again, "r")
 
     # Esc leaves the view (pausing); S goes back into the open session.
@@ -108,7 +108,7 @@ def test_a_session_walked_interrupted_resumed_and_summarized(
     # Ctrl+Shift+E stops it: the summary counts what was done.
     step(qtbot, again, "E", CTRL_SHIFT)
     assert not again.in_session and again.view.isVisible()
-    summary = again.last_session_summary
+    summary = again.sessions.last_session_summary
     assert summary is not None
     assert (summary.read, summary.skipped, summary.queued) == (2, 1, 1)
     assert (summary.tagged, summary.noted, summary.passed) == (1, 1, 1)
@@ -137,4 +137,7 @@ def test_the_queue_session_and_nothing_to_resume(
     step(qtbot, window, "r")
     assert "That was the last of 2" in window.abstract.plain_text()
     step(qtbot, window, "E", CTRL_SHIFT)
-    assert window.last_session_summary is not None and window.last_session_summary.read == 2
+    assert (
+        window.sessions.last_session_summary is not None
+        and window.sessions.last_session_summary.read == 2
+    )

@@ -63,9 +63,9 @@ def _fill(library: Library) -> None:
 
 @pytest.fixture
 def trend_window(qtbot: QtBot, window: MainWindow, library: Library) -> MainWindow:
-    window.trends_as_of = AS_OF
+    window.trends.as_of = AS_OF
     _fill(library)
-    window.run_query()
+    window.search.run_query()
     wait_idle(qtbot, window)
     return window
 
@@ -79,8 +79,8 @@ def _show_sidebar(qtbot: QtBot, window: MainWindow) -> None:
 def test_trends_are_computed_on_the_reader_thread(qtbot: QtBot, trend_window: MainWindow) -> None:
     window = trend_window
     threads: list[str] = []
-    report = window.trends.report
-    window.trends.report = lambda **kw: (  # type: ignore[method-assign]
+    report = window.trends.library_trends.report
+    window.trends.library_trends.report = lambda **kw: (  # type: ignore[method-assign]
         threads.append(threading.current_thread().name) or report(**kw)
     )
     _show_sidebar(qtbot, window)
@@ -122,7 +122,7 @@ def test_enter_on_a_voted_entry_selects_it_and_on_a_repo_opens_it(
     qtbot: QtBot, trend_window: MainWindow, opened: Opened
 ) -> None:
     window = trend_window
-    window.set_query("status:unread speech")
+    window.search.set_query("status:unread speech")
     wait_idle(qtbot, window)
     _show_sidebar(qtbot, window)
     sidebar = window.trend_sidebar
@@ -132,7 +132,7 @@ def test_enter_on_a_voted_entry_selects_it_and_on_a_repo_opens_it(
     qtbot.keyClick(sidebar.list, Qt.Key.Key_Return)
     wait_idle(qtbot, window)
     assert window.view.current_id() == entry_id
-    window.set_query("")
+    window.search.set_query("")
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: bool(sidebar.rows("repo")), timeout=5_000)
     sidebar.focus_list()
@@ -172,7 +172,7 @@ def test_trends_refresh_after_an_edit(qtbot: QtBot, trend_window: MainWindow) ->
 def test_related_papers_show_and_alt_number_jumps(qtbot: QtBot, trend_window: MainWindow) -> None:
     window = trend_window
     window.show_lower_tab(window.related)  # a hidden tab's list is filled when shown
-    window.set_query('"quantum annealing"')
+    window.search.set_query('"quantum annealing"')
     wait_idle(qtbot, window)
     first = window.view.current_id()
     qtbot.waitUntil(
@@ -185,9 +185,9 @@ def test_related_papers_show_and_alt_number_jumps(qtbot: QtBot, trend_window: Ma
     wait_idle(qtbot, window)
     assert window.view.current_id() == target
     # a related entry the query hides: the query is cleared so it can be shown
-    window.set_query("status:skipped")  # nothing is skipped: the list is empty
+    window.search.set_query("status:skipped")  # nothing is skipped: the list is empty
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: window.model.rowCount() == 0, timeout=5_000)
-    window.jump_to_entry(first)  # type: ignore[arg-type]
+    window.navigation.jump_to_entry(first)  # type: ignore[arg-type]
     wait_idle(qtbot, window)
     assert window.search_bar.text() == "" and window.view.current_id() == first

@@ -46,7 +46,7 @@ def _fill(library: Library) -> None:
 @pytest.fixture
 def sidebar_window(qtbot: QtBot, window: MainWindow, library: Library) -> MainWindow:
     _fill(library)
-    window.run_query()
+    window.search.run_query()
     wait_idle(qtbot, window)
     window.registry.trigger("view.toggle_trends")
     qtbot.waitUntil(lambda: window.trend_sidebar.report is not None, timeout=10_000)

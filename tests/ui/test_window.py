@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QSettings, Qt, QUrl
 from pytestqt.qtbot import QtBot
 
 from digestdesk.core.library import Library
@@ -44,17 +44,17 @@ def test_window_state_is_restored(
     opened: Opened,
 ) -> None:
     window = loaded_window
-    window.set_sort("votes")
+    window.search.set_sort("votes")
     wait_idle(qtbot, window)
     votes = [window.model.entry_row(r).votes for r in range(window.model.rowCount())]
     assert votes == sorted(votes, reverse=True)
     window.splitter.setSizes([300, 900])
     window.view.setColumnWidth(5, 222)
-    window.toggle_trends()
+    window.commands.toggle_trends()
     window.close()
 
     again = make_window(qtbot, library, settings, opened)
-    assert again.query.sort == "votes"
+    assert again.search.query.sort == "votes"
     assert again.view.columnWidth(5) == 222
     assert again.trend_dock.isVisible()
     sizes = again.splitter.sizes()
@@ -69,9 +69,9 @@ def test_import_summary_lists_skipped_entries_with_reasons(
     broken.write_bytes(b'[{"paper": {"id": "2603.09999", "title": ""}}, ' + sample.read_bytes()[1:])
     not_a_digest = tmp_path / "notes.txt"
     not_a_digest.write_text("just some words\n")
-    window.import_paths([broken, not_a_digest])
+    window.imports.import_paths([broken, not_a_digest])
     wait_idle(qtbot, window)
-    outcome = window.last_import
+    outcome = window.imports.last_import
     assert outcome is not None
     assert [r.new for r in outcome.reports] == [8]
     assert len(outcome.reports[0].skipped) == 1
@@ -85,10 +85,10 @@ def test_import_summary_lists_skipped_entries_with_reasons(
 
 
 def test_import_can_be_cancelled(qtbot: QtBot, window: MainWindow, sample: Path) -> None:
-    task = window.import_paths([sample, sample])
+    task = window.imports.import_paths([sample, sample])
     task.cancel()
     wait_idle(qtbot, window)
-    assert window.last_import is not None and window.last_import.cancelled
+    assert window.imports.last_import is not None and window.imports.last_import.cancelled
     assert window.library.counts()["total"] == 0
 
 
@@ -105,7 +105,7 @@ def test_pasted_page_text_shows_the_assumed_year(qtbot: QtBot, window: MainWindo
     dialog.as_of_edit.setDate(dialog.as_of_edit.date().addYears(-1))
     chosen = dialog.as_of()
     assert chosen == date(2024, 11, 20)
-    window.import_data(PAGE_TEXT.encode(), "clipboard", parsed.format, chosen)
+    window.imports.import_data(PAGE_TEXT.encode(), "clipboard", parsed.format, chosen)
     wait_idle(qtbot, window)
     entry = window.library.entry(window.library.search("").ids[0])
     assert entry.published == date(2024, 3, 4)
@@ -130,7 +130,7 @@ def test_imported_markup_is_shown_as_text(qtbot: QtBot, window: MainWindow) -> N
         b' "summary": "<script>alert(1)</script> and <a href=\\"javascript:x\\">link</a>",'
         b' "authors": [], "upvotes": 1, "publishedAt": "2026-03-01T00:00:00.000Z"}}]'
     )
-    window.import_data(data, "evil.json")
+    window.imports.import_data(data, "evil.json")
     wait_idle(qtbot, window)
     window.focus_list()
     wait_idle(qtbot, window)
@@ -190,15 +190,9 @@ def test_second_launch_with_files_hands_them_to_the_open_window(
     qtbot.waitUntil(lambda: bool(received), timeout=3000)
     assert received == [[str(sample.resolve()), str(missing.resolve())]]
     wait_idle(qtbot, window)
-    assert window.last_import is not None and window.last_import.reports
+    assert window.imports.last_import is not None and window.imports.last_import.reports
     assert window.model.rowCount() == 8
-    assert [name for name, _message in window.last_import.failures] == ["gone.json"]
-
-
-def _reader_thread_done(window: MainWindow) -> bool:
-    reader = window.reader
-    with reader._lock:
-        return not reader._latest and not reader._busy
+    assert [name for name, _message in window.imports.last_import.failures] == ["gone.json"]
 
 
 def test_idle_counts_a_result_until_the_window_applied_it(
@@ -213,13 +207,15 @@ def test_idle_counts_a_result_until_the_window_applied_it(
             pending_in_listener.append(window.pending_work()) if kind == "tags" else None
         )
     )
-    window.refresh_tags()
+    answered = threading.Event()  # set on the reader thread as it hands the answer over
+    window.reader.signals.answered.connect(
+        lambda kind, _generation, _result: answered.set() if kind == "tags" else None,
+        Qt.ConnectionType.DirectConnection,
+    )
+    window.tags.refresh()
     assert window.pending_work() >= 1
     # Let the thread answer without running the event loop: the answer is queued, not applied.
-    deadline = time.monotonic() + 10
-    while not _reader_thread_done(window) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert _reader_thread_done(window)
+    assert answered.wait(10)
     assert not application.window_idle(window)
     wait_idle(qtbot, window)
     assert pending_in_listener and pending_in_listener[-1] >= 1  # counted while being applied
@@ -228,8 +224,8 @@ def test_idle_counts_a_result_until_the_window_applied_it(
 
 def test_idle_counts_the_search_debounce(qtbot: QtBot, loaded_window: MainWindow) -> None:
     window = loaded_window
-    window.focus_search()
+    window.search.focus_search()
     qtbot.keyClicks(window.search_bar.edit, "lattice")
     assert not application.window_idle(window)  # the query has not even started
     wait_idle(qtbot, window)
-    assert window.query.text == "lattice" and window.model.rowCount() >= 1
+    assert window.search.query.text == "lattice" and window.model.rowCount() >= 1

@@ -2,9 +2,10 @@
 
 Menus, the toolbar, keyboard shortcuts, the command palette (Ctrl+K), the ``?`` help overlay
 and the keymap editor are all generated from :data:`ACTIONS`. Nothing else in the UI creates
-shortcuts. A spec names its handler (a method of the main window) instead of holding a
-callable, so the registry is plain data that tests and the help overlay can read without a
-window.
+shortcuts. A spec is plain data that tests and the help overlay read without a window; the
+code that runs it is a method of a controller, marked where it is written with
+``@handles("entry.mark_read", ...)`` and bound to the window's actions by
+:meth:`ActionRegistry.bind` (one handler per action). The spec's ``args`` are passed to it.
 
 Keys live in a *context*: ``window`` keys work anywhere in the window; ``list`` keys (single
 letters such as ``j`` or ``r``) only while the list or the reader panes have focus, so they
@@ -15,8 +16,9 @@ those editors. The user's key overrides are stored in QSettings under ``keymap/<
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -37,11 +39,10 @@ MENUS = ("&File", "&Edit", "&Entry", "&Go", "&View", "&Help")
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One command: what it is called, its default keys, where it shows and what it runs."""
+    """One command: what it is called, its default keys, where it shows, what it is given."""
 
     id: str  # dotted, e.g. "entry.mark_read"
     title: str
-    handler: str  # name of the main window method to call
     help: str
     keys: tuple[str, ...] = ()
     context: str = "window"
@@ -49,7 +50,7 @@ class ActionSpec:
     menu: str | None = None  # one of MENUS, or None for palette-only commands
     section: str = ""  # menu entries of one section are grouped between separators
     toolbar: bool = False
-    args: tuple[object, ...] = field(default=())
+    args: tuple[object, ...] = field(default=())  # passed to the handler
     checkable: bool = False  # an on/off option; the handler reads the action's state
 
 
@@ -57,7 +58,6 @@ def _status(key: str, status: str, help_text: str) -> ActionSpec:
     return ActionSpec(
         f"entry.mark_{status}",
         f"Mark {status.capitalize()}",
-        "mark_status",
         help_text,
         keys=(key,),
         context="list",
@@ -73,7 +73,6 @@ def _open_related(n: int) -> ActionSpec:
     return ActionSpec(
         f"related.open_{n}",
         f"Go to Related Paper {n}",
-        "open_related",
         f"Jump to related paper number {n} (as numbered under “Related” in the reader).",
         keys=(f"Alt+{n}",),
         context="list",
@@ -86,7 +85,6 @@ def _open_nth(n: int) -> ActionSpec:
     return ActionSpec(
         f"link.open_{n}",
         f"Open Link {n}",
-        "open_link_number",
         f"Open the entry's link number {n} (as numbered in the links pane) in the browser.",
         keys=(str(n),),
         context="list",
@@ -101,7 +99,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "library.import_files",
         "Import Files…",
-        "import_files",
         "Import one or more digest files (Hugging Face JSON or page text, arXiv Atom, "
         "Digest Desk export).",
         keys=("Ctrl+O",),
@@ -113,7 +110,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "library.import_clipboard",
         "Import from Clipboard…",
-        "import_clipboard",
         "Import copied page text or JSON from the clipboard; page text lets you check the "
         "as-of date first.",
         keys=("Ctrl+Shift+V",),
@@ -124,7 +120,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "fetch.run",
         "Fetch New Digests",
-        "fetch_digests",
         "Fetch the days not fetched yet from the chosen source (Hugging Face daily papers or "
         "an arXiv category), in the background; the status bar shows progress and cancel.",
         keys=("F5",),
@@ -136,7 +131,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "fetch.at_launch",
         "Fetch at Launch",
-        "toggle_fetch_at_launch",
         "Fetch new digests each time the window opens (remembered).",
         menu="&File",
         section="fetch",
@@ -145,7 +139,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "fetch.settings",
         "Fetch Settings…",
-        "edit_fetch_settings",
         "Choose the source to fetch (Hugging Face, or arXiv and a category) and how many "
         "days back to catch up.",
         icon="settings",
@@ -155,7 +148,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "app.quit",
         "Quit",
-        "close",
         "Close the window; a note being typed is saved first.",
         keys=("Ctrl+Q",),
         icon="quit",
@@ -166,7 +158,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "edit.undo",
         "Undo",
-        "undo",
         "Undo the last status or tag change (also after a restart).",
         keys=("Ctrl+Z",),
         icon="undo",
@@ -176,7 +167,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "edit.redo",
         "Redo",
-        "redo",
         "Redo the change that was undone last.",
         keys=("Ctrl+Shift+Z", "Ctrl+Y"),
         icon="redo",
@@ -186,7 +176,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "app.keymap",
         "Keyboard Shortcuts…",
-        "edit_keymap",
         "Change the keys of any command; conflicts are shown before saving.",
         keys=("Ctrl+Alt+K",),
         icon="keymap",
@@ -202,7 +191,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "entry.edit_tags",
         "Edit Tags…",
-        "edit_tags",
         "Add or remove tags of the selected entries, with completion of existing tags.",
         keys=("t",),
         context="list",
@@ -213,7 +201,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "entry.edit_note",
         "Edit Note",
-        "edit_note",
         "Write a note on the entry (saved as you type); Esc returns to the list.",
         keys=("n",),
         context="list",
@@ -224,7 +211,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "entry.open_code_link",
         "Open Code Repository",
-        "open_code_link",
         "Open the entry's code repository, or its paper page when it has no code.",
         keys=("o",),
         context="list",
@@ -236,7 +222,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "entry.copy_link",
         "Copy Link",
-        "copy_link",
         "Copy the link chosen in the links pane (the code link by default) to the clipboard.",
         keys=("y",),
         context="list",
@@ -248,7 +233,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "entry.toggle_selection",
         "Toggle Selection",
-        "toggle_selection",
         "Add the current entry to the selection or take it out, for bulk changes.",
         keys=("x",),
         context="list",
@@ -259,7 +243,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "go.next",
         "Next Entry",
-        "go_next",
         "Move to the next entry (the arrow keys work too).",
         keys=("j",),
         context="list",
@@ -270,7 +253,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "go.previous",
         "Previous Entry",
-        "go_previous",
         "Move to the previous entry (the arrow keys work too).",
         keys=("k",),
         context="list",
@@ -281,7 +263,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "go.first",
         "First Entry",
-        "go_first",
         "Jump to the first entry of the list.",
         keys=("g",),
         context="list",
@@ -292,7 +273,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "go.last",
         "Last Entry",
-        "go_last",
         "Jump to the last entry of the list.",
         keys=("Shift+G",),
         context="list",
@@ -303,7 +283,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "go.page_abstract",
         "Page Through Abstract",
-        "page_abstract",
         "Scroll the abstract down by a page; at its end, move to the next entry.",
         keys=("Space",),
         context="list",
@@ -314,7 +293,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "go.page_abstract_back",
         "Page Back Through Abstract",
-        "page_abstract_back",
         "Scroll the abstract up by a page.",
         keys=("Shift+Space",),
         context="list",
@@ -324,7 +302,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "go.cycle_panes",
         "Next Pane",
-        "cycle_panes",
         "Move the keyboard focus to the next pane: list, abstract, links, related papers.",
         keys=("Tab",),
         context="list",
@@ -335,7 +312,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "go.cycle_panes_back",
         "Previous Pane",
-        "cycle_panes_back",
         "Move the keyboard focus to the previous pane.",
         keys=("Shift+Tab",),
         context="list",
@@ -346,7 +322,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "session.start",
         "Start Reading Session",
-        "start_session",
         "Read the current list one entry at a time (r, s, q decide; t, n, o work as usual); "
         "resumes the open session if there is one.",
         keys=("Shift+S",),
@@ -358,7 +333,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "session.start_queue",
         "Read the Queue",
-        "start_queue_session",
         "Start a reading session over the queued entries, oldest first.",
         keys=("Shift+Q",),
         context="list",
@@ -369,7 +343,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "session.resume",
         "Resume Reading Session",
-        "resume_session",
         "Go back to the paused reading session (also after a restart).",
         keys=("Ctrl+Shift+S",),
         icon="session",
@@ -379,7 +352,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "session.leave",
         "Leave Reading Session or Search",
-        "leave_session",
         "Pause the reading session and go back to the list (resume it any time); outside a "
         "session, clear the search and show the whole list.",
         keys=("Esc",),
@@ -388,7 +360,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "session.stop",
         "Stop Reading Session",
-        "stop_session",
         "End the reading session and show its summary: read, skipped, queued, tagged, notes, "
         "time spent.",
         keys=("Ctrl+Shift+E",),
@@ -399,7 +370,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "search.focus",
         "Search",
-        "focus_search",
         'Type a query: words, "phrases", tag:x, status:unread, year:2025, has:code…',
         keys=("/",),
         context="list",
@@ -410,7 +380,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "search.find",
         "Find",
-        "focus_search",
         "Put the cursor in the search bar from anywhere in the window.",
         keys=("Ctrl+F",),
         icon="search",
@@ -420,7 +389,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "search.leave",
         "Clear Search",
-        "leave_search",
         "Clear the query and go back to the list.",
         keys=("Esc",),
         context="search",
@@ -429,7 +397,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "search.to_list",
         "Go to Results",
-        "focus_list",
         "Keep the query and move into the result list.",
         keys=("Down", "Return"),
         context="search",
@@ -437,7 +404,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "note.leave",
         "Back to List",
-        "leave_note",
         "Save the note and return to the list.",
         keys=("Esc",),
         context="note",
@@ -445,7 +411,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "view.show_unread",
         "Show Unread",
-        "set_query",
         "Show the unread entries only (the query status:unread).",
         menu="&View",
         section="filters",
@@ -454,7 +419,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "view.show_queued",
         "Show Queued",
-        "set_query",
         "Show the queued entries (the query status:queued).",
         menu="&View",
         section="filters",
@@ -463,7 +427,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "view.show_with_code",
         "Show Entries with Code",
-        "set_query",
         "Show entries that link a code repository (the query has:code).",
         menu="&View",
         section="filters",
@@ -472,7 +435,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "view.show_all",
         "Show All",
-        "set_query",
         "Clear the query and show every entry, newest first.",
         menu="&View",
         section="filters",
@@ -481,7 +443,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "view.sort_date",
         "Sort by Date",
-        "set_sort",
         "Newest publications first.",
         menu="&View",
         section="sort",
@@ -490,7 +451,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "view.sort_votes",
         "Sort by Votes",
-        "set_sort",
         "Most voted first.",
         menu="&View",
         section="sort",
@@ -499,7 +459,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "view.sort_relevance",
         "Sort by Relevance",
-        "set_sort",
         "Best matches of the query first (date order without words in the query).",
         menu="&View",
         section="sort",
@@ -508,7 +467,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "view.toggle_trends",
         "Trends Sidebar",
-        "toggle_trends",
         "Show or hide the trends sidebar.",
         keys=("F9",),
         icon="trends",
@@ -518,7 +476,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "view.toggle_reader",
         "Reader Pane",
-        "toggle_reader",
         "Show or hide the reader (abstract, links, tags and note).",
         keys=("F8",),
         icon="reader",
@@ -529,7 +486,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "app.command_palette",
         "Command Palette…",
-        "show_palette",
         "Find and run any command by typing part of its name.",
         keys=("Ctrl+K", "Ctrl+Shift+P"),
         icon="palette",
@@ -539,7 +495,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "app.help",
         "Keyboard Help",
-        "show_help",
         "Show every key, by where it works.",
         keys=("?", "F1"),
         context="list",
@@ -548,10 +503,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         section="help",
     ),
 )
-
-
-def spec_by_id() -> dict[str, ActionSpec]:
-    return {spec.id: spec for spec in ACTIONS}
 
 
 def normalized(key: str) -> str:
@@ -650,12 +601,41 @@ class Keymap:
         self._settings.sync()
 
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+_HANDLED_IDS = "_handles_action_ids"
+_UNMARKED_MODULES = ("PySide6", "shiboken6", "Shiboken")
+
+
+def handles(*action_ids: str) -> Callable[[Handler], Handler]:
+    """Mark a controller method as the handler of ``action_ids``; the action's ``args`` are
+    its arguments. :meth:`ActionRegistry.bind` binds it to the window's actions."""
+
+    def mark(function: Handler) -> Handler:
+        setattr(function, _HANDLED_IDS, (*getattr(function, _HANDLED_IDS, ()), *action_ids))
+        return function
+
+    return mark
+
+
+def handlers_of(owner: object) -> dict[str, Callable[..., Any]]:
+    """The action ids ``owner``'s methods are marked to handle, with the bound methods."""
+    found: dict[str, Callable[..., Any]] = {}
+    for cls in reversed(type(owner).__mro__):
+        if cls is object or cls.__module__.split(".")[0] in _UNMARKED_MODULES:
+            continue  # Qt's classes mark nothing (and have hundreds of members)
+        for name, member in vars(cls).items():
+            for action_id in getattr(member, _HANDLED_IDS, ()):
+                found[action_id] = getattr(owner, name)
+    return found
+
+
 class ActionRegistry(QObject):
-    """The QActions of one window, generated from the specs and the keymap."""
+    """The QActions of one window, generated from the specs and the keymap; :meth:`bind`
+    connects each to its handler."""
 
     def __init__(
         self,
-        target: QObject,
         window: QWidget,
         settings: QSettings,
         context_widgets: Mapping[str, Sequence[QWidget]],
@@ -665,6 +645,7 @@ class ActionRegistry(QObject):
         self.specs = {spec.id: spec for spec in specs}
         self.keymap = Keymap(settings, specs)
         self.actions: dict[str, QAction] = {}
+        self.handlers: dict[str, Callable[..., Any]] = {}
         self._window = window
         for spec in specs:
             action = QAction(spec.title, window)
@@ -674,8 +655,6 @@ class ActionRegistry(QObject):
             action.setStatusTip(spec.help)
             action.setWhatsThis(spec.help)
             action.setCheckable(spec.checkable)
-            handler = getattr(target, spec.handler)
-            action.triggered.connect(self._caller(handler, spec.args))
             if spec.context == "window":
                 action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
                 window.addAction(action)
@@ -686,10 +665,26 @@ class ActionRegistry(QObject):
             self.actions[spec.id] = action
         self.apply_keymap()
 
+    def bind(self, *owners: object) -> None:
+        """Connect each action to the method of ``owners`` marked with ``@handles`` for it."""
+        for owner in owners:
+            for action_id, handler in handlers_of(owner).items():
+                if action_id not in self.specs:
+                    raise ValueError(f"{type(owner).__name__} handles unknown {action_id!r}")
+                if action_id in self.handlers:
+                    raise ValueError(f"{action_id!r} has two handlers")
+                self.handlers[action_id] = handler
+                args = self.specs[action_id].args
+                self.actions[action_id].triggered.connect(self._caller(handler, args))
+
+    def unbound(self) -> list[str]:
+        """The ids of actions no handler was bound to (none, once the window is built)."""
+        return [action_id for action_id in self.specs if action_id not in self.handlers]
+
     @staticmethod
-    def _caller(handler: object, args: tuple[object, ...]) -> object:
+    def _caller(handler: Callable[..., Any], args: tuple[object, ...]) -> Callable[[bool], None]:
         def call(_checked: bool = False) -> None:
-            handler(*args)  # type: ignore[operator]
+            handler(*args)
 
         return call
 

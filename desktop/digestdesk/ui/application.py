@@ -300,7 +300,7 @@ def open_library(paths: LibraryPaths) -> object:
 def run_app(options: argparse.Namespace) -> int:
     route_qt_messages()
     app = make_application()
-    from digestdesk.app import log_file_path
+    from digestdesk.logs import log_file_path
     from digestdesk.ui.crash_dialog import install_excepthook
     from digestdesk.ui.main_window import MainWindow
 
@@ -350,16 +350,16 @@ def run_app(options: argparse.Namespace) -> int:
         window.follow_color_scheme()
 
     QGuiApplication.styleHints().colorSchemeChanged.connect(scheme_changed)
-    window.ensure_index()
+    window.imports.ensure_index()
     try:
         if options.self_test:
             return self_test(window, options.screenshot)
         freeze_startup_objects()
         window.show()
         if options.demo:
-            window.fill_demo(DEMO_ENTRIES)
+            window.imports.fill_demo(DEMO_ENTRIES)
         if files:
-            window.import_paths(files)
+            window.imports.import_paths(files)
         return app.exec()
     finally:
         window.shutdown()
@@ -385,7 +385,8 @@ def _second_launch(window: object, files: list[str]) -> None:
     assert isinstance(window, MainWindow)
     _bring_to_front(window)
     if files:
-        window.import_paths(files)  # one that cannot be read is listed in the import summary
+        # One that cannot be read is listed in the import summary.
+        window.imports.import_paths(files)
 
 
 def _bring_to_front(window: object) -> None:
@@ -410,20 +411,20 @@ def self_test(window: object, screenshot: str | None) -> int:
     assert isinstance(window, MainWindow)
     window.resize(1360, 820)
     window.show()
-    window.import_paths([sample_path()])
-    if not wait_until(lambda: window.last_import is not None and window_idle(window), 60):
+    window.imports.import_paths([sample_path()])
+    if not wait_until(lambda: window.imports.last_import is not None and window_idle(window), 60):
         sys.stderr.write("self-test: the import did not finish\n")
         return 1
-    assert window.last_import is not None
-    if not window.last_import.reports or window.last_import.reports[0].new == 0:
-        sys.stderr.write(f"self-test: nothing imported ({window.last_import.failures})\n")
+    assert window.imports.last_import is not None
+    if not window.imports.last_import.reports or window.imports.last_import.reports[0].new == 0:
+        sys.stderr.write(f"self-test: nothing imported ({window.imports.last_import.failures})\n")
         return 1
-    window.set_query("attention")
+    window.search.set_query("attention")
     wait_until(lambda: window_idle(window), 30)
     if window.model.rowCount() == 0:
         sys.stderr.write("self-test: the search found nothing\n")
         return 1
-    window.set_query("")
+    window.search.set_query("")
     wait_until(lambda: window_idle(window), 30)
     window.view.move_to(0)
     wait_until(lambda: window_idle(window), 5)

@@ -152,9 +152,17 @@ class EntryView(QTableView):
         painter.end()
 
     def _paint_next_part(self) -> None:
-        if self._unpainted is not None:
-            self._split_next = True
-            self.viewport().update(self._unpainted)
+        if self._unpainted is None:
+            return
+        # The viewport may have narrowed since the paint began (a scroll bar appeared as the
+        # rows came in, the splitter moved): rows outside it get no paint event, and waiting
+        # for one would leave the paint unfinished for good.
+        self._unpainted = self._unpainted.intersected(self.viewport().rect())
+        if self._unpainted.isEmpty():
+            self._finish_parts()
+            return
+        self._split_next = True
+        self.viewport().update(self._unpainted)
 
     def _finish_parts(self) -> None:
         self._unpainted = None

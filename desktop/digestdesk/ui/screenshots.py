@@ -105,7 +105,7 @@ def _trends_shot(folder: Path) -> QPixmap:
             window.trend_dock.show()
             window.resizeDocks([window.trend_dock], [380], Qt.Orientation.Horizontal)
             window.trend_sidebar.set_choice("30d", "published")
-            window.compute_trends()
+            window.trends.compute()
             wait_until(lambda: window.trend_sidebar.report is not None and window_idle(window), 30)
             window.trend_sidebar.focus_list()
             window.trend_sidebar.list.scrollToTop()
@@ -122,13 +122,13 @@ def _trends_shot(folder: Path) -> QPixmap:
 
 def _session_shot(window: MainWindow) -> QPixmap:
     """A reading session two entries in (read, then queued), on the third."""
-    window.set_query("")
+    window.search.set_query("")
     _settle(window)
     window.registry.trigger("session.start")
     _settle(window)
-    window.session_mark("read")
+    window.sessions.mark("read")
     _settle(window)
-    window.session_mark("queued")
+    window.sessions.mark("queued")
     _settle(window)
     return window.grab()
 
@@ -181,10 +181,10 @@ def render_all(out_dir: Path) -> list[Path]:
             try:
                 window.view.select_id(lattice)
                 _settle(window)
-                overlay = window.show_help()
+                overlay = window.commands.show_help()
                 overlay.resize(860, 620)
                 save(_over(window, overlay), "help-overlay.png")
-                palette = window.show_palette()
+                palette = window.commands.show_palette()
                 palette.edit.setText("mark")
                 palette.resize(600, 380)
                 save(_over(window, palette), "palette.png")
@@ -209,7 +209,7 @@ def render_all(out_dir: Path) -> list[Path]:
                 summary.resize(760, 460)
                 save(_over(window, summary), "import-summary.png")
                 save(_session_shot(window), "session.png")
-                window.stop_session()
+                window.sessions.stop_session()
                 _settle(window)
             finally:
                 window.close()

@@ -4,7 +4,8 @@ The GUI thread never runs work that grows with the library. Writes (import, stat
 note, undo) are queued to :class:`WriterThread` and run one at a time in submission order,
 the only thread that writes (Whoosh allows one writer). Queries run on :class:`ReaderThread`,
 which keeps only the newest request of each kind, so typing a query never queues stale
-searches. Results come back as signals delivered on the GUI thread.
+searches. Results come back as signals delivered on the GUI thread: a write's to the callbacks
+it was submitted with, a query's to the handler :meth:`ReaderThread.route` gave its kind.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -64,7 +65,13 @@ MAINTAIN_AFTER_S = 3.0
 class WriterThread(QThread):
     """The one thread that writes the library, running tasks in submission order."""
 
-    def __init__(self, library: Library, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        parent: QObject | None = None,
+        *,
+        maintain_after_s: float = MAINTAIN_AFTER_S,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("writer")
         self.library = library
@@ -78,7 +85,7 @@ class WriterThread(QThread):
         self._idle = threading.Event()
         self._idle.set()
         self._stopped = False
-        self.maintain_after_s = MAINTAIN_AFTER_S
+        self.maintain_after_s = maintain_after_s  # may change while the thread runs
 
     # -- GUI thread
     def submit(
@@ -200,14 +207,36 @@ class ReaderSignals(QObject):
     answer_failed = Signal(str, int, object, str)
 
 
-class ReaderThread(QThread):
-    """Runs read queries off the GUI thread; a newer request of a kind replaces an older one."""
+ProblemHandler = Callable[[DigestDeskError], None]
 
-    def __init__(self, library: Library, parent: QObject | None = None) -> None:
+
+class _Route(NamedTuple):
+    on_result: Callable[[Any], None]
+    on_problem: ProblemHandler | None
+
+
+class ReaderThread(QThread):
+    """Runs read queries off the GUI thread; a newer request of a kind replaces an older one.
+
+    The answers of a kind go to the handler :meth:`route` registered for it, on the GUI
+    thread: only the answer to the newest request, and none after :meth:`stop` (the window is
+    closing). An expected problem (a :class:`DigestDeskError`) goes to the route's
+    ``on_problem``, else to the thread's; anything else is a bug and raised as one.
+    """
+
+    def __init__(
+        self,
+        library: Library,
+        parent: QObject | None = None,
+        *,
+        on_problem: ProblemHandler | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("reader")
         self.library = library
         self.signals = ReaderSignals()
+        self._routes: dict[str, _Route] = {}
+        self._on_problem = on_problem
         self._lock = threading.Condition()
         self._latest: dict[str, tuple[int, Callable[[Library], Any]]] = {}
         self._generation: dict[str, int] = {}
@@ -215,7 +244,6 @@ class ReaderThread(QThread):
         self.signals.answered.connect(self._deliver_result)
         self.signals.answer_failed.connect(self._deliver_error)
         self._stopping = False
-        self._busy = False
         self._disposed: list[object] = []
 
     def dispose(self, obj: object) -> None:
@@ -228,6 +256,17 @@ class ReaderThread(QThread):
             self._lock.notify()
         if not self.isRunning():
             self.start()
+
+    def route(
+        self,
+        kind: str,
+        on_result: Callable[[Any], None],
+        on_problem: ProblemHandler | None = None,
+    ) -> None:
+        """Hand the answers to ``kind``'s requests to ``on_result`` (one owner per kind)."""
+        if kind in self._routes:
+            raise ValueError(f"the answers to {kind!r} already have a handler")
+        self._routes[kind] = _Route(on_result, on_problem)
 
     def request(self, kind: str, run: Callable[[Library], Any]) -> int:
         """Queue ``run`` as the newest request of ``kind``; returns its generation."""
@@ -266,15 +305,34 @@ class ReaderThread(QThread):
 
     def _deliver_result(self, kind: str, generation: int, result: object) -> None:
         try:
+            route = self._routes.get(kind)
+            if route is not None and self._wanted(kind, generation):
+                route.on_result(result)
             self.signals.result_ready.emit(kind, generation, result)
         finally:
             self._mark_delivered(kind, generation)
 
     def _deliver_error(self, kind: str, generation: int, error: object, tb: str) -> None:
         try:
+            route = self._routes.get(kind)
+            if (route is not None or self._on_problem is not None) and self._wanted(
+                kind, generation
+            ):
+                if not isinstance(error, DigestDeskError):
+                    raise RuntimeError(f"{kind} failed:\n{tb}")
+                on_problem = route.on_problem if route is not None else None
+                if on_problem is None:
+                    on_problem = self._on_problem
+                if on_problem is not None:
+                    on_problem(error)
             self.signals.request_failed.emit(kind, generation, error, tb)
         finally:
             self._mark_delivered(kind, generation)
+
+    def _wanted(self, kind: str, generation: int) -> bool:
+        """An answer still wanted: to the newest request of its kind, the thread running."""
+        with self._lock:
+            return not self._stopping and self._generation.get(kind) == generation
 
     def _mark_delivered(self, kind: str, generation: int) -> None:
         with self._lock:
@@ -301,7 +359,6 @@ class ReaderThread(QThread):
                 else:
                     kind = next(iter(self._latest))
                     generation, run = self._latest.pop(kind)
-                    self._busy = True
             del disposed  # freed here, on this thread (and outside the lock)
             if not kind:
                 continue
@@ -314,6 +371,3 @@ class ReaderThread(QThread):
                 self.signals.answer_failed.emit(kind, generation, error, tb)
             else:
                 self.signals.answered.emit(kind, generation, result)
-            finally:
-                with self._lock:
-                    self._busy = False
