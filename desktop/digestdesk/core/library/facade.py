@@ -34,9 +34,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import digestdesk.core.library.checks as checks
+import digestdesk.core.library.reads as reads
+import digestdesk.core.library.searching as searching
 from digestdesk.core.drafts import DigestDraft, EntryDraft, ParseResult
 from digestdesk.core.index import SearchIndex
-from digestdesk.core.library import checks, reads, searching
 from digestdesk.core.library.common import Cancelled, LibraryTuning, Progress, normalize_tag
 from digestdesk.core.library.database import Database
 from digestdesk.core.library.edits import Edits
