@@ -29,6 +29,7 @@ from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 
 from digestdesk.core.records import EntryRow
 from digestdesk.ui.icons import small_icon
+from digestdesk.ui.safe_text import tooltip
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +324,7 @@ def row_cells(entry: EntryRow, bold: QFont) -> Cells:
         _ALIGN: _ALIGN_CENTER,
         _ACCESSIBLE: entry.status,
     }
-    title: dict[int, Any] = {_DISPLAY: entry.title, _TOOLTIP: entry.title}
+    title: dict[int, Any] = {_DISPLAY: entry.title, _TOOLTIP: tooltip(entry.title)}
     if entry.has_note:
         title[_DECORATION] = small_icon("note")
     if entry.status == "unread":

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from digestdesk.core.drafts import ParseResult
 from digestdesk.core.records import ImportReport
 from digestdesk.ui.icons import icon
+from digestdesk.ui.safe_text import tooltip
 
 
 class ImportSummaryDialog(QDialog):
@@ -74,7 +75,7 @@ class ImportSummaryDialog(QDialog):
             for problem in report.skipped:
                 child = QTreeWidgetItem([problem.reason, "skipped", problem.where])
                 child.setIcon(0, icon("error"))
-                child.setToolTip(0, problem.reason)
+                child.setToolTip(0, tooltip(problem.reason))
                 top.addChild(child)
             for item in report.items:
                 top.addChild(QTreeWidgetItem([item.title, item.outcome, item.where]))
@@ -83,7 +84,7 @@ class ImportSummaryDialog(QDialog):
             top = QTreeWidgetItem([name, "not imported", ""])
             top.setIcon(0, icon("error"))
             child = QTreeWidgetItem([message, "", ""])
-            child.setToolTip(0, message)
+            child.setToolTip(0, tooltip(message))
             top.addChild(child)
             top.setExpanded(True)
             self.tree.addTopLevelItem(top)

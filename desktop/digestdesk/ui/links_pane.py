@@ -17,6 +17,7 @@ from digestdesk.core.links import repo_display_name, safe_url
 from digestdesk.core.records import EntryDetail
 from digestdesk.ui.icons import small_icon
 from digestdesk.ui.lazy_list import LazyListWidget
+from digestdesk.ui.safe_text import tooltip
 
 KIND_ORDER = {"code": 0, "project": 1, "paper": 2, "other": 3}
 KIND_LABELS = {"code": "Code", "project": "Project", "paper": "Paper", "other": "Link"}
@@ -127,7 +128,7 @@ class LinksPane(LazyListWidget):
                 item.setText(text)
             if item.data(URL_ROLE) != choice.url:
                 item.setIcon(small_icon(choice.icon))
-                item.setToolTip(f"{KIND_LABELS[choice.kind]}: {choice.url}")
+                item.setToolTip(tooltip(f"{KIND_LABELS[choice.kind]}: {choice.url}"))
                 item.setData(URL_ROLE, choice.url)
         while self.count() > len(self.links):
             self.takeItem(self.count() - 1)

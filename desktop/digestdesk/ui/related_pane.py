@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QListWidgetItem, QWidget
 
 from digestdesk.core.records import EntryRow
 from digestdesk.ui.lazy_list import LazyListWidget
+from digestdesk.ui.safe_text import tooltip
 
 ENTRY_ID = Qt.ItemDataRole.UserRole
 
@@ -53,7 +54,7 @@ class RelatedPane(LazyListWidget):
             year = f" ({row.published.year})" if row.published is not None else ""
             item = QListWidgetItem(f"{key}  {row.title}{year}" if key else row.title, self)
             item.setData(ENTRY_ID, row.id)
-            item.setToolTip(row.title)
+            item.setToolTip(tooltip(row.title))
         if not self._rows and self.for_id is not None:
             item = QListWidgetItem("No similar entries in the library.", self)
             item.setFlags(Qt.ItemFlag.NoItemFlags)

@@ -14,6 +14,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from digestdesk.ui.icons import icon
+from digestdesk.ui.safe_text import plain_label
 
 DEBOUNCE_MS = 150
 
@@ -50,12 +51,12 @@ class SearchBar(QWidget):
             "year:2025, has:code, sort:votes"
         )
         self.edit.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
-        self.error = QLabel(self)
+        self.error = plain_label(QLabel(self))  # the message may quote the query
         self.error.setObjectName("searchError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #dc2626;")
         self.error.hide()
-        self.result_label = QLabel(self)
+        self.result_label = plain_label(QLabel(self))
         self.result_label.setObjectName("resultLabel")
         self.result_label.setMinimumWidth(110)
         row = QHBoxLayout()

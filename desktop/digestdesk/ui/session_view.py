@@ -9,6 +9,7 @@ only shows the snapshots the window hands it.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import datetime
 
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from digestdesk.core.library import utcnow
 from digestdesk.core.sessions import ReadingSession, SessionSummary, format_duration
+from digestdesk.ui.safe_text import plain_label
 
 READING_WIDTH = 1000  # px: the abstract's lines stay readable on a wide window
 
@@ -41,7 +43,7 @@ class SessionView(QWidget):
         self._key_text = key_text
         self.session: ReadingSession | None = None
 
-        self.title = QLabel(self)
+        self.title = plain_label(QLabel(self))  # names the query the session reads
         self.title.setObjectName("sessionTitle")
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -154,7 +156,12 @@ class SessionSummaryDialog(QDialog):
         self.setObjectName("sessionSummary")
         self.setWindowTitle("Reading session finished")
         self.summary = summary
-        heading = QLabel(f"<b>{summary.label or 'Reading session'}</b>: {summary.text()}.", self)
+        heading = QLabel(
+            f"<b>{html.escape(summary.label or 'Reading session')}</b>: "
+            f"{html.escape(summary.text())}.",
+            self,
+        )
+        heading.setTextFormat(Qt.TextFormat.RichText)
         heading.setWordWrap(True)
         form = QFormLayout()
         rows = (

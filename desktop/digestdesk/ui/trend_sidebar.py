@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from digestdesk.core.drafts import STATUSES
 from digestdesk.core.trends import TrendReport
+from digestdesk.ui.safe_text import plain_label, tooltip
 
 KIND = Qt.ItemDataRole.UserRole  # "heading", "term", "entry", "repo", "query", "reading", "note"
 PAYLOAD = Qt.ItemDataRole.UserRole + 1  # query text, entry id or URL
@@ -314,7 +315,7 @@ class TrendSidebar(QWidget):
         self.latest_button.toggled.connect(self._latest_toggled)
         self._settings: QSettings | None = None
 
-        self.scope = QLabel(self)
+        self.scope = plain_label(QLabel(self))  # names the search the trends are of
         self.scope.setObjectName("trendScope")
         self.scope.setWordWrap(True)
         self.scope.setEnabled(False)  # muted
@@ -465,14 +466,16 @@ class TrendSidebar(QWidget):
                 item = self._add("term", term.term, term.query)
                 item.setData(DETAIL, term.explanation)
                 item.setData(SERIES, tuple(term.sparkline))
-                item.setToolTip(f"{term.explanation}. Enter filters the list by {term.query}.")
+                item.setToolTip(
+                    tooltip(f"{term.explanation}. Enter filters the list by {term.query}.")
+                )
         else:
             self._add("note", "Nothing rises clearly in this window.")
 
         self._heading("MOST VOTED")
         for entry in report.most_voted:
             item = self._add("entry", f"▲ {_short(entry.votes)}   {entry.title}", entry.id)
-            item.setToolTip(f"{entry.title}\n{entry.votes:,} votes · {entry.day:%-d %b %Y}")
+            item.setToolTip(tooltip(entry.title, f"{entry.votes:,} votes · {entry.day:%-d %b %Y}"))
         if not report.most_voted:
             self._add("note", "No votes in this window.")
 
@@ -480,7 +483,7 @@ class TrendSidebar(QWidget):
         for repo in report.top_repositories:
             name = repo.repo.removeprefix("https://").removeprefix("github.com/")
             item = self._add("repo", f"★ {_short(repo.stars)}   {name}", repo.url)
-            item.setToolTip(f"{repo.url}\n{repo.title}")
+            item.setToolTip(tooltip(repo.url, repo.title))
         if not report.top_repositories:
             self._add("note", "No star counts in this window.")
 
@@ -530,7 +533,7 @@ class TrendSidebar(QWidget):
         item.setFlags(Qt.ItemFlag.NoItemFlags)
         if detail:
             item.setData(DETAIL, detail)
-            item.setToolTip(detail)
+            item.setToolTip(tooltip(detail))
 
     def _add(self, kind: str, text: str, payload: object = None) -> QListWidgetItem:
         item = QListWidgetItem(text, self.list)
