@@ -1,0 +1,130 @@
+"""Drafts checked before they reach the database: one bad field skips its entry, never the file.
+
+Parsers read what an input says; some of it cannot be stored as it is. A JSON string may hold a
+lone surrogate (``"\\ud800"``), which no UTF-8 database takes; text may hold NUL characters,
+which PostgreSQL refuses; a count may be larger than the column (``2**63`` upvotes overflows
+SQLite's INTEGER, anything past ``2**31 - 1`` PostgreSQL's). Text is repaired (lone surrogates
+become U+FFFD, NULs are dropped: the rest of the title is worth keeping); an entry whose number
+does not fit, or whose status is unknown, is moved to the problems with its place and the reason,
+so the import of everything else goes on and reports it (exit 3 on the command line).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from digestdesk.core.drafts import (
+    STATUSES,
+    Appearance,
+    DigestDraft,
+    EntryDraft,
+    Link,
+    ParseProblem,
+    ParseResult,
+    StatusChange,
+    UserState,
+)
+
+#: The range every integer column holds on both databases (PostgreSQL's INTEGER is 32-bit).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+#: Dates a paper or a digest can have (``date`` itself allows years 1 to 9999).
+YEAR_MIN, YEAR_MAX = 1900, 2200
+
+
+class InvalidDraft(ValueError):
+    """A field that cannot be stored; the message names it."""
+
+
+def clean_str(text: str) -> str:
+    """``text`` as valid Unicode without NULs (lone surrogates replaced by U+FFFD)."""
+    if text.isascii():
+        return text.replace("\x00", "") if "\x00" in text else text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A valid pair written as two escapes becomes its character; a lone half U+FFFD.
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+def _check_int(name: str, value: int) -> int:
+    if isinstance(value, bool) or not INT_MIN <= value <= INT_MAX:
+        raise InvalidDraft(f"{name} {value} is out of range (at most {INT_MAX:,})")
+    return value
+
+
+def _check_date(name: str, value: date) -> date:
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise InvalidDraft(f"{name} {value.isoformat()} is not a plausible date")
+    return value
+
+
+def _clean(name: str, value: Any) -> Any:
+    """``value`` with its text repaired; :class:`InvalidDraft` when it cannot be stored."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return clean_str(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return _check_int(name, value)
+    if isinstance(value, datetime):
+        _check_date(name, value.date())
+        return value
+    if isinstance(value, date):
+        return _check_date(name, value)
+    if isinstance(value, list):
+        return [_clean(name, item) for item in value]
+    if isinstance(value, dict):
+        return {clean_str(str(k)): _clean(f"{name}.{k}", v) for k, v in value.items()}
+    if isinstance(value, Link | StatusChange | UserState | Appearance | DigestDraft):
+        return _clean_dataclass(value)
+    return value
+
+
+def _clean_dataclass(obj: Any) -> Any:
+    assert is_dataclass(obj) and not isinstance(obj, type)
+    changes: dict[str, Any] = {}
+    for f in fields(obj):
+        old = getattr(obj, f.name)
+        new = _clean(f.name, old)
+        if new is not old:
+            changes[f.name] = new
+    if isinstance(obj, StatusChange | UserState):
+        status = changes.get("status", obj.status)
+        if status not in STATUSES:
+            raise InvalidDraft(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    return replace(obj, **changes) if changes else obj
+
+
+def validate_entry(draft: EntryDraft) -> EntryDraft:
+    """``draft`` ready to store (text repaired); :class:`InvalidDraft` says why it is not."""
+    cleaned: EntryDraft = _clean_dataclass(draft)
+    if not cleaned.title.strip():
+        raise InvalidDraft("the title is empty")
+    return cleaned
+
+
+def validate(result: ParseResult) -> ParseResult:
+    """``result`` with every entry checked: bad ones become problems, in input order."""
+    entries: list[EntryDraft] = []
+    problems = list(result.problems)
+    for number, draft in enumerate(result.entries, 1):
+        try:
+            entries.append(validate_entry(draft))
+        except InvalidDraft as error:
+            where = clean_str(draft.where) or f"entry {number}"
+            problems.append(ParseProblem(where, f"not imported: {error}"))
+    digests = []
+    for digest in result.digests:
+        try:
+            digests.append(_clean_dataclass(digest))
+        except InvalidDraft as error:
+            problems.append(ParseProblem(f"digest {clean_str(digest.key)}", str(error)))
+    return replace(result, entries=entries, problems=problems, digests=digests)
+
+
+__all__ = ["INT_MAX", "InvalidDraft", "clean_str", "validate", "validate_entry"]
