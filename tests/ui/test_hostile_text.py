@@ -72,7 +72,7 @@ def hostile_window(
         for n, title in enumerate(titles)
     ]
     library.import_bytes(factories.api_json(items), name="2025-11-20.json")
-    window.run_query()
+    window.search.run_query()
     wait_idle(qtbot, window)
     assert window.model.rowCount() == len(titles)
     return window
@@ -142,7 +142,7 @@ def test_reader_related_and_sidebar_show_hostile_titles_as_text(
     for row in range(window.model.rowCount()):
         assert _timed(lambda row=row: window.view.move_to(row)) < STEP_S
         wait_idle(qtbot, window)
-        detail = window.current_detail()
+        detail = window.reading.current_detail()
         assert detail is not None
         # the reader shows the title as text
         assert detail.title in window.abstract.plain_text()

@@ -37,6 +37,7 @@ from digestdesk.ui.links_pane import LinksPane
 from digestdesk.ui.notes_editor import NotesEditor
 from digestdesk.ui.reader_tabs import ReaderTabs
 from digestdesk.ui.related_pane import RelatedPane
+from digestdesk.ui.safe_text import plain_message_box
 from digestdesk.ui.search_bar import SearchBar
 from digestdesk.ui.session_view import SessionView
 from digestdesk.ui.styles import PANE_MARGINS, inset
@@ -259,7 +260,8 @@ class WindowLayout(QMainWindow):
     def show_problem(self, title: str, message: str) -> None:
         log.info("%s: %s", title, message)
         if self.show_dialogs:
-            QMessageBox.warning(self, title, message)
+            box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
+            plain_message_box(box).exec()  # messages quote file names and titles
         else:
             self.statusBar().showMessage(f"{title}: {message}", 8000)
 

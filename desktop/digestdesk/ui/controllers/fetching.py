@@ -23,6 +23,7 @@ from digestdesk.errors import DigestDeskError
 from digestdesk.ui.actions import handles, native
 from digestdesk.ui.change_hub import ChangeHub
 from digestdesk.ui.controllers.imports import ImportController
+from digestdesk.ui.safe_text import plain_message_box
 from digestdesk.ui.tasks import Task, WriterThread
 from digestdesk.ui.window_layout import WindowLayout
 
@@ -222,6 +223,7 @@ class FetchController(QObject):
             QMessageBox.StandardButton.Close,
             window,
         )
+        plain_message_box(box)  # a server's message is text
         box.setWindowModality(Qt.WindowModality.NonModal)
         if lines:
             box.setDetailedText("\n".join(lines))
