@@ -18,8 +18,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -euo pipefail
 
 APP=digestdesk
-APP_ID=digestdesk
-METAINFO_ID=org.digestdesk.DigestDesk
+APP_ID=org.digestdesk.DigestDesk  # the desktop-file id: desktop file, metainfo, icon, MIME
 MANIFEST_NAME=install-manifest.txt
 
 usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
@@ -84,20 +83,30 @@ case $exec_path in
     *[[:space:]]*) exec_path="\"$exec_path\"" ;;
 esac
 sed_escaped=$(printf '%s' "$exec_path" | sed -e 's/[&|]/\\&/g')
-# An absolute Exec works even where ~/.local/bin is not on the desktop session's PATH.
+# An absolute Exec (the main entry and each desktop action) works even where ~/.local/bin is
+# not on the desktop session's PATH.
 sed -e "s|^Exec=$APP\\b|Exec=$sed_escaped|" "$RESOURCES/$APP_ID.desktop" > "$desktop_file"
 add 0644 "$desktop_file" "$SHARE_DIR/applications/$APP_ID.desktop"
-for png in "$RESOURCES"/icons/"$APP_ID"-*.png; do
+for png in "$RESOURCES"/icons/"$APP"-*.png; do
     [[ -e $png ]] || continue
     size=${png##*-}; size=${size%.png}
     add 0644 "$png" "$SHARE_DIR/icons/hicolor/${size}x${size}/apps/$APP_ID.png"
 done
-if [[ -f $RESOURCES/icons/$APP_ID.svg ]]; then
-    add 0644 "$RESOURCES/icons/$APP_ID.svg" "$SHARE_DIR/icons/hicolor/scalable/apps/$APP_ID.svg"
+if [[ -f $RESOURCES/icons/$APP.svg ]]; then
+    add 0644 "$RESOURCES/icons/$APP.svg" "$SHARE_DIR/icons/hicolor/scalable/apps/$APP_ID.svg"
 fi
-if [[ -f $RESOURCES/$APP_ID.metainfo.xml ]]; then
-    add 0644 "$RESOURCES/$APP_ID.metainfo.xml" "$SHARE_DIR/metainfo/$METAINFO_ID.metainfo.xml"
-fi
+[[ ! -f $RESOURCES/$APP_ID.metainfo.xml ]] ||
+    add 0644 "$RESOURCES/$APP_ID.metainfo.xml" "$SHARE_DIR/metainfo/$APP_ID.metainfo.xml"
+[[ ! -f $RESOURCES/$APP_ID.xml ]] ||
+    add 0644 "$RESOURCES/$APP_ID.xml" "$SHARE_DIR/mime/packages/$APP_ID.xml"
+# The man page and completions, generated from the command table at build time.
+MANUAL="$RESOURCES/manual"
+[[ ! -f $MANUAL/$APP.1 ]] || add 0644 "$MANUAL/$APP.1" "$SHARE_DIR/man/man1/$APP.1"
+[[ ! -f $MANUAL/$APP.bash ]] ||
+    add 0644 "$MANUAL/$APP.bash" "$SHARE_DIR/bash-completion/completions/$APP"
+[[ ! -f $MANUAL/_$APP ]] || add 0644 "$MANUAL/_$APP" "$SHARE_DIR/zsh/site-functions/_$APP"
+[[ ! -f $MANUAL/$APP.fish ]] ||
+    add 0644 "$MANUAL/$APP.fish" "$SHARE_DIR/fish/vendor_completions.d/$APP.fish"
 
 # ------------------------------------------------------------------ refuse, or replace
 # Anything in the way that the previous installation did not put there belongs to someone
@@ -163,6 +172,13 @@ if command -v update-desktop-database >/dev/null; then
         update-desktop-database -q "$SHARE_DIR/applications" || true
         [[ ! -f $SHARE_DIR/applications/mimeinfo.cache ]] ||
             record cache "$SHARE_DIR/applications/mimeinfo.cache"
+    fi
+fi
+if command -v update-mime-database >/dev/null; then
+    if [[ -f $SHARE_DIR/mime/mime.cache ]]; then
+        update-mime-database "$SHARE_DIR/mime" >/dev/null 2>&1 || true
+    elif [[ $PREFIX != "$HOME_DIR"/* ]]; then
+        update-mime-database "$SHARE_DIR/mime" >/dev/null 2>&1 || true
     fi
 fi
 if command -v gtk-update-icon-cache >/dev/null && [[ -f $SHARE_DIR/icons/hicolor/icon-theme.cache ]]; then

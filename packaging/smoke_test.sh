@@ -42,11 +42,21 @@ step "install.sh (HOME=$TEST_HOME)"
 run_clean bash "$PACKAGE_DIR/install.sh"
 LAUNCHER="$TEST_HOME/.local/bin/digestdesk"
 [[ -x $LAUNCHER ]] || fail "no launcher at $LAUNCHER"
-DESKTOP_FILE="$TEST_HOME/.local/share/applications/digestdesk.desktop"
+ID=org.digestdesk.DigestDesk
+SHARE="$TEST_HOME/.local/share"
+DESKTOP_FILE="$SHARE/applications/$ID.desktop"
 [[ -f $DESKTOP_FILE ]] || fail "no menu entry"
-[[ -f $TEST_HOME/.local/share/icons/hicolor/256x256/apps/digestdesk.png ]] || fail "no 256 px icon"
-[[ -f $TEST_HOME/.local/share/icons/hicolor/scalable/apps/digestdesk.svg ]] || fail "no SVG icon"
-grep -q "^Exec=$TEST_HOME/.local/opt/digestdesk/digestdesk" "$DESKTOP_FILE" || fail "Exec is not the installed app"
+[[ -f $SHARE/icons/hicolor/256x256/apps/$ID.png ]] || fail "no 256 px icon"
+[[ -f $SHARE/icons/hicolor/scalable/apps/$ID.svg ]] || fail "no SVG icon"
+[[ -f $SHARE/metainfo/$ID.metainfo.xml ]] || fail "no AppStream metainfo"
+[[ -f $SHARE/mime/packages/$ID.xml ]] || fail "no MIME type"
+[[ -f $SHARE/man/man1/digestdesk.1 ]] || fail "no man page"
+[[ -f $SHARE/bash-completion/completions/digestdesk ]] || fail "no bash completion"
+[[ -f $SHARE/zsh/site-functions/_digestdesk ]] || fail "no zsh completion"
+[[ -f $SHARE/fish/vendor_completions.d/digestdesk.fish ]] || fail "no fish completion"
+# The main entry and every desktop action start the installed app.
+[[ $(grep -c "^Exec=$TEST_HOME/.local/opt/digestdesk/digestdesk" "$DESKTOP_FILE") -eq 4 ]] ||
+    fail "Exec is not the installed app in every entry"
 if command -v desktop-file-validate >/dev/null; then
     desktop-file-validate "$DESKTOP_FILE" | grep -v "hint:" || true
 fi
@@ -64,10 +74,11 @@ expected=$("$ROOT/.venv/bin/python" -c 'import tomllib; print(tomllib.load(open(
 [[ $version == "digestdesk $expected" ]] || fail "--version printed '$version', not 'digestdesk $expected'"
 echo "$version"
 
-step "digestdesk --self-test --screenshot (offscreen)"
+step "digestdesk --self-test --screenshot (no display, no platform chosen: falls back to offscreen)"
 SHOT="$WORK/shot.png"
 # A timeout: an unexpected error opens the crash dialog, which waits for a click even offscreen.
-(cd "$WORK" && run_clean env -u VIRTUAL_ENV -u PYTHONPATH -u PYTHONHOME \
+(cd "$WORK" && run_clean env -u VIRTUAL_ENV -u PYTHONPATH -u PYTHONHOME -u QT_QPA_PLATFORM \
+    -u DISPLAY -u WAYLAND_DISPLAY \
     timeout 180 digestdesk --self-test --screenshot "$SHOT") || fail "--self-test exited $? (124: timed out)"
 [[ -s $SHOT ]] || fail "no screenshot"
 # Decode the PNG with the standard library only (no Pillow): size, and that it is not one colour.
@@ -118,7 +129,8 @@ run_clean bash "$TEST_HOME/.local/opt/digestdesk/uninstall.sh"
 leftover=$(cd "$TEST_HOME" && find . -mindepth 1 \( -type f -o -type l \) \
     | grep -Ev '^\./\.local/share/digestdesk/|^\./\.local/state/digestdesk/|^\./\.cache/digestdesk/|^\./\.config/digestdesk/' || true)
 [[ -z $leftover ]] || fail "uninstall.sh left: $leftover"
-for gone in .local/opt .local/bin .local/share/applications .local/share/icons .local/share/metainfo; do
+for gone in .local/opt .local/bin .local/share/applications .local/share/icons .local/share/metainfo \
+    .local/share/mime .local/share/man .local/share/bash-completion .local/share/zsh .local/share/fish; do
     [[ ! -e $TEST_HOME/$gone ]] || fail "uninstall.sh left the folder ~/$gone"
 done
 echo "left in HOME:"

@@ -95,6 +95,9 @@ if ((!KEEP_CACHES)); then
         if [[ -f $share/icons/hicolor/icon-theme.cache ]] && command -v gtk-update-icon-cache >/dev/null; then
             gtk-update-icon-cache -q -t -f "$share/icons/hicolor" || true
         fi
+        if [[ -f $share/mime/mime.cache ]] && command -v update-mime-database >/dev/null; then
+            update-mime-database "$share/mime" >/dev/null 2>&1 || true
+        fi
     done < <(sed -n 's|^file \(.*\)/applications/[^/]*\.desktop$|\1|p' "$MANIFEST")
 fi
 

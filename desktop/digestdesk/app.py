@@ -36,6 +36,13 @@ def build_gui_parser() -> argparse.ArgumentParser:
         "window, save --screenshot and exit",
     )
     parser.add_argument("--screenshot", metavar="PATH", help="with --self-test: where to save")
+    parser.add_argument(
+        "--action",
+        metavar="ID",
+        help="run one of the window's commands once it opens, by its id (for example fetch.run "
+        "or session.start; the menu entry's actions use it); given to the open window when "
+        "the library is already open",
+    )
     parser.add_argument("--verbose", action="store_true", help="log debug messages to stderr")
     parser.add_argument(
         "files", nargs="*", metavar="FILE", help="digest files to import when the window opens"
@@ -51,10 +58,10 @@ def _wants_cli(argv: Sequence[str]) -> bool:
         if skip_next:
             skip_next = False
             continue
-        if arg in ("--library", "--screenshot"):  # options that take a value
+        if arg in ("--library", "--screenshot", "--action"):  # options that take a value
             skip_next = True
             continue
-        if arg.startswith(("--library=", "--screenshot=")):
+        if arg.startswith(("--library=", "--screenshot=", "--action=")):
             continue
         if arg == "--help-commands":
             return True
@@ -63,6 +70,29 @@ def _wants_cli(argv: Sequence[str]) -> bool:
         # `digestdesk FILE...` (the desktop file's %F) opens the window on those files; any
         # other positional word is a command (or a usage error).
         return arg in COMMANDS or not Path(arg).exists()
+    return False
+
+
+def _display_or_offscreen(options: argparse.Namespace) -> bool:
+    """Whether the window can open: on Linux without a display Qt aborts the process (SIGABRT,
+    blaming an xcb library), so say so instead, and run ``--self-test`` offscreen."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    if options.self_test:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        sys.stderr.write(
+            "digestdesk: no display (DISPLAY and WAYLAND_DISPLAY are unset): "
+            "the self-test renders offscreen\n"
+        )
+        return True
+    sys.stderr.write(
+        "digestdesk: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset).\n"
+        "The headless commands work without one: digestdesk --help-commands\n"
+    )
     return False
 
 
@@ -77,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli.run(args_list)
     options = build_gui_parser().parse_args(args_list)
     configure_logging(verbose=options.verbose)
+    if not _display_or_offscreen(options):
+        return 1
     try:
         from digestdesk.ui.application import run_app
     except ImportError as exc:  # the desktop window is not available in this build

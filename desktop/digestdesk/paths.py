@@ -44,6 +44,17 @@ class LibraryPaths:
             return str(self.sqlite_file)
         return _redact(self.database_url)
 
+    def display_name(self) -> str:
+        """A short name for titles: the library folder's name ("Library" for the default
+        one), or the database's name on a server. :meth:`describe` gives the full place."""
+        if self.root is not None and self.sqlite_file is not None:
+            return "Library" if self.root == user_data_dir() else self.root.name or str(self.root)
+        tail = self.database_url.rsplit("@", 1)[-1].split("?", 1)[0]
+        host, _, database = tail.partition("/")
+        if "://" in host:
+            host = host.split("://", 1)[1]
+        return f"{database} on {host}" if database and host else database or host or "Library"
+
 
 def _redact(url: str) -> str:
     """Hide a password in a database URL before it is shown or logged."""

@@ -127,7 +127,7 @@ def test_prefix_install_and_uninstall(unpacked: Path, tmp_path: Path) -> None:
     env = _clean_env(home)
     result = _run(["bash", str(unpacked / "install.sh"), "--prefix", str(prefix)], env)
     assert result.returncode == 0, result.stderr
-    desktop = (prefix / "share/applications/digestdesk.desktop").read_text()
+    desktop = (prefix / "share/applications/org.digestdesk.DigestDesk.desktop").read_text()
     assert f'Exec="{prefix}/opt/digestdesk/digestdesk" %F' in desktop
     version = _run([str(prefix / "bin" / "digestdesk"), "--version"], env)
     assert version.returncode == 0 and version.stdout.startswith("digestdesk ")

@@ -163,13 +163,13 @@ def test_second_instance_on_the_same_library_is_refused(
 ) -> None:
     with pytest.raises(LibraryLockedError):
         Library.open(resolve_library(library_dir), writer=True)
-    raised: list[list[str]] = []
+    raised: list[application.Request] = []
     paths = resolve_library(library_dir)
     server = application._listen_for_second_launch(paths, raised.append)
     assert server is not None
     assert application._raise_running_instance(paths)
     qtbot.waitUntil(lambda: bool(raised), timeout=3000)
-    assert raised == [[]]
+    assert raised == [application.Request([])]
 
 
 def test_second_launch_with_files_hands_them_to_the_open_window(
@@ -179,9 +179,9 @@ def test_second_launch_with_files_hands_them_to_the_open_window(
     paths = resolve_library(library_dir)
     received: list[list[str]] = []
 
-    def second_launch(files: list[str]) -> None:
-        received.append(files)
-        application._second_launch(window, files)
+    def second_launch(request: application.Request) -> None:
+        received.append(request.files)
+        application._second_launch(window, request)
 
     server = application._listen_for_second_launch(paths, second_launch)
     assert server is not None

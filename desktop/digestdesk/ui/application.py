@@ -21,6 +21,7 @@ import traceback
 import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -182,9 +183,19 @@ def _server_name(paths: LibraryPaths) -> str:
     return f"{APP_ID}-{digest}"
 
 
-def _raise_running_instance(paths: LibraryPaths, files: Sequence[str | Path] = ()) -> bool:
-    """Ask the window already open on this library to come to the front, and to import
-    ``files`` (sent as absolute paths: the two processes need not share a directory)."""
+class Request(NamedTuple):
+    """What a second launch on the same library asks of the open window."""
+
+    files: list[str]  # absolute paths of digest files to import
+    action: str | None = None  # an action of the registry to run (``--action``)
+
+
+def _raise_running_instance(
+    paths: LibraryPaths, files: Sequence[str | Path] = (), action: str | None = None
+) -> bool:
+    """Ask the window already open on this library to come to the front, to import ``files``
+    (sent as absolute paths: the two processes need not share a directory) and to run
+    ``action``."""
     try:
         from PySide6.QtNetwork import QLocalSocket
     except ImportError:  # pragma: no cover - QtNetwork ships with PySide6-Essentials
@@ -193,7 +204,9 @@ def _raise_running_instance(paths: LibraryPaths, files: Sequence[str | Path] = (
     socket.connectToServer(_server_name(paths))
     if not socket.waitForConnected(500):
         return False
-    message = {"raise": True, "files": [str(Path(f).resolve()) for f in files]}
+    message: dict[str, object] = {"raise": True, "files": [str(Path(f).resolve()) for f in files]}
+    if action:
+        message["action"] = action
     socket.write(json.dumps(message).encode("utf-8") + b"\n")
     socket.flush()
     sent = socket.waitForBytesWritten(2000) or socket.bytesToWrite() == 0
@@ -203,27 +216,31 @@ def _raise_running_instance(paths: LibraryPaths, files: Sequence[str | Path] = (
     return sent
 
 
-def _parse_request(line: bytes) -> list[str] | None:
-    """The files of one request line (``raise`` alone, from an older version, has none)."""
+def _parse_request(line: bytes) -> Request | None:
+    """One request line (``raise`` alone, from an older version, has no files)."""
     text = line.decode("utf-8", errors="replace").strip()
     if not text:
         return None
     if text == "raise":
-        return []
+        return Request([])
     try:
         message = json.loads(text)
     except ValueError:
         log.info("ignored a malformed second-launch request: %.80r", text)
         return None
-    files = message.get("files", []) if isinstance(message, dict) else []
-    return [str(f) for f in files if isinstance(f, str)]
+    if not isinstance(message, dict):
+        return Request([])
+    files = message.get("files", [])
+    action = message.get("action")
+    return Request(
+        [str(f) for f in files if isinstance(f, str)] if isinstance(files, list) else [],
+        action if isinstance(action, str) else None,
+    )
 
 
-def _listen_for_second_launch(
-    paths: LibraryPaths, on_request: Callable[[list[str]], None]
-) -> object:
+def _listen_for_second_launch(paths: LibraryPaths, on_request: Callable[[Request], None]) -> object:
     """Serve the second launches on this library: each request raises the window and hands
-    over the files it was started with (``on_request(files)``)."""
+    over the files and the action it was started with (``on_request(request)``)."""
     try:
         from PySide6.QtNetwork import QLocalServer, QLocalSocket
     except ImportError:  # pragma: no cover
@@ -243,17 +260,17 @@ def _listen_for_second_launch(
             while b"\n" in buffer:
                 line, _, rest = bytes(buffer).partition(b"\n")
                 buffer[:] = rest
-                files = _parse_request(line)
-                if files is not None:
-                    on_request(files)
+                request = _parse_request(line)
+                if request is not None:
+                    on_request(request)
 
         def closed() -> None:
             read()
             if buffer:  # a last line without its newline
-                files = _parse_request(bytes(buffer))
+                request = _parse_request(bytes(buffer))
                 buffer.clear()
-                if files is not None:
-                    on_request(files)
+                if request is not None:
+                    on_request(request)
             connection.deleteLater()
 
         connection.readyRead.connect(read)
@@ -321,7 +338,7 @@ def run_app(options: argparse.Namespace) -> int:
     try:
         library = open_library(paths)
     except LibraryLockedError as error:
-        if _raise_running_instance(paths, files):
+        if _raise_running_instance(paths, files, options.action):
             handed = f" and given {len(files)} file(s) to import" if files else ""
             sys.stderr.write(
                 f"Digest Desk is already open on {paths.describe()}; its window was raised"
@@ -343,7 +360,7 @@ def run_app(options: argparse.Namespace) -> int:
             str(Path(temporary.name) / "settings.ini"), QSettings.Format.IniFormat
         )
     window = MainWindow(library, qsettings, show_dialogs=not options.self_test)
-    server = _listen_for_second_launch(paths, lambda files: _second_launch(window, files))
+    server = _listen_for_second_launch(paths, lambda request: _second_launch(window, request))
 
     def scheme_changed(scheme: Qt.ColorScheme) -> None:
         apply_color_scheme(app, scheme)
@@ -360,6 +377,8 @@ def run_app(options: argparse.Namespace) -> int:
             window.imports.fill_demo(DEMO_ENTRIES)
         if files:
             window.imports.import_paths(files)
+        if options.action:
+            QTimer.singleShot(0, lambda: run_action(window, options.action))
         return app.exec()
     finally:
         window.shutdown()
@@ -378,15 +397,34 @@ def _fail_self_test(
     os._exit(1)
 
 
-def _second_launch(window: object, files: list[str]) -> None:
-    """Another launch on this library: come to the front and import what it was given."""
+def _second_launch(window: object, request: Request) -> None:
+    """Another launch on this library: come to the front, import what it was given and run
+    its action."""
     from digestdesk.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
     _bring_to_front(window)
-    if files:
+    if request.files:
         # One that cannot be read is listed in the import summary.
-        window.imports.import_paths(files)
+        window.imports.import_paths(request.files)
+    if request.action:
+        run_action(window, request.action)
+
+
+def run_action(window: object, action_id: str) -> bool:
+    """Trigger one of the window's actions by id (``--action``, the desktop file's actions);
+    an unknown or disabled one is said in the status bar and the log."""
+    from digestdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    action = window.registry.actions.get(action_id)
+    if action is None or not action.isEnabled():
+        why = "no such action" if action is None else "not available now"
+        log.warning("--action %s: %s", action_id, why)
+        window.statusBar().showMessage(f"Cannot run {action_id}: {why}", 8000)
+        return False
+    action.trigger()
+    return True
 
 
 def _bring_to_front(window: object) -> None:

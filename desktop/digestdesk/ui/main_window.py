@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 
 from digestdesk import APP_NAME
@@ -33,7 +33,9 @@ from digestdesk.ui.controllers.triage import TriageController
 from digestdesk.ui.controllers.window_commands import WindowCommands
 from digestdesk.ui.controllers.writes import Writes
 from digestdesk.ui.entry_model import EntryModel
+from digestdesk.ui.geometry import fitted_size
 from digestdesk.ui.icons import icon
+from digestdesk.ui.safe_text import tooltip
 from digestdesk.ui.tasks import ReaderThread, WriterThread
 from digestdesk.ui.tuning import Tuning
 from digestdesk.ui.window_layout import WindowLayout
@@ -56,15 +58,17 @@ class MainWindow(WindowLayout):
         tuning = tuning or Tuning()
         self.library = library
         # Qt appends the application name to a title not ending with it (on X11, Wayland).
-        self.setWindowTitle(f"{library.paths.describe()} — {APP_NAME}")
+        # The library's name, not its path (the counts in the status bar tell the path).
+        self.setWindowTitle(f"{library.paths.display_name()} — {APP_NAME}")
         self.setWindowIcon(icon("app"))
         self.setAcceptDrops(True)
-        self.resize(1280, 800)
+        self.resize(fitted_size(QSize(1280, 800), self.screen()))
 
         self.hub = ChangeHub(self)
         self.writer = WriterThread(library, self, maintain_after_s=tuning.maintain_after_s)
         self.reader = ReaderThread(library, self, on_problem=self._read_problem)
         self.build_layout(EntryModel(library.rows, dispose=self.reader.dispose), settings)
+        self.counts_label.setToolTip(tooltip(f"Library: {library.paths.describe()}"))
         self.task_indicator.watch(self.writer.signals)
 
         # The controllers, lower layers first. The order they are made in is also the order

@@ -32,6 +32,7 @@ from digestdesk.ui.actions import ActionRegistry, native
 from digestdesk.ui.empty_state import EmptyState
 from digestdesk.ui.entry_model import EntryModel
 from digestdesk.ui.entry_view import EntryView
+from digestdesk.ui.geometry import clamped
 from digestdesk.ui.icons import icon
 from digestdesk.ui.links_pane import LinksPane
 from digestdesk.ui.notes_editor import NotesEditor
@@ -278,6 +279,9 @@ class WindowLayout(QMainWindow):
         geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+            # Saved on a larger screen (or another monitor): keep all of it visible.
+            if not self.isMaximized() and not self.isFullScreen():
+                self.setGeometry(clamped(self.geometry(), self.screen()))
         state = s.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
