@@ -218,6 +218,40 @@ def test_filters_and_sorting(library: Library) -> None:
     assert library.search("date:>2025-11-18").total == 0
 
 
+def test_date_order_puts_the_most_voted_first_within_a_day(library: Library) -> None:
+    """As on the Hugging Face daily page: newest day first, and in a day most votes first,
+    both for filters alone (SQL) and for words (the index)."""
+    items = [
+        factories.api_item(
+            f"2511.{n:05d}",
+            f"Invented Reasoning Paper {n}",
+            upvotes=votes,
+            published=f"{day}T00:00:00.000Z",
+        )
+        for n, (day, votes) in enumerate(
+            [
+                ("2025-11-18", 3),
+                ("2025-11-18", 40),
+                ("2025-11-19", 1),
+                ("2025-11-19", 9),
+                ("2025-11-18", 12),
+            ]
+        )
+    ]
+    library.import_bytes(factories.api_json(items), name="day.json")
+    expected = [
+        (date(2025, 11, 19), 9),
+        (date(2025, 11, 19), 1),
+        (date(2025, 11, 18), 40),
+        (date(2025, 11, 18), 12),
+        (date(2025, 11, 18), 3),
+    ]
+    for query in ("", "reasoning", "year:2025", "reasoning year:2025"):
+        ids = library.search(query, sort="date").ids
+        assert [(library.entry(i).published, library.entry(i).votes) for i in ids] == expected
+    assert library.list_ids(sort="date") == library.search("", sort="date").ids
+
+
 def _use_second_postgres_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url

@@ -71,6 +71,8 @@ entries = Table(
     Column("added_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("seq", Integer, nullable=False, default=0, index=True),
+    # The date order: newest day first, the most voted first within a day (schema 0003).
+    Index("ix_entries_published_votes", "published", "votes"),
 )
 
 status_history = Table(
@@ -115,6 +117,9 @@ digests = Table(
     Column("digest_date", Date, nullable=True, index=True),
     Column("imported_at", UTCDateTime, nullable=False),
     Column("counts", JSON, nullable=False, default=dict),
+    # SHA-256 of the imported bytes (schema 0003; None for fetches and older imports): the
+    # same file imported again corrects this digest instead of adding another.
+    Column("content_hash", String(64), nullable=True, index=True),
 )
 
 # Which entries each digest held, with the vote/star/comment snapshot at that time.

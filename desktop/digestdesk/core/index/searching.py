@@ -69,7 +69,7 @@ class IndexSearch:
             # by the sort column.
             matches = self._matches(s, ids, plan.text, allowed)
             self._drop(ids, matches, excluded)
-            column = "published" if order == "date" else "votes"
+            column = order
             if limit is not None and len(matches) > 4 * limit:
                 # Many matches: walk the index in sort order (sorted once per generation)
                 # and stop at the limit, instead of ordering every match.
@@ -123,7 +123,17 @@ class IndexSearch:
             scores.pop(docnum, None)
         return scores
 
-    def _sort_key(self, s: Searcher, fieldname: str) -> list[int]:
+    def _sort_key(self, s: Searcher, order: str) -> list[int]:
+        """The key of a sort order ("date" or "votes") by global docnum, larger first.
+        "date" is the day, then the votes: within a day the most voted come first, as on
+        the Hugging Face daily page (both columns hold unsigned sortable forms of 32 bits)."""
+        if order == "date":
+            days = self._column(s, "published")
+            votes = self._column(s, "votes")
+            return [(day << 32) | vote for day, vote in zip(days, votes, strict=True)]
+        return self._column(s, "votes" if order == "votes" else order)
+
+    def _column(self, s: Searcher, fieldname: str) -> list[int]:
         """The sortable column ``fieldname`` by global docnum."""
         key: list[int] = []
         for leaf, offset in s.reader().leaf_readers():
@@ -150,7 +160,7 @@ class IndexSearch:
             if order == "relevance":
                 chosen = sorted(docnums)[:limit] if limit is not None else sorted(docnums)
             else:
-                key = self._sort_key(s, "published" if order == "date" else "votes")
+                key = self._sort_key(s, order)
                 chosen = top_by_key(docnums, key.__getitem__, limit)
             return [Hit(ids.id_of[d], 0.0) for d in chosen], len(docnums)
 

@@ -21,14 +21,16 @@ from digestdesk.errors import DigestDeskError
 
 
 def order_by(sort: str) -> list[Any]:
-    """The ORDER BY of a sort name ("date", the default; "votes", "title", "added")."""
+    """The ORDER BY of a sort name ("date", the default; "votes", "title", "added").
+
+    Within a day, "date" puts the most voted first, as the Hugging Face daily page does."""
     if sort == "votes":
         return [E.c.votes.desc().nulls_last(), E.c.published.desc().nulls_last(), E.c.id.desc()]
     if sort == "title":
         return [E.c.title_norm, E.c.id]
     if sort == "added":
         return [E.c.id.desc()]
-    return [E.c.published.desc().nulls_last(), E.c.id.desc()]
+    return [E.c.published.desc().nulls_last(), E.c.votes.desc().nulls_last(), E.c.id.desc()]
 
 
 def list_ids(
