@@ -2,14 +2,16 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test test-core test-postgres bench screenshots package lint clean
+.PHONY: run test test-core test-postgres bench screenshots package deb lock lint clean
 
-$(STAMP): pyproject.toml
+# The exact versions, checked against their hashes (requirements.lock), then the app itself.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	$(PY) -m pip install --quiet -e ".[test,dev]"
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
@@ -34,12 +36,23 @@ screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m digestdesk.ui.screenshots docs/screenshots
 
 package: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[package]"
 	bash packaging/build.sh
+
+# The .deb (needs dpkg-deb and binutils): dist/digestdesk_VERSION_ARCH.deb
+deb: package
+	bash packaging/build_deb.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check desktop tests
 	$(VENV)/bin/mypy desktop/digestdesk
+
+# Re-resolve requirements.lock from pyproject.toml's ranges (newest compatible versions, with
+# hashes); run the tests after.
+lock:
+	$(PY) -m pip install --quiet pip-tools==7.6.2
+	$(PY) -m piptools compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	    --no-emit-index-url --no-emit-find-links --extra test --extra dev --extra package \
+	    --extra postgres -o requirements.lock pyproject.toml
 
 clean:
 	rm -rf build dist .pytest_cache

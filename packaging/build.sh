@@ -25,6 +25,15 @@ if ! "$PY" -c 'import PyInstaller' 2>/dev/null; then
     exit 1
 fi
 
+# Reproducible builds (https://reproducible-builds.org): the same commit gives the same
+# tarball. Times come from the commit (SOURCE_DATE_EPOCH, also read by PyInstaller and the
+# man page), hashes are seeded, and the archive's names, owners and times are fixed.
+if [[ -z ${SOURCE_DATE_EPOCH:-} ]]; then
+    SOURCE_DATE_EPOCH=$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || stat -c %Y pyproject.toml)
+fi
+export SOURCE_DATE_EPOCH
+export PYTHONHASHSEED=0
+
 human() { numfmt --to=si --suffix=B --format='%.1f' "$1"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 seconds() { printf '%d.%d s' $(( $1 / 1000 )) $(( $1 % 1000 / 100 )); }
@@ -46,6 +55,9 @@ rm -rf "dist/$NAME"
     --distpath dist --workpath build/pyinstaller packaging/digestdesk.spec
 built=$(now_ms)
 
+echo "== portable: glibc baseline and host libraries"
+"$PY" packaging/check_bundle.py "dist/$NAME"
+
 echo "== tarball"
 STAGE="build/stage/$STEM"
 rm -rf build/stage
@@ -53,8 +65,10 @@ mkdir -p "$STAGE"
 cp -a "dist/$NAME" "$STAGE/$NAME"
 install -m 0755 packaging/install.sh packaging/uninstall.sh "$STAGE/"
 TARBALL="dist/$STEM.tar.gz"
-# Sorted names and fixed owners keep the archive the same from one build to the next.
-tar --sort=name --owner=0 --group=0 --numeric-owner -C build/stage -cf - "$STEM" \
+# Sorted names, fixed owners, times and modes keep the archive the same from one build to
+# the next (gzip -n: no name or time in its header).
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
+    --mode=go-w --format=gnu -C build/stage -cf - "$STEM" \
     | gzip -6 -n > "$TARBALL.part"
 mv "$TARBALL.part" "$TARBALL"
 finished=$(now_ms)

@@ -109,6 +109,21 @@ assert width >= 400 and height >= 300, "too small"
 assert len(rows) > 10 and distinct > 10, "one colour"
 EOF
 
+if command -v Xvfb >/dev/null; then
+    step "digestdesk --self-test on a real X display (Xvfb: the host's X11 libraries, xcb plugin)"
+    display=:$((90 + RANDOM % 500))
+    Xvfb "$display" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
+    xvfb_pid=$!
+    for _ in $(seq 50); do [[ -e /tmp/.X11-unix/X${display#:} ]] && break; sleep 0.1; done
+    (cd "$WORK" && run_clean env -u QT_QPA_PLATFORM DISPLAY="$display" \
+        timeout 180 digestdesk --self-test --screenshot "$WORK/shot-x11.png") ||
+        { kill "$xvfb_pid" 2>/dev/null; fail "--self-test on X exited $?"; }
+    kill "$xvfb_pid" 2>/dev/null || true
+    [[ -s $WORK/shot-x11.png ]] || fail "no screenshot on X"
+else
+    echo "(no Xvfb: the self-test on a real X display is skipped)"
+fi
+
 step "headless commands"
 LIBRARY="$WORK/library"
 run_clean digestdesk --library "$LIBRARY" import "$PACKAGE_DIR/digestdesk/_internal/digestdesk/samples/hf-daily-sample.json" \
