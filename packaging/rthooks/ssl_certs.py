@@ -1,4 +1,5 @@
-"""PyInstaller runtime hook: point the bundled OpenSSL at the system's CA certificates.
+"""PyInstaller runtime hook: point the bundled OpenSSL at the system's CA certificates, and at
+its own configuration file instead of the host's.
 
 The bundled libssl looks for certificates where the build machine's distribution keeps them
 (Debian: /usr/lib/ssl). On Fedora, openSUSE or Arch that folder does not exist and every
@@ -28,4 +29,16 @@ def _use_system_certificates() -> None:
             return
 
 
+
+def _use_bundled_openssl_config() -> None:
+    """The bundled libssl reads its own configuration, not the host's (written for the host's
+    OpenSSL, which may be older or newer than the bundled one)."""
+    if os.environ.get("OPENSSL_CONF"):
+        return
+    bundled = os.path.join(getattr(sys, "_MEIPASS", ""), "resources", "openssl.cnf")
+    if os.path.isfile(bundled):
+        os.environ["OPENSSL_CONF"] = bundled
+
+
 _use_system_certificates()
+_use_bundled_openssl_config()
