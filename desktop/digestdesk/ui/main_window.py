@@ -101,7 +101,7 @@ class MainWindow(WindowLayout):
             self.writes,
             tuning,
         )
-        self.navigation = NavigationController(self, self.search, self.sessions)
+        self.navigation = NavigationController(self, reader, self.search, self.sessions)
         self.triage = TriageController(
             self,
             self.writes,

@@ -242,6 +242,10 @@ class Library:
         """List rows for the given ids (the visible ones), keyed by id."""
         return reads.rows(self.engine, ids)
 
+    def first_with_status(self, ids: Sequence[int], status: str) -> int | None:
+        """The first of ``ids``, in their order, whose entry has ``status`` (None: none has)."""
+        return reads.first_with_status(self.engine, ids, status)
+
     def entry(self, entry_id: int) -> EntryDetail:
         return reads.entry(self.engine, entry_id)
 

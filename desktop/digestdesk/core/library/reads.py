@@ -37,6 +37,22 @@ def statuses(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
     return found
 
 
+def first_with_status(engine: Engine, ids: Sequence[int], status: str) -> int | None:
+    """The first of ``ids`` (in their order) whose entry has ``status``, or None. Reads a
+    chunk at a time, so the next unread entry near the cursor costs one small query even in
+    a 100k-long list."""
+    with engine.connect() as conn:
+        for chunk in chunks(list(ids)):
+            found = set(
+                conn.execute(
+                    select(E.c.id).where(E.c.id.in_(chunk), E.c.status == status)
+                ).scalars()
+            )
+            if found:
+                return next(i for i in chunk if i in found)
+    return None
+
+
 def require(ids: Sequence[int], found: dict[int, Any]) -> None:
     """Refuse ids that are not among ``found`` (as :func:`statuses` returned them)."""
     missing = [i for i in ids if i not in found]
