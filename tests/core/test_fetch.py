@@ -753,6 +753,27 @@ def test_cli_fetch_json_and_exit_code_1_when_a_day_fails(
     assert days[1]["new"] == 2 and "malformed JSON" in days[0]["error"]
 
 
+def test_fetched_entries_that_cannot_be_stored_are_skipped_with_exit_3(
+    replay: Replay, library_paths: LibraryPaths, tmp_path: Path
+) -> None:
+    today = fetch.today_utc()
+    items = hf_items(3, day=today)
+    items[1]["paper"]["title"] = items[1]["title"] = "Bad \ud800 title"
+    items[2]["paper"]["upvotes"] = 2**63
+    replay.days[today.isoformat()] = items
+    code, text = _cli(tmp_path / "library")
+    assert code == cli.EXIT_PARTIAL, text
+    assert "2 new, 0 updated, 0 unchanged, 1 skipped" in text
+    assert "skipped item 2: not imported: votes 9223372036854775808 is out of range" in text
+    code, text = _cli(tmp_path / "library", "--refresh", "--json")
+    [day] = json.loads(text)["days"]
+    assert code == cli.EXIT_PARTIAL and (day["unchanged"], len(day["skipped"])) == (2, 1)
+    with Library.open(resolve_library(tmp_path / "library")) as library:
+        assert library.search("title").total == 1
+        [entry_id] = library.search("title").ids
+        assert library.entry(entry_id).title == "Bad \ufffd title"
+
+
 def test_cli_fetch_default_is_today(
     replay: Replay, library_paths: LibraryPaths, tmp_path: Path
 ) -> None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_text", "normalize_title"]
+__all__ = ["TAG_MAX", "clean_text", "normalize_tag", "normalize_title"]
+
+#: The longest tag name (the ``tags.name`` column).
+TAG_MAX = 200
 
 # Any run of white space, including NBSP, CR/LF and the other Unicode spaces (`\s` on str).
 _WHITESPACE = re.compile(r"\s+")
@@ -97,3 +100,9 @@ def normalize_title(title: str) -> str:
     text = unicodedata.normalize("NFKC", text.casefold())
     text = "".join(" " if _is_separator(char) else char for char in text)
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def normalize_tag(name: str) -> str:
+    """Tags are lower-case words joined by hyphens; spaces and commas are not allowed."""
+    cleaned = "-".join(name.strip().lower().replace(",", " ").split())
+    return cleaned.lstrip("+-#")[:TAG_MAX]

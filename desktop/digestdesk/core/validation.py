@@ -4,15 +4,16 @@ Parsers read what an input says; some of it cannot be stored as it is. A JSON st
 lone surrogate (``"\\ud800"``), which no UTF-8 database takes; text may hold NUL characters,
 which PostgreSQL refuses; a count may be larger than the column (``2**63`` upvotes overflows
 SQLite's INTEGER, anything past ``2**31 - 1`` PostgreSQL's). Text is repaired (lone surrogates
-become U+FFFD, NULs are dropped: the rest of the title is worth keeping); an entry whose number
-does not fit, or whose status is unknown, is moved to the problems with its place and the reason,
+become U+FFFD, NULs are dropped: the rest of the title is worth keeping; tags are normalised as
+the library writes them); an entry whose number does not fit, whose identifier is longer than its
+column, or whose status is unknown, is moved to the problems with its place and the reason,
 so the import of everything else goes on and reports it (exit 3 on the command line).
 """
 
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from digestdesk.core.drafts import (
@@ -26,11 +27,14 @@ from digestdesk.core.drafts import (
     StatusChange,
     UserState,
 )
+from digestdesk.core.text import normalize_tag
 
 #: The range every integer column holds on both databases (PostgreSQL's INTEGER is 32-bit).
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 #: Dates a paper or a digest can have (``date`` itself allows years 1 to 9999).
 YEAR_MIN, YEAR_MAX = 1900, 2200
+#: Text fields stored in a column of bounded length (PostgreSQL's VARCHAR refuses longer text).
+MAX_CHARS = {"arxiv_id": 64, "source_kind": 32}
 
 
 class InvalidDraft(ValueError):
@@ -61,19 +65,27 @@ def _check_date(name: str, value: date) -> date:
     return value
 
 
+def _check_length(name: str, value: str) -> str:
+    limit = MAX_CHARS.get(name)
+    if limit is not None and len(value) > limit:
+        raise InvalidDraft(f"{name} is {len(value):,} characters long (at most {limit})")
+    return value
+
+
 def _clean(name: str, value: Any) -> Any:
     """``value`` with its text repaired; :class:`InvalidDraft` when it cannot be stored."""
     if value is None:
         return None
     if isinstance(value, str):
-        return clean_str(value)
+        return _check_length(name, clean_str(value))
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
         return _check_int(name, value)
     if isinstance(value, datetime):
         _check_date(name, value.date())
-        return value
+        # A time without a zone is read as UTC, like every time the library stores.
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         return _check_date(name, value)
     if isinstance(value, list):
@@ -97,6 +109,13 @@ def _clean_dataclass(obj: Any) -> Any:
         status = changes.get("status", obj.status)
         if status not in STATUSES:
             raise InvalidDraft(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if isinstance(obj, UserState):
+        # Tags as the library writes them (lower-case, hyphenated, at most 200 characters),
+        # each once: two spellings of one tag would tag the entry twice.
+        tags = list(changes.get("tags", obj.tags))
+        normalized = list(dict.fromkeys(t for t in map(normalize_tag, tags) if t))
+        if normalized != tags:
+            changes["tags"] = normalized
     return replace(obj, **changes) if changes else obj
 
 
@@ -127,4 +146,12 @@ def validate(result: ParseResult) -> ParseResult:
     return replace(result, entries=entries, problems=problems, digests=digests)
 
 
-__all__ = ["INT_MAX", "InvalidDraft", "clean_str", "validate", "validate_entry"]
+__all__ = [
+    "INT_MAX",
+    "INT_MIN",
+    "MAX_CHARS",
+    "InvalidDraft",
+    "clean_str",
+    "validate",
+    "validate_entry",
+]

@@ -108,6 +108,8 @@ def cmd_fetch(library: Library, args: argparse.Namespace, out: TextIO) -> int:
         if not args.json:
             bar.close()
             out.write(f"{day.day.isoformat()}: {day.summary()}\n")
+            for problem in day.report.skipped if day.report is not None else ():
+                out.write(f"  skipped {problem.where}: {problem.reason}\n")
             out.flush()
 
     try:

@@ -61,9 +61,3 @@ def links_to_json(links: Iterable[Link]) -> list[dict[str, str]]:
 
 def links_from_json(value: Any) -> list[Link]:
     return [Link(url=item["url"], kind=item["kind"]) for item in value or []]
-
-
-def normalize_tag(name: str) -> str:
-    """Tags are lower-case words joined by hyphens; spaces and commas are not allowed."""
-    cleaned = "-".join(name.strip().lower().replace(",", " ").split())
-    return cleaned.lstrip("+-#")[:200]

@@ -39,7 +39,7 @@ import digestdesk.core.library.reads as reads
 import digestdesk.core.library.searching as searching
 from digestdesk.core.drafts import DigestDraft, EntryDraft, ParseResult
 from digestdesk.core.index import SearchIndex
-from digestdesk.core.library.common import Cancelled, LibraryTuning, Progress, normalize_tag
+from digestdesk.core.library.common import Cancelled, LibraryTuning, Progress
 from digestdesk.core.library.database import Database
 from digestdesk.core.library.edits import Edits
 from digestdesk.core.library.filters import list_ids
@@ -48,6 +48,7 @@ from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.session_edits import SessionEdits
 from digestdesk.core.query import QueryPlan
 from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
+from digestdesk.core.text import normalize_tag
 from digestdesk.paths import LibraryPaths
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,9 @@ from sqlalchemy import Engine, and_, exists, false, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from digestdesk.core import schema
-from digestdesk.core.library.common import E, normalize_tag
+from digestdesk.core.library.common import E
 from digestdesk.core.query import Filter
+from digestdesk.core.text import normalize_tag
 from digestdesk.errors import DigestDeskError
 
 

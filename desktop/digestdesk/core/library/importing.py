@@ -44,6 +44,7 @@ from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.links import collect_links
 from digestdesk.core.records import Changes, ImportedItem, ImportReport
 from digestdesk.core.text import clean_text, normalize_title
+from digestdesk.core.validation import validate
 from digestdesk.errors import DigestDeskError
 
 
@@ -156,9 +157,14 @@ class Importer:
     ) -> ImportReport:
         """Import parsed drafts as one transaction.
 
+        Every path in (files, stdin, the clipboard, fetched days) comes through here, so the
+        drafts are validated here (:func:`~digestdesk.core.validation.validate`): text is
+        repaired, and an entry that cannot be stored (a count past the column, an unknown status)
+        is skipped into ``report.skipped`` with its place while the rest is imported.
         ``source_kind`` overrides the digest's kind (default: the parser's format name); the
         fetchers record ``"hf-api"`` and ``"arxiv-api"`` so ``Library.fetched_days`` finds them.
         """
+        result = validate(result)
         report = ImportReport(
             source=source,
             format=result.format,
