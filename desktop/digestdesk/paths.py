@@ -32,6 +32,11 @@ class LibraryPaths:
     root: Path | None  # the folder holding the SQLite file, None for a database server
 
     @property
+    def similarity_file(self) -> Path:
+        """The similarity model: a cache beside the search index (``index.similarity``)."""
+        return self.index_dir.with_name(self.index_dir.name + ".similarity")
+
+    @property
     def sqlite_file(self) -> Path | None:
         return self.root / DATABASE_FILE if self.root is not None and self.is_sqlite else None
 

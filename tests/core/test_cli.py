@@ -185,7 +185,16 @@ def test_every_command_of_the_table_has_its_parser_and_help(
 
 def test_only_commands_that_only_read_open_without_the_writer_lock() -> None:
     # A public promise: these work while the app has the library open.
-    assert {"list", "search", "show", "export", "stats", "trends", "sessions"} == cli.READ_ONLY
+    assert {
+        "list",
+        "search",
+        "show",
+        "related",
+        "export",
+        "stats",
+        "trends",
+        "sessions",
+    } == cli.READ_ONLY
     assert {c.name for c in cli.COMMAND_TABLE if c.reads_stdin} == {"import", "note"}
     assert {c.name for c in cli.COMMAND_TABLE if not c.repairs_index} == {"check"}
 

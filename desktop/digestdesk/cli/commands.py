@@ -146,6 +146,17 @@ COMMAND_TABLE: tuple[Command, ...] = (
         read_only=True,
     ),
     Command(
+        "related",
+        "papers most like one entry, with the phrases they share",
+        entries.cmd_related,
+        (
+            JSON_OUTPUT,
+            Argument(("id",), type="integer"),
+            Argument(("--limit",), type="count", default=10),
+        ),
+        read_only=True,
+    ),
+    Command(
         "status",
         "set the reading status of entries",
         entries.cmd_status,

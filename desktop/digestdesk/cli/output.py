@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -50,7 +50,14 @@ def print_json(value: Any, out: TextIO) -> None:
     out.write("\n")
 
 
-def print_rows(library: Library, ids: Sequence[int], out: TextIO, total: int | None = None) -> None:
+def print_rows(
+    library: Library,
+    ids: Sequence[int],
+    out: TextIO,
+    total: int | None = None,
+    notes: Mapping[int, str] | None = None,
+) -> None:
+    """One line per entry; ``notes`` adds an indented line under an entry (why it is listed)."""
     rows = library.rows(ids)
     for entry_id in ids:
         row = rows[entry_id]
@@ -61,6 +68,8 @@ def print_rows(library: Library, ids: Sequence[int], out: TextIO, total: int | N
         out.write(
             f"{row.id:>6}  {row.status:<7}  {published}  {votes:>4}  {marks}  {row.title}{tags}\n"
         )
+        if notes and notes.get(entry_id):
+            out.write(f"{'':>6}  {notes[entry_id]}\n")
     if total is not None and total > len(ids):
         out.write(f"({len(ids)} of {total} shown; use --limit)\n")
 

@@ -67,6 +67,10 @@ class MainWindow(WindowLayout):
         self.hub = ChangeHub(self)
         self.writer = WriterThread(library, self, maintain_after_s=tuning.maintain_after_s)
         self.reader = ReaderThread(library, self, on_problem=self._read_problem)
+        # Similar papers and recommendations on a lane of their own: building the similarity
+        # model of a large library takes a while, and searches must not wait behind it.
+        self.similar = ReaderThread(library, self, on_problem=self._read_problem)
+        self.similar.setObjectName("similar")
         self.build_layout(EntryModel(library.rows, dispose=self.reader.dispose), settings)
         self.counts_label.setToolTip(tooltip(f"Library: {library.paths.describe()}"))
         self.task_indicator.watch(self.writer.signals)
@@ -88,7 +92,7 @@ class MainWindow(WindowLayout):
             self.show_problem,
             self.search.run_query,
         )
-        self.related_papers = RelatedController(self, reader, self.reading, tuning)
+        self.related_papers = RelatedController(self, self.similar, self.reading, tuning)
         self.sessions = SessionController(
             self,
             reader,
@@ -178,7 +182,8 @@ class MainWindow(WindowLayout):
             self.view.painting_in_parts(),
             self.reading.showing_soon(),
         )
-        return self.writer.pending() + self.reader.pending() + self.fetching.pending() + sum(timers)
+        threads = self.writer.pending() + self.reader.pending() + self.similar.pending()
+        return threads + self.fetching.pending() + sum(timers)
 
     def save_state(self) -> None:
         self.save_layout(self.settings)
@@ -202,6 +207,8 @@ class MainWindow(WindowLayout):
         self.save_state()
         self.writer.stop()
         self.reader.stop()
+        self.library.similarity.abandon()  # a model being built is not waited for
+        self.similar.stop()
 
     # ================================================================ drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override

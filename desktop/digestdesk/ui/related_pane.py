@@ -1,7 +1,9 @@
-"""Related papers in the reader: the entries most like the current one, numbered for Alt+N.
+"""Related papers in the reader: the entries most like the current one, numbered for Alt+N,
+each with why (the phrases both papers share).
 
-The window asks ``library.related`` on the reader thread (Whoosh more-like-this over title,
-abstract and keywords) and hands the rows here; Enter, a double-click or Alt+N jumps.
+The window asks ``library.related`` on the reader thread (cosine of weighted terms of title,
+abstract and keywords) and hands the rows and reasons here; Enter, a double-click or Alt+N
+jumps. Titles and phrases are outside text: item text is plain, tooltips are escaped.
 """
 
 from __future__ import annotations
@@ -34,27 +36,42 @@ class RelatedPane(LazyListWidget):
         self.ids: list[int] = []
         self._rows: list[EntryRow] = []
         self._keys: list[str] = []
+        self._reasons: list[list[str]] = []
 
     def show_related(
-        self, for_id: int | None, rows: Sequence[EntryRow], key_text: Sequence[str] = ()
+        self,
+        for_id: int | None,
+        rows: Sequence[EntryRow],
+        key_text: Sequence[str] = (),
+        reasons: Sequence[Sequence[str]] = (),
     ) -> None:
-        """Show ``rows`` (the data at once; the items when the pane is visible)."""
+        """Show ``rows``, each with the phrases it shares with the entry in ``reasons`` (the
+        data at once; the items when the pane is visible)."""
         if for_id is None and not rows and self.for_id is None and not self.ids:
             return  # already empty: j/k clears it on every step
         self.for_id = for_id
         self.ids = [row.id for row in rows]
         self._rows = list(rows)
         self._keys = list(key_text)
+        self._reasons = [list(r) for r in reasons]
         self.contents_changed()
+
+    def reason(self, number: int) -> list[str]:
+        """The shared phrases of related paper ``number`` (from 1)."""
+        return self._reasons[number - 1] if 0 < number <= len(self._reasons) else []
 
     def render_items(self) -> None:
         self.clear()
         for number, row in enumerate(self._rows):
             key = self._keys[number] if number < len(self._keys) else ""
             year = f" ({row.published.year})" if row.published is not None else ""
-            item = QListWidgetItem(f"{key}  {row.title}{year}" if key else row.title, self)
+            shared = self._reasons[number] if number < len(self._reasons) else []
+            why = f"shares {', '.join(shared)}" if shared else ""
+            text = f"{key}  {row.title}{year}" if key else f"{row.title}{year}"
+            indent = " " * (len(key) + 2) if key else ""
+            item = QListWidgetItem(f"{text}\n{indent}{why}" if why else text, self)
             item.setData(ENTRY_ID, row.id)
-            item.setToolTip(tooltip(row.title))
+            item.setToolTip(tooltip(row.title, why))
         if not self._rows and self.for_id is not None:
             item = QListWidgetItem("No similar entries in the library.", self)
             item.setFlags(Qt.ItemFlag.NoItemFlags)

@@ -1,4 +1,4 @@
-"""Commands on entries: list, search, show, status, tag, note, undo and redo."""
+"""Commands on entries: list, search, show, related, status, tag, note, undo and redo."""
 
 from __future__ import annotations
 
@@ -40,6 +40,32 @@ def cmd_show(library: Library, args: argparse.Namespace, out: TextIO) -> int:
         print_json(detail.to_json(), out)
     else:
         show_text(detail, out)
+    return EXIT_OK
+
+
+def cmd_related(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    library.entry(args.id)  # an unknown id is an error, not an empty list
+    matches = library.related(args.id, limit=args.limit)
+    ids = [m.entry_id for m in matches]
+    if args.json:
+        details = {d.id: d for d in library.entries(ids)}
+        print_json(
+            [
+                {
+                    **details[m.entry_id].to_json(),
+                    "score": round(m.score, 4),
+                    "because": list(m.shared),
+                }
+                for m in matches
+                if m.entry_id in details
+            ],
+            out,
+        )
+        return EXIT_OK
+    if not matches:
+        out.write("no similar entries\n")
+    reasons = {m.entry_id: f"shares {', '.join(m.shared)}" for m in matches if m.shared}
+    print_rows(library, ids, out, notes=reasons)
     return EXIT_OK
 
 

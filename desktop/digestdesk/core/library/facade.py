@@ -48,6 +48,7 @@ from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.session_edits import SessionEdits
 from digestdesk.core.query import QueryPlan
 from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
+from digestdesk.core.similarity import Match, SimilarityStore
 from digestdesk.core.text import normalize_tag
 from digestdesk.paths import LibraryPaths
 
@@ -66,6 +67,10 @@ class Library:
         self._sync = IndexSync(database, self.uuid, self.tuning)
         self._importer = Importer(database, self._sync)
         self._edits = Edits(database, self._sync, self.tuning)
+        #: Similar papers and what recommendations are learned over: a cache beside the index.
+        self.similarity = SimilarityStore(
+            self.engine, self.paths.similarity_file, self.uuid, database.change_seq
+        )
         #: The writes of reading sessions (:mod:`digestdesk.core.sessions` steps through them).
         self.session_edits = SessionEdits(database)
 
@@ -325,8 +330,10 @@ class Library:
     def highlights(self, ids: Sequence[int], query: str) -> dict[int, str]:
         return searching.highlights(self.index, ids, query)
 
-    def related(self, entry_id: int, *, limit: int = 10) -> list[int]:
-        return searching.related(self.index, entry_id, limit=limit)
+    def related(self, entry_id: int, *, limit: int = 10) -> list[Match]:
+        """The papers most like this one (cosine of BM25-weighted terms of title, abstract and
+        keywords), best first, each with the phrases both share; none for an unknown id."""
+        return self.similarity.related(entry_id, limit=limit)
 
     # ----------------------------------------------------------- check, stats
     def check(self) -> list[str]:

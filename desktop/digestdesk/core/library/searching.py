@@ -1,4 +1,4 @@
-"""Running a query: filters in SQL, words in the search index, then highlights and related papers.
+"""Running a query: filters in SQL, words in the search index, then highlights.
 
 A query in the query language becomes a plan (the index's ``plan``, which compiles its words);
 its filters run as SQL (:mod:`~digestdesk.core.library.filters`), its words in the index, which
@@ -83,8 +83,3 @@ def highlights(index: SearchIndex, ids: Sequence[int], query: str) -> dict[int, 
     if plan.text is None:
         return {}
     return index.highlights(ids, plan)
-
-
-def related(index: SearchIndex, entry_id: int, *, limit: int = 10) -> list[int]:
-    """Entries most like this one, by the words they share."""
-    return [h.id for h in index.more_like_this(entry_id, limit=limit)]

@@ -1,6 +1,7 @@
-"""Related papers of the entry shown, in the reader's "Related" tab.
+"""Related papers of the entry shown, in the reader's "Related" tab, each with why.
 
-Asked of the index on the reader thread once the cursor rests (a "more like this" per j/k step
+Asked of the library's similarity model on the window's "similar" lane (a thread of its own:
+the first question may build the model) once the cursor rests (a "more like this" per j/k step
 would compete with queries and the GUI thread for the GIL while the user is still moving); the
 answer is shown only if its entry is still the one in the reader.
 """
@@ -12,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 from digestdesk.core.library import Library
+from digestdesk.core.similarity.storage import BuildAbandoned
 from digestdesk.errors import DigestDeskError
 from digestdesk.ui.controllers.reader import ReaderController
 from digestdesk.ui.tasks import ReaderThread
@@ -65,19 +67,20 @@ class RelatedController(QObject):
             return
         limit = self.limit
 
-        def job(library: Library) -> tuple[int, list[Any]]:
+        def job(library: Library) -> tuple[int, list[Any], list[tuple[str, ...]]]:
             try:
-                ids = library.related(entry_id, limit=limit)
-            except DigestDeskError:
-                return entry_id, []  # no index yet: nothing to suggest
-            rows = library.rows(ids)
-            return entry_id, [rows[i] for i in ids if i in rows]
+                matches = library.related(entry_id, limit=limit)
+            except (DigestDeskError, BuildAbandoned):
+                return entry_id, [], []  # closing, or no library to compare with
+            rows = library.rows([m.entry_id for m in matches])
+            found = [m for m in matches if m.entry_id in rows]
+            return entry_id, [rows[m.entry_id] for m in found], [m.shared for m in found]
 
         self.reader.request("related", job)
 
-    def _answered(self, result: tuple[int, list[Any]]) -> None:
-        entry_id, rows = result
+    def _answered(self, result: tuple[int, list[Any], list[tuple[str, ...]]]) -> None:
+        entry_id, rows, reasons = result
         detail = self.reading.current_detail()
         if detail is not None and detail.id == entry_id:
             keys = [self.window.key_text(f"related.open_{n}") for n in range(1, len(rows) + 1)]
-            self.window.related.show_related(entry_id, rows, keys)
+            self.window.related.show_related(entry_id, rows, keys, reasons)

@@ -1,0 +1,253 @@
+"""The similarity model on disk next to the search index, and how it follows the database.
+
+Like the search index it is a cache: versioned, tied to one library, rebuilt when missing,
+unreadable, of another version or library, or when too much changed since it was built. Between
+builds it catches up from the database's change sequence: a paper added or whose text changed
+goes into the model's overlay, a paper gone is masked (a status or tag change leaves the vector
+as it was). The file is written whole to a temporary name, then renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import struct
+import threading
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from digestdesk.core import schema
+from digestdesk.core.similarity.model import Match, SimilarityModel, build
+from digestdesk.core.similarity.terms import Terms, paper_terms
+from digestdesk.core.similarity.vectors import SparseVector, Stats
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever what a term is or how it is weighed changes: older files are rebuilt.
+FORMAT_VERSION = 1
+MAGIC = b"DDSIM\n"
+#: Rebuild when this share of the papers changed since the build (else catch up).
+REBUILD_SHARE = 0.1
+#: A catch-up that read this many changed rows saves the model (the next open starts there).
+SAVE_AFTER_ROWS = 500
+_ARRAYS = (
+    "df",
+    "entry_ids",
+    "doc_offsets",
+    "doc_terms",
+    "doc_weights",
+    "term_offsets",
+    "post_rows",
+    "post_weights",
+)
+
+E = schema.entries
+Progress = Callable[[int, int | None], None]
+
+
+class BuildAbandoned(Exception):
+    """A build was given up (the app is closing): nothing was saved."""
+
+
+def save(model: SimilarityModel, path: Path) -> None:
+    """Write ``model`` (without its overlay) to ``path`` atomically."""
+    header = {
+        "version": FORMAT_VERSION,
+        "library_uuid": model.library_uuid,
+        "last_seq": model.last_seq,
+        "documents": model.stats.documents,
+        "average_length": model.stats.average_length,
+        "display": model.display,
+        "arrays": {name: getattr(model, name).typecode for name in _ARRAYS},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(MAGIC)
+        for blob in (
+            json.dumps(header).encode(),
+            "\n".join(model.terms).encode(),
+            *(getattr(model, name).tobytes() for name in _ARRAYS),
+        ):
+            f.write(struct.pack("<Q", len(blob)))
+            f.write(blob)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load(path: Path) -> SimilarityModel | None:
+    """The model saved at ``path``; None when it is missing, of another version or broken."""
+    try:
+        with path.open("rb") as f:
+            if f.read(len(MAGIC)) != MAGIC:
+                return None
+            blobs = []
+            for _ in range(2 + len(_ARRAYS)):
+                (size,) = struct.unpack("<Q", f.read(8))
+                blob = f.read(size)
+                if len(blob) != size:
+                    return None
+                blobs.append(blob)
+        header = json.loads(blobs[0])
+        if header.get("version") != FORMAT_VERSION:
+            return None
+        arrays = {}
+        for name, blob in zip(_ARRAYS, blobs[2:], strict=True):
+            values = array(header["arrays"][name])
+            values.frombytes(blob)
+            arrays[name] = values
+        terms = blobs[1].decode().split("\n") if blobs[1] else []
+        model = SimilarityModel(
+            terms=terms,
+            display=dict(header["display"]),
+            stats=Stats(int(header["documents"]), float(header["average_length"])),
+            library_uuid=str(header["library_uuid"]),
+            last_seq=int(header["last_seq"]),
+            df=arrays["df"],
+            entry_ids=arrays["entry_ids"],
+            doc_offsets=arrays["doc_offsets"],
+            doc_terms=arrays["doc_terms"],
+            doc_weights=arrays["doc_weights"],
+            term_offsets=arrays["term_offsets"],
+            post_rows=arrays["post_rows"],
+            post_weights=arrays["post_weights"],
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError):
+        log.warning("the similarity model at %s is unreadable; it will be rebuilt", path)
+        return None
+    if (
+        len(model.term_offsets) != len(terms) + 1
+        or len(model.doc_offsets) != len(model.entry_ids) + 1
+    ):
+        log.warning("the similarity model at %s is inconsistent; it will be rebuilt", path)
+        return None
+    return model
+
+
+class SimilarityStore:
+    """The similarity model of one library: loaded, built or caught up when asked for."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        path: Path,
+        library_uuid: str,
+        change_seq: Callable[[], int],
+    ) -> None:
+        self._engine = engine
+        self.path = path
+        self._uuid = library_uuid
+        self._change_seq = change_seq
+        self._lock = threading.RLock()
+        self._model: SimilarityModel | None = None
+        self._abandon = threading.Event()
+
+    def abandon(self) -> None:
+        """Give up a build under way (it raises :class:`BuildAbandoned`) and any later one:
+        for closing, so a thread building a large model does not hold the window open."""
+        self._abandon.set()
+
+    def loaded(self) -> bool:
+        """A model is in memory (asking for one then costs a catch-up at most)."""
+        return self._model is not None
+
+    def model(self, *, progress: Progress | None = None) -> SimilarityModel:
+        """The model, up to date with the database (loading, building or catching up first)."""
+        with self._lock:
+            model = self._model
+            if model is None:
+                model = load(self.path)
+                if model is not None and model.library_uuid != self._uuid:
+                    model = None
+                if model is None:
+                    model = self.rebuild(progress=progress)
+            seq = self._change_seq()
+            if model.last_seq < seq:
+                model = self._catch_up(model, seq, progress)
+            self._model = model
+            return model
+
+    def rebuild(self, *, progress: Progress | None = None) -> SimilarityModel:
+        """Build the model afresh from the database and save it."""
+        with self._lock:
+            if self._abandon.is_set():
+                raise BuildAbandoned
+            seq = self._change_seq()
+            with self._engine.connect() as conn:
+                total = conn.execute(select(func.count()).select_from(E)).scalar_one()
+
+            def built(done: int) -> None:
+                if self._abandon.is_set():
+                    raise BuildAbandoned
+                if progress is not None:
+                    progress(done, total)
+
+            model = build(self._papers(), library_uuid=self._uuid, last_seq=seq, progress=built)
+            self._save(model)
+            self._model = model
+            log.info("similarity model built: %d papers, %d terms", len(model), len(model.terms))
+            return model
+
+    def _save(self, model: SimilarityModel) -> None:
+        try:
+            save(model, self.path)
+        except OSError:
+            log.exception("the similarity model could not be saved to %s", self.path)
+
+    def _papers(self, ids: Sequence[int] | None = None) -> Iterator[tuple[int, Terms]]:
+        query = select(E.c.id, E.c.title, E.c.abstract, E.c.ai_keywords).order_by(E.c.id)
+        if ids is not None:
+            query = query.where(E.c.id.in_(ids))
+        with self._engine.connect() as conn:
+            for row in conn.execute(query):
+                yield row.id, paper_terms(row.title, row.abstract, row.ai_keywords or ())
+
+    def _catch_up(
+        self, model: SimilarityModel, seq: int, progress: Progress | None
+    ) -> SimilarityModel:
+        with self._engine.connect() as conn:
+            changed = list(conn.execute(select(E.c.id).where(E.c.seq > model.last_seq)).scalars())
+            total = conn.execute(select(func.count()).select_from(E)).scalar_one()
+        if len(changed) > max(SAVE_AFTER_ROWS, REBUILD_SHARE * max(1, len(model.entry_ids))):
+            return self.rebuild(progress=progress)
+        for entry_id, terms in self._papers(changed):
+            model.put(entry_id, model.vectorize(terms))
+        if len(model) != total:
+            with self._engine.connect() as conn:
+                present = set(conn.execute(select(E.c.id)).scalars())
+            for gone in model.entry_id_set() - present:
+                model.remove(gone)
+        model.last_seq = seq
+        if model.changed_share > REBUILD_SHARE:
+            return self.rebuild(progress=progress)
+        if len(changed) >= SAVE_AFTER_ROWS and not model.overlay and not model.masked:
+            self._save(model)
+        return model
+
+    # ------------------------------------------------------------------ queries
+    def related(self, entry_id: int, *, limit: int = 10) -> list[Match]:
+        """The papers most like ``entry_id`` with the phrases they share (none if unknown)."""
+        model = self.model()
+        with self._lock:
+            vector = model.vector(entry_id)
+            if vector is None:
+                return []
+            return model.similar(vector, limit=limit, exclude=(entry_id,))
+
+    def vectors(self, ids: Sequence[int]) -> dict[int, SparseVector]:
+        """The vectors of these papers (those the model holds)."""
+        model = self.model()
+        with self._lock:
+            found = {}
+            for entry_id in ids:
+                vector = model.vector(entry_id)
+                if vector is not None:
+                    found[entry_id] = vector
+            return found

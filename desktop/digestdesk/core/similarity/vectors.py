@@ -1,0 +1,69 @@
+"""Papers as sparse vectors: BM25-weighted terms, pruned to the strongest, L2-normalised.
+
+A term's weight grows with how often the paper uses it (saturating, BM25's ``k1``), is damped
+for long texts (``b``) and scaled by how rare the term is across the library (its idf). A term
+in more than half the library says nothing about likeness and is left out, as is a term found
+in one paper only (it cannot be shared). Each vector keeps its ``MAX_TERMS`` strongest terms,
+then has length one, so the dot product of two vectors is their cosine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+K1 = 1.2
+B = 0.75
+#: The strongest terms kept per paper (the samples' papers have 120 on average; cutting to 48
+#: cost a tenth of the related papers' quality).
+MAX_TERMS = 200
+#: A term in more than this share of the papers is left out.
+MAX_DF_SHARE = 0.5
+#: Below this many papers no term is too common to count (idf still weighs it down).
+SMALL_LIBRARY = 100
+#: A term must be in at least this many papers to be kept.
+MIN_DF = 2
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What weighting needs to know about the whole library."""
+
+    documents: int
+    average_length: float
+
+    def idf(self, df: int) -> float:
+        return math.log(1.0 + (self.documents - df + 0.5) / (df + 0.5))
+
+    def keeps(self, df: int) -> bool:
+        if self.documents < SMALL_LIBRARY:
+            return df >= MIN_DF  # a few papers on one topic must still find each other
+        return MIN_DF <= df <= MAX_DF_SHARE * self.documents
+
+
+SparseVector = dict[int, float]
+
+
+def weigh(counts: Mapping[int, int], length: int, df: Sequence[int], stats: Stats) -> SparseVector:
+    """The normalised vector of one paper's term counts (term id -> count)."""
+    norm_length = 1.0 - B + B * (length / stats.average_length if stats.average_length else 1.0)
+    weights: list[tuple[float, int]] = []
+    for term, tf in counts.items():
+        d = df[term]
+        if not stats.keeps(d):
+            continue
+        weights.append((stats.idf(d) * tf * (K1 + 1.0) / (tf + K1 * norm_length), term))
+    if len(weights) > MAX_TERMS:
+        weights.sort(reverse=True)
+        del weights[MAX_TERMS:]
+    total = math.sqrt(sum(w * w for w, _ in weights))
+    if total == 0.0:
+        return {}
+    return {term: w / total for w, term in weights}
+
+
+def cosine(a: SparseVector, b: SparseVector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b[t] for t, w in a.items() if t in b)
