@@ -30,7 +30,11 @@ def configure_logging(*, verbose: bool = False) -> None:
         log_dir = user_log_dir()
         log_dir.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            log_dir / LOG_FILE_NAME, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+            log_dir / LOG_FILE_NAME,
+            maxBytes=2_000_000,
+            backupCount=3,
+            encoding="utf-8",
+            errors="backslashreplace",  # a path or argument that is not UTF-8 still logs
         )
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")

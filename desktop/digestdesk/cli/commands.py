@@ -16,8 +16,9 @@ from digestdesk.cli.handlers import entries, importing, maintenance, reports
 from digestdesk.core.drafts import STATUSES
 
 #: How an argument's value is read: ``text`` as given, ``integer`` a whole number, ``count`` a
-#: whole number of at least 1, ``date`` an ISO day (YYYY-MM-DD).
-ValueType = Literal["text", "integer", "count", "date"]
+#: whole number of at least 1, ``date`` an ISO day (YYYY-MM-DD), ``path`` a file or folder name
+#: (any bytes the system allows; ``text`` must be valid UTF-8).
+ValueType = Literal["text", "path", "integer", "count", "date"]
 
 #: A handler: ``(library, args, out)``, or ``(library, args, out, stdin)`` for a command that
 #: reads stdin; it returns the exit code.
@@ -78,6 +79,7 @@ JSON_OUTPUT = Argument(("--json",), flag=True, help="print JSON")
 GLOBAL_ARGUMENTS = (
     Argument(
         ("--library",),
+        type="path",
         metavar="DIR",
         help="keep the database and the index in DIR (default: the user data dir; "
         "also DIGESTDESK_LIBRARY)",
@@ -97,7 +99,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         importing.cmd_import,
         (
             JSON_OUTPUT,
-            Argument(("paths",), nargs="+", metavar="PATH"),
+            Argument(("paths",), type="path", nargs="+", metavar="PATH"),
             Argument(
                 ("--as-of",),
                 type="date",
@@ -195,7 +197,12 @@ COMMAND_TABLE: tuple[Command, ...] = (
         maintenance.cmd_export,
         (
             Argument(("--format",), choices=("json", "bibtex", "csv", "markdown"), default="json"),
-            Argument(("-o", "--output"), metavar="FILE", help="write to FILE (default: stdout)"),
+            Argument(
+                ("-o", "--output"),
+                type="path",
+                metavar="FILE",
+                help="write to FILE (default: stdout)",
+            ),
             Argument(("--query",), help="export only what this query matches"),
         ),
         read_only=True,

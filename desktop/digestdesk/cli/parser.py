@@ -17,6 +17,7 @@ from digestdesk.cli.commands import (
     Argument,
     ValueType,
 )
+from digestdesk.cli.errors import printable, undecodable
 
 
 def _date_arg(text: str) -> date:
@@ -39,6 +40,7 @@ def _positive_int(text: str) -> int:
 # argparse names a plain type in its messages ("invalid int value: 'x'"): keep ``int`` itself.
 _CONVERTERS: dict[ValueType, Callable[[str], Any] | None] = {
     "text": None,
+    "path": None,
     "integer": int,
     "count": _positive_int,
     "date": _date_arg,
@@ -97,4 +99,29 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> arg
     for argument in arguments:
         if argument.empty_error and not getattr(args, argument.dest):
             parser.error(argument.empty_error)
+    _refuse_undecodable(parser, args, (*GLOBAL_ARGUMENTS, *arguments))
     return args
+
+
+def _label(argument: Argument) -> str:
+    if not argument.positional:
+        return next((n for n in argument.names if n.startswith("--")), argument.names[0])
+    return argument.metavar or argument.dest.upper()
+
+
+def _refuse_undecodable(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, arguments: Sequence[Argument]
+) -> None:
+    """A usage error for a text argument that is not valid UTF-8 (paths may be any bytes)."""
+    for argument in arguments:
+        if argument.type != "text":
+            continue
+        value = getattr(args, argument.dest, None)
+        for text in value if isinstance(value, list) else [value]:
+            where = undecodable(text) if isinstance(text, str) else None
+            if isinstance(text, str) and where is not None:
+                command = f"{args.command} " if args.command else ""
+                parser.error(
+                    f"{command}{_label(argument)}: '{printable(text)}' is not valid UTF-8"
+                    f" ({where}); give text in UTF-8"
+                )

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from digestdesk.cli.errors import EXIT_OK, UsageError
+from digestdesk.cli.errors import EXIT_OK, UsageError, undecodable
 from digestdesk.cli.output import print_json, print_rows, show_text
 
 if TYPE_CHECKING:
@@ -105,8 +105,26 @@ def cmd_tag(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     return _changed(library, [args.id], args, out, "tags: " + (", ".join(detail.tags) or "none"))
 
 
+def _read_text(stdin: TextIO) -> str:
+    """All of stdin as text; a usage error when it is not UTF-8."""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        data: bytes = buffer.read()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            where = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
+    else:
+        text = stdin.read()
+        found = undecodable(text)
+        if found is None:
+            return text
+        where = found
+    raise UsageError(f"note: the text on stdin is not valid UTF-8 ({where}); nothing was changed.")
+
+
 def cmd_note(library: Library, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    text = stdin.read() if args.text == "-" else args.text
+    text = _read_text(stdin) if args.text == "-" else args.text
     library.set_note(args.id, text)
     return _changed(library, [args.id], args, out, "note saved" if text else "note removed")
 

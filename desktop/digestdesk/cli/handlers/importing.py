@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from digestdesk.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, CliError, UsageError
+from digestdesk.cli.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    CliError,
+    UsageError,
+    printable,
+)
 from digestdesk.cli.output import ProgressBar, print_json
 from digestdesk.errors import DigestDeskError
 
@@ -24,9 +31,9 @@ def _read_input(path: str, stdin: TextIO) -> tuple[bytes, str | None]:
     try:
         return file_path.read_bytes(), file_path.name
     except IsADirectoryError:
-        raise CliError(f"{path} is a folder; give the digest files inside it.") from None
+        raise CliError(f"{printable(path)} is a folder; give the digest files inside it.") from None
     except OSError as exc:
-        raise CliError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+        raise CliError(f"Cannot read {printable(path)}: {exc.strerror or exc}.") from None
 
 
 def cmd_import(library: Library, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -35,7 +42,7 @@ def cmd_import(library: Library, args: argparse.Namespace, out: TextIO, stdin: T
     reports: list[ImportReport] = []
     failures: list[tuple[str, str]] = []
     for path in args.paths:
-        label = "<stdin>" if path == "-" else path
+        label = "<stdin>" if path == "-" else printable(path)  # a file name may be any bytes
         bar = ProgressBar(f"Importing {Path(label).name}")
         try:
             data, name = _read_input(path, stdin)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from digestdesk.cli.errors import EXIT_FAILED, EXIT_OK, CliError
+from digestdesk.cli.errors import EXIT_FAILED, EXIT_OK, CliError, printable
 from digestdesk.cli.output import ProgressBar, print_json
 from digestdesk.core.drafts import STATUSES
 
@@ -23,13 +23,14 @@ def cmd_export(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     text = export.export_text(library, args.format, ids=ids)
     if args.output:
         target = Path(args.output)
+        shown = printable(args.output)
         tmp = target.with_name(target.name + ".part")
         try:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(target)
         except OSError as exc:
-            raise CliError(f"Cannot write {target}: {exc.strerror or exc}.") from None
-        sys.stderr.write(f"exported to {target}\n")
+            raise CliError(f"Cannot write {shown}: {exc.strerror or exc}.") from None
+        sys.stderr.write(f"exported to {shown}\n")
     else:
         out.write(text)
     return EXIT_OK

@@ -44,7 +44,7 @@ from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.links import collect_links
 from digestdesk.core.records import Changes, ImportedItem, ImportReport
 from digestdesk.core.text import clean_text, normalize_title
-from digestdesk.core.validation import validate
+from digestdesk.core.validation import clean_str, validate
 from digestdesk.errors import DigestDeskError
 
 
@@ -165,6 +165,7 @@ class Importer:
         fetchers record ``"hf-api"`` and ``"arxiv-api"`` so ``Library.fetched_days`` finds them.
         """
         result = validate(result)
+        source = clean_str(source)  # a file name may be any bytes; the digest row keeps text
         report = ImportReport(
             source=source,
             format=result.format,
