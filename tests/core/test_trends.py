@@ -120,7 +120,7 @@ def test_an_injected_topic_ranks_first_and_an_even_word_never_appears(
     assert len(top.sparkline) == 12
     assert sum(top.sparkline[6:]) == 12 and sum(top.sparkline[:6]) == 1
     assert top.query == '"quantum annealing"'
-    assert "sparse lattice" in terms
+    assert any("sparse lattice" in t for t in terms)  # the title phrase, however long
     for window in ("7d", "30d", "90d", "365d"):
         terms = _terms(Trends(constructed).report(window=window, as_of=AS_OF))
         assert EVEN not in terms and "transformer" not in terms, window
@@ -134,10 +134,11 @@ def test_an_acronym_rising_with_its_phrase_is_shown_once_as_the_phrase(
 ) -> None:
     n = 5000
     # The acronym alone is more frequent, so it would rank above its phrase.
-    _inject(constructed, n, [1, 2, 3, 4, 6, 7, 9, 11, 13], ["LRMs"], "Acronym study")
-    _inject(constructed, n + 50, [5, 8, 14, 16, 20], ["Large Reasoning Models"], "Long study")
-    _inject(constructed, n + 100, [3, 6, 9, 12, 15, 18], ["Chain-of-Thought"], "CoT long")
-    _inject(constructed, n + 150, [2, 4, 8, 10, 16, 24, 25], ["CoT"], "CoT short")
+    # (Titles without a topic of their own: a paper's title phrases count beside its keywords.)
+    _inject(constructed, n, [1, 2, 3, 4, 6, 7, 9, 11, 13], ["LRMs"], "Study")
+    _inject(constructed, n + 50, [5, 8, 14, 16, 20], ["Large Reasoning Models"], "Study")
+    _inject(constructed, n + 100, [3, 6, 9, 12, 15, 18], ["Chain-of-Thought"], "Study")
+    _inject(constructed, n + 150, [2, 4, 8, 10, 16, 24, 25], ["CoT"], "Study")
     constructed.ensure_index()
     terms = _terms(Trends(constructed).report(window="30d", as_of=AS_OF))
     assert "large reasoning models" in terms and "chain-of-thought" in terms
@@ -197,7 +198,7 @@ def test_by_digest_date_sees_old_papers_in_recent_digests(constructed: Library) 
 
 def test_trends_within_a_search(constructed: Library) -> None:
     n = 9000
-    _inject(constructed, n, [1, 2, 6, 9, 13, 20], ["Tactile Sensing"], "Grasping with touch")
+    _inject(constructed, n, [1, 2, 6, 9, 13, 20], ["Tactile Sensing"], "Grasping")
     constructed.ensure_index()
     ids = constructed.search("grasping").ids
     assert ids

@@ -107,10 +107,16 @@ def test_enter_on_a_term_puts_its_query_in_the_search_bar_and_filters(
     assert sidebar.list.hasFocus()
     current = sidebar.list.currentItem()
     assert current is not None and current.data(KIND) == "term"
+    assert sidebar.report is not None
+    shown = sidebar.report.rising[0]
     qtbot.keyClick(sidebar.list, Qt.Key.Key_Return)
     wait_idle(qtbot, window)
-    assert window.search_bar.text() == '"quantum annealing"'
-    assert window.model.rowCount() == 8
+    # The term within the window: the list then holds exactly the papers the count counted.
+    report = sidebar.report
+    assert window.search_bar.text() == (
+        f'"quantum annealing" date:{report.window_start.isoformat()}..{report.as_of.isoformat()}'
+    )
+    assert window.model.rowCount() == shown.count == 8
     assert window.view.hasFocus()
     # ...and the sidebar now shows trends within that search (after its debounce)
     qtbot.waitUntil(lambda: "Within" in sidebar.scope.text(), timeout=5_000)

@@ -463,14 +463,13 @@ class TrendSidebar(QWidget):
         self._heading("RISING TOPICS", period)
         if report.rising:
             for term in report.rising:
-                item = self._add("term", term.term, term.query)
+                query = report.window_query(term)
+                item = self._add("term", term.term, query)
                 item.setData(DETAIL, term.explanation)
                 item.setData(SERIES, tuple(term.sparkline))
-                item.setToolTip(
-                    tooltip(f"{term.explanation}. Enter filters the list by {term.query}.")
-                )
+                item.setToolTip(tooltip(f"{term.explanation}. Enter filters the list by {query}."))
         else:
-            self._add("note", "Nothing rises clearly in this window.")
+            self._add("note", report.notice or "Nothing rises clearly in this window.")
 
         self._heading("MOST VOTED")
         for entry in report.most_voted:

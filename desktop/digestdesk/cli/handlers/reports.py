@@ -14,11 +14,16 @@ if TYPE_CHECKING:
 
 
 def cmd_trends(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import UTC, datetime
+
     from digestdesk.core.trends import Trends
 
     ids = library.search(args.query).ids if args.query else None
+    # Today unless asked for another day, as the help says (the sidebar instead follows the
+    # newest digest).
+    as_of = args.as_of or datetime.now(UTC).date()
     report = Trends(library).report(
-        window=args.window, by=args.by, as_of=args.as_of, ids=ids, limit=args.limit
+        window=args.window, by=args.by, as_of=as_of, ids=ids, limit=args.limit
     )
     if args.json:
         print_json(report.to_json(), out)
@@ -29,7 +34,9 @@ def cmd_trends(library: Library, args: argparse.Namespace, out: TextIO) -> int:
         f"{report.by} date ({report.entries} entries; {report.previous_entries} in the "
         f"{report.window_days} days before):\n"
     )
-    if not report.rising:
+    if report.notice:
+        out.write(f"  {report.notice}\n")
+    elif not report.rising:
         out.write("  nothing rises clearly in this window\n")
     width = max((len(t.term) for t in report.rising), default=0)
     for term in report.rising:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -33,15 +33,26 @@ from digestdesk.core.trends.reading import (
     status_counts,
     tag_counts,
 )
-from digestdesk.core.trends.report import Repository, TrendReport, VotedEntry
-from digestdesk.core.trends.scoring import MIN_COUNT, rank_rising
+from digestdesk.core.trends.report import Repository, RisingTerm, TrendReport, VotedEntry
+from digestdesk.core.trends.scoring import (
+    CANDIDATES_PER_TOPIC,
+    MIN_COUNT,
+    MIN_WINDOW_ENTRIES,
+    confirm_rising,
+    learned_generic,
+    rank_rising,
+)
 from digestdesk.core.trends.term_index import (
+    FROM_KEYWORDS,
+    KEYS,
+    PUBLISHED,
     STARS,
     VOTES,
     TermIndex,
     as_date,
 )
 from digestdesk.core.trends.terms import Vocabulary
+from digestdesk.core.trends.topics import TopicCounter
 from digestdesk.errors import DigestDeskError
 
 E = schema.entries
@@ -81,6 +92,8 @@ class Trends:
         self._lock = threading.Lock()
         self._vocabulary = Vocabulary()
         self._index = TermIndex(self._vocabulary)
+        self._topics = TopicCounter()
+        self._generic: tuple[int, frozenset[str]] = (-1, frozenset())
         self._compute_lock = threading.Lock()
 
     def warm(self) -> None:
@@ -173,15 +186,44 @@ class Trends:
         index = self._index
         with self.library.engine.connect() as conn:
             index.sync(conn)
-            keywords, titles, window = index.count(
+            self._topics.forget(index.changed)
+            index.changed = set()
+            keywords, titles, window, previous = index.count(
                 by, first_day.toordinal(), as_of.toordinal(), buckets, allowed
             )
+            candidates = rank_rising(
+                keywords,
+                titles,
+                days,
+                min_count,
+                CANDIDATES_PER_TOPIC * limit,
+                self._vocabulary.spelling,
+                merge=False,
+            )
+            rising: tuple[RisingTerm, ...] = ()
+            enough = len(window) >= MIN_WINDOW_ENTRIES
+            if candidates and enough:
+                self._topics.load(conn, [i for i, _day in window] + [i for i, _day in previous])
+                last = as_of.toordinal()
+                rising = confirm_rising(
+                    candidates,
+                    counter=self._topics,
+                    window=window,
+                    before=previous,
+                    votes=lambda i: index.entries[i][VOTES],
+                    has_keywords=lambda i: bool(index.entries[i][FROM_KEYWORDS]),
+                    generic=self._generic_words(),
+                    spark=lambda day: buckets - 1 - (last - day) * buckets // span,
+                    buckets=buckets,
+                    days=days,
+                    min_count=min_count,
+                    limit=limit,
+                )
             most_voted, repositories = self._top_entries(conn, window)
             tags = tag_counts(conn, allowed)
             statuses = status_counts(conn, allowed, index.entries)
             latest_digest = last_digest(conn, as_of, allowed)
             reading = reading_per_week(conn, as_of, allowed)
-        rising = rank_rising(keywords, titles, days, min_count, limit, self._vocabulary.spelling)
         in_window = sum(keywords.docs[half:]) + sum(titles.docs[half:])
         before = sum(keywords.docs[:half]) + sum(titles.docs[:half])
         return TrendReport(
@@ -202,7 +244,39 @@ class Trends:
             reading_per_week=reading,
             change_seq=int(stamp[0]),
             seconds=time.perf_counter() - started,
+            notice=""
+            if enough
+            else f"Not enough papers in this window to tell what is rising ({len(window)}; "
+            f"{MIN_WINDOW_ENTRIES} needed): try a longer window or another date.",
         )
+
+    def _generic_words(self) -> frozenset[str]:
+        """Words the archive uses evenly over time (see :func:`.scoring.learned_generic`),
+        learned again when the library has grown by a tenth."""
+        entries = self._index.entries
+        size, words = self._generic
+        if size >= 0 and len(entries) <= size * 1.1:
+            return words
+        weeks: dict[int, Counter[str]] = defaultdict(Counter)
+        docs: Counter[int] = Counter()
+        stem = self._topics.term_tokens
+        stems: dict[str, str] = {}
+        for record in entries.values():
+            day = record[PUBLISHED]
+            if day is None:
+                continue
+            week = day // 7
+            docs[week] += 1
+            for key in record[KEYS]:
+                if " " not in key:
+                    if key not in stems:
+                        tokens = stem(key)[0]
+                        stems[key] = tokens[0] if len(tokens) == 1 else ""
+                    if stems[key]:
+                        weeks[week][stems[key]] += 1
+        words = learned_generic(weeks, docs)
+        self._generic = (len(entries), words)
+        return words
 
     def _top_entries(
         self, conn: Connection, window: list[tuple[int, int]]

@@ -23,6 +23,7 @@ class RisingTerm:
     sparkline: tuple[int, ...]  # entries per bucket, oldest first, across both periods
     explanation: str
     source: str  # "keywords", "titles" or "both"
+    votes: int = 0  # upvotes of the window's papers with this term
 
     @property
     def query(self) -> str:
@@ -42,6 +43,7 @@ class RisingTerm:
             "sparkline": list(self.sparkline),
             "source": self.source,
             "query": self.query,
+            "votes": self.votes,
         }
 
 
@@ -133,6 +135,13 @@ class TrendReport:
     reading_per_week: tuple[WeekReading, ...]
     change_seq: int = field(default=0, compare=False)
     seconds: float = field(default=0.0, compare=False)  # time it took to compute
+    notice: str = ""  # why nothing can be said to rise (too few papers in the window)
+
+    def window_query(self, term: RisingTerm) -> str:
+        """The search that finds the papers ``term.count`` counts: the term within the window
+        (by published date; by digest date, the digests of the window)."""
+        field = "date" if self.by == "published" else "digest"
+        return f"{term.query} {field}:{self.window_start.isoformat()}..{self.as_of.isoformat()}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -149,4 +158,5 @@ class TrendReport:
             "statuses": dict(self.statuses),
             "last_digest": self.last_digest.to_json() if self.last_digest else None,
             "reading_per_week": [w.to_json() for w in self.reading_per_week],
+            "notice": self.notice or None,
         }

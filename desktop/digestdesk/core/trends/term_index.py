@@ -68,6 +68,8 @@ class TermIndex:
         self.by_digest: dict[int, set[int]] = defaultdict(set)
         self.seq: int | None = None
         self.digest_id = 0
+        #: Entries the last sync read again (None: all of them, after a reset).
+        self.changed: set[int] | None = None
 
     def sync(self, conn: Connection) -> None:
         seq = int(
@@ -90,6 +92,9 @@ class TermIndex:
         )
         if self.seq is not None:
             stmt = stmt.where(E.c.seq > self.seq)
+            self.changed = set()
+        else:
+            self.changed = None
         terms_of = self.vocabulary.entry_terms
         ordinals: dict[Any, int | None] = {}
         for entry_id, published, keywords, title, votes, stars, status in conn.execute(stmt):
@@ -104,6 +109,8 @@ class TermIndex:
             if ordinal is not None:
                 self.by_published[ordinal].add(entry_id)
             self.entries[entry_id] = (ordinal, from_keywords, keys, votes, stars, status)
+            if self.changed is not None:
+                self.changed.add(entry_id)
         de, dg = schema.digest_entries, schema.digests
         for entry_id, day in conn.execute(
             select(de.c.entry_id, type_coerce(dg.c.digest_date, Text))
@@ -127,10 +134,11 @@ class TermIndex:
 
     def count(
         self, by: str, first: int, last: int, buckets: int, allowed: frozenset[int] | None
-    ) -> tuple[TermCounts, TermCounts, list[tuple[int, int]]]:
+    ) -> tuple[TermCounts, TermCounts, list[tuple[int, int]], list[tuple[int, int]]]:
         """Terms per bucket of the days ``first``..``last`` (ordinals, by published or digest
         date; the later half of the buckets is the window), keywords and title phrases apart,
-        and the (entry id, day ordinal) of the window's entries. Call :meth:`sync` first."""
+        and the (entry id, day ordinal) of the window's entries and of the period before's.
+        Call :meth:`sync` first."""
         span = last - first + 1
         half = buckets // 2
         keywords = TermCounts(buckets)
@@ -140,6 +148,7 @@ class TermIndex:
         # Keys are gathered per bucket and counted once per bucket (in C).
         gathered: dict[int, tuple[list[str], list[str]]] = {b: ([], []) for b in range(buckets)}
         window: list[tuple[int, int]] = []  # (entry id, day ordinal)
+        before: list[tuple[int, int]] = []
         for ordinal in range(first, last + 1):
             ids = by_day.get(ordinal)
             if not ids:
@@ -156,12 +165,11 @@ class TermIndex:
                 else:
                     titles.docs[bucket] += 1
                     from_titles.extend(record[KEYS])
-                if bucket >= half:
-                    window.append((entry_id, ordinal))
+                (window if bucket >= half else before).append((entry_id, ordinal))
         for bucket, (from_keywords, from_titles) in gathered.items():
             keywords.per_bucket[bucket] = Counter(from_keywords)
             titles.per_bucket[bucket] = Counter(from_titles)
-        return keywords, titles, window
+        return keywords, titles, window, before
 
     def reset(self) -> None:
         self.entries.clear()

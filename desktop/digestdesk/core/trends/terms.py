@@ -1,9 +1,11 @@
 """Terms of an entry: the words and phrases trends count.
 
-An entry's terms are its Hugging Face AI keywords where it has them, otherwise short phrases
-from its title (single words and pairs of adjacent words, without stop words and generic
-research words). Each term counts once per entry, grouped by :func:`term_key` (its last word
-without a plural "s"); :class:`Vocabulary` remembers the most used spelling of each group.
+An entry's terms are its Hugging Face AI keywords, where it has them, and phrases of its title
+(content words and runs of two to four words, not broken at a stop word inside: "chain of
+thought"). They only propose topics: the counts a report shows are recounted from the
+papers' text as a search would find them (:mod:`.topics`). Each term counts once per entry,
+grouped by :func:`term_key` (its last word without a plural "s"); :class:`Vocabulary`
+remembers the most used spelling of each group.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ def term_key(term: str) -> str:
 
 
 _SKIP, _PLAIN, _CONTENT = 0, 1, 2
+#: The longest title phrase counted, in words (stop words inside included).
+MAX_PHRASE_WORDS = 4
 
 
 class Vocabulary:
@@ -102,8 +106,9 @@ class Vocabulary:
             if pair is not None:
                 spelled.setdefault(pair[0], pair[1])
         from_keywords = bool(spelled)
-        if not from_keywords:
-            self.title(title, spelled)
+        # The title's phrases always count too: a paper with AI keywords still proposes the
+        # topics of its title (the counts shown are checked against the papers' text anyway).
+        self.title(title, spelled)
         intern = self._strings.setdefault
         keys = tuple(intern(key, key) for key in spelled)
         for key, spelling in spelled.items():
@@ -152,21 +157,35 @@ class Vocabulary:
         return found
 
     def title(self, title: str, spelled: dict[str, str]) -> None:
-        """Add a title's content words and adjacent word pairs (not both generic)."""
+        """Add a title's content words and its phrases of two to four words with a content
+        word among them: without stop words, or with one inside between two content words
+        ("chain of thought")."""
         word_of = self.word
         for segment in _SEGMENT_SPLIT.split(title.casefold()):
-            previous = ""
-            previous_kind = _SKIP
+            run: list[tuple[str, int, str]] = []  # the last words of the segment, stop words too
             for token in segment.split():
-                word, kind, singular = word_of(token)
+                found = word_of(token)
+                run.append(found)
+                if len(run) > MAX_PHRASE_WORDS:
+                    del run[0]
+                word, kind, singular = found
                 if kind == _SKIP:
-                    previous_kind = _SKIP
                     continue
                 if kind == _CONTENT:
                     spelled.setdefault(singular, word)
-                if previous_kind != _SKIP and (previous_kind == _CONTENT or kind == _CONTENT):
-                    spelled.setdefault(f"{previous} {singular}", f"{previous} {word}")
-                previous, previous_kind = word, kind
+                for size in range(2, len(run) + 1):
+                    phrase = run[-size:]
+                    if phrase[0][1] == _SKIP:
+                        continue
+                    kinds = [k for _w, k, _s in phrase]
+                    if _CONTENT not in kinds or kinds.count(_SKIP) > 1:
+                        continue
+                    # Around a stop word both ends are content words: "chain of thought",
+                    # not "framework for sparse".
+                    if _SKIP in kinds and (size == 2 or kinds[0] != _CONTENT or kind != _CONTENT):
+                        continue
+                    head = " ".join(w for w, _k, _s in phrase[:-1])
+                    spelled.setdefault(f"{head} {singular}", f"{head} {word}")
 
 
 def title_terms(title: str) -> set[str]:

@@ -1,0 +1,169 @@
+"""Honest topic counts: how many papers a search for a topic finds, counted without searching.
+
+A rising topic's count is shown beside a click that searches for it, so the two must agree:
+the count of a term in a period is the number of that period's papers a search for the term's
+query (``term.query``: a word, or a quoted phrase) finds. :class:`TopicCounter` counts it the
+way the index matches: each searched field analysed as the index analyses it
+(:func:`digestdesk.core.index.text_analysis`: lower-cased, stop words and one-letter words
+dropped, stemmed; names folded), a word matching a token, a phrase matching consecutive tokens.
+``tests/core/test_trends_topics.py`` checks the counts against real searches.
+
+Analysed papers are kept in a bounded cache that the term index's sync clears for changed
+entries (:meth:`TopicCounter.forget`), so the sidebar's next report analyses only those.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from sqlalchemy import Text, select, type_coerce
+from sqlalchemy.engine import Connection
+
+from digestdesk.core import schema
+from digestdesk.core.index import text_analysis
+from digestdesk.core.library import CHUNK
+from digestdesk.core.query.analysis import TextAnalysis
+
+E = schema.entries
+
+#: The fields a word without a field searches (the index's default fields), in this order.
+SEARCHED_FIELDS = ("title", "abstract", "extra", "authors")
+#: Analysed papers kept between reports.
+CACHE_ENTRIES = 40_000
+
+_Tokens = tuple[str, ...]
+
+
+def analyse(text: str, analysis: TextAnalysis) -> _Tokens:
+    """The tokens the index makes of ``text`` (see :func:`~digestdesk.core.query.highlight.
+    matching_spans`, which walks the same pipeline)."""
+    out: list[str] = []
+    words = (m.group().lower() for m in analysis.word_pattern.finditer(text))
+    if analysis.stem is None:
+        fold = analysis.fold or {}
+        for word in words:
+            token = word.translate(fold)
+            if len(token) >= analysis.min_length and token not in analysis.stop_words:
+                out.append(token)
+        return tuple(out)
+    stem, stop, min_length = analysis.stem, analysis.stop_words, analysis.min_length
+    for word in words:
+        if len(word) >= min_length and word not in stop:
+            out.append(stem(word))
+    return tuple(out)
+
+
+def contains(tokens: _Tokens, phrase: _Tokens) -> bool:
+    """Whether ``phrase`` occurs in ``tokens`` as consecutive tokens."""
+    if not phrase:
+        return False
+    if len(phrase) == 1:
+        return phrase[0] in tokens
+    first, size = phrase[0], len(phrase)
+    start = 0
+    while True:
+        try:
+            at = tokens.index(first, start)
+        except ValueError:
+            return False
+        if tokens[at : at + size] == phrase:
+            return True
+        start = at + 1
+
+
+class TopicCounter:
+    """Counts the papers whose searched fields contain a term, as the search would match it."""
+
+    def __init__(self, cache_entries: int = CACHE_ENTRIES) -> None:
+        self._analysis = {field: text_analysis(field) for field in SEARCHED_FIELDS}
+        self._cache: OrderedDict[int, tuple[_Tokens, ...]] = OrderedDict()
+        self._cache_entries = cache_entries
+        self._strings: dict[str, str] = {}
+
+    def term_tokens(self, term: str) -> tuple[_Tokens, ...]:
+        """The term as each searched field's analysis makes it (what the query looks for)."""
+        text = term.replace('"', "")
+        return tuple(analyse(text, self._analysis[field]) for field in SEARCHED_FIELDS)
+
+    def forget(self, ids: Iterable[int] | None = None) -> None:
+        """Drop changed papers (all of them with None) from the cache."""
+        if ids is None:
+            self._cache.clear()
+            return
+        for entry_id in ids:
+            self._cache.pop(entry_id, None)
+
+    def load(self, conn: Connection, ids: Collection[int]) -> None:
+        """Analyse the papers of ``ids`` that are not in the cache."""
+        cache = self._cache
+        missing = []
+        for entry_id in ids:
+            if entry_id in cache:
+                cache.move_to_end(entry_id)
+            else:
+                missing.append(entry_id)
+        notes = schema.notes
+        for start in range(0, len(missing), CHUNK):
+            chunk = missing[start : start + CHUNK]
+            rows = conn.execute(
+                select(
+                    E.c.id,
+                    E.c.title,
+                    E.c.abstract,
+                    type_coerce(E.c.ai_keywords, Text),
+                    E.c.ai_summary,
+                    type_coerce(E.c.authors, Text),
+                    notes.c.text,
+                )
+                .outerjoin(notes, notes.c.entry_id == E.c.id)
+                .where(E.c.id.in_(chunk))
+            )
+            for row in rows:
+                self._store(row)
+        while len(self._cache) > max(self._cache_entries, len(ids)):
+            self._cache.popitem(last=False)
+
+    def _store(self, row: Any) -> None:
+        import json
+
+        entry_id, title, abstract, keywords, summary, authors, note = row
+        keyword_list = _json_list(json, keywords)
+        # As the index builds its "extra" field: keywords, the AI summary and the note.
+        extra = "\n".join(
+            t for t in ("\n".join(keyword_list) if keyword_list else "", summary, note) if t
+        )
+        names = "\n".join(_json_list(json, authors))
+        intern = self._strings.setdefault
+        fields = []
+        for field, text in zip(SEARCHED_FIELDS, (title, abstract, extra, names), strict=True):
+            tokens = analyse(text or "", self._analysis[field])
+            fields.append(tuple(intern(t, t) for t in tokens))
+        self._cache[entry_id] = tuple(fields)
+        self._cache.move_to_end(entry_id)
+
+    def matching(
+        self, ids: Collection[int], term: str, fields: Collection[str] = SEARCHED_FIELDS
+    ) -> set[int]:
+        """The papers of ``ids`` (loaded first) a search for ``term`` finds in ``fields``."""
+        wanted = self.term_tokens(term)
+        positions = [SEARCHED_FIELDS.index(f) for f in fields]
+        found = set()
+        for entry_id in ids:
+            tokens = self._cache.get(entry_id)
+            if tokens is None:
+                continue
+            if any(wanted[p] and contains(tokens[p], wanted[p]) for p in positions):
+                found.add(entry_id)
+        return found
+
+
+def _json_list(json: Any, text: Any) -> list[str]:
+    if not text:
+        return []
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return []
+    return [str(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -1,0 +1,112 @@
+"""Topics with honest counts: every count shown equals what a search for the topic finds in
+that window; near-duplicates merged; generic words learned; a change of source inside a window
+makes nothing rise; too few papers say so."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from digestdesk.core.library import Library
+from digestdesk.core.trends import Trends
+from digestdesk.core.trends.scoring import learned_generic, same_topic
+from digestdesk.core.trends.topics import TopicCounter
+from tests.core.test_trends import AS_OF, _background, _inject, _terms
+
+
+def _search_count(library: Library, query: str, start: date, end: date) -> int:
+    result = library.search(f"{query} date:{start.isoformat()}..{end.isoformat()}", limit=100_000)
+    return result.total
+
+
+def _assert_honest(library: Library, report: object) -> None:
+    for term in report.rising:  # type: ignore[attr-defined]
+        window = _search_count(library, term.query, report.window_start, report.as_of)  # type: ignore[attr-defined]
+        before = _search_count(
+            library,
+            term.query,
+            report.previous_start,  # type: ignore[attr-defined]
+            report.window_start - timedelta(days=1),  # type: ignore[attr-defined]
+        )
+        assert (term.count, term.previous) == (window, before), term.term
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("DIGESTDESK_DATABASE_URL")), reason="the samples import runs on SQLite"
+)
+def test_every_count_equals_the_search_for_it_on_real_papers(
+    library: Library, shared_samples: Path
+) -> None:
+    for path in sorted((shared_samples / "hf-daily-api").glob("*.json")):
+        library.import_file(path, index=False)
+    library.ensure_index()
+    trends = Trends(library)
+    checked = 0
+    for as_of, window in ((date(2025, 10, 31), "30d"), (date(2025, 10, 15), "7d")):
+        report = trends.report(window=window, as_of=as_of)
+        _assert_honest(library, report)
+        checked += len(report.rising)
+        terms = _terms(report)
+        # no topic twice: no term is a part, a plural or an abbreviation of another
+        counter = TopicCounter()
+        forms = [(counter.term_tokens(t)[0], counter.term_tokens(t)[-1]) for t in terms]
+        for i, a in enumerate(forms):
+            for b in forms[i + 1 :]:
+                assert not same_topic(a, b), (terms, a, b)
+    assert checked >= 6
+
+
+def test_counts_are_honest_on_a_constructed_library(library: Library) -> None:
+    _background(library)
+    _inject(library, 5000, [1, 2, 3, 4, 6, 7, 9, 11, 13], ["Test-Time Scaling"], "Study")
+    # the same topic in titles of papers without keywords: a search finds those too
+    _inject(library, 6000, [2, 5, 8], [], "Test-time scaling of reasoners, part")
+    library.ensure_index()
+    report = Trends(library).report(window="30d", as_of=AS_OF)
+    terms = _terms(report)
+    assert "test-time scaling" in terms
+    assert "test-time" not in terms and "test-time scaling of reasoners" not in terms
+    top = report.rising[terms.index("test-time scaling")]
+    assert top.count == 12
+    _assert_honest(library, report)
+
+
+def test_keywords_arriving_inside_the_window_make_nothing_rise(library: Library) -> None:
+    """ "retrieval" is in a title every week for two years; from 20 days ago the papers also
+    carry AI keywords (retrieval among them). Nothing about retrieval rises."""
+    _background(library)
+    n = 20_000
+    for week in range(104):
+        ago = 7 * week + 3
+        keywords = ["Retrieval", "Question Answering"] if ago < 20 else []
+        _inject(library, n + week, [ago], keywords, "Retrieval for question answering")
+    library.ensure_index()
+    report = Trends(library).report(window="30d", as_of=AS_OF)
+    assert not [t for t in _terms(report) if "retrieval" in t]
+
+
+def test_too_few_papers_say_so(library: Library) -> None:
+    _inject(library, 1, [1, 2], ["Quantum Annealing"], "QA")
+    library.ensure_index()
+    report = Trends(library).report(window="7d", as_of=AS_OF)
+    assert report.rising == ()
+    assert "not enough papers" in report.notice.lower()
+    assert report.to_json()["notice"] == report.notice
+
+
+def test_generic_words_are_learned_from_the_archive() -> None:
+    from collections import Counter
+
+    weeks: dict[int, Counter[str]] = {}
+    docs: dict[int, int] = {}
+    for week in range(20):
+        docs[week] = 50
+        weeks[week] = Counter(
+            {"insight": 10 + week % 3, "mamba": 25 if week > 15 else 0, "rare": week % 2}
+        )
+    generic = learned_generic(weeks, docs)
+    assert generic == {"insight"}  # even over time; a burst ("mamba") or a rare word is not
+    assert learned_generic({w: weeks[w] for w in range(5)}, {w: 50 for w in range(5)}) == set()
