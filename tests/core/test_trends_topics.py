@@ -110,3 +110,68 @@ def test_generic_words_are_learned_from_the_archive() -> None:
     generic = learned_generic(weeks, docs)
     assert generic == {"insight"}  # even over time; a burst ("mamba") or a rare word is not
     assert learned_generic({w: weeks[w] for w in range(5)}, {w: 50 for w in range(5)}) == set()
+
+
+def _digest(library: Library, day: date, drafts: list[object]) -> None:
+    from digestdesk.core.drafts import ParseResult
+
+    library.import_parsed(
+        ParseResult(format="demo", entries=drafts, digest_date=day),  # type: ignore[arg-type]
+        source=f"digest {day}",
+        index=False,
+    )
+
+
+def test_late_risers_and_repositories_by_star_growth(library: Library) -> None:
+    from tests.core.factories import paper_draft
+
+    published = AS_OF - timedelta(days=12)
+    famous = "https://github.com/example/famous"
+    # Five years ago a paper already cited the famous repository.
+    _digest(
+        library,
+        AS_OF - timedelta(days=5 * 365),
+        [
+            paper_draft(
+                1,
+                "Old work",
+                AS_OF - timedelta(days=5 * 365),
+                [],
+                github_repo=famous,
+                github_stars=20_000,
+            )
+        ],
+    )
+
+    def day_drafts(votes: tuple[int, int], stars: int) -> list[object]:
+        return [
+            paper_draft(
+                10,
+                "Climber",
+                published,
+                [],
+                votes=votes[0],
+                github_repo="https://github.com/example/new",
+                github_stars=stars,
+            ),
+            paper_draft(
+                11, "Steady", published, [], votes=votes[1], github_repo=famous, github_stars=79_000
+            ),
+        ]
+
+    _digest(library, published, day_drafts((5, 40), 100))
+    _digest(library, AS_OF - timedelta(days=2), day_drafts((50, 42), 1_100))
+    report = Trends(library).report(window="30d", as_of=AS_OF)
+    risers = report.late_risers
+    assert [(r.title, r.first_votes, r.votes, r.gain) for r in risers] == [
+        ("Climber", 5, 50, 45),
+        ("Steady", 40, 42, 2),
+    ]
+    repos = report.top_repositories
+    assert repos[0].repo.endswith("/new") and repos[0].basis == "growth"
+    assert repos[0].star_growth == 1_000 and repos[0].stars_per_day == pytest.approx(100)
+    # 79k stars, but seen for five years: far fewer a day than the new one gains
+    assert repos[1].repo == famous and repos[1].stars_per_day < 50
+    data = report.to_json()
+    assert data["late_risers"][0]["gain"] == 45
+    assert data["top_repositories"][0]["basis"] == "growth"

@@ -478,11 +478,29 @@ class TrendSidebar(QWidget):
         if not report.most_voted:
             self._add("note", "No votes in this window.")
 
-        self._heading("MOST STARRED REPOSITORIES")
+        if report.late_risers:
+            self._heading("LATE RISERS", "votes gained since first listed")
+            for riser in report.late_risers:
+                item = self._add("entry", f"+{_short(riser.gain)}   {riser.title}", riser.id)
+                item.setToolTip(
+                    tooltip(
+                        riser.title,
+                        f"{riser.first_votes:,} → {riser.votes:,} votes in {riser.days} days",
+                    )
+                )
+
+        self._heading("CODE GAINING STARS", "stars a day")
         for repo in report.top_repositories:
             name = repo.repo.removeprefix("https://").removeprefix("github.com/")
-            item = self._add("repo", f"★ {_short(repo.stars)}   {name}", repo.url)
-            item.setToolTip(tooltip(repo.url, repo.title))
+            rate = repo.stars_per_day
+            shown = f"{rate:.0f}" if rate >= 10 else f"{rate:.1f}"
+            item = self._add("repo", f"★ +{shown}/day   {name}", repo.url)
+            how = (
+                f"+{repo.star_growth:,} stars between snapshots"
+                if repo.basis == "growth" and repo.star_growth is not None
+                else "stars per day since the library first saw it"
+            )
+            item.setToolTip(tooltip(repo.url, f"{repo.stars:,} stars; {how}. {repo.title}"))
         if not report.top_repositories:
             self._add("note", "No star counts in this window.")
 

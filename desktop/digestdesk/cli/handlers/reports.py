@@ -48,10 +48,21 @@ def cmd_trends(library: Library, args: argparse.Namespace, out: TextIO) -> int:
         out.write("\nMost voted:\n")
         for entry in report.most_voted:
             out.write(f"  {entry.votes:>5}  {entry.title}  (id {entry.id}, {entry.day})\n")
+    if report.late_risers:
+        out.write("\nLate risers (votes gained since first listed):\n")
+        for riser in report.late_risers:
+            out.write(
+                f"  +{riser.gain:<5} {riser.title}  ({riser.first_votes} → {riser.votes} in "
+                f"{riser.days} days, id {riser.id})\n"
+            )
     if report.top_repositories:
-        out.write("\nMost starred code:\n")
+        out.write("\nCode gaining stars (stars a day):\n")
         for repo in report.top_repositories:
-            out.write(f"  {repo.stars:>6}★  {repo.url}  (id {repo.entry_id})\n")
+            how = "growth" if repo.basis == "growth" else "since first seen"
+            out.write(
+                f"  {repo.stars_per_day:>7.1f}/day  {repo.stars:>6}★  {repo.url}  "
+                f"({how}, id {repo.entry_id})\n"
+            )
     counts = report.statuses
     out.write(
         f"\nStatuses: {counts['total']} entries, "

@@ -2,8 +2,10 @@
 
 Rising topics compare a window (the last 7, 30, 90 or 365 days up to ``as_of``, by published or
 by digest date) with the preceding period of the same length (see
-:mod:`~digestdesk.core.trends.scoring`). Most voted entries and most starred repositories come
-from the window's entries; your reading from :mod:`~digestdesk.core.trends.reading`.
+:mod:`~digestdesk.core.trends.scoring`). Most voted entries come from the window's entries,
+late risers and repositories gaining stars from the vote and star snapshots
+(:mod:`~digestdesk.core.trends.popularity`); your reading from
+:mod:`~digestdesk.core.trends.reading`.
 
 Speed: a :class:`Trends` keeps an in-memory :class:`~digestdesk.core.trends.term_index.TermIndex`
 of every entry. The first report (or :meth:`Trends.warm`) reads the whole library once; every
@@ -27,13 +29,14 @@ from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
 from digestdesk.core.library import Library
+from digestdesk.core.trends.popularity import late_risers, rising_repositories
 from digestdesk.core.trends.reading import (
     last_digest,
     reading_per_week,
     status_counts,
     tag_counts,
 )
-from digestdesk.core.trends.report import Repository, RisingTerm, TrendReport, VotedEntry
+from digestdesk.core.trends.report import RisingTerm, TrendReport, VotedEntry
 from digestdesk.core.trends.scoring import (
     CANDIDATES_PER_TOPIC,
     MIN_COUNT,
@@ -46,7 +49,6 @@ from digestdesk.core.trends.term_index import (
     FROM_KEYWORDS,
     KEYS,
     PUBLISHED,
-    STARS,
     VOTES,
     TermIndex,
     as_date,
@@ -62,7 +64,7 @@ BY = ("published", "digest")
 #: Sparkline buckets across the previous period and the window (half each).
 SPARK_BUCKETS = {7: 14, 30: 12, 90: 12, 365: 12}
 DEFAULT_LIMIT = 20
-#: Most voted entries and most starred repositories shown.
+#: Most voted entries, late risers and repositories shown.
 TOP_ENTRIES = 10
 CACHE_SIZE = 16
 
@@ -219,7 +221,9 @@ class Trends:
                     min_count=min_count,
                     limit=limit,
                 )
-            most_voted, repositories = self._top_entries(conn, window)
+            most_voted = self._most_voted(conn, window)
+            repositories = rising_repositories(conn, window, as_of, TOP_ENTRIES)
+            risers = late_risers(conn, window, {e.id: e.title for e in most_voted}, TOP_ENTRIES)
             tags = tag_counts(conn, allowed)
             statuses = status_counts(conn, allowed, index.entries)
             latest_digest = last_digest(conn, as_of, allowed)
@@ -244,6 +248,7 @@ class Trends:
             reading_per_week=reading,
             change_seq=int(stamp[0]),
             seconds=time.perf_counter() - started,
+            late_risers=risers,
             notice=""
             if enough
             else f"Not enough papers in this window to tell what is rising ({len(window)}; "
@@ -278,45 +283,25 @@ class Trends:
         self._generic = (len(entries), words)
         return words
 
-    def _top_entries(
+    def _most_voted(
         self, conn: Connection, window: list[tuple[int, int]]
-    ) -> tuple[tuple[VotedEntry, ...], tuple[Repository, ...]]:
-        """Most voted entries and most starred repositories among the window's entries."""
+    ) -> tuple[VotedEntry, ...]:
+        """The window's most voted entries."""
         entries = self._index.entries
         voted = heapq.nlargest(
             TOP_ENTRIES,
             (w for w in window if entries[w[0]][VOTES] is not None),
             key=lambda w: (entries[w[0]][VOTES], w[1], w[0]),
         )
-        # A few spare candidates: one repository can belong to several entries.
-        starred = heapq.nlargest(
-            3 * TOP_ENTRIES,
-            (w for w in window if entries[w[0]][STARS] is not None),
-            key=lambda w: (entries[w[0]][STARS], w[0]),
-        )
-        wanted = sorted({w[0] for w in voted} | {w[0] for w in starred})
-        details: dict[int, tuple[str, str | None]] = {}
-        if wanted:
-            for entry_id, title, repo in conn.execute(
-                select(E.c.id, E.c.title, E.c.github_repo).where(E.c.id.in_(wanted))
-            ):
-                details[entry_id] = (title, repo)
-        most_voted = tuple(
-            VotedEntry(i, details[i][0], entries[i][VOTES], date.fromordinal(day))
+        titles: dict[int, str] = {}
+        if voted:
+            titles = dict(
+                conn.execute(
+                    select(E.c.id, E.c.title).where(E.c.id.in_([i for i, _day in voted]))
+                ).all()
+            )
+        return tuple(
+            VotedEntry(i, titles[i], entries[i][VOTES], date.fromordinal(day))
             for i, day in voted
-            if i in details
+            if i in titles
         )
-        repositories: list[Repository] = []
-        seen: set[str] = set()
-        for entry_id, _day in starred:
-            title, repo = details.get(entry_id, ("", None))
-            if not repo:
-                continue
-            normalized = repo.rstrip("/").lower()
-            if normalized in seen:
-                continue
-            seen.add(normalized)
-            repositories.append(Repository(repo, entries[entry_id][STARS], entry_id, title))
-            if len(repositories) >= TOP_ENTRIES:
-                break
-        return most_voted, tuple(repositories)

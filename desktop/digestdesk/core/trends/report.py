@@ -66,9 +66,12 @@ class VotedEntry:
 @dataclass(frozen=True)
 class Repository:
     repo: str
-    stars: int
+    stars: int  # the latest snapshot's (or the entry's) stars
     entry_id: int
     title: str
+    star_growth: int | None = None  # stars gained between the first and last snapshot
+    stars_per_day: float = 0.0  # what ranks it: growth per day, or stars per day of age
+    basis: str = "age"  # "growth" (two snapshots or more) or "age" (one)
 
     @property
     def url(self) -> str:
@@ -81,6 +84,31 @@ class Repository:
             "stars": self.stars,
             "id": self.entry_id,
             "title": self.title,
+            "star_growth": self.star_growth,
+            "stars_per_day": round(self.stars_per_day, 2),
+            "basis": self.basis,
+        }
+
+
+@dataclass(frozen=True)
+class LateRiser:
+    """A paper whose votes grew between its first and its last snapshot."""
+
+    id: int
+    title: str
+    first_votes: int
+    votes: int
+    gain: int
+    days: int  # between the two snapshots
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "first_votes": self.first_votes,
+            "votes": self.votes,
+            "gain": self.gain,
+            "days": self.days,
         }
 
 
@@ -136,6 +164,7 @@ class TrendReport:
     change_seq: int = field(default=0, compare=False)
     seconds: float = field(default=0.0, compare=False)  # time it took to compute
     notice: str = ""  # why nothing can be said to rise (too few papers in the window)
+    late_risers: tuple[LateRiser, ...] = ()
 
     def window_query(self, term: RisingTerm) -> str:
         """The search that finds the papers ``term.count`` counts: the term within the window
@@ -159,4 +188,5 @@ class TrendReport:
             "last_digest": self.last_digest.to_json() if self.last_digest else None,
             "reading_per_week": [w.to_json() for w in self.reading_per_week],
             "notice": self.notice or None,
+            "late_risers": [r.to_json() for r in self.late_risers],
         }
