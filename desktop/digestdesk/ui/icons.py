@@ -65,6 +65,8 @@ ICONS: dict[str, tuple[str, str | None]] = {
     "nav.previous_unread": ("mdi6.arrow-up-circle-outline", "#3b82f6"),
     "nav.back": ("mdi6.arrow-left", None),
     "nav.forward": ("mdi6.arrow-right", None),
+    "trends.pinned": ("mdi6.pin", "#d97706"),
+    "trends.follow": ("mdi6.pin-off-outline", None),
     "nav.page": ("mdi6.page-next-outline", None),
     "nav.panes": ("mdi6.swap-horizontal", None),
     "search": ("mdi6.magnify", None),

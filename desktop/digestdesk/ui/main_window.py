@@ -23,6 +23,7 @@ from digestdesk.ui.change_hub import ChangeHub
 from digestdesk.ui.controllers.fetching import FetchController
 from digestdesk.ui.controllers.imports import ImportController
 from digestdesk.ui.controllers.navigation import NavigationController
+from digestdesk.ui.controllers.place import PlaceController
 from digestdesk.ui.controllers.reader import ReaderController, UrlOpener, open_in_browser
 from digestdesk.ui.controllers.related import RelatedController
 from digestdesk.ui.controllers.search import SearchController
@@ -37,6 +38,7 @@ from digestdesk.ui.geometry import fitted_size
 from digestdesk.ui.icons import icon
 from digestdesk.ui.safe_text import tooltip
 from digestdesk.ui.tasks import ReaderThread, WriterThread
+from digestdesk.ui.trend_sidebar import SETTING_AS_OF
 from digestdesk.ui.tuning import Tuning
 from digestdesk.ui.window_layout import WindowLayout
 
@@ -82,6 +84,9 @@ class MainWindow(WindowLayout):
         self.reading = ReaderController(self, reader, hub, tuning, url_opener)
         self.search = SearchController(self, reader, hub, self.reading, tuning)
         self.tags = KnownTags(self, reader, hub)
+        self.place = PlaceController(self, self.search, settings, library.paths)
+        # The trends' pinned day belongs to this library (another's would show nothing).
+        self.trend_sidebar.use_settings(settings, self.place.key(SETTING_AS_OF))
         hub.changed.connect(self._say_what_changed)
         actions = self.registry.actions
         self.writes = Writes(
@@ -147,7 +152,7 @@ class MainWindow(WindowLayout):
         self.search.restore_sort(settings)
         # Start in the list, ready for j/k; the search bar is one key away.
         self.view.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.search.run_query()
+        self.place.restore()  # the saved search and entry of this library, or everything
         self.tags.refresh()
         self.sessions.announce_open()
         self.fetching.start()
@@ -188,6 +193,7 @@ class MainWindow(WindowLayout):
     def save_state(self) -> None:
         self.save_layout(self.settings)
         self.search.save_sort(self.settings)
+        self.place.save()
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override

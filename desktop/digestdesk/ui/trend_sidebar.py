@@ -3,10 +3,12 @@
 A view only: the window computes a :class:`~digestdesk.core.trends.TrendReport` on the reader
 thread and hands it to :meth:`TrendSidebar.show_report`. Everything is one keyboard-walkable
 list (section headings are not selectable) below the choosers: the window, the date kind and
-the day the window ends ("as of": a date, or the newest day in the library with "Latest" on).
-The choices are kept in the settings given to :meth:`TrendSidebar.use_settings`. Sparklines
-and bars are painted by :class:`TrendDelegate`. Enter or a click emits :attr:`activated` with
-what the row stands for: a query (a term, a tag, a status), an entry id, or a repository URL.
+the day the window ends ("as of": the newest day in the library, followed as digests come in,
+or a date the reader pinned; the pin button says which). The choices are kept in the settings
+given to :meth:`TrendSidebar.use_settings`, the pinned day under a key of the library's own.
+Sparklines and bars are painted by :class:`TrendDelegate`. Enter or a click emits
+:attr:`activated` with what the row stands for: a query (a term, a tag, a status), an entry id,
+or a repository URL.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from collections.abc import Sequence
 from datetime import date
 
 from PySide6.QtCore import (
-    QDate,
     QModelIndex,
     QPersistentModelIndex,
     QPointF,
@@ -28,7 +29,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -43,6 +43,8 @@ from PySide6.QtWidgets import (
 
 from digestdesk.core.drafts import STATUSES
 from digestdesk.core.trends import TrendReport
+from digestdesk.ui.date_field import DateField
+from digestdesk.ui.icons import icon
 from digestdesk.ui.safe_text import plain_label, tooltip
 
 KIND = Qt.ItemDataRole.UserRole  # "heading", "term", "entry", "repo", "query", "reading", "note"
@@ -53,14 +55,12 @@ SERIES = Qt.ItemDataRole.UserRole + 3  # sparkline values, or (label, value) bar
 WINDOWS = (("7 days", "7d"), ("30 days", "30d"), ("90 days", "90d"), ("365 days", "365d"))
 BY = (("by published date", "published"), ("by digest date", "digest"))
 ACTIVE_KINDS = ("term", "entry", "repo", "query")
-#: QSettings keys of the choosers; an empty as-of means "Latest".
+#: QSettings keys of the choosers; an empty as-of means "follow the newest day". The window
+#: passes a key of the library's own for the as-of day (a day pinned in one library means
+#: nothing in another).
 SETTING_WINDOW, SETTING_BY, SETTING_AS_OF = "trends/window", "trends/by", "trends/as_of"
-DATE_FORMAT = "yyyy-MM-dd"
+PIN_TEXT = {True: "Pinned", False: "Newest"}
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def _to_date(value: QDate) -> date:
-    return date(value.year(), value.month(), value.day())
 
 
 def _short(number: int) -> str:
@@ -287,33 +287,30 @@ class TrendSidebar(QWidget):
         self.by_box.currentIndexChanged.connect(lambda _i: self._changed())
 
         # The day the window ends. None follows the newest day in the library; the edit then
-        # shows the day the last report used. A date typed, stepped or picked pins it.
+        # shows the day the last report used. A date typed, stepped or picked pins it; the
+        # pin button shows which, and unpinning goes back to following the newest day.
         self._as_of: date | None = None
         self.as_of_label = QLabel("As of", self)
-        self.as_of_edit = QDateEdit(self)
+        self.as_of_edit = DateField(self)
         self.as_of_edit.setObjectName("trendAsOf")
-        self.as_of_edit.setDisplayFormat(DATE_FORMAT)
-        self.as_of_edit.setCalendarPopup(True)
-        self.as_of_edit.setDate(QDate.currentDate())
+        self.as_of_edit.set_day(date.today())
         self.as_of_edit.setToolTip(
-            "The last day of the window. Up and Down step the day, month or year under the "
-            "cursor (Tab moves between them); Alt+Down opens a calendar."
+            "The last day of the window: type a date (2025-11-20), or Up and Down step the "
+            "day, month or year under the cursor; Alt+Down opens a calendar. A date chosen "
+            "here is pinned."
         )
         self.as_of_label.setBuddy(self.as_of_edit)
         self.as_of_edit.dateChanged.connect(self._date_edited)
-        self.latest_button = QToolButton(self)
-        self.latest_button.setObjectName("trendLatest")
-        self.latest_button.setText("Latest")
-        self.latest_button.setCheckable(True)
-        self.latest_button.setChecked(True)
-        self.latest_button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it
-        self.latest_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.latest_button.setToolTip(
-            "On: the window ends on the newest day in the library (not after today). "
-            "Off: it ends on the date beside it. Space toggles."
-        )
-        self.latest_button.toggled.connect(self._latest_toggled)
+        self.pin_button = QToolButton(self)
+        self.pin_button.setObjectName("trendPin")
+        self.pin_button.setCheckable(True)
+        self.pin_button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it
+        self.pin_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.pin_button.setAutoRaise(True)
+        self.pin_button.toggled.connect(self._pin_toggled)
+        self._show_pin(False)
         self._settings: QSettings | None = None
+        self._as_of_key = SETTING_AS_OF
 
         self.scope = plain_label(QLabel(self))  # names the search the trends are of
         self.scope.setObjectName("trendScope")
@@ -338,8 +335,9 @@ class TrendSidebar(QWidget):
         day = QHBoxLayout()
         day.setSpacing(6)
         day.addWidget(self.as_of_label)
-        day.addWidget(self.as_of_edit, 1)
-        day.addWidget(self.latest_button)
+        day.addWidget(self.as_of_edit)  # as wide as a date: the pin sits right beside it
+        day.addWidget(self.pin_button)
+        day.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
@@ -350,8 +348,8 @@ class TrendSidebar(QWidget):
         for first, second in (
             (self.window_box, self.by_box),
             (self.by_box, self.as_of_edit),
-            (self.as_of_edit, self.latest_button),
-            (self.latest_button, self.list),
+            (self.as_of_edit, self.pin_button),
+            (self.pin_button, self.list),
         ):
             QWidget.setTabOrder(first, second)
         self.report: TrendReport | None = None
@@ -365,8 +363,11 @@ class TrendSidebar(QWidget):
         return str(self.by_box.currentData())
 
     def as_of(self) -> date | None:
-        """The chosen last day of the window, or None for the newest day in the library."""
+        """The pinned last day of the window, or None: the newest day in the library."""
         return self._as_of
+
+    def pinned(self) -> bool:
+        return self._as_of is not None
 
     def set_choice(self, window: str, by: str) -> None:
         for box, value in ((self.window_box, window), (self.by_box, by)):
@@ -375,59 +376,77 @@ class TrendSidebar(QWidget):
                 box.setCurrentIndex(found)
 
     def set_as_of(self, day: date | None) -> None:
-        """Pin the window's last day (None: follow the newest day, "Latest")."""
+        """Pin the window's last day (None: unpin, follow the newest day)."""
         if day is None:
-            self.latest_button.setChecked(True)
+            self.pin_button.setChecked(False)
             return
         self._show_date(day)
-        if self.latest_button.isChecked():
-            self.latest_button.setChecked(False)  # _latest_toggled takes the edit's day
+        if not self.pin_button.isChecked():
+            self.pin_button.setChecked(True)  # _pin_toggled takes the edit's day
         elif self._as_of != day:
             self._as_of = day
             self._changed()
 
-    def use_settings(self, settings: QSettings) -> None:
-        """Restore the choices from ``settings`` and keep them there from now on."""
+    def use_settings(self, settings: QSettings, as_of_key: str = SETTING_AS_OF) -> None:
+        """Restore the choices from ``settings`` and keep them there from now on; the pinned
+        day is read from and kept under ``as_of_key`` (the window gives one per library)."""
         self._settings = None  # restoring is not a change to save
+        self._as_of_key = as_of_key
         window, by = settings.value(SETTING_WINDOW), settings.value(SETTING_BY)
         self.set_choice(str(window or self.window()), str(by or self.by()))
-        as_of = str(settings.value(SETTING_AS_OF) or "")
+        as_of = str(settings.value(as_of_key) or "")
         try:
             self.set_as_of(date.fromisoformat(as_of) if as_of else None)
         except ValueError:
-            self.set_as_of(None)  # a hand-edited setting: fall back to Latest
+            self.set_as_of(None)  # a hand-edited setting: follow the newest day
         self._settings = settings
 
     def _changed(self) -> None:
         if self._settings is not None:
             self._settings.setValue(SETTING_WINDOW, self.window())
             self._settings.setValue(SETTING_BY, self.by())
-            self._settings.setValue(SETTING_AS_OF, self._as_of.isoformat() if self._as_of else "")
+            self._settings.setValue(self._as_of_key, self._as_of.isoformat() if self._as_of else "")
         self.settings_changed.emit()
 
-    def _date_edited(self, value: QDate) -> None:
-        day = _to_date(value)
+    def _date_edited(self, _value: object) -> None:
+        day = self.as_of_edit.day()
         if day != self._as_of:
             self._as_of = day
-            if self.latest_button.isChecked():
-                self.latest_button.blockSignals(True)
-                self.latest_button.setChecked(False)
-                self.latest_button.blockSignals(False)
+            if not self.pin_button.isChecked():
+                self.pin_button.blockSignals(True)
+                self.pin_button.setChecked(True)
+                self.pin_button.blockSignals(False)
+                self._show_pin(True)
             self._changed()
 
-    def _latest_toggled(self, latest: bool) -> None:
-        if latest:
+    def _pin_toggled(self, pinned: bool) -> None:
+        self._show_pin(pinned)
+        if pinned:
+            self._as_of = self.as_of_edit.day()
+        else:
             self._as_of = None
             if self.report is not None:
                 self._show_date(self.report.as_of)
-        else:
-            self._as_of = _to_date(self.as_of_edit.date())
         self._changed()
+
+    def _show_pin(self, pinned: bool) -> None:
+        """The button says whether the day is pinned: a pin and "Pinned", or "Newest"."""
+        button = self.pin_button
+        button.setIcon(icon("trends.pinned" if pinned else "trends.follow"))
+        button.setText(PIN_TEXT[pinned])
+        button.setToolTip(
+            "Pinned: the window ends on the date beside it, whatever is imported. "
+            "Space unpins it: the window then follows the newest day in the library."
+            if pinned
+            else "Following the newest day in the library (not after today). "
+            "Space pins the date beside it; typing a date pins it too."
+        )
+        button.setAccessibleName(f"As-of date {PIN_TEXT[pinned].lower()}")
 
     def _show_date(self, day: date) -> None:
         """Show ``day`` in the edit without taking it as a choice."""
         self.as_of_edit.blockSignals(True)
-        self.as_of_edit.setDate(QDate(day.year, day.month, day.day))
+        self.as_of_edit.set_day(day)
         self.as_of_edit.blockSignals(False)
 
     def focus_list(self) -> None:

@@ -173,7 +173,6 @@ class WindowLayout(QMainWindow):
         # Made last, in this order, as they always were: the keyboard's focus chain follows
         # the order widgets are made in.
         self.trend_sidebar = TrendSidebar(self.trend_dock)
-        self.trend_sidebar.use_settings(settings)
         self.trend_dock.setWidget(self.trend_sidebar)
         # Related papers: a tab of the lower area, between the links and the note.
         self.related = RelatedPane(self)
