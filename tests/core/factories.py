@@ -105,3 +105,24 @@ def paper_draft(
         ai_keywords=keywords,
         **extra,
     )
+
+
+def arxiv_feed(entries: list[tuple[str, str, str]]) -> bytes:
+    """A minimal arXiv API Atom feed of (id with version, title, published timestamp)."""
+    items = "".join(
+        f"""  <entry>
+    <id>http://arxiv.org/abs/{arxiv_id}</id>
+    <published>{published}</published>
+    <title>{title}</title>
+    <summary>An abstract about {title.lower()}.</summary>
+    <author><name>Ada Lovelace</name></author>
+  </entry>
+"""
+        for arxiv_id, title, published in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom">\n'
+        "  <title>ArXiv Query: invented</title>\n"
+        f"{items}</feed>\n"
+    ).encode()

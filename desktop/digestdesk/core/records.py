@@ -143,10 +143,28 @@ class ImportReport:
     items: list[ImportedItem] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
     cancelled: bool = False
+    #: where ``as_of`` came from, for page text: "given" (chosen by the user), "file" (the
+    #: file's modification date, what a browser's "Save page" leaves) or "today"
+    as_of_source: str | None = None
+    #: the same file content was imported before: its digest was updated, not added again
+    reimported: bool = False
+    #: entries whose year-inferred published date this import corrected
+    dates_corrected: int = 0
 
     @property
     def total(self) -> int:
         return self.new + self.updated + self.unchanged
+
+    def as_of_note(self) -> str:
+        """How year-less dates were read ("" when the input had none to read): the day,
+        and where it came from."""
+        if self.format != "hf-page" or self.as_of is None:
+            return ""
+        why = {
+            "file": ", the file's modification date",
+            "today": " (today)",
+        }.get(self.as_of_source or "", "")
+        return f"year-less dates read as of {self.as_of.isoformat()}{why}"
 
     @property
     def partial(self) -> bool:
@@ -156,6 +174,9 @@ class ImportReport:
         parts = [f"{self.new} new", f"{self.updated} updated", f"{self.unchanged} unchanged"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
+        if self.dates_corrected:
+            n = self.dates_corrected
+            parts.append(f"{n} date{'s' if n != 1 else ''} corrected")
         return ", ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
@@ -164,6 +185,9 @@ class ImportReport:
             "format": self.format,
             "digest_date": self.digest_date.isoformat() if self.digest_date else None,
             "as_of": self.as_of.isoformat() if self.as_of else None,
+            "as_of_source": self.as_of_source,
+            "reimported": self.reimported,
+            "dates_corrected": self.dates_corrected,
             "new": self.new,
             "updated": self.updated,
             "unchanged": self.unchanged,

@@ -37,6 +37,7 @@ def _read_input(path: str, stdin: TextIO) -> tuple[bytes, str | None]:
 
 
 def cmd_import(library: Library, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from digestdesk.core.library import modified_day
     from digestdesk.core.records import ImportReport
 
     reports: list[ImportReport] = []
@@ -46,12 +47,18 @@ def cmd_import(library: Library, args: argparse.Namespace, out: TextIO, stdin: T
         bar = ProgressBar(f"Importing {Path(label).name}")
         try:
             data, name = _read_input(path, stdin)
+            # Without --as-of, a saved page's year-less dates are read as of the day the file
+            # was saved (its modification time); stdin has none: today.
+            as_of = args.as_of
+            if as_of is None and path != "-":
+                as_of = modified_day(Path(path))
             # Index once after all files rather than once per file.
             report = library.import_bytes(
                 data,
                 name=name,
                 format=args.format,
-                as_of=args.as_of,
+                as_of=as_of,
+                as_of_source="file" if args.as_of is None and as_of is not None else None,
                 progress=bar,
                 index=len(args.paths) == 1,
             )
@@ -64,12 +71,10 @@ def cmd_import(library: Library, args: argparse.Namespace, out: TextIO, stdin: T
         bar.close()
         reports.append(report)
         if not args.json:
-            as_of = (
-                f" (year-less dates read as of {report.as_of.isoformat()})"
-                if report.as_of and report.format == "hf-page"
-                else ""
-            )
-            out.write(f"{label}: {report.summary()}{as_of}\n")
+            note = report.as_of_note()
+            out.write(f"{label}: {report.summary()}{f' ({note})' if note else ''}\n")
+            if report.reimported:
+                out.write("  imported before: that import's digest and dates were updated\n")
             for problem in report.skipped:
                 out.write(f"  skipped {problem.where}: {problem.reason}\n")
     if len(args.paths) > 1:

@@ -161,12 +161,16 @@ class Library:
         name: str | None = None,
         format: str = "auto",
         as_of: date | None = None,
+        as_of_source: str | None = None,
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
         index: bool = True,
     ) -> ImportReport:
         """Parse and import one input as one transaction.
 
+        ``as_of`` reads page text's year-less dates (default: today; ``as_of_source`` names
+        where it came from for the report: "given", "file", "today"). The same content
+        imported again corrects that import instead of adding a second digest.
         ``index=False`` leaves the index behind the database (cheaper when importing many files
         in a row); :meth:`ensure_index` then catches it up in one pass.
         """
@@ -175,13 +179,15 @@ class Library:
             name=name,
             format=format,
             as_of=as_of,
+            as_of_source=as_of_source,
             progress=progress,
             cancelled=cancelled,
             index=index,
         )
 
     def import_file(self, path: str | Path, **kwargs: Any) -> ImportReport:
-        """Read a file and import it (:meth:`import_bytes` takes the keyword arguments)."""
+        """Read a file and import it (:meth:`import_bytes` takes the keyword arguments);
+        without ``as_of``, page text is read as of the file's modification day."""
         return self._importer.import_file(path, **kwargs)
 
     def import_parsed(

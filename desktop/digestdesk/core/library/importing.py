@@ -7,10 +7,17 @@ state (status history, tags, note) is restored. The import runs in chunks of
 :data:`~digestdesk.core.library.common.CHUNK` drafts with one lookup and one insert statement per
 chunk and table (the hot path; tuned). Cancelling raises :class:`ImportCancelled` inside the
 transaction, which rolls the whole file back.
+
+Dates: page text has no years, so its dates are read against an as-of day (given, or for a
+file its modification date: what a browser's "Save page" leaves) and stored as *inferred*. A
+known date (API JSON, arXiv, an export) replaces an inferred one. The same bytes imported again
+(their SHA-256 is kept on the digest) correct that import instead of adding a second digest:
+its digest date and the inferred dates of its entries are read again with the new as-of day.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -105,6 +112,19 @@ _FILLABLE = (
 _LIST_FILLABLE = ("authors", "categories", "ai_keywords")
 
 
+def modified_day(path: Path) -> date | None:
+    """The local day ``path`` was last modified (not after today), or None if unknown."""
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        return None
+    return min(datetime.fromtimestamp(stamp).date(), date.today())
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 class Importer:
     """Imports into one library; runs on the writer thread like every write."""
 
@@ -119,31 +139,50 @@ class Importer:
         name: str | None = None,
         format: str = "auto",
         as_of: date | None = None,
+        as_of_source: str | None = None,
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
         index: bool = True,
     ) -> ImportReport:
         """Parse and import one input as one transaction.
 
+        ``as_of`` reads page text's year-less dates (default: today); ``as_of_source`` says
+        where it came from for the report ("given" when one is passed, "file", "today").
         ``index=False`` leaves the index behind the database (cheaper when importing many files
         in a row); ``Library.ensure_index`` then catches it up in one pass.
         """
         today = utcnow().date()
         from digestdesk.core import formats  # parsers load only when importing: faster start
 
+        source_of_date = as_of_source or ("given" if as_of is not None else "today")
         result = formats.parse(data, name=name, format=format, as_of=as_of or today, today=today)
-        return self.import_parsed(
-            result, source=name or "<stdin>", progress=progress, cancelled=cancelled, index=index
+        report = self.import_parsed(
+            result,
+            source=name or "<stdin>",
+            progress=progress,
+            cancelled=cancelled,
+            index=index,
+            content=content_hash(data),
         )
+        if result.format == "hf-page":
+            report.as_of_source = source_of_date
+        return report
 
-    def import_file(self, path: str | Path, **kwargs: Any) -> ImportReport:
-        """Read a file and import it (:meth:`import_bytes` takes the keyword arguments)."""
+    def import_file(
+        self, path: str | Path, *, as_of: date | None = None, **kwargs: Any
+    ) -> ImportReport:
+        """Read a file and import it (:meth:`import_bytes` takes the keyword arguments).
+        Without ``as_of``, page text's year-less dates are read as of the day the file was
+        last modified (a saved page keeps the day it was saved)."""
         path = Path(path)
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise DigestDeskError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-        return self.import_bytes(data, name=path.name, **kwargs)
+        if as_of is None:
+            as_of = modified_day(path)
+            kwargs.setdefault("as_of_source", "file" if as_of is not None else None)
+        return self.import_bytes(data, name=path.name, as_of=as_of, **kwargs)
 
     def import_parsed(
         self,
@@ -154,6 +193,7 @@ class Importer:
         cancelled: Cancelled | None = None,
         index: bool = True,
         source_kind: str | None = None,
+        content: str | None = None,
     ) -> ImportReport:
         """Import parsed drafts as one transaction.
 
@@ -163,6 +203,8 @@ class Importer:
         is skipped into ``report.skipped`` with its place while the rest is imported.
         ``source_kind`` overrides the digest's kind (default: the parser's format name); the
         fetchers record ``"hf-api"`` and ``"arxiv-api"`` so ``Library.fetched_days`` finds them.
+        ``content`` is the input's SHA-256: an earlier import of the same content is
+        corrected (its digest, its entries' inferred dates) instead of adding a digest.
         """
         result = validate(result)
         source = clean_str(source)  # a file name may be any bytes; the digest row keeps text
@@ -180,7 +222,17 @@ class Importer:
         added: set[int] = set()
         with self._database.writing() as conn:
             seq = next_seq(conn)
-            digest_ids = _create_digests(conn, result, source, now, source_kind)
+            earlier = _earlier_import(conn, result, content)
+            redate: set[int] = set()
+            if earlier is not None:
+                # The same content again: this import replaces that one (its digest date, the
+                # inferred dates of its entries) instead of adding a second digest.
+                digest_ids = {"": earlier}
+                _update_digest(conn, earlier, result, source, now)
+                redate = _entries_of_digest(conn, earlier)
+                report.reimported = True
+            else:
+                digest_ids = _create_digests(conn, result, source, now, source_kind, content)
             report.digest_id = digest_ids.get("") if "" in digest_ids else None
             seen_in_file: dict[int, int] = {}
             local_arxiv: dict[str, int] = {}
@@ -218,14 +270,17 @@ class Importer:
                     elif found in seen_in_file:
                         # The same paper twice in one file: merge into the first.
                         entry_id = found
-                        _merge_into(conn, found, item, seq, now)
+                        _merge_into(conn, found, item, seq, now, redate=found in redate)
                         report.items.append(
                             ImportedItem(item.draft.where, item.title, "duplicate", entry_id)
                         )
                         continue
                     else:
                         entry_id = found
-                        changed = _merge_into(conn, found, item, seq, now)
+                        changed, redated = _merge_into(
+                            conn, found, item, seq, now, redate=found in redate
+                        )
+                        report.dates_corrected += redated
                         outcome = "updated" if changed else "unchanged"
                         if changed:
                             report.updated += 1
@@ -287,12 +342,51 @@ class Importer:
         return report
 
 
+def _earlier_import(conn: Connection, result: ParseResult, content: str | None) -> int | None:
+    """The digest of an earlier import of the same content (the newest), if any. An export
+    names its own digests, so it is never one."""
+    if content is None or result.digests:
+        return None
+    found: int | None = conn.execute(
+        select(schema.digests.c.id)
+        .where(schema.digests.c.content_hash == content)
+        .order_by(schema.digests.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return found
+
+
+def _update_digest(
+    conn: Connection, digest_id: int, result: ParseResult, source: str, now: datetime
+) -> None:
+    conn.execute(
+        update(schema.digests)
+        .where(schema.digests.c.id == digest_id)
+        .values(
+            digest_date=result.digest_date,
+            file_name=Path(source).name if source else None,
+            imported_at=now,
+        )
+    )
+
+
+def _entries_of_digest(conn: Connection, digest_id: int) -> set[int]:
+    return set(
+        conn.execute(
+            select(schema.digest_entries.c.entry_id).where(
+                schema.digest_entries.c.digest_id == digest_id
+            )
+        ).scalars()
+    )
+
+
 def _create_digests(
     conn: Connection,
     result: ParseResult,
     source: str,
     now: datetime,
     source_kind: str | None = None,
+    content: str | None = None,
 ) -> dict[str, int]:
     """The digest rows for this input: "" is the import itself; export keys map too."""
     ids: dict[str, int] = {}
@@ -326,6 +420,7 @@ def _create_digests(
             "digest_date": result.digest_date,
             "imported_at": now,
             "counts": {},
+            "content_hash": content,
         },
     ).scalar_one()
     return ids
@@ -418,8 +513,19 @@ def _insert_entry(
     return entry_id
 
 
-def _merge_into(conn: Connection, entry_id: int, item: _Prepared, seq: int, now: datetime) -> bool:
-    """Fill what the library lacks and take the newest counts; True when anything changed."""
+def _merge_into(
+    conn: Connection,
+    entry_id: int,
+    item: _Prepared,
+    seq: int,
+    now: datetime,
+    *,
+    redate: bool = False,
+) -> tuple[bool, int]:
+    """Fill what the library lacks and take the newest counts. A known date replaces an
+    inferred one; with ``redate`` (the same content imported again with another as-of day)
+    an inferred date is read again too. Returns whether anything changed, and 1 when the
+    published date was corrected (else 0)."""
     row = conn.execute(select(E).where(E.c.id == entry_id)).mappings().one()
     draft = item.draft
     values: dict[str, Any] = {}
@@ -433,10 +539,13 @@ def _merge_into(conn: Connection, entry_id: int, item: _Prepared, seq: int, now:
             values[name] = new
     if "authors" in values and (row["authors_count"] or 0) < len(values["authors"]):
         values["authors_count"] = len(values["authors"])
+    corrected = 0
     if draft.published and (
         row["published"] is None
         or (row["published_year_inferred"] and not draft.published_year_inferred)
+        or (row["published_year_inferred"] and redate and draft.published != row["published"])
     ):
+        corrected = int(row["published"] is not None and row["published"] != draft.published)
         values["published"] = draft.published
         values["published_year_inferred"] = draft.published_year_inferred
     if not row["abstract"] and item.abstract:
@@ -455,11 +564,11 @@ def _merge_into(conn: Connection, entry_id: int, item: _Prepared, seq: int, now:
         values["links"] = links_to_json(merged)
         values["has_code"] = any(link.kind == "code" for link in merged)
     if not values:
-        return False
+        return False, 0
     values["updated_at"] = now
     values["seq"] = seq
     conn.execute(update(E).where(E.c.id == entry_id).values(**values))
-    return True
+    return True, corrected
 
 
 def _record_appearances(
