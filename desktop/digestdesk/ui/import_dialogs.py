@@ -1,21 +1,25 @@
-"""Dialogs of the import flow: the summary after an import and the check before a paste.
+"""Dialogs of the import flow: the summary after an import and the checks before one.
 
 The summary lists new / updated / unchanged / skipped per input with the reasons for skipped
-entries; the details are an expandable tree. Pasted page text carries no years, so the paste
-dialog shows the as-of date the parser assumed and lets the reader change it first.
+entries; the details are an expandable tree. Page text carries no years: the paste dialog
+shows the as-of date the parser assumed, and the file dialog the date each page-text file will
+be read as of (the day it was saved, from its modification time); both let the reader change
+it first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QTreeWidget,
     QTreeWidgetItem,
@@ -25,8 +29,14 @@ from PySide6.QtWidgets import (
 
 from digestdesk.core.drafts import ParseResult
 from digestdesk.core.records import ImportReport
+from digestdesk.ui.date_field import DateField
 from digestdesk.ui.icons import icon
-from digestdesk.ui.safe_text import tooltip
+from digestdesk.ui.safe_text import plain_label, tooltip
+
+AS_OF_HINT = (
+    "Page text shows dates like “Mar 4” without a year. They are read as the latest such day "
+    "not after this date: the day the page was viewed."
+)
 
 
 class ImportSummaryDialog(QDialog):
@@ -97,9 +107,8 @@ class ImportSummaryDialog(QDialog):
 
     @staticmethod
     def _as_of_text(report: ImportReport) -> str:
-        if report.format == "hf-page" and report.as_of:
-            return f", years as of {report.as_of.isoformat()}"
-        return ""
+        note = report.as_of_note()
+        return f", {note}" if note else ""
 
 
 class PasteImportDialog(QDialog):
@@ -121,19 +130,13 @@ class PasteImportDialog(QDialog):
             )
             problems.setWordWrap(True)
             form.addRow(f"Skipped ({len(parsed.problems)}):", problems)
-        self.as_of_edit: QDateEdit | None = None
+        self.as_of_edit: DateField | None = None
         if parsed.format == "hf-page":
-            as_of = parsed.as_of or date.today()
-            self.as_of_edit = QDateEdit(QDate(as_of.year, as_of.month, as_of.day), self)
+            self.as_of_edit = DateField(self)
+            self.as_of_edit.set_day(parsed.as_of or date.today())
             self.as_of_edit.setObjectName("asOfEdit")
-            self.as_of_edit.setCalendarPopup(True)
-            self.as_of_edit.setDisplayFormat("yyyy-MM-dd")
             form.addRow("Dates without a year are before:", self.as_of_edit)
-            hint = QLabel(
-                "Page text shows dates like “Mar 4” without a year. They are read as the "
-                "latest such day not after this date — set it to the day the page was copied.",
-                self,
-            )
+            hint = QLabel(AS_OF_HINT + " Set it to the day the page was copied.", self)
             hint.setWordWrap(True)
             form.addRow(hint)
         buttons = QDialogButtonBox(
@@ -147,7 +150,87 @@ class PasteImportDialog(QDialog):
         layout.addWidget(buttons)
 
     def as_of(self) -> date | None:
-        if self.as_of_edit is None:
-            return None
-        value = self.as_of_edit.date()
-        return date(value.year(), value.month(), value.day())
+        return self.as_of_edit.day() if self.as_of_edit is not None else None
+
+
+def _format_title(name: str | None) -> str:
+    """What a file other than page text is, for the dialog: its dates are its own."""
+    if name is None:
+        return "not a digest Digest Desk knows (the import will say why)"
+    from digestdesk.core import formats
+
+    return f"{formats.get_format(name).TITLE}, dated"
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """A file chosen for import, looked at before importing it."""
+
+    path: Path
+    format: str | None  # the format it looks like (None: not a digest, the import says why)
+    modified: date | None  # the day it was last modified (saved)
+
+
+class FileImportDialog(QDialog):
+    """Before importing files with page text: the as-of date each will be read with (its
+    modification day), editable. Other files are listed with their format."""
+
+    def __init__(self, checks: Sequence[FileCheck], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fileImport")
+        self.setWindowTitle("Import Files")
+        self.setMinimumWidth(600)
+        self.checks = list(checks)
+        self.date_fields: dict[Path, DateField] = {}
+        self._shown: dict[Path, date] = {}
+        intro = QLabel(
+            "Page text shows dates like “Mar 4” without a year: they are read as the latest "
+            "such day not after the day the page was viewed. A saved page was viewed on the "
+            "day it was saved (its modification date); change it if it was later.",
+            self,
+        )
+        intro.setWordWrap(True)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        for check in self.checks:
+            name = plain_label(QLabel(check.path.name, self))
+            name.setToolTip(tooltip(str(check.path)))
+            if check.format == "hf-page":
+                day = check.modified or date.today()
+                field = DateField(self)
+                field.setObjectName("asOfEdit")
+                field.set_day(day)
+                origin = "the file's modification date" if check.modified else "today"
+                field.setToolTip(f"The day the page was viewed ({origin} unless you change it).")
+                self.date_fields[check.path] = field
+                self._shown[check.path] = day
+                row = QHBoxLayout()
+                row.addWidget(field)
+                muted = QLabel("the day it was saved" if check.modified else "today", self)
+                muted.setEnabled(False)
+                row.addWidget(muted)
+                row.addStretch(1)
+                form.addRow(name, row)
+            else:
+                what = _format_title(check.format)
+                form.addRow(name, QLabel(what, self))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.import_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.import_button.setText("Import")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addSpacing(4)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def as_of(self) -> dict[Path, date]:
+        """The dates the reader changed (files left as shown are read as of their own day)."""
+        return {
+            path: field.day()
+            for path, field in self.date_fields.items()
+            if field.day() != self._shown[path]
+        }

@@ -8,7 +8,7 @@ the entries at once, and word searches say the index is being built until it is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,19 +18,25 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from digestdesk.core.drafts import ParseResult
-from digestdesk.core.library import Library
+from digestdesk.core.library import Library, modified_day
 from digestdesk.core.records import ImportReport
 from digestdesk.errors import DigestDeskError
 from digestdesk.ui.actions import handles
 from digestdesk.ui.change_hub import ChangeHub
 from digestdesk.ui.controllers.search import SearchController
 from digestdesk.ui.controllers.writes import Writes
-from digestdesk.ui.import_dialogs import ImportSummaryDialog, PasteImportDialog
+from digestdesk.ui.import_dialogs import (
+    FileCheck,
+    FileImportDialog,
+    ImportSummaryDialog,
+    PasteImportDialog,
+)
 from digestdesk.ui.tasks import ReaderThread, Task, WriterThread
 from digestdesk.ui.tuning import Tuning
 from digestdesk.ui.window_layout import WindowLayout
 
 PasteParsed = tuple[bytes, ParseResult | None, str | None]  # the text, parsed, or why not
+SNIFF_BYTES = 256 * 1024  # enough of a file to tell page text from the other formats
 
 
 @dataclass
@@ -66,6 +72,8 @@ class ImportController(QObject):
         self._index_task: Task | None = None
         writer.signals.task_progress.connect(self._task_progress)
         reader.route("paste", lambda result: self._paste_parsed(*result))
+        reader.route("file_check", self._files_checked)
+        self.file_dialog: FileImportDialog | None = None  # open while the reader chooses
 
     def stop(self) -> None:
         """The window is closing: the index is rebuilt at the next start (queued writes
@@ -85,11 +93,58 @@ class ImportController(QObject):
         )
         if paths:
             settings.setValue("import/last_dir", str(Path(paths[0]).parent))
-            self.import_paths(paths)
+            self.check_then_import(paths)
 
-    def import_paths(self, paths: Sequence[str | Path]) -> Task:
-        """Import files one after the other on the writer thread, then show the summary."""
+    def check_then_import(self, paths: Sequence[str | Path]) -> None:
+        """Look at the files first (on the reader thread): when page text is among them, the
+        window asks for the as-of dates (each file's modification day, editable) before the
+        import; other files are imported at once."""
         files = [Path(p) for p in paths]
+
+        def job(_library: Library) -> list[FileCheck]:
+            from digestdesk.core import formats
+
+            checks = []
+            for path in files:
+                try:
+                    with path.open("rb") as stream:
+                        head = stream.read(SNIFF_BYTES)
+                    name: str | None = formats.detect(head, path.name).NAME
+                except (OSError, DigestDeskError):
+                    name = None  # the import itself says what is wrong with it
+                checks.append(FileCheck(path, name, modified_day(path)))
+            return checks
+
+        self.reader.request("file_check", job)
+
+    def _files_checked(self, checks: list[FileCheck]) -> None:
+        window = self.window
+        paths = [check.path for check in checks]
+        if window.closing:
+            return
+        if not window.show_dialogs or not any(c.format == "hf-page" for c in checks):
+            self.import_paths(paths)
+            return
+        dialog = FileImportDialog(checks, window)
+        self.file_dialog = dialog
+
+        def finished(result: int) -> None:
+            self.file_dialog = None
+            dialog.deleteLater()
+            window.back_from_dialog()
+            if result == FileImportDialog.DialogCode.Accepted:
+                self.import_paths(paths, as_of=dialog.as_of())
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def import_paths(
+        self, paths: Sequence[str | Path], *, as_of: Mapping[Path, date] | None = None
+    ) -> Task:
+        """Import files one after the other on the writer thread, then show the summary.
+        ``as_of`` gives page-text files a day other than their modification day."""
+        files = [Path(p) for p in paths]
+        chosen = dict(as_of or {})
         index_now = not self._large_import(files)
         signals = self.writer.signals
 
@@ -107,7 +162,11 @@ class ImportController(QObject):
 
                 try:
                     report = library.import_file(
-                        path, progress=progress, cancelled=task.cancelled, index=index_now
+                        path,
+                        as_of=chosen.get(path),
+                        progress=progress,
+                        cancelled=task.cancelled,
+                        index=index_now,
                     )
                 except DigestDeskError as error:
                     if task.cancelled():
@@ -275,7 +334,7 @@ class ImportController(QObject):
         mime = event.mimeData()
         files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
         if files:
-            self.import_paths(files)
+            self.check_then_import(files)
         elif mime.hasText():
             self.import_text(mime.text())
         event.acceptProposedAction()
