@@ -175,3 +175,19 @@ def test_late_risers_and_repositories_by_star_growth(library: Library) -> None:
     data = report.to_json()
     assert data["late_risers"][0]["gain"] == 45
     assert data["top_repositories"][0]["basis"] == "growth"
+
+
+def test_analysis_equals_the_index_analyser() -> None:
+    """The counter analyses text as the index does (the counts rest on it)."""
+    from digestdesk.core.index import schema as index_schema
+    from digestdesk.core.trends.topics import SEARCHED_FIELDS, analyse
+
+    texts = [
+        "Test-Time Scaling of LLMs: a Chain-of-Thought study (v2.0), ÜBER-models & π",
+        "Großartige Modelle; x y z a I 3D-aware GPT-4o e.g. state-of-the-art*",
+    ]
+    for field in SEARCHED_FIELDS:
+        analysis = index_schema.text_analysis(field)
+        for text in texts:
+            expected = index_schema.analyse(index_schema.SCHEMA, field, text)
+            assert list(analyse(text, analysis)) == expected, (field, text)

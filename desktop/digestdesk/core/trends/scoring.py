@@ -226,6 +226,9 @@ def confirm_rising(
     window_ids = [i for i, _day in window]
     before_ids = [i for i, _day in before]
     scored: list[tuple[float, RisingTerm, _Forms, frozenset[int]]] = []
+    terms = [c.term for c in candidates]
+    found_now = counter.matching_many(window_ids, terms)
+    found_earlier = counter.matching_many(before_ids, terms)
     for candidate in candidates:
         forms = counter.term_tokens(candidate.term)
         tokens = next((t for t in forms if t), ())
@@ -233,8 +236,8 @@ def confirm_rising(
             continue
         # Stemmed without stop words (as searched), and as written ("chain of thought").
         both = (tokens, forms[-1] or tokens)
-        found = counter.matching(window_ids, candidate.term)
-        found_before = counter.matching(before_ids, candidate.term)
+        found = found_now[candidate.term]
+        found_before = found_earlier[candidate.term]
         expected = sum(
             expected_count(len(found & now), len(found_before & earlier), len(now), len(earlier))
             for now, earlier in kinds

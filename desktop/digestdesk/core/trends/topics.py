@@ -14,8 +14,10 @@ entries (:meth:`TopicCounter.forget`), so the sidebar's next report analyses onl
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Collection, Iterable
+import functools
+import re
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from sqlalchemy import Text, select, type_coerce
@@ -31,28 +33,58 @@ E = schema.entries
 #: The fields a word without a field searches (the index's default fields), in this order.
 SEARCHED_FIELDS = ("title", "abstract", "extra", "authors")
 #: Analysed papers kept between reports.
-CACHE_ENTRIES = 40_000
+CACHE_ENTRIES = 30_000  # about 2.5 KB each
 
 _Tokens = tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=8)
+def _whole_matches(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` with its groups made non-capturing, so ``findall`` gives whole matches."""
+    return re.compile(re.sub(r"(?<!\\)\((?!\?)", "(?:", pattern.pattern), pattern.flags)
+
+
 def analyse(text: str, analysis: TextAnalysis) -> _Tokens:
     """The tokens the index makes of ``text`` (see :func:`~digestdesk.core.query.highlight.
-    matching_spans`, which walks the same pipeline)."""
-    out: list[str] = []
-    words = (m.group().lower() for m in analysis.word_pattern.finditer(text))
+    matching_spans`, which walks the same pipeline; a test keeps this equal to the index's
+    analyser)."""
+    words = _whole_matches(analysis.word_pattern).findall(text)
+    min_length, stop = analysis.min_length, analysis.stop_words
     if analysis.stem is None:
         fold = analysis.fold or {}
-        for word in words:
-            token = word.translate(fold)
-            if len(token) >= analysis.min_length and token not in analysis.stop_words:
-                out.append(token)
-        return tuple(out)
-    stem, stop, min_length = analysis.stem, analysis.stop_words, analysis.min_length
-    for word in words:
-        if len(word) >= min_length and word not in stop:
-            out.append(stem(word))
-    return tuple(out)
+        folded = [w.lower().translate(fold) for w in words]
+        return tuple(t for t in folded if len(t) >= min_length and t not in stop)
+    stems = _stem_cache(analysis)
+    known = stems.get
+    lowered = [w.lower() for w in words]
+    return tuple(
+        [known(w) or stems.found(w) for w in lowered if len(w) >= min_length and w not in stop]
+    )
+
+
+class _Stems(dict[str, str]):
+    """A word -> stem table (a plain dict lookup is several times cheaper than a call)."""
+
+    def __init__(self, stem: Callable[[str], str]) -> None:
+        super().__init__()
+        self.stem = stem
+
+    def found(self, word: str) -> str:
+        token = self[word] = self.stem(word)
+        if len(self) > 200_000:
+            self.clear()
+        return token
+
+
+_STEMS: dict[int, _Stems] = {}
+
+
+def _stem_cache(analysis: TextAnalysis) -> _Stems:
+    table = _STEMS.get(id(analysis))
+    if table is None:
+        assert analysis.stem is not None
+        table = _STEMS[id(analysis)] = _Stems(analysis.stem)
+    return table
 
 
 def contains(tokens: _Tokens, phrase: _Tokens) -> bool:
@@ -78,9 +110,9 @@ class TopicCounter:
 
     def __init__(self, cache_entries: int = CACHE_ENTRIES) -> None:
         self._analysis = {field: text_analysis(field) for field in SEARCHED_FIELDS}
+        # entry id -> its tokens per searched field
         self._cache: OrderedDict[int, tuple[_Tokens, ...]] = OrderedDict()
         self._cache_entries = cache_entries
-        self._strings: dict[str, str] = {}
 
     def term_tokens(self, term: str) -> tuple[_Tokens, ...]:
         """The term as each searched field's analysis makes it (what the query looks for)."""
@@ -135,11 +167,10 @@ class TopicCounter:
             t for t in ("\n".join(keyword_list) if keyword_list else "", summary, note) if t
         )
         names = "\n".join(_json_list(json, authors))
-        intern = self._strings.setdefault
-        fields = []
-        for field, text in zip(SEARCHED_FIELDS, (title, abstract, extra, names), strict=True):
-            tokens = analyse(text or "", self._analysis[field])
-            fields.append(tuple(intern(t, t) for t in tokens))
+        fields = [
+            analyse(text or "", self._analysis[field])  # stems come from one table: shared
+            for field, text in zip(SEARCHED_FIELDS, (title, abstract, extra, names), strict=True)
+        ]
         self._cache[entry_id] = tuple(fields)
         self._cache.move_to_end(entry_id)
 
@@ -147,15 +178,45 @@ class TopicCounter:
         self, ids: Collection[int], term: str, fields: Collection[str] = SEARCHED_FIELDS
     ) -> set[int]:
         """The papers of ``ids`` (loaded first) a search for ``term`` finds in ``fields``."""
-        wanted = self.term_tokens(term)
+        return self.matching_many(ids, [term], fields)[term]
+
+    def matching_many(
+        self, ids: Collection[int], terms: Iterable[str], fields: Collection[str] = SEARCHED_FIELDS
+    ) -> dict[str, set[int]]:
+        """:meth:`matching` for many terms at once: the papers holding every token of a term
+        are found from postings built once over ``ids`` (set operations in C), and only those
+        are checked for the term's consecutive tokens."""
+        wanted = {term: self.term_tokens(term) for term in terms}
         positions = [SEARCHED_FIELDS.index(f) for f in fields]
-        found = set()
+        needed = frozenset(
+            token for forms in wanted.values() for p in positions for token in forms[p]
+        )
+        postings: dict[tuple[int, str], set[int]] = defaultdict(set)  # (field, token)
+        cache = self._cache
+        intersection = needed.intersection
         for entry_id in ids:
-            tokens = self._cache.get(entry_id)
-            if tokens is None:
+            cached = cache.get(entry_id)
+            if cached is None:
                 continue
-            if any(wanted[p] and contains(tokens[p], wanted[p]) for p in positions):
-                found.add(entry_id)
+            for p in positions:
+                for token in intersection(cached[p]):
+                    postings[p, token].add(entry_id)
+        found: dict[str, set[int]] = {}
+        empty: set[int] = set()
+        for term, forms in wanted.items():
+            hits: set[int] = set()
+            for p in positions:
+                phrase = forms[p]
+                if not phrase:
+                    continue
+                candidates = set.intersection(*(postings.get((p, t), empty) for t in phrase))
+                if len(phrase) == 1:
+                    hits |= candidates  # a word's postings in this field: all of them match
+                    continue
+                for entry_id in candidates - hits:
+                    if contains(cache[entry_id][p], phrase):
+                        hits.add(entry_id)
+            found[term] = hits
         return found
 
 
