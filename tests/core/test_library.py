@@ -250,6 +250,10 @@ def test_date_order_puts_the_most_voted_first_within_a_day(library: Library) -> 
         ids = library.search(query, sort="date").ids
         assert [(library.entry(i).published, library.entry(i).votes) for i in ids] == expected
     assert library.list_ids(sort="date") == library.search("", sort="date").ids
+    # After an edit the index has a new segment (its order is derived per segment): same order.
+    library.set_status([library.search("", sort="date").ids[-1]], "read")
+    ids = library.search("reasoning", sort="date").ids
+    assert [(library.entry(i).published, library.entry(i).votes) for i in ids] == expected
 
 
 def _use_second_postgres_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -94,6 +94,9 @@ def load_numeric_column(leaf: Any, fieldname: str) -> array[int] | None:
     return values
 
 
+#: The key under which a segment's derived date order is kept beside its columns.
+DATE_ORDER = "published+votes"
+
 #: Decoded postings kept for terms searched again (typing a query repeats its first words;
 #: related papers of one topic share key terms): about 8 bytes each, so ~16 MB.
 POSTINGS_CACHE = 2_000_000
@@ -228,6 +231,27 @@ class SegmentCache:
             if got is None:
                 return None
             cols.numbers[fieldname] = got
+        return got
+
+    def sort_values(self, leaf: Any, cols: SegmentColumns, order: str) -> array[int] | None:
+        """What a sort order ranks a segment's documents by, larger first: the ``votes``
+        column, or for "date" the day and then the votes in one number (most voted first
+        within a day, as on the Hugging Face page). Derived once per segment (segments never
+        change): a new generation after an edit derives only its new, small segment."""
+        if order != "date":
+            return self.numbers(leaf, cols, order)
+        got = cols.numbers.get(DATE_ORDER)
+        if got is None:
+            days = self.numbers(leaf, cols, "published")
+            if days is None:
+                return None
+            votes = self.numbers(leaf, cols, "votes")
+            # Both hold unsigned sortable forms of 32 bits: the day in the high half.
+            if votes is None:
+                got = array("Q", [day << 32 for day in days])
+            else:
+                got = array("Q", [(d << 32) | v for d, v in zip(days, votes, strict=True)])
+            cols.numbers[DATE_ORDER] = got
         return got
 
 

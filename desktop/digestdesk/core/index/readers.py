@@ -166,6 +166,7 @@ class IdMap:
         self.deleted = deleted  # global docnums of deleted documents
         self._docnum_of: dict[int, int] | None = None
         self.orders: dict[str, array[int]] = {}  # column -> docnums by it, descending
+        self.keys: dict[str, array[int]] = {}  # sort order -> its key by docnum (derived)
 
     @property
     def docnum_of(self) -> dict[int, int]:

@@ -76,14 +76,14 @@ class IndexSearch:
                 walk = (d for d in self._sort_order(s, ids, column) if d in matches)
                 chosen = list(itertools.islice(walk, limit))
             else:
-                chosen = top_by_key(matches, self._sort_key(s, column).__getitem__, limit)
+                chosen = top_by_key(matches, self._sort_key(s, ids, column).__getitem__, limit)
             return [Hit(ids.id_of[d], 0.0) for d in chosen], len(matches)
 
     def _sort_order(self, s: Searcher, ids: IdMap, column: str) -> array[int]:
         """Every docnum by ``column`` descending (ties by docnum), kept with the id map."""
         order = ids.orders.get(column)
         if order is None:
-            key = self._sort_key(s, column)
+            key = self._sort_key(s, ids, column)
             order = array("q", sorted(range(len(key)), key=lambda d: -key[d]))
             ids.orders[column] = order
         return order
@@ -123,28 +123,22 @@ class IndexSearch:
             scores.pop(docnum, None)
         return scores
 
-    def _sort_key(self, s: Searcher, order: str) -> list[int]:
-        """The key of a sort order ("date" or "votes") by global docnum, larger first.
-        "date" is the day, then the votes: within a day the most voted come first, as on
-        the Hugging Face daily page (both columns hold unsigned sortable forms of 32 bits)."""
-        if order == "date":
-            days = self._column(s, "published")
-            votes = self._column(s, "votes")
-            return [(day << 32) | vote for day, vote in zip(days, votes, strict=True)]
-        return self._column(s, "votes" if order == "votes" else order)
-
-    def _column(self, s: Searcher, fieldname: str) -> list[int]:
-        """The sortable column ``fieldname`` by global docnum."""
-        key: list[int] = []
-        for leaf, offset in s.reader().leaf_readers():
-            cols = self._columns.columns(leaf)
-            values = self._columns.numbers(leaf, cols, fieldname)
-            if len(key) < offset:
-                key.extend([0] * (offset - len(key)))
-            if values is None:
-                key.extend([0] * leaf.doc_count_all())
-            else:
-                key.extend(values)
+    def _sort_key(self, s: Searcher, ids: IdMap, order: str) -> Sequence[int]:
+        """The key of a sort order ("date" or "votes") by global docnum, larger first (see
+        :meth:`SegmentCache.sort_values`); kept with the generation's id map."""
+        key = ids.keys.get(order)
+        if key is None:
+            key = array("Q")
+            for leaf, offset in s.reader().leaf_readers():
+                cols = self._columns.columns(leaf)
+                values = self._columns.sort_values(leaf, cols, order)
+                if len(key) < offset:
+                    key.extend([0] * (offset - len(key)))
+                if values is None:
+                    key.extend([0] * leaf.doc_count_all())
+                else:  # an array extends another only of its own type
+                    key.extend(values if values.typecode == "Q" else values.tolist())
+            ids.keys[order] = key
         return key
 
     def _list(
@@ -160,7 +154,7 @@ class IndexSearch:
             if order == "relevance":
                 chosen = sorted(docnums)[:limit] if limit is not None else sorted(docnums)
             else:
-                key = self._sort_key(s, order)
+                key = self._sort_key(s, ids, order)
                 chosen = top_by_key(docnums, key.__getitem__, limit)
             return [Hit(ids.id_of[d], 0.0) for d in chosen], len(docnums)
 

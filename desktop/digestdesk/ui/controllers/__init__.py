@@ -12,7 +12,10 @@ layers first:
 - ``writes``: library writes from the window, their undo labels, a failed write's message;
 - ``related``: related papers of the entry shown;
 - ``sessions``: reading sessions (a page of its own, one entry at a time);
-- ``navigation``: moving in the list and the reader, jumping to an entry;
+- ``place``: where the reader was in this library (entry, search, sort, scroll, reader tab),
+  saved at close and restored at the next start;
+- ``navigation``: moving in the list and the reader, the next unread entry, back and forward
+  through the entries visited, jumping to an entry;
 - ``triage``: status, tags, notes, undo and redo, selection;
 - ``imports``: files, the clipboard, drops, the demo, and building the search index;
 - ``fetching``: fetching new digests from the network;
