@@ -12,6 +12,8 @@ import os
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -64,8 +66,31 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.close()
 
 
+#: The execution option that marks a connection's transactions as writes (see
+#: :func:`write_transaction`).
+WRITE_OPTION = "digestdesk_write"
+
+
 def _on_sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A write transaction takes SQLite's write lock when it starts (BEGIN IMMEDIATE), so it
+    # waits its turn under the busy timeout. A deferred one that reads first and writes later
+    # cannot upgrade while another connection writes: SQLite answers SQLITE_BUSY at once, the
+    # busy timeout cannot help (it would be a deadlock). Reads stay deferred: in WAL mode they
+    # neither wait for a writer nor hold one up.
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (BEGIN IMMEDIATE on SQLite): committed when the block ends,
+    rolled back if it raises."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def create_db_engine(paths: LibraryPaths) -> Engine:
@@ -192,7 +217,7 @@ def migrate(engine: Engine, paths: LibraryPaths) -> None:
     _backup_sqlite(paths, revision)
     cfg = alembic_config()
     started = time.perf_counter()
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         if (

@@ -2,8 +2,11 @@
 
 One process writes a library at a time (:class:`~digestdesk.core.store.WriterLock` on a file);
 within it, :meth:`Database.writing` serialises the write transactions of every thread behind one
-re-entrant lock. Each write that changes entries draws the next ``change_seq`` from ``meta``
-(:func:`next_seq`) and stamps it on the rows, so the search index can catch up from there.
+re-entrant lock, and each is a ``BEGIN IMMEDIATE`` transaction (see
+:func:`~digestdesk.core.store.write_transaction`). Each write that changes entries draws the
+next ``change_seq`` from ``meta`` (:func:`next_seq`) and stamps it on the rows, so the search
+index can catch up from there. Nothing but write transactions holds the lock: the index follows
+the database on its own (:mod:`.index_sync`), so a long index build never holds up an edit.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
-from digestdesk.core.store import WriterLock, open_engine
+from digestdesk.core.store import WriterLock, open_engine, write_transaction
 from digestdesk.errors import LibraryError
 from digestdesk.paths import LibraryPaths
 
@@ -44,7 +47,8 @@ class Database:
         self.paths = paths
         self.engine = engine
         self._lock = lock
-        #: Held by every write transaction and by index updates, so they never interleave.
+        #: Held by every write transaction of this process, so they take turns at once rather
+        #: than in the busy handler's sleeps; nothing else takes it.
         self.write_lock = threading.RLock()
 
     @classmethod
@@ -75,7 +79,7 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Connection]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        with self.write_lock, self.engine.begin() as conn:
+        with self.write_lock, write_transaction(self.engine) as conn:
             yield conn
 
     def meta(self, key: str) -> str:

@@ -2,10 +2,11 @@
 
 Status, tags and notes of entries (:class:`Edits`) with their undo log, and the rows of reading
 sessions (:class:`~digestdesk.core.library.session_edits.SessionEdits`, beside this module).
-Each edit takes the database's write lock, commits, then brings the search index up to date
-(:meth:`IndexSync.after_write <digestdesk.core.library.index_sync.IndexSync.after_write>`); a
-failure there is logged and repaired at the next open. An edit that changes nothing returns
-empty ``Changes`` and draws no change number.
+Each edit is one short write transaction and commits before anything else happens; then the
+search index follows (:meth:`IndexSync.after_write
+<digestdesk.core.library.index_sync.IndexSync.after_write>`: at once on the command line, on the
+app's index thread in the window). A failure there is logged and repaired at the next catch-up.
+An edit that changes nothing returns empty ``Changes`` and draws no change number.
 """
 
 from __future__ import annotations

@@ -16,12 +16,15 @@ import, an edit or a session edit here; none opens a write transaction of its ow
 writes a library at a time: ``Library.open(writer=True)`` takes a lock file; read-only
 libraries (``writer=False``, the CLI's read commands) may be open beside it.
 
-Threads: writes come from one thread (the app's writer thread, or the CLI's main thread). The
-write lock serialises write transactions and index updates all the same, and a rebuild of the
-index holds it throughout. Reads may come from any thread, each in a connection of its own.
+Threads: writes may come from more than one thread (the app's edit and job lanes, or the CLI's
+main thread); the write lock serialises their transactions, each short. Index work never takes
+it: the index follows the database's change sequence (:mod:`.index_sync`), at once on the
+writing thread by default, or on a thread of its own after
+:meth:`Library.follow_index_in_background` (the app), so an edit commits at once even while
+the index is rebuilt. Reads may come from any thread, each in a connection of its own.
 
-Changes: every write commits to the database first, then updates the search index (a failure
-there is logged and repaired at the next open), and returns
+Changes: every write commits to the database first, then the search index follows (a failure
+there is logged and repaired at the next catch-up), and the write returns
 :class:`~digestdesk.core.records.Changes`: the entries it touched and the kinds of change, for
 the views to re-query only that. A write that changes nothing returns empty ``Changes``.
 """
@@ -152,6 +155,17 @@ class Library:
         self, *, progress: Progress | None = None, cancelled: Cancelled | None = None
     ) -> None:
         self._sync.rebuild(progress=progress, cancelled=cancelled)
+
+    def follow_index_in_background(self, notify: Callable[[], None] | None) -> None:
+        """Writes stop updating the index themselves and call ``notify()`` instead; the
+        caller's own thread then brings the index up to date (:meth:`catch_up_index`,
+        :meth:`ensure_index`). ``None`` goes back to indexing on the writing thread."""
+        self._sync.follow_in_background(notify)
+
+    def catch_up_index(self, *, progress: Progress | None = None) -> int | None:
+        """Index what was written since the index's last seen change; how many entries, or
+        None when the index must be rebuilt (:meth:`ensure_index`)."""
+        return self._sync.catch_up(progress=progress)
 
     # ------------------------------------------------------ imports (importing)
     def import_bytes(

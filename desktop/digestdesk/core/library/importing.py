@@ -337,8 +337,7 @@ class Importer:
             kinds=frozenset({"entries", "digests"}),
             label=f"Import {source}",
         )
-        if index:
-            self._sync.after_write(touched, seq)
+        self._sync.after_write(touched, seq, index=index)
         return report
 
 

@@ -1,17 +1,24 @@
 """Keeping the search index in step with the database: status, catch-up, rebuild, after a write.
 
-The database is the source of truth; the Whoosh index is a cache derived from it. Every write
+The database is the source of truth; the Whoosh index is a cache that follows it. Every write
 stamps the rows it changes with the next ``change_seq``; the index remembers the last one it has
-seen, so :meth:`IndexSync.ensure` can catch up on exactly the rows written since (or rebuild from
-scratch when the index is missing, stale or belongs to another library). Index writes hold the
-database's write lock, so they never run beside a write transaction (a rebuild holds off every
-write until it is done).
+seen, so :meth:`IndexSync.catch_up` indexes exactly the rows written since, and
+:meth:`IndexSync.ensure` catches up or rebuilds from scratch (the index missing, stale or of
+another library). Index work never holds the database's write lock: it reads the database like
+any reader, so an edit commits at once even while the index is rebuilt (the rebuild then catches
+up on what was written meanwhile). Index writes take turns behind a lock of their own.
+
+Who catches up after a write: by default the writing thread, at once (the command line; its
+write is committed before, but the thread waits while another indexes). The app hands that to
+a thread of its own (:meth:`IndexSync.follow_in_background`): a write then only tells it that
+the index is behind, and returns.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -31,10 +38,18 @@ class IndexSync:
     def __init__(self, database: Database, library_uuid: str, tuning: LibraryTuning) -> None:
         self._database = database
         self._engine = database.engine
-        self._write_lock = database.write_lock
+        #: Index writes (catch-up, rebuild) take turns here; never the database's write lock.
+        self._index_lock = threading.RLock()
         self._uuid = library_uuid
         self._tuning = tuning
+        self._notify: Callable[[], None] | None = None
         self.index: SearchIndex = WhooshIndex(database.paths.index_dir)
+
+    def follow_in_background(self, notify: Callable[[], None] | None) -> None:
+        """After a write, only call ``notify()`` (the index is behind): whoever it wakes calls
+        :meth:`catch_up` (or :meth:`ensure`) on a thread of its own. ``None``: the writing
+        thread catches up itself again."""
+        self._notify = notify
 
     def status(self) -> str:
         """ "ok", "behind" (incremental catch-up) or "rebuild" (missing, stale, unreadable)."""
@@ -47,29 +62,54 @@ class IndexSync:
         self, *, progress: Progress | None = None, cancelled: Cancelled | None = None
     ) -> str:
         """Repair the index if needed; returns what was done ("ok", "caught up", "rebuilt")."""
-        status = self.status()
-        if status == "ok":
-            return "ok"
-        if status == "behind":
+        with self._index_lock:
+            status = self.status()
+            if status == "ok":
+                return "ok"
+            if status == "behind":
+                caught_up = self.catch_up(progress=progress, most=self._most_to_catch_up())
+                if caught_up is not None:
+                    log.info("index caught up with %d changed entries", caught_up)
+                    return "caught up"
+            self.rebuild(progress=progress, cancelled=cancelled)
+            if cancelled is None or not cancelled():
+                self.catch_up()  # what was written during the rebuild
+            return "rebuilt"
+
+    def _most_to_catch_up(self) -> int:
+        # Replacing most of the index costs more than building it afresh.
+        with self._engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(E)).scalar_one()
+        return max(self._tuning.index_bulk, total // 2)
+
+    def catch_up(self, *, progress: Progress | None = None, most: int | None = None) -> int | None:
+        """Index the entries written since the last change the index has seen; returns how
+        many, or None when it cannot (the index needs a rebuild, or more than ``most``
+        entries changed)."""
+        with self._index_lock:
             state = self.index.state()
-            assert state is not None
+            if state is None or state.library_uuid != self._uuid:
+                return None
+            # The change number first: every row stamped with it or less is committed by then
+            # (it is drawn in the transaction that stamps them), so the rows read next include
+            # them all (and perhaps newer ones, indexed again later: harmless).
+            seq = self._database.change_seq()
+            if state.last_seq >= seq:
+                return 0
             with self._engine.connect() as conn:
                 ids = list(conn.execute(select(E.c.id).where(E.c.seq > state.last_seq)).scalars())
-            with self._engine.connect() as conn:
-                total = conn.execute(select(func.count()).select_from(E)).scalar_one()
-            # Replacing most of the index costs more than building it afresh.
-            if len(ids) <= max(self._tuning.index_bulk, total // 2):
-                self.update(ids, self._database.change_seq(), progress=progress)
-                log.info("index caught up with %d changed entries", len(ids))
-                return "caught up"
-        self.rebuild(progress=progress, cancelled=cancelled)
-        return "rebuilt"
+            if most is not None and len(ids) > most:
+                return None
+            self.update(ids, seq, progress=progress)
+            return len(ids)
 
     def rebuild(
         self, *, progress: Progress | None = None, cancelled: Cancelled | None = None
     ) -> None:
-        """Build the index afresh from the database (in batches, with progress)."""
-        with self._write_lock:
+        """Build the index afresh from the database (in batches, with progress). Writes go on
+        meanwhile; the index has then seen the change number read at the start, and a
+        :meth:`catch_up` indexes what was written since."""
+        with self._index_lock:
             seq = self._database.change_seq()
             with self._engine.connect() as conn:
                 total = conn.execute(select(func.count()).select_from(E)).scalar_one()
@@ -83,13 +123,15 @@ class IndexSync:
             )
 
     def iter_docs(self, ids: Sequence[int] | None = None) -> Iterator[IndexDoc]:
-        """Index documents of these entries (default: all), read in batches."""
+        """Index documents of these entries (default: all), read in batches (a short read
+        transaction each)."""
         if ids is None:
             with self._engine.connect() as conn:
                 ids = list(conn.execute(select(E.c.id).order_by(E.c.id)).scalars())
         for chunk in chunks(ids, self._tuning.index_batch):
             with self._engine.connect() as conn:
-                yield from index_docs(conn, chunk)
+                docs = index_docs(conn, chunk)
+            yield from docs
 
     def update(
         self,
@@ -99,23 +141,30 @@ class IndexSync:
         progress: Progress | None = None,
     ) -> None:
         """Re-index these entries (and drop ``deleted``); the index has then seen ``seq``."""
-        if len(ids) > self._tuning.index_bulk and not deleted:
-            with self._write_lock:
+        with self._index_lock:
+            if len(ids) > self._tuning.index_bulk and not deleted:
                 self.index.update_many(
                     self.iter_docs(ids), last_seq=seq, total=len(ids), progress=progress
                 )
-            return
-        with self._write_lock:
+                return
             docs: list[IndexDoc] = []
             with self._engine.connect() as conn:
                 for chunk in chunks(list(ids), self._tuning.index_batch):
                     docs.extend(index_docs(conn, chunk))
             self.index.update(docs, deleted=deleted, last_seq=seq)
 
-    def after_write(self, ids: Iterable[int], seq: int) -> None:
-        """Index what a committed write touched. A failure here is repaired at next open."""
+    def after_write(self, ids: Iterable[int], seq: int, *, index: bool = True) -> None:
+        """A write committed: bring the index up to date, or tell the thread that does (also
+        when ``index`` is false: the writer leaves the index behind, a bulk import). A failure
+        here is repaired at the next catch-up or open."""
+        notify = self._notify
+        if notify is not None:
+            notify()
+            return
+        if not index:
+            return
         try:
-            self.update(sorted(set(ids)), seq)
+            self.catch_up()
         except Exception:
             log.exception("the search index could not be updated; it will be repaired")
 
