@@ -497,3 +497,23 @@ def test_filters_with_words_match_a_brute_force_filter(library: Library, query: 
     result = library.search(query)
     assert set(result.ids) == expected
     assert result.total == len(expected)
+
+
+def test_first_with_status_walks_the_list_in_its_order(library: Library) -> None:
+    """The next unread entry behind ``]``: near the cursor, far past the first chunk, none."""
+    from digestdesk.core.drafts import ParseResult
+    from digestdesk.core.library import CHUNK
+
+    drafts = [
+        factories.paper_draft(n, f"Paper {n}", date(2025, 1, 1 + n % 28), ["x"])
+        for n in range(CHUNK + 200)
+    ]
+    library.import_parsed(ParseResult(format="demo", entries=drafts), source="many")
+    ids = library.list_ids(sort="date")
+    assert library.first_with_status(ids[3:], "unread") == ids[3]
+    library.set_status(ids[: CHUNK + 100], "read")
+    assert library.first_with_status(ids[3:], "unread") == ids[CHUNK + 100]
+    assert library.first_with_status(list(reversed(ids[: CHUNK + 50])), "unread") is None
+    assert library.first_with_status(ids[:10], "unread") is None
+    assert library.first_with_status([], "unread") is None
+    assert library.first_with_status(ids[3:], "read") == ids[3]
