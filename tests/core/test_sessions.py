@@ -212,3 +212,66 @@ def test_the_sessions_command(tmp_path: Path, library_paths: LibraryPaths) -> No
     assert (morning["read"], morning["undecided"], morning["state"]) == (1, 2, "finished")
     code, text = run()
     assert code == 0 and "Morning" in text and "1 read" in text, text
+
+
+def test_time_left_follows_the_readers_own_pace(library_paths: LibraryPaths) -> None:
+    clock = Clock()
+    library = Library.open(library_paths)
+    try:
+        ids = _fill(library, 8)
+        sessions = Sessions(library, clock=clock)
+        session = sessions.start(ids)
+        estimates = [item.estimate_seconds for item in session.items]
+        assert session.pace == 1.0
+        # A fast reader: a quarter of each estimate, three entries in a row.
+        for position in range(3):
+            clock.tick(estimates[position] / 4)
+            session = sessions.record("read").session
+        assert session.pace == pytest.approx(0.25, rel=0.01)
+        assert session.remaining_seconds == pytest.approx(sum(estimates[3:]) / 4, rel=0.01)
+        # Two decided are not yet a pace.
+        other = Sessions(library, clock=clock).start(ids, replace=True)
+        clock.tick(10)
+        other = sessions.record("read").session
+        assert other.pace == 1.0
+    finally:
+        library.close()
+
+
+def test_the_session_command(tmp_path: Path) -> None:
+    import io
+    import json
+
+    from digestdesk import cli
+
+    library_dir = tmp_path / "library"
+    with Library.open(resolve_library(library_dir)) as library:
+        ids = _fill(library, 4)
+        library.set_status(ids[:2], "queued")
+
+    def run(*argv: str) -> tuple[int, str]:
+        out = io.StringIO()
+        code = cli.run(["--library", str(library_dir), "session", *argv], out=out)
+        return code, out.getvalue()
+
+    code, text = run("status")
+    assert code == 0 and "no open reading session" in text
+    code, text = run("start", "--queue", "--json")
+    started = json.loads(text)["session"]
+    assert code == 0 and started["total"] == 2 and started["current"]["id"] == ids[0]
+    code, text = run("next", "read")
+    assert code == 0 and "2 / 2" in text and "Entry number 2" in text
+    assert run("next")[0] == 2  # an outcome is needed
+    assert run("next", "maybe")[0] == 2
+    assert run("start")[0] == 1  # one is open already
+    code, text = run("next", "skipped", "--json")
+    assert json.loads(text)["session"]["current"] is None
+    code, text = run("stop", "--json")
+    summary = json.loads(text)
+    assert code == 0 and (summary["read"], summary["skipped"], summary["total"]) == (1, 1, 2)
+    assert run("next", "read")[0] == 1  # nothing open
+    code, text = run("start", "--query", "arxiv:2511.00004")
+    assert code == 0 and "1 / 1" in text and "Entry number 4" in text
+    with Library.open(resolve_library(library_dir)) as library:
+        assert library.entry(ids[0]).status == "read"
+        assert library.entry(ids[1]).status == "skipped"

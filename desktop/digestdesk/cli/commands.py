@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from digestdesk.cli.handlers import entries, importing, maintenance, reports
+from digestdesk.cli.handlers import entries, importing, maintenance, reports, sessions
 from digestdesk.core.drafts import STATUSES
 
 #: How an argument's value is read: ``text`` as given, ``integer`` a whole number, ``count`` a
@@ -39,7 +39,7 @@ class Argument:
     type: ValueType = "text"
     choices: tuple[str, ...] | None = None
     default: object = None
-    nargs: Literal["+", "*"] | None = None  # one or more, any number
+    nargs: Literal["+", "*", "?"] | None = None  # one or more, any number, optional
     flag: bool = False  # an on/off switch: takes no value, False unless given
     exclusive: str | None = None  # arguments sharing this group name exclude each other
     # "-TAG" looks like an option: with dash_words, words starting with "-" that no option
@@ -238,6 +238,29 @@ COMMAND_TABLE: tuple[Command, ...] = (
         reports.cmd_sessions,
         (JSON_OUTPUT, Argument(("--limit",), type="count")),
         read_only=True,
+    ),
+    Command(
+        "session",
+        "a reading session, one step per call: start [--queue | --query Q], status, "
+        "next read|skipped|queued|passed, back, stop",
+        sessions.cmd_session,
+        (
+            JSON_OUTPUT,
+            Argument(("action",), choices=sessions.ACTIONS, metavar="ACTION"),
+            Argument(("outcome",), nargs="?", metavar="OUTCOME", help="with next: the decision"),
+            Argument(
+                ("--queue",),
+                flag=True,
+                help="start: over the queue, oldest first",
+                exclusive="over",
+            ),
+            Argument(
+                ("--query",),
+                help="start: over what this query matches (default: status:unread)",
+                exclusive="over",
+            ),
+            Argument(("--replace",), flag=True, help="start: end the open session first"),
+        ),
     ),
     Command(
         "fetch",

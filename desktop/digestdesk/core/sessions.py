@@ -59,6 +59,8 @@ SECONDS_PER_ENTRY = 20
 #: Abstract length is measured in SQL as characters; English prose averages about six per word
 #: including the space.
 CHARS_PER_WORD = 6.0
+#: Decided entries needed before the time left follows the reader's own pace.
+PACE_AFTER = 3
 #: The longest stretch of time one step counts (a reader who walked away, an app that crashed).
 IDLE_LIMIT = 10 * 60
 
@@ -118,10 +120,29 @@ class ReadingSession:
 
     @property
     def remaining_seconds(self) -> float:
-        """Estimated time left: the current entry and every later one not yet decided."""
-        return sum(
+        """Estimated time left: the current entry and every later one not yet decided, at the
+        reader's own pace once :data:`PACE_AFTER` entries are decided (the median of time
+        spent over time estimated, so a long abstract still counts longer), else at the
+        estimate's."""
+        left = sum(
             item.estimate_seconds for item in self.items[self.position :] if item.outcome is None
         )
+        return left * self.pace
+
+    @property
+    def pace(self) -> float:
+        """The reader's median seconds spent per estimated second (1.0 until
+        :data:`PACE_AFTER` entries are decided)."""
+        ratios = sorted(
+            item.seconds / item.estimate_seconds
+            for item in self.items
+            if item.outcome is not None and item.seconds > 0 and item.estimate_seconds > 0
+        )
+        if len(ratios) < PACE_AFTER:
+            return 1.0
+        middle = len(ratios) // 2
+        median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+        return min(max(median, 0.1), 10.0)
 
     def elapsed_at(self, now: datetime) -> float:
         """Time spent so far, counting the running stretch (capped like a recorded one)."""
