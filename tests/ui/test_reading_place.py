@@ -4,6 +4,7 @@ library keeps its own (a new one opens at the top of everything)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -99,3 +100,33 @@ def test_a_saved_entry_that_is_gone_opens_at_the_top(
         assert window.view.verticalScrollBar().value() == 0
     finally:
         window.close()
+
+
+def test_a_saved_word_search_waits_for_the_index_being_built(
+    qtbot: QtBot, tmp_path: Path, settings: QSettings, opened: Opened
+) -> None:
+    """Opened with its index missing (rebuilt in the background), the library's saved word
+    search shows once the index is built, on the saved entry."""
+    paths = resolve_library(tmp_path / "unindexed")
+    with Library.open(paths, writer=True) as library:
+        library.import_bytes(factories.api_day(60), name="day.json", index=False)
+        wanted = library.list_ids(sort="votes")[40]
+    shutil.rmtree(paths.index_dir)
+    ReadingPlace(entry_id=wanted, query="reasoning", sort="votes").save(
+        settings, library_group(paths), "test"
+    )
+    library = Library.open(paths, writer=True, repair_index=False)
+    try:
+        assert library.index_status() == "rebuild"
+        window = MainWindow(library, settings, url_opener=opened.append, show_dialogs=False)
+        qtbot.addWidget(window)
+        window.imports.ensure_index()  # what the application does after opening
+        window.show()
+        wait_idle(qtbot, window, timeout=60_000)
+        assert library.index_status() == "ok"
+        assert window.search_bar.text() == "reasoning"
+        assert window.model.rowCount() == 60
+        assert window.view.current_id() == wanted
+        window.close()
+    finally:
+        library.close()
