@@ -211,3 +211,20 @@ def test_the_pinned_day_belongs_to_its_library(
         assert again.trend_sidebar.as_of() == APRIL and again.trend_sidebar.pin_button.isChecked()
     finally:
         again.close()
+
+
+def test_the_date_field_types_into_the_section_tab_chose(qtbot: QtBot) -> None:
+    from digestdesk.ui.date_field import DateField
+
+    field = DateField()
+    qtbot.addWidget(field)
+    field.set_day(date(2025, 6, 30))
+    field.show()
+    qtbot.waitExposed(field)
+    field.setFocus(Qt.FocusReason.OtherFocusReason)
+    qtbot.keyClicks(field, "2024/1/5")  # other separators, one-digit month and day
+    assert field.day() == date(2024, 1, 5)
+    # Tab-like: the day section selected, digits replace it.
+    field.setSelectedSection(DateField.Section.DaySection)
+    qtbot.keyClicks(field, "17")
+    assert field.day() == date(2024, 1, 17)

@@ -5,9 +5,10 @@ section is selected, and a click (or a focus that is not a Tab) leaves the curso
 without selecting anything: typing a date then does nothing. A separator typed after a
 section that Qt already left (it moves on by itself once a section is full) skips the next
 section. :class:`DateField` starts the first digit typed after the field gets the focus at the
-year (a whole date is being typed), the first digit after a click or an arrow key at the
-section under the cursor, and takes ``-``, ``/`` or ``.`` to mean "next section" only when that
-section was not entered yet. Up and Down still step the section, Alt+Down opens the calendar.
+year (a whole date is being typed) unless Tab selected a section, the first digit after a
+click or an arrow key at the section under the cursor, and takes ``-``, ``/`` or ``.`` to mean
+"next section" only when that section was not entered yet. Up and Down still step the section,
+Alt+Down opens the calendar.
 """
 
 from __future__ import annotations
@@ -50,8 +51,12 @@ class DateField(QDateEdit):
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
         super().focusInEvent(event)
-        clicked = QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton
-        self._start = "cursor" if clicked else "focus"
+        if QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            self._start = "cursor"  # a click chose the section
+        elif self.lineEdit().hasSelectedText():
+            self._start = ""  # Tab selected a section: typing replaces it
+        else:
+            self._start = "focus"
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.MouseButtonPress:
