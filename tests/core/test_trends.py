@@ -251,6 +251,14 @@ def test_reading_per_week_counts_reads_and_sessions(library: Library) -> None:
     within = trends.report(window="7d", as_of=today, ids=ids[:1])
     assert within.reading_per_week[-1].read == 1
     assert within.tags == (("keep", 1),)
+    # What the entry ended with: read, then re-triaged as skipped, is not read this week;
+    # read again, it counts once.
+    library.set_status(ids[:1], "skipped")
+    assert trends.report(window="7d", as_of=today).reading_per_week[-1].read == 1
+    library.set_status(ids[:1], "read")
+    library.set_status(ids[:1], "unread")
+    library.set_status(ids[:1], "read")
+    assert trends.report(window="7d", as_of=today).reading_per_week[-1].read == 2
 
 
 def test_windows_and_terms() -> None:

@@ -119,22 +119,37 @@ def last_digest(conn: Connection, as_of: date, allowed: frozenset[int] | None) -
 def reading_per_week(
     conn: Connection, as_of: date, allowed: frozenset[int] | None
 ) -> tuple[WeekReading, ...]:
-    """Entries marked read per ISO week (and the sessions of that week), oldest first."""
+    """Entries read per ISO week (and the sessions of that week), oldest first.
+
+    One rule, what the entry ended with: an entry counts in the week it was last marked read,
+    if read is still its status at the end of the period. Read and then re-triaged as skipped,
+    it counts nowhere; read, unread, then read again, it counts once, in the later week."""
     last_monday = as_of - timedelta(days=as_of.weekday())
     first_monday = last_monday - timedelta(weeks=READING_WEEKS - 1)
     start = datetime(first_monday.year, first_monday.month, first_monday.day, tzinfo=UTC)
     end = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC) + timedelta(days=1)
     sh = schema.status_history
-    read_in_week: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for entry_id, at in conn.execute(
-        select(sh.c.entry_id, sh.c.at).where(sh.c.status == "read", sh.c.at >= start, sh.c.at < end)
+    read_in_period = (
+        select(sh.c.entry_id).where(sh.c.status == "read", sh.c.at >= start, sh.c.at < end)
+    ).scalar_subquery()
+    last: dict[int, tuple[datetime, int, str]] = {}
+    for entry_id, row_id, status, at in conn.execute(
+        select(sh.c.entry_id, sh.c.id, sh.c.status, sh.c.at).where(
+            sh.c.at < end, sh.c.entry_id.in_(read_in_period)
+        )
     ):
         if allowed is not None and entry_id not in allowed:
             continue
         moment = as_utc(at)
         assert moment is not None
-        iso = moment.isocalendar()
-        read_in_week[(iso[0], iso[1])].add(entry_id)
+        known = last.get(entry_id)
+        if known is None or (moment, row_id) > known[:2]:
+            last[entry_id] = (moment, row_id, status)
+    read_in_week: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for entry_id, (moment, _row_id, status) in last.items():
+        if status == "read" and moment >= start:
+            iso = moment.isocalendar()
+            read_in_week[(iso[0], iso[1])].add(entry_id)
     sessions = sessions_per_week(conn, first_monday)
     weeks = []
     for n in range(READING_WEEKS):
