@@ -275,3 +275,23 @@ def test_the_session_command(tmp_path: Path) -> None:
     with Library.open(resolve_library(library_dir)) as library:
         assert library.entry(ids[0]).status == "read"
         assert library.entry(ids[1]).status == "skipped"
+
+
+def test_tags_and_notes_count_by_what_the_entry_ended_with(library_paths: LibraryPaths) -> None:
+    library = Library.open(library_paths)
+    try:
+        ids = _fill(library, 4)
+        sessions = Sessions(library, clock=Clock())
+        sessions.start(ids)
+        sessions.tag_current(add=["maybe"])  # added, then removed: not tagged
+        sessions.tag_current(remove=["maybe"])
+        sessions.note_current("draft")  # written, then cleared: no note
+        sessions.note_current("")
+        sessions.record("read")
+        sessions.tag_current(add=["keep"])  # kept: tagged
+        sessions.note_current("kept")  # kept: a note
+        sessions.record("read")
+        summary = sessions.stop()
+        assert (summary.tagged, summary.noted) == (1, 1)
+    finally:
+        library.close()

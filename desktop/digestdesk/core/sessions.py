@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
@@ -329,7 +329,8 @@ class Sessions:
         if entry_id is None:
             raise DigestDeskError("The session is at its end: there is no entry to annotate.")
         changes = self.library.set_note(entry_id, text)
-        return self.mark_current(noted=bool(text.strip()), changes=changes)
+        # Touched; whether it counts is what the entry ends with (see _summaries).
+        return self.mark_current(noted=True if not changes.is_empty else None, changes=changes)
 
     def mark_current(
         self,
@@ -464,6 +465,10 @@ class Sessions:
         def count_outcome(name: str) -> Any:
             return func.sum(case((I.c.outcome == name, 1), else_=0))
 
+        et, notes = schema.entry_tags, schema.notes
+        has_tag = exists().where(et.c.entry_id == I.c.entry_id)
+        has_note = exists().where(notes.c.entry_id == I.c.entry_id, notes.c.text != "")
+
         aggregates: dict[int, Any] = {
             r.session_id: r
             for r in conn.execute(
@@ -474,8 +479,15 @@ class Sessions:
                     count_outcome("skipped").label("skipped"),
                     count_outcome("queued").label("queued"),
                     count_outcome("passed").label("passed"),
-                    func.sum(case((I.c.tagged.is_(True), 1), else_=0)).label("tagged"),
-                    func.sum(case((I.c.noted.is_(True), 1), else_=0)).label("noted"),
+                    # One rule for tags and notes, what the entry ended with: a step touched
+                    # it and it still has a tag (a note). A tag added then removed, or a note
+                    # written then cleared, does not count.
+                    func.sum(case((and_(I.c.tagged.is_(True), has_tag), 1), else_=0)).label(
+                        "tagged"
+                    ),
+                    func.sum(case((and_(I.c.noted.is_(True), has_note), 1), else_=0)).label(
+                        "noted"
+                    ),
                 )
                 .where(I.c.session_id.in_(list(ids)))
                 .group_by(I.c.session_id)
