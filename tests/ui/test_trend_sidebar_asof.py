@@ -228,3 +228,16 @@ def test_the_date_field_types_into_the_section_tab_chose(qtbot: QtBot) -> None:
     field.setSelectedSection(DateField.Section.DaySection)
     qtbot.keyClicks(field, "17")
     assert field.day() == date(2024, 1, 17)
+
+
+def test_pin_from_the_palette_and_menu(qtbot: QtBot, sidebar_window: MainWindow) -> None:
+    window = sidebar_window
+    sidebar = window.trend_sidebar
+    action = window.registry.actions["trends.pin"]
+    assert not action.isChecked() and not sidebar.pinned()
+    window.registry.trigger("trends.pin")  # as the palette (Ctrl+K) or the View menu does
+    assert sidebar.pinned() and sidebar.as_of() == LATEST
+    assert sidebar.pin_button.text() == "Pinned"
+    sidebar.set_as_of(None)  # unpinned in the sidebar: the action follows
+    assert not action.isChecked()
+    wait_idle(qtbot, window)

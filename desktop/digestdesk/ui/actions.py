@@ -515,6 +515,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
         section="panes",
     ),
     ActionSpec(
+        "trends.pin",
+        "Pin Trends Date",
+        "Keep the trends sidebar on the date it shows, whatever is imported (kept per "
+        "library); off, it follows the newest day in the library.",
+        icon="trends.pinned",
+        menu="&View",
+        section="panes",
+        checkable=True,
+    ),
+    ActionSpec(
         "view.toggle_reader",
         "Reader Pane",
         "Show or hide the reader (abstract, links, tags and note).",

@@ -134,6 +134,7 @@ class MainWindow(WindowLayout):
             self.reading,
             self.sessions,
             tuning,
+            actions["trends.pin"],
         )
         self.commands = WindowCommands(self)
         self.registry.bind(
@@ -144,6 +145,7 @@ class MainWindow(WindowLayout):
             self.triage,
             self.imports,
             self.fetching,
+            self.trends,
             self.commands,
         )
 

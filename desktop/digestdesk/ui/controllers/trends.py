@@ -11,9 +11,11 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction
 
 from digestdesk.core.library import Library
 from digestdesk.core.trends import Trends
+from digestdesk.ui.actions import handles
 from digestdesk.ui.change_hub import ChangeHub
 from digestdesk.ui.controllers.navigation import NavigationController
 from digestdesk.ui.controllers.reader import ReaderController
@@ -38,6 +40,7 @@ class TrendsController(QObject):
         reading: ReaderController,
         sessions: SessionController,
         tuning: Tuning,
+        pin: QAction,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -50,6 +53,9 @@ class TrendsController(QObject):
         # pin a day. A day chosen in the sidebar wins over it.
         self.as_of: date | None = None
         sidebar = window.trend_sidebar
+        self.pin = pin  # the palette's and menu's "Pin Trends Date", in step with the button
+        pin.setChecked(sidebar.pinned())
+        sidebar.pin_button.toggled.connect(pin.setChecked)
         sidebar.activated.connect(self._activated)
         sidebar.settings_changed.connect(self.schedule)
         sidebar.escaped.connect(window.focus_list)
@@ -63,6 +69,11 @@ class TrendsController(QObject):
         hub.changed.connect(self.schedule)
         search.result_shown.connect(self.schedule)
         sessions.stopped.connect(self.schedule)
+
+    @handles("trends.pin")
+    def toggle_pin(self) -> None:
+        """Pin the date the sidebar shows, or follow the newest day again."""
+        self.window.trend_sidebar.pin_button.setChecked(self.pin.isChecked())
 
     def pending(self) -> bool:
         """A recomputation waits for a burst of edits to end."""
