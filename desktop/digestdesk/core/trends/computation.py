@@ -96,6 +96,7 @@ class Trends:
         self._index = TermIndex(self._vocabulary)
         self._topics = TopicCounter()
         self._generic: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._repos_seen: tuple[int, dict[str, date]] = (-1, {})
         self._compute_lock = threading.Lock()
 
     def warm(self) -> None:
@@ -222,7 +223,11 @@ class Trends:
                     limit=limit,
                 )
             most_voted = self._most_voted(conn, window)
-            repositories = rising_repositories(conn, window, as_of, TOP_ENTRIES)
+            if self._repos_seen[0] != len(index.entries):  # an import: look them up again
+                self._repos_seen = (len(index.entries), {})
+            repositories = rising_repositories(
+                conn, window, as_of, TOP_ENTRIES, first_seen=self._repos_seen[1]
+            )
             risers = late_risers(conn, window, {e.id: e.title for e in most_voted}, TOP_ENTRIES)
             tags = tag_counts(conn, allowed)
             statuses = status_counts(conn, allowed, index.entries)

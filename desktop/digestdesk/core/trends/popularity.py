@@ -85,6 +85,7 @@ def rising_repositories(
     window: list[tuple[int, int]],
     as_of: date,
     limit: int = TOP,
+    first_seen: dict[str, date] | None = None,
 ) -> tuple[Repository, ...]:
     """Repositories of the window's papers by the stars they gain per day: between snapshots
     where there are two days or more, else over the paper's age (stars since it was published
@@ -101,7 +102,10 @@ def rising_repositories(
         ):
             details[entry_id] = (title, repo, stars, published)
     history = snapshots(conn, list(details))
-    seen_since = _first_seen(conn, {repo for _t, repo, _s, _p in details.values() if repo})
+    # ``first_seen`` caches what earlier reports looked up (the caller drops it on an import).
+    seen_since = first_seen if first_seen is not None else {}
+    unknown = {repo for _t, repo, _s, _p in details.values() if repo and repo not in seen_since}
+    seen_since.update(_first_seen(conn, unknown))
     best: dict[str, Repository] = {}
     for entry_id, (title, repo, stars, published) in details.items():
         if not repo:
@@ -120,7 +124,8 @@ def rising_repositories(
             current = latest
             born = as_date(published) if published is not None else None
             listed = date.fromordinal(first_day[entry_id])
-            known = [d for d in (born, listed, seen_since.get(repo)) if d is not None]
+            candidates = (born, listed, seen_since.get(repo, date.max))
+            known = [d for d in candidates if d is not None and d != date.max]
             age = (as_of - min(known)).days
             rate, basis, growth = current / max(7, age), "age", None
         found = Repository(
@@ -146,7 +151,7 @@ def _first_seen(conn: Connection, repos: set[str]) -> dict[str, date]:
         ):
             if first is not None:
                 found[repo] = as_date(first)
-    return found
+    return found | {repo: date.max for repo in repos if repo not in found}
 
 
 def _titles(conn: Connection, ids: list[int]) -> dict[int, str]:
