@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from digestdesk.core import bibtex
 from digestdesk.core.drafts import DigestDraft, EntryDraft
 from digestdesk.core.formats import digestdesk_json
 from digestdesk.core.text import clean_text
@@ -32,7 +33,9 @@ def export_text(library: Library, fmt: str, *, ids: Sequence[int] | None = None)
     if fmt == "json":
         return to_json(drafts, digests)
     if fmt == "bibtex":
-        return to_bibtex(drafts)
+        # Keys tell apart the papers of the whole library, so a query's export gives each
+        # paper the key the full export gives it.
+        return bibtex.to_bibtex(drafts, drafts if ids is None else library.export_drafts()[0])
     if fmt == "csv":
         return to_csv(drafts)
     if fmt == "markdown":
@@ -45,54 +48,6 @@ def to_json(drafts: Sequence[EntryDraft], digests: Sequence[DigestDraft]) -> str
         digests=digests, entries=drafts, exported_at=datetime.now(UTC)
     )
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-
-
-_BIB_ESCAPE = re.compile(r"([{}\\&%$#_])")
-
-
-def _bib(value: str) -> str:
-    return _BIB_ESCAPE.sub(r"\\\1", clean_text(value))
-
-
-def _bib_key(draft: EntryDraft, used: set[str]) -> str:
-    first = draft.authors[0].split()[-1] if draft.authors else "anon"
-    year = str(draft.published.year) if draft.published else "nd"
-    word = next((w for w in re.findall(r"[A-Za-z]+", draft.title) if len(w) > 3), "paper")
-    base = re.sub(r"[^A-Za-z0-9]", "", f"{first}{year}{word}").lower() or "entry"
-    key, n = base, 1
-    while key in used:
-        n += 1
-        key = f"{base}{n}"
-    used.add(key)
-    return key
-
-
-def to_bibtex(drafts: Sequence[EntryDraft]) -> str:
-    used: set[str] = set()
-    out = []
-    for draft in drafts:
-        fields = [("title", "{" + _bib(draft.title) + "}")]
-        if draft.authors:
-            fields.append(("author", "{" + " and ".join(_bib(a) for a in draft.authors) + "}"))
-        if draft.published:
-            fields.append(("year", str(draft.published.year)))
-            fields.append(("month", draft.published.strftime("%b").lower()))
-        if draft.arxiv_id:
-            fields += [
-                ("eprint", "{" + draft.arxiv_id + "}"),
-                ("archivePrefix", "{arXiv}"),
-                ("url", "{https://arxiv.org/abs/" + draft.arxiv_id + "}"),
-            ]
-        if draft.categories:
-            fields.append(("primaryClass", "{" + draft.categories[0] + "}"))
-        if draft.abstract:
-            fields.append(("abstract", "{" + _bib(draft.abstract) + "}"))
-        state = draft.user_state
-        if state and state.tags:
-            fields.append(("keywords", "{" + ", ".join(state.tags) + "}"))
-        body = ",\n".join(f"  {name} = {value}" for name, value in fields)
-        out.append(f"@misc{{{_bib_key(draft, used)},\n{body}\n}}\n")
-    return "\n".join(out)
 
 
 CSV_COLUMNS = (
