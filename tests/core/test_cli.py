@@ -190,6 +190,7 @@ def test_only_commands_that_only_read_open_without_the_writer_lock() -> None:
         "search",
         "show",
         "related",
+        "recommend",
         "export",
         "stats",
         "trends",

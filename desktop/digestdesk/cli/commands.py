@@ -159,6 +159,18 @@ COMMAND_TABLE: tuple[Command, ...] = (
         read_only=True,
     ),
     Command(
+        "recommend",
+        "unread papers your triage says you want (or that fit a tag), with why",
+        entries.cmd_recommend,
+        (
+            JSON_OUTPUT,
+            Argument(("--tag",), help="papers that fit this tag (learned from its papers)"),
+            Argument(("--query",), help="only among what this query matches"),
+            Argument(("--limit",), type="count", default=10),
+        ),
+        read_only=True,
+    ),
+    Command(
         "status",
         "set the reading status of entries",
         entries.cmd_status,

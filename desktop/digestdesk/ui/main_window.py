@@ -21,6 +21,7 @@ from digestdesk.core.records import Changes
 from digestdesk.errors import DigestDeskError
 from digestdesk.ui.change_hub import ChangeHub
 from digestdesk.ui.controllers.fetching import FetchController
+from digestdesk.ui.controllers.for_you import ForYouController
 from digestdesk.ui.controllers.imports import ImportController
 from digestdesk.ui.controllers.navigation import NavigationController
 from digestdesk.ui.controllers.place import PlaceController
@@ -136,6 +137,13 @@ class MainWindow(WindowLayout):
             tuning,
             actions["trends.pin"],
         )
+        self.for_you = ForYouController(
+            self,
+            self.similar,
+            hub,
+            tuning,
+            lambda: self.trend_sidebar.as_of() or self.trends.as_of,
+        )
         self.commands = WindowCommands(self)
         self.registry.bind(
             self.reading,
@@ -158,6 +166,7 @@ class MainWindow(WindowLayout):
         self.tags.refresh()
         self.sessions.announce_open()
         self.fetching.start()
+        self.for_you.compute()  # also builds the similarity model if it is missing
 
     def _say_what_changed(self, changes: Changes) -> None:
         if changes.label:
@@ -184,6 +193,7 @@ class MainWindow(WindowLayout):
         timers = (
             self.search_bar.debouncing(),
             self.related_papers.pending(),
+            self.for_you.pending(),
             self.trends.pending(),
             self.notes.saving_soon(),
             self.view.painting_in_parts(),

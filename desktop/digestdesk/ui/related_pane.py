@@ -10,15 +10,60 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QListWidgetItem, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from digestdesk.core.records import EntryRow
 from digestdesk.ui.lazy_list import LazyListWidget
 from digestdesk.ui.safe_text import tooltip
 
 ENTRY_ID = Qt.ItemDataRole.UserRole
+
+
+class ReasonDelegate(QStyledItemDelegate):
+    """An item's first line as usual, its second (why it is related) muted below it."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        title, _, why = str(index.data(Qt.ItemDataRole.DisplayRole) or "").partition("\n")
+        if not why:
+            super().paint(painter, option, index)
+            return
+        item = QStyleOptionViewItem(option)
+        self.initStyleOption(item, index)
+        item.text = ""  # the background, selection and focus only
+        style = item.widget.style() if item.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item, painter, item.widget)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        colour = palette.highlightedText().color() if selected else palette.text().color()
+        metrics = option.fontMetrics
+        line = metrics.height()
+        rect = option.rect.adjusted(4, (option.rect.height() - 2 * line) // 2, -4, 0)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        elide = Qt.TextElideMode.ElideRight
+        painter.save()
+        painter.setPen(colour)
+        top = QRect(rect.left(), rect.top(), rect.width(), line)
+        painter.drawText(top, align, metrics.elidedText(title, elide, rect.width()))
+        muted = QColor(colour)
+        muted.setAlphaF(0.62)
+        painter.setPen(muted)
+        below = top.translated(0, line)
+        painter.drawText(below, align, metrics.elidedText(why, elide, rect.width()))
+        painter.restore()
 
 
 class RelatedPane(LazyListWidget):
@@ -31,6 +76,7 @@ class RelatedPane(LazyListWidget):
         self.setObjectName("relatedPane")
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setItemDelegate(ReasonDelegate(self))
         self.itemDoubleClicked.connect(self._activated)
         self.for_id: int | None = None
         self.ids: list[int] = []

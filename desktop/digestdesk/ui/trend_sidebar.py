@@ -9,11 +9,14 @@ given to :meth:`TrendSidebar.use_settings`, the pinned day under a key of the li
 Sparklines and bars are painted by :class:`TrendDelegate`. Enter or a click emits
 :attr:`activated` with what the row stands for: a query (a term, a tag, a status), an entry id,
 or a repository URL.
+The For-you section (papers of the newest digest the reader's triage says they want, each with
+why) comes from another computation and is kept at the top through :meth:`show_for_you`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import (
@@ -47,20 +50,31 @@ from digestdesk.ui.date_field import DateField
 from digestdesk.ui.icons import icon
 from digestdesk.ui.safe_text import plain_label, tooltip
 
-KIND = Qt.ItemDataRole.UserRole  # "heading", "term", "entry", "repo", "query", "reading", "note"
+# "heading", "term", "entry", "pick" (a For-you entry), "repo", "query", "reading", "note"
+KIND = Qt.ItemDataRole.UserRole
 PAYLOAD = Qt.ItemDataRole.UserRole + 1  # query text, entry id or URL
 DETAIL = Qt.ItemDataRole.UserRole + 2  # second line (a term's explanation, a heading's period)
 SERIES = Qt.ItemDataRole.UserRole + 3  # sparkline values, or (label, value) bars
+SECTION = Qt.ItemDataRole.UserRole + 4  # "foryou" on the rows of the For-you section
 
 WINDOWS = (("7 days", "7d"), ("30 days", "30d"), ("90 days", "90d"), ("365 days", "365d"))
 BY = (("by published date", "published"), ("by digest date", "digest"))
-ACTIVE_KINDS = ("term", "entry", "repo", "query")
+ACTIVE_KINDS = ("term", "entry", "pick", "repo", "query")
 #: QSettings keys of the choosers; an empty as-of means "follow the newest day". The window
 #: passes a key of the library's own for the as-of day (a day pinned in one library means
 #: nothing in another).
 SETTING_WINDOW, SETTING_BY, SETTING_AS_OF = "trends/window", "trends/by", "trends/as_of"
 PIN_TEXT = {True: "Pinned", False: "Newest"}
 _Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A paper the For-you section recommends, and why (outside text: shown as text)."""
+
+    entry_id: int
+    title: str
+    why: str
 
 
 def _short(number: int) -> str:
@@ -75,7 +89,7 @@ class TrendDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # noqa: N802
         height = option.fontMetrics.height()
         kind = index.data(KIND)
-        if kind == "term":
+        if kind in ("term", "pick"):
             return QSize(200, height * 2 + 10)
         if kind == "reading":
             return QSize(200, height * 4 + 16)
@@ -85,7 +99,7 @@ class TrendDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         kind = index.data(KIND)
-        if kind == "term":
+        if kind in ("term", "pick"):
             self._paint_term(painter, option, index)
         elif kind == "reading":
             self._paint_reading(painter, option, index)
@@ -137,17 +151,20 @@ class TrendDelegate(QStyledItemDelegate):
         return option.palette.text().color()
 
     def _paint_term(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        """Two lines: a bold term (a title, for a pick) over a muted detail; a sparkline right
+        of a term."""
         painter.save()
         text_colour = self._background(painter, option)
         rect = option.rect.adjusted(6, 4, -6, -4)
+        is_term = index.data(KIND) == "term"
         spark = QRect(
             rect.right() - self.SPARK_WIDTH, rect.top() + 3, self.SPARK_WIDTH, rect.height() - 6
         )
-        text_rect = rect.adjusted(0, 0, -self.SPARK_WIDTH - 8, 0)
+        text_rect = rect.adjusted(0, 0, -self.SPARK_WIDTH - 8, 0) if is_term else rect
         line = option.fontMetrics.height()
         painter.setPen(text_colour)
         font = option.font
-        font.setBold(True)
+        font.setBold(is_term)
         painter.setFont(font)
         title = painter.fontMetrics().elidedText(
             index.data(Qt.ItemDataRole.DisplayRole), Qt.TextElideMode.ElideRight, text_rect.width()
@@ -163,7 +180,8 @@ class TrendDelegate(QStyledItemDelegate):
             index.data(DETAIL) or "", Qt.TextElideMode.ElideRight, text_rect.width()
         )
         painter.drawText(text_rect.adjusted(0, line + 1, 0, 0), Qt.AlignmentFlag.AlignLeft, detail)
-        self._sparkline(painter, spark, index.data(SERIES) or (), option)
+        if is_term:
+            self._sparkline(painter, spark, index.data(SERIES) or (), option)
         painter.restore()
 
     @staticmethod
@@ -353,6 +371,7 @@ class TrendSidebar(QWidget):
         ):
             QWidget.setTabOrder(first, second)
         self.report: TrendReport | None = None
+        self._for_you: tuple[str, list[Pick], str] | None = None
         self.show_message("Computing trends…")
 
     # ------------------------------------------------------------ settings
@@ -460,6 +479,7 @@ class TrendSidebar(QWidget):
     # ------------------------------------------------------------ content
     def show_message(self, text: str) -> None:
         self.list.clear()
+        self._render_for_you()
         self._add("note", text)
 
     def show_report(self, report: TrendReport, scope: str = "") -> None:
@@ -478,6 +498,7 @@ class TrendSidebar(QWidget):
             f"({report.previous_entries:,} before)"
         )
 
+        self._render_for_you()
         period = f"{days} days to {report.as_of.isoformat()} vs the {days} before"
         self._heading("RISING TOPICS", period)
         if report.rising:
@@ -560,16 +581,47 @@ class TrendSidebar(QWidget):
             if self.list.hasFocus():
                 self.focus_list()
 
+    def show_for_you(self, heading: str, picks: Sequence[Pick], note: str = "") -> None:
+        """The For-you section at the top: ``picks`` of a digest, best first, each with why;
+        ``note`` instead when there are none (too little triage, no digest)."""
+        self._for_you = (heading, list(picks), note)
+        kept = self.list.currentRow()
+        for row in reversed(range(self.list.count())):
+            if self.list.item(row).data(SECTION) == "foryou":
+                self.list.takeItem(row)
+        self._render_for_you()
+        if kept >= 0 and self.list.currentItem() is None:
+            self.list.setCurrentRow(min(kept, self.list.count() - 1))
+
+    def _render_for_you(self) -> None:
+        if self._for_you is None:
+            return
+        heading, picks, note = self._for_you
+        rows = [self._heading("FOR YOU", heading)]
+        for pick in picks:
+            item = self._add("pick", pick.title, pick.entry_id)
+            item.setData(DETAIL, pick.why)
+            item.setToolTip(tooltip(pick.title, pick.why, "Enter jumps to it."))
+            rows.append(item)
+        if not picks:
+            rows.append(self._add("note", note or "Nothing to recommend in this digest."))
+            rows[-1].setToolTip(tooltip(note))
+        for position, item in enumerate(rows):
+            self.list.takeItem(self.list.row(item))
+            self.list.insertItem(position, item)
+            item.setData(SECTION, "foryou")
+
     def rows(self, kind: str | None = None) -> list[QListWidgetItem]:
         items = [self.list.item(r) for r in range(self.list.count())]
         return [i for i in items if kind is None or i.data(KIND) == kind]
 
-    def _heading(self, text: str, detail: str = "") -> None:
+    def _heading(self, text: str, detail: str = "") -> QListWidgetItem:
         item = self._add("heading", text)
         item.setFlags(Qt.ItemFlag.NoItemFlags)
         if detail:
             item.setData(DETAIL, detail)
             item.setToolTip(tooltip(detail))
+        return item
 
     def _add(self, kind: str, text: str, payload: object = None) -> QListWidgetItem:
         item = QListWidgetItem(text, self.list)
@@ -587,5 +639,7 @@ class TrendSidebar(QWidget):
         kind = item.data(KIND)
         if kind == "term":
             self.activated.emit("query", item.data(PAYLOAD))
+        elif kind == "pick":
+            self.activated.emit("entry", item.data(PAYLOAD))
         elif kind in ("entry", "repo", "query"):
             self.activated.emit(kind, item.data(PAYLOAD))

@@ -28,6 +28,8 @@ class Tuning:
     typing_pause_s: float = 1.0  # no key in the search bar for this long: the user paused
     trends_debounce_ms: int = 350  # edits in a burst (triage) recompute trends once
     related_delay_ms: int = 150  # related papers are asked for once the cursor rests this long
+    for_you_limit: int = 5  # papers in the sidebar's For-you section
+    for_you_debounce_ms: int = 1500  # triage in a burst retrains the taste once, after it
     related_limit: int = 5  # related papers shown (Alt+1..Alt+5)
     session_prefetch: int = 3  # a session's next entries read ahead
     maintain_after_s: float = MAINTAIN_AFTER_S  # quiet seconds before the index is tidied

@@ -1,4 +1,4 @@
-"""Commands on entries: list, search, show, related, status, tag, note, undo and redo."""
+"""Commands on entries: list, search, show, related, recommend, status, tag, note, undo, redo."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from digestdesk.cli.errors import EXIT_OK, UsageError, undecodable
+from digestdesk.cli.errors import EXIT_OK, CliError, UsageError, undecodable
 from digestdesk.cli.output import print_json, print_rows, show_text
+from digestdesk.core.similarity import NotEnoughTriage
 
 if TYPE_CHECKING:
     from digestdesk.core.library import Library
@@ -43,29 +44,62 @@ def cmd_show(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _print_records(
+    library: Library, ids: Sequence[int], extras: dict[int, dict[str, object]], out: TextIO
+) -> None:
+    """Entry records in the order of ``ids``, each with its extra fields (score, why)."""
+    details = {d.id: d for d in library.entries(ids)}
+    print_json([{**details[i].to_json(), **extras[i]} for i in ids if i in details], out)
+
+
 def cmd_related(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     library.entry(args.id)  # an unknown id is an error, not an empty list
     matches = library.related(args.id, limit=args.limit)
     ids = [m.entry_id for m in matches]
     if args.json:
-        details = {d.id: d for d in library.entries(ids)}
-        print_json(
-            [
-                {
-                    **details[m.entry_id].to_json(),
-                    "score": round(m.score, 4),
-                    "because": list(m.shared),
-                }
-                for m in matches
-                if m.entry_id in details
-            ],
-            out,
-        )
+        extras = {
+            m.entry_id: {"score": round(m.score, 4), "because": list(m.shared)} for m in matches
+        }
+        _print_records(library, ids, extras, out)
         return EXIT_OK
     if not matches:
         out.write("no similar entries\n")
     reasons = {m.entry_id: f"shares {', '.join(m.shared)}" for m in matches if m.shared}
     print_rows(library, ids, out, notes=reasons)
+    return EXIT_OK
+
+
+def cmd_recommend(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    tag = library.normalize_tag(args.tag) if args.tag else None
+    found = library.recommend(tag=tag, query=args.query, limit=args.limit)
+    if isinstance(found, NotEnoughTriage):
+        raise CliError(found.message)
+    ids = [r.entry_id for r in found]
+    if args.json:
+        extras = {
+            r.entry_id: {
+                "score": round(r.score, 4),
+                "because": list(r.because),
+                "resembles": list(r.resembles),
+            }
+            for r in found
+        }
+        _print_records(library, ids, extras, out)
+        return EXIT_OK
+    if not found:
+        out.write("no unread papers to recommend\n")
+    titles = {
+        i: row.title for i, row in library.rows([i for r in found for i in r.resembles]).items()
+    }
+    notes = {}
+    for r in found:
+        why = [f"score {r.score:.2f}"]
+        if r.because:
+            why.append(f"because {', '.join(r.because)}")
+        if r.resembles:
+            why.append("like " + "; ".join(f"{titles.get(i, i)} ({i})" for i in r.resembles))
+        notes[r.entry_id] = " · ".join(why)
+    print_rows(library, ids, out, notes=notes)
     return EXIT_OK
 
 

@@ -51,7 +51,7 @@ from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.session_edits import SessionEdits
 from digestdesk.core.query import QueryPlan
 from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
-from digestdesk.core.similarity import Match, SimilarityStore
+from digestdesk.core.similarity import Match, NotEnoughTriage, Recommendation, SimilarityStore
 from digestdesk.core.text import normalize_tag
 from digestdesk.paths import LibraryPaths
 
@@ -345,6 +345,7 @@ class Library:
             status=status,
             tag=tag,
             cap=self.tuning.text_results_cap,
+            for_you=self.similarity.rank_for_you,
         )
 
     def highlights(self, ids: Sequence[int], query: str) -> dict[int, str]:
@@ -354,6 +355,27 @@ class Library:
         """The papers most like this one (cosine of BM25-weighted terms of title, abstract and
         keywords), best first, each with the phrases both share; none for an unknown id."""
         return self.similarity.related(entry_id, limit=limit)
+
+    def recommend(
+        self,
+        *,
+        tag: str | None = None,
+        query: str | None = None,
+        ids: Sequence[int] | None = None,
+        limit: int = 20,
+    ) -> list[Recommendation] | NotEnoughTriage:
+        """Unread papers the reader's triage says they want (or that ``tag`` fits), best first,
+        each with why; among ``ids`` or a ``query``'s matches when given. Says so, rather than
+        guessing, while there is too little triage to learn from."""
+        if ids is None:
+            ids = self.search(query or "", status="unread").ids
+        else:
+            unread = set(self.list_ids(status="unread"))
+            ids = [i for i in ids if i in unread]
+        if tag is not None:
+            tagged = set(self.list_ids(tag=tag))
+            ids = [i for i in ids if i not in tagged]
+        return self.similarity.recommend(ids, tag=tag, limit=limit)
 
     # ----------------------------------------------------------- check, stats
     def check(self) -> list[str]:

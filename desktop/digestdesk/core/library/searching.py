@@ -8,7 +8,7 @@ words is answered by SQL alone. Reads only: any thread may search.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
@@ -33,11 +33,25 @@ def search(
     status: str | None = None,
     tag: str | None = None,
     cap: int,
+    for_you: Callable[[list[int]], list[int] | None] | None = None,
 ) -> SearchResult:
     """Run a query in the query language; filters run in SQL, words in the index.
 
     ``status`` and ``tag`` narrow it as if the query said them; a word query returns at most
-    ``limit`` ids, or ``cap`` without a limit."""
+    ``limit`` ids, or ``cap`` without a limit. ``sort:foryou`` orders the matches by
+    ``for_you`` (the reader's taste; by date while it has too little triage to learn from)."""
+    if (sort or plan_query(index, query).sort) == "foryou":
+        found = search(engine, index, query, sort="date", status=status, tag=tag, cap=cap)
+        ranked = for_you(found.ids) if for_you is not None else None
+        ids = ranked if ranked is not None else found.ids
+        return SearchResult(
+            ids=ids[:limit] if limit else ids,
+            total=found.total,
+            query=query,
+            sort="foryou" if ranked is not None else "date",
+            terms=found.terms,
+            capped=found.capped,
+        )
     plan = plan_query(index, query, sort=sort)
     filters = list(plan.filters)
     if status:

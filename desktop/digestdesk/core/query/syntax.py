@@ -15,7 +15,7 @@ from digestdesk.core.query.filters import FILTER_FIELDS, Filter, parse_filter
 from digestdesk.core.query.tokens import Token
 from digestdesk.errors import QueryError
 
-SORTS = ("relevance", "date", "votes")
+SORTS = ("relevance", "date", "votes", "foryou")
 
 #: Characters required before the ``*`` of a prefix search.
 PREFIX_MIN_CHARS = 4
@@ -176,8 +176,8 @@ class Parser:
                 choice = value.text.lower()
                 if choice not in SORTS:
                     raise QueryError(
-                        f"sort:{value.text}: unknown order (use sort:relevance, sort:date or "
-                        "sort:votes).",
+                        f"sort:{value.text}: unknown order (use sort:relevance, sort:date, "
+                        "sort:votes or sort:foryou).",
                         tok.pos,
                     )
                 return SortNode(choice, tok.pos)

@@ -10,7 +10,18 @@ Pure Python (no numpy: the packaged app stays small); Qt-free like the rest of t
 """
 
 from digestdesk.core.similarity.model import Match, SimilarityModel
-from digestdesk.core.similarity.storage import SimilarityStore
+from digestdesk.core.similarity.recommend import NotEnoughTriage, Recommendation, TasteModel
+from digestdesk.core.similarity.storage import BuildAbandoned, SimilarityStore
 from digestdesk.core.similarity.terms import Terms, paper_terms
 
-__all__ = ["Match", "SimilarityModel", "SimilarityStore", "Terms", "paper_terms"]
+__all__ = [
+    "BuildAbandoned",
+    "Match",
+    "NotEnoughTriage",
+    "Recommendation",
+    "SimilarityModel",
+    "SimilarityStore",
+    "TasteModel",
+    "Terms",
+    "paper_terms",
+]

@@ -15,13 +15,20 @@ import os
 import struct
 import threading
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
 from digestdesk.core import schema
 from digestdesk.core.similarity.model import Match, SimilarityModel, build
+from digestdesk.core.similarity.recommend import (
+    NotEnoughTriage,
+    Recommendation,
+    TasteModel,
+    Triage,
+    train,
+)
 from digestdesk.core.similarity.terms import Terms, paper_terms
 from digestdesk.core.similarity.vectors import SparseVector, Stats
 
@@ -148,6 +155,7 @@ class SimilarityStore:
         self._lock = threading.RLock()
         self._model: SimilarityModel | None = None
         self._abandon = threading.Event()
+        self._tastes: dict[str | None, tuple[int, TasteModel | NotEnoughTriage]] = {}
 
     def abandon(self) -> None:
         """Give up a build under way (it raises :class:`BuildAbandoned`) and any later one:
@@ -241,7 +249,7 @@ class SimilarityStore:
                 return []
             return model.similar(vector, limit=limit, exclude=(entry_id,))
 
-    def vectors(self, ids: Sequence[int]) -> dict[int, SparseVector]:
+    def vectors(self, ids: Iterable[int]) -> dict[int, SparseVector]:
         """The vectors of these papers (those the model holds)."""
         model = self.model()
         with self._lock:
@@ -251,3 +259,56 @@ class SimilarityStore:
                 if vector is not None:
                     found[entry_id] = vector
             return found
+
+    # ---------------------------------------------------------- recommendations
+    def triage(self) -> Triage:
+        """The reader's decisions as the database holds them now."""
+        with self._engine.connect() as conn:
+            status = dict(
+                conn.execute(select(E.c.id, E.c.status).where(E.c.status != "unread")).all()
+            )
+            untriaged = list(conn.execute(select(E.c.id).where(E.c.status == "unread")).scalars())
+            tags: dict[int, set[str]] = {}
+            for entry_id, name in conn.execute(
+                select(schema.entry_tags.c.entry_id, schema.tags.c.name).join(
+                    schema.tags, schema.tags.c.id == schema.entry_tags.c.tag_id
+                )
+            ):
+                tags.setdefault(entry_id, set()).add(name)
+        return Triage(status, tags, untriaged)
+
+    def taste(self, tag: str | None = None) -> TasteModel | NotEnoughTriage:
+        """The taste learned from the triage (for ``tag``: what carries it), trained again only
+        when the library changed since the last training."""
+        seq = self._change_seq()
+        with self._lock:
+            cached = self._tastes.get(tag)
+            if cached is not None and cached[0] == seq:
+                return cached[1]
+        triage = self.triage()
+        vectors = self.vectors(set(triage.labels(tag)) | set(triage.untriaged))
+        taste = train(triage, vectors, tag=tag)
+        with self._lock:
+            self._tastes[tag] = (seq, taste)
+        return taste
+
+    def recommend(
+        self, candidates: Sequence[int], *, tag: str | None = None, limit: int = 20
+    ) -> list[Recommendation] | NotEnoughTriage:
+        """The best of ``candidates`` for the reader (or for ``tag``), best first."""
+        taste = self.taste(tag)
+        if isinstance(taste, NotEnoughTriage):
+            return taste
+        vectors = self.vectors(candidates)
+        model = self.model()
+        with self._lock:
+            return taste.rank(model, vectors, limit=limit)
+
+    def rank_for_you(self, ids: Sequence[int]) -> list[int] | None:
+        """``ids`` in the order of the reader's taste (None without enough triage)."""
+        taste = self.taste(None)
+        if isinstance(taste, NotEnoughTriage):
+            return None
+        vectors = self.vectors(ids)
+        scores = {e: taste.margin(v) for e, v in vectors.items()}
+        return sorted(ids, key=lambda e: -scores.get(e, float("-inf")))

@@ -1,0 +1,167 @@
+"""Recommendations learned from triage: a tag learned from a few dozen examples, reasons, and
+a clear "not enough triage" below that; ``sort:foryou`` and ``digestdesk recommend``."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from digestdesk import cli
+from digestdesk.core.drafts import EntryDraft, ParseResult
+from digestdesk.core.library import Library
+from digestdesk.core.similarity import NotEnoughTriage
+from digestdesk.core.similarity.recommend import MIN_TRIAGED
+
+# Invented topics, each with its own vocabulary; papers mix a topic's words with common ones.
+TOPICS = {
+    "robots": "robot grasping manipulation gripper dexterous tactile policy arm",
+    "speech": "speech recognition acoustic phoneme spoken audio transcription speaker",
+    "proteins": "protein folding residue structure enzyme binding molecular sequence",
+    "graphs": "graph node edge message passing neighbourhood spectral network",
+    "vision": "image segmentation pixel detection camera object bounding depth",
+}
+COMMON = [
+    "model",
+    "learning",
+    "data",
+    "training",
+    "evaluation",
+    "benchmark",
+    "large",
+    "framework",
+    "results",
+]
+
+
+def papers(per_topic: int, seed: int = 1) -> list[tuple[str, EntryDraft]]:
+    rng = random.Random(seed)
+    out = []
+    n = 0
+    for _ in range(per_topic):
+        for topic, words in TOPICS.items():
+            n += 1
+            vocab = words.split()
+            title = " ".join(w.title() for w in rng.sample(vocab, 3))
+            body = rng.sample(vocab, 5) + rng.sample(COMMON, 4)
+            out.append(
+                (
+                    topic,
+                    EntryDraft(
+                        title=f"{title} {n}",
+                        abstract=f"We study {' '.join(body)}.",
+                        arxiv_id=f"2601.{n:05d}",
+                        published=date(2026, 1, 1) + timedelta(days=n % 60),
+                    ),
+                )
+            )
+    return out
+
+
+@pytest.fixture
+def triaged(library: Library) -> tuple[Library, dict[str, list[int]]]:
+    found = papers(per_topic=24)
+    report = library.import_parsed(
+        ParseResult(format="demo", entries=[d for _, d in found]), source="test"
+    )
+    by_topic: dict[str, list[int]] = {}
+    for (topic, _), item in zip(found, report.items, strict=True):
+        by_topic.setdefault(topic, []).append(item.entry_id)
+    # The reader tags 12 robot papers, reads 4 of speech, skips 24 of the others.
+    library.change_tags(by_topic["robots"][:12], add=["robotics"])
+    library.set_status(by_topic["speech"][:4], "read")
+    library.set_status(
+        by_topic["proteins"][:8] + by_topic["graphs"][:8] + by_topic["vision"][:8], "skipped"
+    )
+    return library, by_topic
+
+
+def test_a_tag_is_learned_from_a_few_dozen_examples_and_explained(
+    triaged: tuple[Library, dict[str, list[int]]],
+) -> None:
+    library, by_topic = triaged
+    found = library.recommend(tag="robotics", limit=10)
+    assert not isinstance(found, NotEnoughTriage), found
+    robots = set(by_topic["robots"])
+    top = [r.entry_id for r in found]
+    assert len(top) == 10 and set(top) <= robots - set(by_topic["robots"][:12])
+    assert found == sorted(found, key=lambda r: -r.score)
+    assert all(0.0 <= r.score <= 1.0 for r in found)
+    robot_words = set(TOPICS["robots"].split())
+    first = found[0]
+    assert first.because and any(w in robot_words for p in first.because for w in p.split())
+    assert first.resembles and set(first.resembles) <= set(by_topic["robots"][:12])
+
+
+def test_the_readers_own_taste_ranks_their_topics_first(
+    triaged: tuple[Library, dict[str, list[int]]],
+) -> None:
+    library, by_topic = triaged
+    found = library.recommend(limit=10)
+    assert not isinstance(found, NotEnoughTriage), found
+    liked = set(by_topic["robots"]) | set(by_topic["speech"])
+    assert sum(r.entry_id in liked for r in found) >= 9
+    # Only unread papers are recommended, and a query narrows them.
+    unread = set(library.list_ids(status="unread"))
+    assert {r.entry_id for r in found} <= unread
+    narrowed = library.recommend(query="acoustic", limit=5)
+    assert not isinstance(narrowed, NotEnoughTriage)
+    assert {r.entry_id for r in narrowed} <= set(by_topic["speech"])
+
+
+def test_too_little_triage_is_said_not_guessed(library: Library) -> None:
+    found = papers(per_topic=8)
+    report = library.import_parsed(
+        ParseResult(format="demo", entries=[d for _, d in found]), source="test"
+    )
+    ids = [item.entry_id for item in report.items]
+    library.set_status(ids[:5], "read")
+    result = library.recommend()
+    assert isinstance(result, NotEnoughTriage)
+    assert result.triaged == 5 and result.positives == 5
+    assert f"at least {MIN_TRIAGED}" in result.message and "5 papers triaged" in result.message
+    tagged = library.recommend(tag="nothing-yet")
+    assert isinstance(tagged, NotEnoughTriage) and "nothing-yet" in tagged.message
+
+
+def test_sort_foryou_orders_a_query_by_taste(triaged: tuple[Library, dict[str, list[int]]]) -> None:
+    library, by_topic = triaged
+    result = library.search("status:unread sort:foryou")
+    assert result.sort == "foryou"
+    liked = set(by_topic["robots"]) | set(by_topic["speech"])
+    assert sum(i in liked for i in result.ids[:10]) >= 9
+    assert sorted(result.ids) == sorted(library.search("status:unread").ids)
+    assert library.search("grasping sort:foryou", limit=3).ids[0] in liked
+
+
+def test_sort_foryou_without_triage_falls_back_to_date(library: Library) -> None:
+    found = papers(per_topic=2)
+    library.import_parsed(ParseResult(format="demo", entries=[d for _, d in found]), source="t")
+    result = library.search("sort:foryou")
+    assert result.sort == "date" and result.ids == library.search("sort:date").ids
+
+
+def run(library: Library, *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    assert library.paths.root is not None
+    code = cli.run(["--library", str(library.paths.root), *argv], out=out, stdin=io.StringIO(""))
+    return code, out.getvalue()
+
+
+def test_the_recommend_command(
+    triaged: tuple[Library, dict[str, list[int]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    library, by_topic = triaged
+    code, text = run(library, "recommend", "--tag", "robotics", "--json", "--limit", "3")
+    assert code == cli.EXIT_OK, text
+    records = json.loads(text)
+    assert len(records) == 3 and all(r["id"] in by_topic["robots"] for r in records)
+    assert all(isinstance(r["score"], float) and r["because"] and r["resembles"] for r in records)
+    code, text = run(library, "recommend", "--limit", "2")
+    assert code == cli.EXIT_OK and "because " in text and "like " in text, text
+    code, _ = run(library, "recommend", "--tag", "unknown-tag")
+    assert code == cli.EXIT_FAILED
+    assert "need at least" in capsys.readouterr().err
