@@ -360,6 +360,9 @@ def run_app(options: argparse.Namespace) -> int:
             str(Path(temporary.name) / "settings.ini"), QSettings.Format.IniFormat
         )
     window = MainWindow(library, qsettings, show_dialogs=not options.self_test)
+    if temporary is not None:  # not the temporary folder's random name
+        name = "Self-test" if options.self_test else "Demo library"
+        window.setWindowTitle(f"{name} — {APP_NAME}")
     server = _listen_for_second_launch(paths, lambda request: _second_launch(window, request))
 
     def scheme_changed(scheme: Qt.ColorScheme) -> None:
