@@ -15,7 +15,6 @@ import heapq
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 
 from digestdesk.core.similarity.terms import Terms
 from digestdesk.core.similarity.vectors import SparseVector, Stats, cosine, weigh
@@ -268,8 +267,9 @@ def build(
         for term_id, w in sorted(vector.items(), key=lambda item: -item[1]):
             doc_terms.append(term_id)
             doc_weights.append(w)
+        start = doc_offsets[-1]
         doc_offsets.append(len(doc_terms))
-        for term_id in islice(doc_terms, doc_offsets[-2], doc_offsets[-2] + POSTED_TERMS):
+        for term_id in doc_terms[start : start + POSTED_TERMS]:
             postings_count[term_id + 1] += 1
     del docs
     term_offsets = array("q", [0]) * (len(kept) + 1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from digestdesk.core.similarity.model import SimilarityModel, readable_terms
@@ -30,8 +30,9 @@ MIN_POSITIVES = 8
 WEAK_PER_POSITIVE = 3
 WEAK_MIN = 100
 WEAK_WEIGHT = 0.3
-EPOCHS = 12
-LEARNING_RATE = 0.5
+EPOCHS = 4
+CENTROID_PRIOR = 50.0
+LEARNING_RATE = 0.3
 L2 = 1e-4
 POSITIVE_STATUSES = frozenset({"read", "reading", "queued"})
 
@@ -154,19 +155,26 @@ def _sigmoid(x: float) -> float:
 
 def train(
     triage: Triage,
-    vectors: Mapping[int, SparseVector],
+    vectors_of: Callable[[Collection[int]], Mapping[int, SparseVector]],
     *,
     tag: str | None = None,
     seed: int = 0,
 ) -> TasteModel | NotEnoughTriage:
-    """Learn the reader's taste (or ``tag``'s) from ``triage`` over the papers' ``vectors``."""
-    labels = {e: liked for e, liked in triage.labels(tag).items() if e in vectors}
-    positives = [e for e, liked in labels.items() if liked]
+    """Learn the reader's taste (or ``tag``'s) from ``triage``; ``vectors_of(ids)`` gives the
+    papers' vectors (asked only for the triaged papers and the sampled untriaged ones)."""
+    labels = triage.labels(tag)
+    liked = sum(labels.values())
+    if len(labels) < MIN_TRIAGED or liked < MIN_POSITIVES:
+        return NotEnoughTriage(len(labels), liked, tag)
+    rng = random.Random(seed)
+    pool = [e for e in triage.untriaged if e not in labels]
+    weak = rng.sample(pool, min(len(pool), max(WEAK_MIN, WEAK_PER_POSITIVE * liked)))
+    vectors = vectors_of(set(labels) | set(weak))
+    labels = {e: good for e, good in labels.items() if e in vectors}
+    weak = [e for e in weak if e in vectors]
+    positives = [e for e, good in labels.items() if good]
     if len(labels) < MIN_TRIAGED or len(positives) < MIN_POSITIVES:
         return NotEnoughTriage(len(labels), len(positives), tag)
-    rng = random.Random(seed)
-    pool = [e for e in triage.untriaged if e in vectors and e not in labels]
-    weak = rng.sample(pool, min(len(pool), max(WEAK_MIN, WEAK_PER_POSITIVE * len(positives))))
     examples: list[tuple[SparseVector, float, float]] = []
     n_pos = len(positives)
     n_neg = len(labels) - n_pos + WEAK_WEIGHT * len(weak)
@@ -179,14 +187,18 @@ def train(
             (vectors[entry_id], 1.0 if liked else 0.0, pos_weight if liked else neg_weight)
         )
     examples.extend((vectors[e], 0.0, neg_weight * WEAK_WEIGHT) for e in weak)
+    # Start from the difference of the class centroids (Rocchio: what the liked papers share
+    # and the others lack), then let logistic regression find the terms that tell them apart.
     weights: dict[int, float] = {}
+    for vector, y, weight in examples:
+        sign = weight if y else -weight
+        for t, w in vector.items():
+            weights[t] = weights.get(t, 0.0) + CENTROID_PRIOR * sign * w / len(examples)
     bias = 0.0
-    step = 0
     for epoch in range(EPOCHS):
         rng.shuffle(examples)
         rate = LEARNING_RATE / (1.0 + epoch)
         for vector, y, weight in examples:
-            step += 1
             margin = bias + sum(w * weights.get(t, 0.0) for t, w in vector.items())
             gradient = (_sigmoid(margin) - y) * weight
             for t, w in vector.items():

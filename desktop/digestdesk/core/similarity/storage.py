@@ -285,9 +285,7 @@ class SimilarityStore:
             cached = self._tastes.get(tag)
             if cached is not None and cached[0] == seq:
                 return cached[1]
-        triage = self.triage()
-        vectors = self.vectors(set(triage.labels(tag)) | set(triage.untriaged))
-        taste = train(triage, vectors, tag=tag)
+        taste = train(self.triage(), self.vectors, tag=tag)
         with self._lock:
             self._tastes[tag] = (seq, taste)
         return taste

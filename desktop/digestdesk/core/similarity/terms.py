@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: Title words count this many times (more made related papers worse on the samples).
 TITLE_WEIGHT = 1
@@ -96,33 +97,30 @@ def is_numberish(word: str) -> bool:
     return bool(_NUMBERISH.match(word.lower()))
 
 
-def _words(segment: str) -> list[tuple[str, str] | None]:
-    """The words of a segment as (term, spelling); None where a phrase must break."""
-    out: list[tuple[str, str] | None] = []
-    position = 0
-    for match in _WORD.finditer(segment):
-        # Anything but spaces between two words (a digit group, a symbol) breaks a phrase.
-        if segment[position : match.start()].strip():
-            out.append(None)
-        position = match.end()
-        raw = match.group()
-        lowered = raw.lower()
-        if any(ch.isdigit() for ch in raw) and (
-            is_numberish(lowered) or not any(ch.isalpha() for ch in raw)
-        ):
-            out.append(None)
-            continue
-        term = fold(lowered.replace("-", ""))
-        if len(term) < 2 or term in STOP_WORDS or lowered in STOP_WORDS:
-            continue  # a stop word inside a phrase is skipped ("learning of robots")
-        out.append((term, raw))
-    return out
+_DIGIT = re.compile(r"\d")
+_ALPHA = re.compile(r"[^\W\d_]")
+_UPPER_AFTER_FIRST = re.compile(r".[A-Z]")
+#: What :func:`_term` answers for a word that breaks a phrase, and for one that is skipped.
+_BREAK, _SKIP = None, ""
+
+
+@lru_cache(maxsize=1 << 18)  # a library's vocabulary repeats: each word is read once
+def _term(raw: str) -> str | None:
+    """The term of one word as written; ``_BREAK`` (a number, a version, a size) or ``_SKIP``
+    (a stop word, a letter) where it is none."""
+    lowered = raw.lower()
+    if _DIGIT.search(raw) and (is_numberish(lowered) or not _ALPHA.search(raw)):
+        return _BREAK
+    term = fold(lowered.replace("-", ""))
+    if len(term) < 2 or term in STOP_WORDS or lowered in STOP_WORDS:
+        return _SKIP  # a stop word inside a phrase is skipped ("learning of robots")
+    return term
 
 
 def _shown(raw: str, term: str) -> str:
     """How a term is shown: "LLM", "DeltaNet", "HY-World" as written; "multi-modal" with its
     hyphen; else the term itself ("Models" -> "model")."""
-    if any(ch.isupper() for ch in raw[1:]):
+    if _UPPER_AFTER_FIRST.search(raw):
         return raw
     return raw.lower() if "-" in raw else term
 
@@ -130,19 +128,28 @@ def _shown(raw: str, term: str) -> str:
 def _add_text(text: str, weight: int, counts: Counter[str], spelling: dict[str, str]) -> None:
     text = _NOISE.sub(" . ", text)
     for segment in _SEGMENT.split(text):
-        previous: tuple[str, str] | None = None
-        for word in _words(segment):
-            if word is None:
-                previous = None
+        previous = ""
+        position = 0
+        for match in _WORD.finditer(segment):
+            # Anything but spaces between two words (a digit group, a symbol) breaks a phrase.
+            if previous and segment[position : match.start()].strip():
+                previous = ""
+            position = match.end()
+            raw = match.group()
+            term = _term(raw)
+            if not term:
+                if term is _BREAK:
+                    previous = ""
                 continue
-            term, raw = word
             counts[term] += weight
-            spelling.setdefault(term, _shown(raw, term))
-            if previous is not None:
-                phrase = f"{previous[0]} {term}"
+            if term not in spelling:
+                spelling[term] = _shown(raw, term)
+            if previous:
+                phrase = f"{previous} {term}"
                 counts[phrase] += weight
-                spelling.setdefault(phrase, f"{spelling[previous[0]]} {spelling[term]}")
-            previous = word
+                if phrase not in spelling:
+                    spelling[phrase] = f"{spelling[previous]} {spelling[term]}"
+            previous = term
 
 
 def paper_terms(title: str, abstract: str, keywords: Sequence[str] = ()) -> Terms:
