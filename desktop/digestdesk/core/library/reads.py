@@ -24,7 +24,7 @@ from digestdesk.core.drafts import (
     StatusChange,
     UserState,
 )
-from digestdesk.core.library.common import CHUNK, E, as_utc, chunks, links_from_json
+from digestdesk.core.library.common import E, as_utc, chunks, links_from_json
 from digestdesk.core.records import EntryDetail, EntryRow, StatusEvent
 from digestdesk.errors import EntryNotFoundError
 
@@ -37,23 +37,28 @@ def statuses(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
     return found
 
 
+#: ids asked about by id before reading every entry with the status (first_with_status)
+NEAR = 100
+
+
 def first_with_status(engine: Engine, ids: Sequence[int], status: str) -> int | None:
     """The first of ``ids`` (in their order) whose entry has ``status``, or None. The first
-    chunk is asked about by id (the next unread entry is usually a few rows away); past it,
-    the entries with that status come from the status index in one query and the ids are
-    walked in Python: a 100k-long list with none left costs one indexed read, not 200."""
+    :data:`NEAR` are asked about by id (the next unread entry is usually a few rows away);
+    past them, the entries with that status come from the status index in one query and the
+    ids are walked in Python: a 100k-long list with none left costs one indexed read, not 200
+    queries of 500 ids."""
     ids = list(ids)
-    head = ids[:CHUNK]
+    head = ids[:NEAR]
     with engine.connect() as conn:
         found = set(
             conn.execute(select(E.c.id).where(E.c.id.in_(head), E.c.status == status)).scalars()
         )
         if found:
             return next(i for i in head if i in found)
-        if len(ids) <= CHUNK:
+        if len(ids) <= NEAR:
             return None
         having = set(conn.execute(select(E.c.id).where(E.c.status == status)).scalars())
-    return next((i for i in ids[CHUNK:] if i in having), None)
+    return next((i for i in ids[NEAR:] if i in having), None)
 
 
 def require(ids: Sequence[int], found: dict[int, Any]) -> None:
