@@ -7,9 +7,11 @@ Both the composition root (:mod:`digestdesk.app`) and the desktop application
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import logging.handlers
 import sys
+from typing import IO
 
 from digestdesk.paths import user_log_dir
 
@@ -50,3 +52,21 @@ def configure_logging(*, verbose: bool = False) -> None:
 
 def log_file_path() -> str:
     return str(user_log_dir() / LOG_FILE_NAME)
+
+
+_crash_file: IO[str] | None = None  # kept open: faulthandler writes to its descriptor
+
+
+def enable_crash_traces() -> None:
+    """A native crash (a segfault in Qt, SQLite or Whoosh's C parts, an abort) writes every
+    thread's Python stack to the log file, where no excepthook can reach."""
+    global _crash_file
+    try:
+        handle = open(log_file_path(), "a", encoding="utf-8")  # noqa: SIM115 - kept open
+    except OSError:
+        faulthandler.enable(all_threads=True)  # stderr, then
+        return
+    if _crash_file is not None:
+        _crash_file.close()
+    _crash_file = handle
+    faulthandler.enable(file=handle, all_threads=True)

@@ -97,7 +97,7 @@ def test_closing_cancels_the_index_build_and_stops_the_threads(
     task = window.imports.ensure_index()
     window.close()
     assert task.cancelled()
-    assert not window.writer.isRunning()
+    assert not window.edits.isRunning() and not window.jobs.isRunning()
     assert not window.reader.isRunning()
 
 
@@ -109,6 +109,6 @@ def test_closing_during_the_demo_import_leaves_no_thread_running(
     window.imports.fill_demo(150)
     window.close()  # waits for the import
     qtbot.wait(300)  # its result is delivered now, after the threads stopped
-    assert not window.writer.isRunning()
+    assert not window.edits.isRunning() and not window.jobs.isRunning()
     assert not window.reader.isRunning()
-    assert window.writer.submit("late", lambda _library, _task: None).cancelled()
+    assert window.edits.submit("late", lambda _library, _task: None).cancelled()

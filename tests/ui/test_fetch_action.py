@@ -148,7 +148,7 @@ def test_triage_is_not_stuck_behind_a_slow_fetch(
     window.fetching.fetch_digests()
     qtbot.waitUntil(lambda: len(replay.requests) >= 1, timeout=5_000)
     key(qtbot, window, "r")
-    qtbot.waitUntil(lambda: window.writer.pending() == 0, timeout=1_000)
+    qtbot.waitUntil(lambda: window.edits.pending() == 0, timeout=1_000)
     assert window.fetching.fetch_task is not None  # the fetch is still waiting for the server
     assert window.library.entry(entry_id).status == "read"
     wait_idle(qtbot, window)

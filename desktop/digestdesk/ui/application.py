@@ -40,6 +40,7 @@ from digestdesk.errors import DigestDeskError, LibraryLockedError
 from digestdesk.paths import ENV_DATABASE_URL, LibraryPaths, resolve_library, resource_path
 from digestdesk.ui import icons
 from digestdesk.ui.collector import collect_garbage_on_gui_thread, freeze_startup_objects
+from digestdesk.ui.quitting import signal_name
 
 log = logging.getLogger(__name__)
 
@@ -317,15 +318,17 @@ def open_library(paths: LibraryPaths) -> object:
 def run_app(options: argparse.Namespace) -> int:
     route_qt_messages()
     app = make_application()
-    from digestdesk.logs import log_file_path
+    from digestdesk.logs import enable_crash_traces, log_file_path
     from digestdesk.ui.crash_dialog import install_excepthook
     from digestdesk.ui.main_window import MainWindow
+    from digestdesk.ui.quitting import SignalQuitter
 
     if options.self_test:
         # Nobody is there to close a crash dialog: report and fail at once.
         sys.excepthook = _fail_self_test
     else:
         install_excepthook(log_file_path())
+        enable_crash_traces()
     temporary: tempfile.TemporaryDirectory[str] | None = None
     if options.self_test or options.demo:
         # A throw-away library is always an embedded one, whatever database is configured.
@@ -371,9 +374,16 @@ def run_app(options: argparse.Namespace) -> int:
 
     QGuiApplication.styleHints().colorSchemeChanged.connect(scheme_changed)
     window.imports.ensure_index()
+    # Every way out stores the user's work first: a signal (kill, Ctrl+C, a closed terminal)
+    # shuts the window down and leaves the event loop, dialogs' loops included; the desktop
+    # session's logout asks for the work to be stored (it may still be cancelled).
+    quitter = SignalQuitter(lambda signum: _quit_on_signal(app, window, signum))
+    app.commitDataRequest.connect(lambda _manager: window.commit_data())
+    code = 1
     try:
         if options.self_test:
-            return self_test(window, options.screenshot)
+            code = self_test(window, options.screenshot)
+            return code
         freeze_startup_objects()
         window.show()
         if options.demo:
@@ -382,13 +392,34 @@ def run_app(options: argparse.Namespace) -> int:
             window.imports.import_paths(files)
         if options.action:
             QTimer.singleShot(0, lambda: run_action(window, options.action))
-        return app.exec()
+        code = app.exec()
+        return code
     finally:
+        quitter.uninstall()
         window.shutdown()
+        if window.abandoned_work:
+            # A lane is still at work (an index build between two checks, a job past its
+            # last one): nothing of the user's is in it (edits have a lane of their own and
+            # were stored), SQLite rolls an unfinished transaction back, and the index catches
+            # up at the next start. End now rather than wait for it.
+            log.info("exiting without waiting for background work")
+            if temporary is not None:
+                temporary.cleanup()
+            logging.shutdown()
+            os._exit(code)
         library.close()
         del server
         if temporary is not None:
             temporary.cleanup()
+
+
+def _quit_on_signal(app: QApplication, window: object, signum: int) -> None:
+    from digestdesk.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    log.info("quitting on %s", signal_name(signum))
+    window.shutdown()  # the note being typed and the queued edits are stored here
+    app.quit()  # ends the event loops of open dialogs too
 
 
 def _fail_self_test(

@@ -1,11 +1,12 @@
-"""The main window: the layout's widgets, the two worker threads, the change hub and the
+"""The main window: the layout's widgets, the worker threads, the change hub and the
 controllers, wired together; saved state and a clean close.
 
 Queries go to the reader thread and come back to the controller that asked (each kind of
-request has one); writes go to the writer thread and come back as ``Changes``, which are
-published to the :class:`~digestdesk.ui.change_hub.ChangeHub` the views' controllers subscribe
-to. Every command is a controller method bound to its action id (see
-:mod:`digestdesk.ui.actions`); keys come only from the registry.
+request has one); writes go to the edit lane or the job lane and come back as ``Changes``,
+which are published to the :class:`~digestdesk.ui.change_hub.ChangeHub` the views' controllers
+subscribe to; the index lane follows the database on its own. Every command is a controller
+method bound to its action id (see :mod:`digestdesk.ui.actions`); keys come only from the
+registry.
 """
 
 from __future__ import annotations
@@ -38,10 +39,17 @@ from digestdesk.ui.entry_model import EntryModel
 from digestdesk.ui.geometry import fitted_size
 from digestdesk.ui.icons import icon
 from digestdesk.ui.safe_text import tooltip
-from digestdesk.ui.tasks import ReaderThread, WriterThread
+from digestdesk.ui.tasks import IndexLane, ReaderThread, WriterThread
 from digestdesk.ui.trend_sidebar import SETTING_AS_OF
 from digestdesk.ui.tuning import Tuning
 from digestdesk.ui.window_layout import WindowLayout
+
+#: Seconds closing waits for a cancelled job (an import rolls back within one chunk) and for
+#: the index lane (a build stops within a batch) before leaving them to the process's exit;
+#: and for the queued edits on logout (they take milliseconds each).
+JOIN_JOBS_S = 1.0
+JOIN_INDEX_S = 0.3
+JOIN_EDITS_S = 5.0
 
 
 class MainWindow(WindowLayout):
@@ -68,7 +76,15 @@ class MainWindow(WindowLayout):
         self.resize(fitted_size(QSize(1280, 800), self.screen()))
 
         self.hub = ChangeHub(self)
-        self.writer = WriterThread(library, self, maintain_after_s=tuning.maintain_after_s)
+        # Three lanes of work that never wait for each other (see ui/tasks.py): edits commit
+        # within milliseconds whatever a long job or the index is doing.
+        self.edits = WriterThread(library, self, maintain_after_s=None, name="edits")
+        self.jobs = WriterThread(library, self, maintain_after_s=None, name="jobs")
+        self.index_lane = IndexLane(library, self, maintain_after_s=tuning.maintain_after_s)
+        self.index_lane.follow()
+        #: Set by :meth:`shutdown` when a lane did not end in time (the process should exit
+        #: without waiting for it: its unfinished transaction is rolled back by SQLite).
+        self.abandoned_work = False
         self.reader = ReaderThread(library, self, on_problem=self._read_problem)
         # Similar papers and recommendations on a lane of their own: building the similarity
         # model of a large library takes a while, and searches must not wait behind it.
@@ -76,12 +92,13 @@ class MainWindow(WindowLayout):
         self.similar.setObjectName("similar")
         self.build_layout(EntryModel(library.rows, dispose=self.reader.dispose), settings)
         self.counts_label.setToolTip(tooltip(f"Library: {library.paths.describe()}"))
-        self.task_indicator.watch(self.writer.signals)
+        for lane in (self.edits.signals, self.jobs.signals, self.index_lane.signals):
+            self.task_indicator.watch(lane)
 
         # The controllers, lower layers first. The order they are made in is also the order
         # they see a job's Changes: the reader's cache forgets what changed before the list
         # reads again, then the list and counts, the known tags, the status bar, the trends.
-        hub, reader, writer = self.hub, self.reader, self.writer
+        hub, reader, edits = self.hub, self.reader, self.edits
         self.reading = ReaderController(self, reader, hub, tuning, url_opener)
         self.search = SearchController(self, reader, hub, self.reading, tuning)
         self.tags = KnownTags(self, reader, hub)
@@ -91,7 +108,7 @@ class MainWindow(WindowLayout):
         hub.changed.connect(self._say_what_changed)
         actions = self.registry.actions
         self.writes = Writes(
-            writer,
+            edits,
             hub,
             actions["edit.undo"],
             actions["edit.redo"],
@@ -102,7 +119,7 @@ class MainWindow(WindowLayout):
         self.sessions = SessionController(
             self,
             reader,
-            writer,
+            edits,
             hub,
             self.reading,
             self.related_papers,
@@ -121,9 +138,11 @@ class MainWindow(WindowLayout):
             confirm_bulk or self.ask_bulk,
             tuning,
         )
-        self.imports = ImportController(self, reader, writer, hub, self.search, self.writes, tuning)
+        self.imports = ImportController(
+            self, reader, self.jobs, self.index_lane, hub, self.search, self.writes, tuning
+        )
         self.fetching = FetchController(
-            self, library, writer, hub, self.imports, actions["fetch.at_launch"]
+            self, library, self.jobs, hub, self.imports, actions["fetch.at_launch"]
         )
         self.trends = TrendsController(
             self,
@@ -199,7 +218,8 @@ class MainWindow(WindowLayout):
             self.view.painting_in_parts(),
             self.reading.showing_soon(),
         )
-        threads = self.writer.pending() + self.reader.pending() + self.similar.pending()
+        lanes = self.edits.pending() + self.jobs.pending() + self.index_lane.pending()
+        threads = lanes + self.reader.pending() + self.similar.pending()
         return threads + self.fetching.pending() + sum(timers)
 
     def save_state(self) -> None:
@@ -212,18 +232,34 @@ class MainWindow(WindowLayout):
         self.shutdown()
         super().closeEvent(event)
 
+    def commit_data(self) -> None:
+        """Store everything the user did (the note being typed, every queued edit) and the
+        window's state, and keep running (the desktop session's logout asks this first; it
+        may be cancelled)."""
+        if self.closing:
+            return
+        self.notes.flush()
+        self.save_state()
+        self.edits.wait_idle(JOIN_EDITS_S)
+
     def shutdown(self) -> None:
-        """Save what is being typed, finish queued writes, stop the threads (idempotent)."""
+        """Save what is being typed and every queued edit, cancel long jobs (an import rolls
+        back whole), leave the index behind (a cache: it catches up at the next start), save
+        the layout and settings, stop the threads. Idempotent; about a second at most."""
         if self.closing:
             return
         self.closing = True
         self.hub.close()
-        self.imports.stop()  # the index is rebuilt at the next start
+        self.jobs.abandon()  # an import in progress rolls back; the edits go first
+        self.imports.stop()
         self.notes.flush()
         self.fetching.stop()
         self.sessions.stop()
         self.save_state()
-        self.writer.stop()
+        ended = self.edits.stop()
+        ended = self.jobs.stop(int(JOIN_JOBS_S * 1000), give_up=True) and ended
+        ended = self.index_lane.stop(JOIN_INDEX_S) and ended
+        self.abandoned_work = not ended
         self.reader.stop()
         self.library.similarity.abandon()  # a model being built is not waited for
         self.similar.stop()

@@ -1,11 +1,16 @@
-"""Background work: one writer thread for library writes, one reader thread for queries.
+"""Background work in lanes: edits, long jobs and the search index never wait for each other.
 
-The GUI thread never runs work that grows with the library. Writes (import, status, tags,
-note, undo) are queued to :class:`WriterThread` and run one at a time in submission order,
-the only thread that writes (Whoosh allows one writer). Queries run on :class:`ReaderThread`,
-which keeps only the newest request of each kind, so typing a query never queues stale
-searches. Results come back as signals delivered on the GUI thread: a write's to the callbacks
-it was submitted with, a query's to the handler :meth:`ReaderThread.route` gave its kind.
+The GUI thread never runs work that grows with the library. Writes run on serial
+:class:`WriterThread` lanes, in submission order within a lane: the window has an *edit lane*
+(status, tags, notes, undo, reading-session steps: short transactions, committed within
+milliseconds of the key) and a *job lane* (imports, the demo, fetched days: long, cancellable,
+one short whole-or-nothing transaction each). The search index has a lane of its own,
+:class:`IndexLane`: writes only tell it the index is behind, and it catches up from the
+database's change sequence (or rebuilds, cancellably), so a five-minute rebuild holds up no
+edit. Queries run on :class:`ReaderThread`, which keeps only the newest request of each kind,
+so typing a query never queues stale searches. Results come back as signals delivered on the
+GUI thread: a task's to the callbacks it was submitted with, a query's to the handler
+:meth:`ReaderThread.route` gave its kind.
 """
 
 from __future__ import annotations
@@ -48,6 +53,13 @@ class Task:
         return self._cancel.is_set()
 
 
+class TaskCancelled(DigestDeskError):
+    """A task cancelled before it started (the window is closing)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(f"{label}: cancelled.")
+
+
 class TaskSignals(QObject):
     """Signals of the worker threads; this object lives in the GUI thread."""
 
@@ -62,18 +74,43 @@ class TaskSignals(QObject):
 MAINTAIN_AFTER_S = 3.0
 
 
-class WriterThread(QThread):
-    """The one thread that writes the library, running tasks in submission order."""
+class _DeliversResults:
+    """A task's result or failure handed to its callbacks on the GUI thread; counts the
+    results not handled yet (``_undelivered``, GUI thread only)."""
+
+    _undelivered: int
+
+    def _deliver_result(self, task: Task, result: Any) -> None:
+        try:
+            if task.on_done is not None:
+                task.on_done(result)
+        finally:
+            self._undelivered -= 1
+
+    def _deliver_error(self, task: Task, error: BaseException, tb: str) -> None:
+        try:
+            if task.on_error is not None:
+                task.on_error(error)
+            elif not isinstance(error, DigestDeskError):
+                raise RuntimeError(f"{task.label} failed:\n{tb}")
+        finally:
+            self._undelivered -= 1
+
+
+class WriterThread(_DeliversResults, QThread):
+    """A lane of writes, running its tasks one at a time in submission order. With
+    ``maintain_after_s`` (seconds; None: never) it also tidies the index in quiet spells."""
 
     def __init__(
         self,
         library: Library,
         parent: QObject | None = None,
         *,
-        maintain_after_s: float = MAINTAIN_AFTER_S,
+        maintain_after_s: float | None = MAINTAIN_AFTER_S,
+        name: str = "writer",
     ) -> None:
         super().__init__(parent)
-        self.setObjectName("writer")
+        self.setObjectName(name)
         self.library = library
         self.signals = TaskSignals()
         self.signals.task_finished.connect(self._deliver_result)
@@ -82,6 +119,7 @@ class WriterThread(QThread):
         self._pending = 0
         self._undelivered = 0  # finished in the thread, result not yet handled here
         self._pending_lock = threading.Lock()
+        self._tasks: dict[int, Task] = {}  # queued or running (for abandon)
         self._idle = threading.Event()
         self._idle.set()
         self._stopped = False
@@ -108,6 +146,7 @@ class WriterThread(QThread):
         with self._pending_lock:
             self._pending += 1
             self._idle.clear()
+            self._tasks[task.id] = task
         self._queue.put(task)
         if not self.isRunning():
             self.start()
@@ -121,32 +160,29 @@ class WriterThread(QThread):
         """Block until every submitted task ran (used on close, so a note is never lost)."""
         return self._idle.wait(timeout)
 
-    def stop(self, timeout_ms: int = 30_000) -> None:
-        """Finish the queued tasks, then end the thread (for good: later submits are refused)."""
+    def stop(self, timeout_ms: int = 30_000, *, give_up: bool = False) -> bool:
+        """Finish the queued tasks, then end the thread (for good: later submits are refused).
+        Returns whether it ended; past ``timeout_ms`` it keeps waiting unless ``give_up``
+        (the process is about to exit, and an unfinished transaction is rolled back)."""
         self._stopped = True
         if self.isRunning():
             self._queue.put(None)
             if not self.wait(timeout_ms):
+                if give_up:
+                    log.warning("%s: gave up waiting for a task to end", self.objectName())
+                    return False
                 # Never leave a running thread behind (Qt aborts on destroying one, and a
                 # queued note would be lost): say why the wait is long and keep waiting.
                 log.warning("waiting for the writer to finish %d queued tasks", self._pending)
                 self.wait()
+        return True
 
-    def _deliver_result(self, task: Task, result: Any) -> None:
-        try:
-            if task.on_done is not None:
-                task.on_done(result)
-        finally:
-            self._undelivered -= 1
-
-    def _deliver_error(self, task: Task, error: BaseException, tb: str) -> None:
-        try:
-            if task.on_error is not None:
-                task.on_error(error)
-            elif not isinstance(error, DigestDeskError):
-                raise RuntimeError(f"{task.label} failed:\n{tb}")
-        finally:
-            self._undelivered -= 1
+    def abandon(self) -> None:
+        """Cancel every task queued or running (their work is undone: an import's transaction
+        rolls back) and refuse later ones; :meth:`stop` then ends the thread."""
+        self._stopped = True
+        for task in list(self._tasks.values()):
+            task.cancel()
 
     # -- writer thread
     def run(self) -> None:
@@ -155,7 +191,8 @@ class WriterThread(QThread):
             try:
                 # After writes, the first quiet moment merges the small index segments edits
                 # leave (Library.maintain_index): never in an edit's way, never forgotten.
-                task = self._queue.get(timeout=self.maintain_after_s if maintenance_due else None)
+                wait = self.maintain_after_s if maintenance_due else None
+                task = self._queue.get(timeout=wait)
             except queue.Empty:
                 # Another round after the next quiet spell while there is work left (one
                 # postings file per round).
@@ -163,9 +200,11 @@ class WriterThread(QThread):
                 continue
             if task is None:
                 return
-            maintenance_due = True
+            maintenance_due = self.maintain_after_s is not None
             self.signals.task_started.emit(task)
             try:
+                if task.cancelled() and self._stopped:  # abandoned: the window is closing
+                    raise TaskCancelled(task.label)
                 result = task.run(self.library, task)
             except BaseException as error:  # noqa: BLE001 - every failure goes to the GUI
                 tb = traceback.format_exc()
@@ -179,6 +218,7 @@ class WriterThread(QThread):
             finally:
                 with self._pending_lock:
                     self._pending -= 1
+                    self._tasks.pop(task.id, None)
                     if self._pending == 0:
                         self._idle.set()
                         self.signals.queue_drained.emit()
@@ -196,6 +236,189 @@ class WriterThread(QThread):
         except Exception:  # the index is a cache: a failed merge must not stop the writer
             log.exception("merging the search index's small segments failed")
         return False
+
+
+class IndexLaneSignals(TaskSignals):
+    needs_build = Signal()  # more changed than a quiet catch-up takes, or no usable index
+    caught_up = Signal()  # the index has seen every write so far
+
+
+class IndexLane(_DeliversResults, QObject):
+    """The search index's own thread: it brings the index up to date with the database.
+
+    :meth:`follow` makes the library's writes only call :meth:`wake` (the index is behind);
+    the lane then catches up from the database's change sequence, between the tasks submitted
+    to it (a build with progress, :meth:`submit`), and tidies the index in quiet spells. It is
+    a plain Python thread, not a QThread: closing may abandon it mid-build (the index is a
+    cache, caught up at the next start) without Qt aborting over a running thread.
+    """
+
+    def __init__(
+        self,
+        library: Library,
+        parent: QObject | None = None,
+        *,
+        maintain_after_s: float | None = MAINTAIN_AFTER_S,
+        quiet_catch_up: int | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.signals = IndexLaneSignals()
+        #: A catch-up larger than this is left to a build with progress (``needs_build``).
+        self.quiet_catch_up = quiet_catch_up or library.tuning.index_bulk
+        self.signals.task_finished.connect(self._deliver_result)
+        self.signals.task_failed.connect(self._deliver_error)
+        self.maintain_after_s = maintain_after_s
+        self._cond = threading.Condition()
+        self._tasks: list[Task] = []  # queued
+        self._current: Task | None = None
+        self._behind = False
+        self._busy = False  # catching up or running a task
+        self._stopping = False
+        self._undelivered = 0  # GUI thread only
+        self._thread: threading.Thread | None = None
+
+    # -- any thread
+    def wake(self) -> None:
+        """The index is behind the database (a write committed): catch up soon."""
+        with self._cond:
+            self._behind = True
+            self._cond.notify()
+
+    # -- GUI thread
+    def follow(self) -> None:
+        """From now on the library's writes leave the index to this lane."""
+        self.library.follow_index_in_background(self.wake)
+        self.wake()
+        self._start()
+
+    def submit(
+        self,
+        label: str,
+        run: Callable[[Library, Task], Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        show_progress: bool = False,
+    ) -> Task:
+        """Run ``run(library, task)`` on the lane (cancel it with ``task.cancel()``)."""
+        task = Task(label, run, on_done, on_error, show_progress)
+        with self._cond:
+            if self._stopping:
+                task.cancel()
+                return task
+            self._tasks.append(task)
+            self._cond.notify()
+        self._undelivered += 1
+        self._start()
+        return task
+
+    def pending(self) -> int:
+        """Tasks whose result is not handled yet, plus one while the index is behind or
+        being caught up."""
+        with self._cond:
+            behind = self._behind or self._busy
+        return self._undelivered + int(behind and not self._stopping)
+
+    def stop(self, timeout_s: float = 10.0) -> bool:
+        """Cancel what runs and is queued and end the thread; returns whether it ended within
+        ``timeout_s`` (if not, it is abandoned: a daemon thread, never waited for again).
+        Writes after this leave the index behind, to be caught up at the next start."""
+        self.library.follow_index_in_background(_index_left_behind)
+        with self._cond:
+            self._stopping = True
+            for task in self._tasks:
+                task.cancel()
+            if self._current is not None:
+                self._current.cancel()
+            self._cond.notify()
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(timeout_s)
+        if thread.is_alive():
+            log.warning("abandoned the search index's work: it is caught up at the next start")
+            return False
+        return True
+
+    def _start(self) -> None:
+        if self._thread is None and not self._stopping:
+            self._thread = threading.Thread(target=self._run, name="index", daemon=True)
+            self._thread.start()
+
+    # -- the lane's thread
+    def _run(self) -> None:
+        maintenance_due = False
+        while True:
+            with self._cond:
+                while not (self._stopping or self._tasks or self._behind):
+                    wait = self.maintain_after_s if maintenance_due else None
+                    if not self._cond.wait(wait):
+                        break  # a quiet spell
+                if self._stopping:
+                    return
+                task = self._tasks.pop(0) if self._tasks else None
+                catch_up = task is None and self._behind
+                self._behind = self._behind and not catch_up
+                self._current = task
+                self._busy = True
+            try:
+                if task is not None:
+                    self._run_task(task)
+                elif catch_up:
+                    self._catch_up()
+                else:
+                    maintenance_due = self._maintain()
+                    continue
+                maintenance_due = self.maintain_after_s is not None
+            finally:
+                with self._cond:
+                    self._current = None
+                    self._busy = False
+
+    def _run_task(self, task: Task) -> None:
+        self.signals.task_started.emit(task)
+        try:
+            if task.cancelled() and self._stopping:  # the window is closing
+                raise TaskCancelled(task.label)
+            result = task.run(self.library, task)
+        except BaseException as error:  # noqa: BLE001 - every failure goes to the GUI
+            tb = traceback.format_exc()
+            if not isinstance(error, DigestDeskError):
+                log.error("%s failed\n%s", task.label, tb)
+            self.signals.task_failed.emit(task, error, tb)
+        else:
+            self.signals.task_finished.emit(task, result)
+        finally:
+            self.signals.queue_drained.emit()
+
+    def _catch_up(self) -> None:
+        try:
+            if self.library.catch_up_index(most=self.quiet_catch_up) is None:
+                # Missing, of another library, or a large import behind: a build with its
+                # progress shown does it (the window submits one).
+                self.signals.needs_build.emit()
+            else:
+                self.signals.caught_up.emit()
+        except Exception:  # the index is a cache: a failed catch-up must not stop the lane
+            log.exception("catching up the search index failed; it is retried on the next write")
+
+    def _has_work(self) -> bool:
+        with self._cond:
+            return bool(self._tasks or self._behind or self._stopping)
+
+    def _maintain(self) -> bool:
+        try:
+            if self.library.maintain_index(backfill=True, should_stop=self._has_work):
+                log.info("maintained the search index (small segments, postings files)")
+                return True
+        except Exception:  # the index is a cache: a failed merge must not stop the lane
+            log.exception("merging the search index's small segments failed")
+        return False
+
+
+def _index_left_behind() -> None:
+    """After the index lane stopped: writes leave the index behind for the next start."""
 
 
 class ReaderSignals(QObject):

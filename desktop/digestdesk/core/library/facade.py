@@ -162,10 +162,13 @@ class Library:
         :meth:`ensure_index`). ``None`` goes back to indexing on the writing thread."""
         self._sync.follow_in_background(notify)
 
-    def catch_up_index(self, *, progress: Progress | None = None) -> int | None:
+    def catch_up_index(
+        self, *, progress: Progress | None = None, most: int | None = None
+    ) -> int | None:
         """Index what was written since the index's last seen change; how many entries, or
-        None when the index must be rebuilt (:meth:`ensure_index`)."""
-        return self._sync.catch_up(progress=progress)
+        None when the index must be rebuilt, or more than ``most`` changed
+        (:meth:`ensure_index` then)."""
+        return self._sync.catch_up(progress=progress, most=most)
 
     # ------------------------------------------------------ imports (importing)
     def import_bytes(

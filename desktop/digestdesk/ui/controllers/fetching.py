@@ -1,7 +1,7 @@
 """Fetching new digests from the network (Hugging Face daily papers or an arXiv category).
 
 The network waits run on a serial thread of their own; each fetched day's import is handed to
-the writer thread and awaited there, so triage, tags and notes are never stuck behind a slow
+the job lane and awaited there, so triage, tags and notes are never stuck behind a slow
 server. The status bar shows progress and cancel; the outcome is a message that does not block
 the window, the imported days' ``Changes`` go to the change hub, and the index follows in the
 background. Fetching (HTTP, the digest formats) is imported when first used, not at start.

@@ -1,7 +1,7 @@
 """Importing: digest files (chosen, dropped or handed over by a second launch), the clipboard,
 the demo library, and building the search index in the background.
 
-Imports run on the writer thread with progress and cancel; their ``Changes`` go to the change
+Imports run on the job lane with progress and cancel; their ``Changes`` go to the change
 hub. A large import is indexed afterwards, in the background: the list reads SQL, so it shows
 the entries at once, and word searches say the index is being built until it is done.
 """
@@ -31,7 +31,7 @@ from digestdesk.ui.import_dialogs import (
     ImportSummaryDialog,
     PasteImportDialog,
 )
-from digestdesk.ui.tasks import ReaderThread, Task, WriterThread
+from digestdesk.ui.tasks import IndexLane, ReaderThread, Task, WriterThread
 from digestdesk.ui.tuning import Tuning
 from digestdesk.ui.window_layout import WindowLayout
 
@@ -48,13 +48,14 @@ class ImportOutcome:
 
 
 class ImportController(QObject):
-    """Imports on the writer thread, their summary, and the background index build."""
+    """Imports on the job lane, their summary, and the index build on the index lane."""
 
     def __init__(
         self,
         window: WindowLayout,
         reader: ReaderThread,
-        writer: WriterThread,
+        jobs: WriterThread,
+        index_lane: IndexLane,
         hub: ChangeHub,
         search: SearchController,
         writes: Writes,
@@ -63,14 +64,18 @@ class ImportController(QObject):
         super().__init__(window)
         self.window = window
         self.reader = reader
-        self.writer = writer
+        self.jobs = jobs
+        self.index_lane = index_lane
         self.hub = hub
         self.search = search
         self.writes = writes
         self.large_import_bytes = tuning.large_import_bytes
         self.last_import: ImportOutcome | None = None
         self._index_task: Task | None = None
-        writer.signals.task_progress.connect(self._task_progress)
+        index_lane.signals.task_progress.connect(self._task_progress)
+        # A write left the index further behind than a quiet catch-up takes (or it is gone):
+        # build it with its progress shown.
+        index_lane.signals.needs_build.connect(self._index_needs_build)
         reader.route("paste", lambda result: self._paste_parsed(*result))
         reader.route("file_check", self._files_checked)
         self.file_dialog: FileImportDialog | None = None  # open while the reader chooses
@@ -141,12 +146,12 @@ class ImportController(QObject):
     def import_paths(
         self, paths: Sequence[str | Path], *, as_of: Mapping[Path, date] | None = None
     ) -> Task:
-        """Import files one after the other on the writer thread, then show the summary.
+        """Import files one after the other on the job lane, then show the summary.
         ``as_of`` gives page-text files a day other than their modification day."""
         files = [Path(p) for p in paths]
         chosen = dict(as_of or {})
         index_now = not self._large_import(files)
-        signals = self.writer.signals
+        signals = self.jobs.signals
 
         def job(library: Library, task: Task) -> ImportOutcome:
             outcome = ImportOutcome([], [], index_deferred=not index_now)
@@ -178,7 +183,7 @@ class ImportController(QObject):
             return outcome
 
         label = f"Importing {files[0].name}" if len(files) == 1 else f"Importing {len(files)} files"
-        return self.writer.submit(
+        return self.jobs.submit(
             label,
             job,
             on_done=self._import_finished,
@@ -199,7 +204,7 @@ class ImportController(QObject):
         self, data: bytes, name: str, fmt: str = "auto", as_of: date | None = None
     ) -> Task:
         index_now = len(data) <= self.large_import_bytes
-        signals = self.writer.signals
+        signals = self.jobs.signals
 
         def job(library: Library, task: Task) -> ImportOutcome:
             def progress(done: int, total: int | None) -> None:
@@ -219,7 +224,7 @@ class ImportController(QObject):
                 return ImportOutcome([], [(name, error.user_message)], task.cancelled())
             return ImportOutcome([report], [], index_deferred=not index_now)
 
-        return self.writer.submit(
+        return self.jobs.submit(
             f"Importing {name}",
             job,
             on_done=self._import_finished,
@@ -229,7 +234,7 @@ class ImportController(QObject):
 
     def fill_demo(self, count: int) -> Task:
         """Fill the (temporary) library with generated entries, in the background."""
-        signals = self.writer.signals
+        signals = self.jobs.signals
 
         def job(library: Library, task: Task) -> ImportOutcome:
             from digestdesk.core.demo import generate_entries
@@ -256,7 +261,7 @@ class ImportController(QObject):
             self.window.statusBar().showMessage(f"Demo library: {count:,} generated entries.", 6000)
             self.ensure_index(expect_work=True)
 
-        return self.writer.submit(
+        return self.jobs.submit(
             f"Generating {count:,} demo entries",
             job,
             on_done=done,
@@ -267,8 +272,10 @@ class ImportController(QObject):
     def _import_finished(self, outcome: ImportOutcome) -> None:
         window = self.window
         self.last_import = outcome
-        if outcome.index_deferred and outcome.reports:
-            self.ensure_index(expect_work=True)
+        if outcome.reports:
+            # The index lane catches up with every import; this shows it (and searches again
+            # when it is done), with the progress of a deferred import's build.
+            self.ensure_index(expect_work=outcome.index_deferred)
         for report in outcome.reports:
             self.hub.publish(report.changes)
         if not outcome.reports:
@@ -346,7 +353,7 @@ class ImportController(QObject):
         While it runs, word searches say the index is being built (with its progress) rather
         than showing stale results; filters, which run in SQL, keep working. ``expect_work``
         says so at once (after an import that left the index behind)."""
-        signals = self.writer.signals
+        signals = self.index_lane.signals
 
         def job(library: Library, task: Task) -> str:
             if library.index_status() == "ok":
@@ -374,7 +381,7 @@ class ImportController(QObject):
 
         if expect_work:
             self.search.index_building(0)
-        task = self.writer.submit(
+        task = self.index_lane.submit(
             "Building the search index",
             job,
             on_done=done,
@@ -383,6 +390,10 @@ class ImportController(QObject):
         )
         self._index_task = task
         return task
+
+    def _index_needs_build(self) -> None:
+        if self._index_task is None and not self.window.closing:
+            self.ensure_index(expect_work=True)
 
     def _task_progress(self, task: Task, done: int, total: int) -> None:
         if task is self._index_task and not self.window.closing:

@@ -1,5 +1,6 @@
-"""Library writes from the window: each runs on the writer thread, and the ``Changes`` it made
-are published to the change hub when its result is back; the Undo and Redo menu entries name
+"""Library writes from the window: each runs on the edit lane (short transactions, never behind
+a long job or the index), and the ``Changes`` it made are published to the change hub when its
+result is back; the Undo and Redo menu entries name
 the change they would undo or redo.
 """
 
@@ -13,7 +14,7 @@ from digestdesk.core.library import Library
 from digestdesk.core.records import Changes
 from digestdesk.errors import DigestDeskError
 from digestdesk.ui.change_hub import ChangeHub
-from digestdesk.ui.tasks import Task, WriterThread
+from digestdesk.ui.tasks import Task, TaskCancelled, WriterThread
 
 WriteResult = tuple[Changes, str | None, str | None]  # the changes, the undo and redo labels
 
@@ -61,6 +62,8 @@ class Writes:
 
     def failed(self, error: BaseException) -> None:
         """A write (or an import) failed: say why, and show the stored state again."""
+        if isinstance(error, TaskCancelled):
+            return  # the window is closing
         if isinstance(error, DigestDeskError):
             self._show_problem("Not done", error.user_message)
             # An optimistic patch may show a state that was not stored: reload it.
