@@ -39,6 +39,11 @@ class QueryError(DigestDeskError):
         self.position = position
 
 
+class QueryTooComplex(QueryError):
+    """A query past one of the language's limits (words, prefix or fuzzy terms, operators,
+    nesting); the message names the limit."""
+
+
 class LibraryError(DigestDeskError):
     """The library cannot be opened or changed (locked, newer schema, missing entry...)."""
 

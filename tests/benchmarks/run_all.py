@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="entry counts, comma-separated")
     parser.add_argument("--out-dir", type=Path, default=HERE / "latest")
     parser.add_argument(
-        "--only", default="", help="comma-separated subset: library, search, trends, app"
+        "--only", default="", help="comma-separated subset: library, search, trends, app, queries"
     )
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         "search": ["bench_search.py", "--sizes", args.sizes, "--clock", "cpu"],
         "trends": ["bench_trends.py", "--size", str(biggest), "--related-size", str(biggest)],
         "app": ["bench_app.py", "--sizes", str(biggest)],
+        "queries": ["bench_queries.py", "--size", str(biggest)],
     }
     wanted = [name for name in args.only.split(",") if name] or list(runs)
     failed = []

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digestdesk.core.index import IndexDoc, WhooshIndex, parse_query
-from digestdesk.core.query import Filter, QueryPlan
+from digestdesk.core.query import Filter, FilterGroup, QueryPlan
 from digestdesk.errors import DigestDeskError, QueryError
 
 
@@ -100,20 +100,55 @@ def test_parenthesised_and_at_top_level_still_gives_filters() -> None:
     assert plan.filters == [Filter("status", "=", "read")]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "graph OR status:read",
-        "graph (status:read OR tag:x)",
-        "NOT (status:read OR status:queued)",
-        "status:(read OR queued)",
-        "(graph OR trees) AND (year:2024 OR votes:>10)",
-    ],
-)
-def test_filters_nested_stay_in_whoosh(text: str) -> None:
+@pytest.mark.parametrize("text", ["graph OR status:read", "(graph OR tag:x) votes:>5 OR trees"])
+def test_filters_joined_with_words_by_or_stay_in_whoosh(text: str) -> None:
     plan = parse_query(text)
     assert plan.filters == []
     assert plan.text is not None
+
+
+def _status(value: str) -> Filter:
+    return Filter("status", "=", value)
+
+
+@pytest.mark.parametrize(
+    ("text", "group", "words"),
+    [
+        (
+            "graph (status:read OR tag:x)",
+            FilterGroup("or", [_status("read"), Filter("tag", "=", "x")]),
+            True,
+        ),
+        (
+            "NOT (status:read OR status:queued)",
+            FilterGroup("or", [_status("read"), _status("queued")], negate=True),
+            False,
+        ),
+        ("status:(read OR queued)", FilterGroup("or", [_status("read"), _status("queued")]), False),
+        (
+            "(graph OR trees) AND (year:2024 OR -votes:>10)",
+            FilterGroup("or", [Filter("year", "=", 2024), Filter("votes", ">", 10, negate=True)]),
+            True,
+        ),
+        (
+            "arxiv:2503.10004 OR (status:read tag:x)",
+            FilterGroup(
+                "or",
+                [
+                    Filter("arxiv", "=", "2503.10004"),
+                    FilterGroup("and", [_status("read"), Filter("tag", "=", "x")]),
+                ],
+            ),
+            False,
+        ),
+    ],
+)
+def test_filters_joined_by_or_go_to_sql_as_a_group(
+    text: str, group: FilterGroup, words: bool
+) -> None:
+    plan = parse_query(text)
+    assert plan.filters == [group]
+    assert (plan.text is not None) == words
 
 
 def test_colon_in_non_field_words_is_text() -> None:

@@ -38,6 +38,7 @@ from digestdesk.core.query.syntax import (
     OrNode,
     TextNode,
 )
+from digestdesk.core.text import normalize_tag
 
 #: How many of the most frequent terms a ``prefix*`` expands to, per field.
 PREFIX_EXPANSION = 30
@@ -83,7 +84,9 @@ def filter_query(flt: Filter) -> wq.Query:
     """The Whoosh query equivalent to ``flt`` (used when a filter is nested in OR)."""
     if flt.field in ("status", "tag", "has", "arxiv"):
         fieldname = {"tag": "tags"}.get(flt.field, flt.field)
-        q: wq.Query = wq.Term(fieldname, str(flt.value))
+        # The value as SQL compares it (a tag as the library writes tags).
+        value = normalize_tag(str(flt.value)) if flt.field == "tag" else str(flt.value)
+        q: wq.Query = wq.Term(fieldname, value)
     elif flt.field == "digest":
 
         def iso(v: object) -> str:

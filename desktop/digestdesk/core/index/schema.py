@@ -30,7 +30,7 @@ from digestdesk.core.query.analysis import TextAnalysis
 from digestdesk.core.query.filters import ARXIV_VERSION_RE
 
 #: Bump when the schema or the analysis changes: a different version forces a rebuild.
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: documents carry their arXiv id (``model OR arxiv:ID``)
 
 _TEXT_ANALYZER = StemmingAnalyzer()
 # Names are not stemmed ("Jones" is not "Jone") but accents fold so "Muller" finds "Müller".

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, false, func, not_, select
+from sqlalchemy import Engine, and_, exists, false, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from digestdesk.core import schema
 from digestdesk.core.library.common import E
-from digestdesk.core.query import Filter
+from digestdesk.core.query import Filter, FilterExpr, FilterGroup
 from digestdesk.core.text import normalize_tag
 from digestdesk.errors import DigestDeskError
 
@@ -79,9 +79,13 @@ def ids_where(
         return list(conn.execute(stmt).scalars())
 
 
-def condition(flt: Filter) -> ColumnElement[bool]:
-    """One filter of a query as a condition on entries."""
-    cond = _positive_condition(flt)
+def condition(flt: FilterExpr) -> ColumnElement[bool]:
+    """One filter of a query (or filters joined by OR and AND) as a condition on entries."""
+    if isinstance(flt, FilterGroup):
+        parts = [condition(child) for child in flt.children]
+        cond = or_(*parts) if flt.op == "or" else and_(*parts)
+    else:
+        cond = _positive_condition(flt)
     return not_(cond) if flt.negate else cond
 
 

@@ -186,6 +186,7 @@ def index_docs(conn: Connection, ids: Sequence[int]) -> list[IndexDoc]:
             E.c.votes,
             E.c.has_code,
             E.c.project_page,
+            E.c.arxiv_id,
         ).where(E.c.id.in_(ids))
     ).all()
     tags = tags_for(conn, ids)
@@ -224,6 +225,7 @@ def index_docs(conn: Connection, ids: Sequence[int]) -> list[IndexDoc]:
                 votes=row.votes or 0,
                 has=has,
                 digests=digest_dates.get(row.id, []),
+                arxiv_id=row.arxiv_id,
             )
         )
     return docs

@@ -17,7 +17,7 @@ index part for a search engine is the index's job (:mod:`digestdesk.core.index.c
 from __future__ import annotations
 
 from digestdesk.core.query.analysis import TextAnalysis
-from digestdesk.core.query.filters import HAS_VALUES, Filter
+from digestdesk.core.query.filters import HAS_VALUES, Filter, FilterExpr, FilterGroup
 from digestdesk.core.query.highlight import (
     HIGHLIGHT_FIELDS,
     TermMatcher,
@@ -34,6 +34,8 @@ __all__ = [
     "SORTS",
     "HIGHLIGHT_FIELDS",
     "Filter",
+    "FilterExpr",
+    "FilterGroup",
     "ParsedQuery",
     "QueryPlan",
     "TermMatcher",

@@ -47,6 +47,20 @@ class Filter:
     negate: bool = False
 
 
+@dataclass
+class FilterGroup:
+    """Filters joined by OR (or AND, inside an OR): ``arxiv:A OR arxiv:B``, ``-(tag:x OR
+    status:read)``. Evaluated in SQL like a single filter, with the same meaning."""
+
+    op: str  # "or" | "and"
+    children: list[FilterExpr]
+    negate: bool = False
+
+
+#: What the library evaluates in SQL: one filter or filters joined by OR and AND.
+FilterExpr = Filter | FilterGroup
+
+
 def parse_filter(field_name: str, query_name: str, raw: str, pos: int) -> Filter:
     """Validate ``query_name:raw`` and turn it into a :class:`Filter` (raises QueryError)."""
     shown = f"{query_name}:{raw}"

@@ -2,10 +2,11 @@
 evaluates, the filters the library evaluates in SQL and the sort order; an index compiles the
 first into a :class:`QueryPlan` (see :func:`digestdesk.core.index.parse_query`).
 
-Filters at the top level of the query (ANDed with the rest, possibly negated) are handed to the
-library as :class:`~digestdesk.core.query.filters.Filter` objects to evaluate in SQL, which is
-fast and always current; the same fields nested inside ``OR`` or parentheses stay in the tree
-and are evaluated by the index.
+Filters at the top level of the query (ANDed with the rest, possibly negated, or joined with
+each other by ``OR``: ``arxiv:A OR arxiv:B``) are handed to the library as
+:class:`~digestdesk.core.query.filters.Filter` and ``FilterGroup`` objects to evaluate in SQL,
+which is fast and always current; a filter joined by ``OR`` with words (``model OR tag:x``)
+stays in the tree and the index evaluates it, with the same meaning (its filter fields).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from digestdesk.core.query.filters import Filter
+from digestdesk.core.query.filters import FilterExpr
 from digestdesk.core.query.syntax import (
     SORTS,
     AndNode,
@@ -23,7 +24,7 @@ from digestdesk.core.query.syntax import (
     as_filter,
     strip_sorts,
 )
-from digestdesk.core.query.tokens import tokenize
+from digestdesk.core.query.tokens import iter_tokens
 from digestdesk.errors import QueryError
 
 CompiledT = TypeVar("CompiledT")
@@ -34,7 +35,7 @@ class ParsedQuery:
     """The search bar's text, parsed: the index's part, the SQL filters and the sort order."""
 
     text: Node | None  # words (and filters nested in OR) for the index; None: no text part
-    filters: list[Filter]
+    filters: list[FilterExpr]
     sort: str
     raw: str
 
@@ -50,7 +51,7 @@ class QueryPlan(Generic[CompiledT]):
     """
 
     text: CompiledT | None
-    filters: list[Filter]
+    filters: list[FilterExpr]
     terms: list[tuple[str, str]]
     sort: str
     raw: str
@@ -63,7 +64,7 @@ def parse(text: str, *, default_sort: str = "relevance") -> ParsedQuery:
     if default_sort not in SORTS:
         raise ValueError(f"default_sort must be one of {SORTS}, not {default_sort!r}")
     try:
-        tree = Parser(tokenize(text)).parse()
+        tree = Parser(iter_tokens(text)).parse()
     except RecursionError:
         raise QueryError("The query nests too deeply.", None) from None
     sorts: list[SortNode] = []
@@ -71,7 +72,7 @@ def parse(text: str, *, default_sort: str = "relevance") -> ParsedQuery:
         tree = strip_sorts(tree, sorts)
     sort = sorts[-1].value if sorts else default_sort
 
-    filters: list[Filter] = []
+    filters: list[FilterExpr] = []
     rest: list[Node] = []
     if tree is not None:
         for child in tree.children if isinstance(tree, AndNode) else [tree]:

@@ -9,9 +9,16 @@ fields :class:`FilterNode` leaves, ``sort:`` a :class:`SortNode`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from digestdesk.core.query.filters import FILTER_FIELDS, Filter, parse_filter
+from digestdesk.core.query.filters import (
+    FILTER_FIELDS,
+    Filter,
+    FilterExpr,
+    FilterGroup,
+    parse_filter,
+)
 from digestdesk.core.query.tokens import Token
 from digestdesk.errors import QueryError
 
@@ -78,19 +85,21 @@ Node = TextNode | FilterNode | SortNode | NotNode | AndNode | OrNode
 
 
 class Parser:
-    """Recursive descent over :func:`~digestdesk.core.query.tokens.tokenize`'s tokens (the
-    grammar is in the module docstring)."""
+    """Recursive descent over :func:`~digestdesk.core.query.tokens.iter_tokens`'s tokens (the
+    grammar is in the module docstring). It pulls one token ahead, so a tokenizer that stops
+    at a limit stops the parse there."""
 
-    def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
-        self.i = 0
+    def __init__(self, tokens: Iterable[Token]) -> None:
+        self._tokens = iter(tokens)
+        self._next = next(self._tokens)
 
     def peek(self) -> Token:
-        return self.tokens[self.i]
+        return self._next
 
     def take(self) -> Token:
-        tok = self.tokens[self.i]
-        self.i += 1
+        tok = self._next
+        if tok.kind != "END":
+            self._next = next(self._tokens)
         return tok
 
     def parse(self) -> Node | None:
@@ -264,11 +273,23 @@ def strip_sorts(node: Node, sorts: list[SortNode], negated: bool = False) -> Nod
     return node
 
 
-def as_filter(node: Node) -> Filter | None:
-    """The :class:`Filter` a top-level node stands for (possibly negated), or None."""
+def as_filter(node: Node) -> FilterExpr | None:
+    """The filters a top-level node stands for when it holds nothing else (filters joined by
+    AND, OR, NOT and parentheses), or None: SQL then evaluates it, with the meaning each
+    filter has on its own."""
     if isinstance(node, FilterNode):
         return node.filter
-    if isinstance(node, NotNode) and isinstance(node.child, FilterNode):
-        inner = node.child.filter
-        return Filter(inner.field, inner.op, inner.value, negate=not inner.negate)
+    if isinstance(node, NotNode):
+        inner = as_filter(node.child)
+        if isinstance(inner, Filter):
+            return Filter(inner.field, inner.op, inner.value, negate=not inner.negate)
+        if isinstance(inner, FilterGroup):
+            return FilterGroup(inner.op, inner.children, negate=not inner.negate)
+        return None
+    if isinstance(node, AndNode | OrNode):
+        children = [as_filter(child) for child in node.children]
+        if any(child is None for child in children):
+            return None
+        op = "or" if isinstance(node, OrNode) else "and"
+        return FilterGroup(op, [c for c in children if c is not None])
     return None
