@@ -3,6 +3,8 @@ and are asked on the window's own similarity lane, not the search's."""
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
@@ -45,3 +47,32 @@ def test_related_papers_show_the_phrases_they_share(
     assert all("2.0" not in p for n in range(1, 6) for p in window.related.reason(n))
     tip = window.related.item(0).toolTip()
     assert tip.startswith("<qt>") and "shares" in tip
+
+
+def test_the_pane_says_so_while_the_model_is_being_built(
+    qtbot: QtBot, window: MainWindow, library: Library
+) -> None:
+    report = library.import_parsed(
+        ParseResult(format="demo", entries=WORLD + FILLER), source="test"
+    )
+    first = report.items[0].entry_id
+    window.search.run_query()
+    wait_idle(qtbot, window)
+    window.show_lower_tab(window.related)
+    library.similarity._model = None  # as at the first start over a large library
+    library.similarity.path.unlink()
+    seen = threading.Event()
+    rebuild = library.similarity.rebuild
+
+    def slow_rebuild(**kwargs):  # type: ignore[no-untyped-def]
+        seen.wait(10)  # the build lasts until the test has seen the note
+        return rebuild(**kwargs)
+
+    library.similarity.rebuild = slow_rebuild  # type: ignore[method-assign]
+    window.navigation.jump_to_entry(first)  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: "Comparing" in window.related.item(0).text(), timeout=10_000)
+    seen.set()
+    qtbot.waitUntil(
+        lambda: window.related.for_id == first and bool(window.related.ids), timeout=10_000
+    )
+    assert "Comparing" not in window.related.item(0).text()

@@ -83,6 +83,7 @@ class RelatedPane(LazyListWidget):
         self._rows: list[EntryRow] = []
         self._keys: list[str] = []
         self._reasons: list[list[str]] = []
+        self._note = ""
 
     def show_related(
         self,
@@ -100,6 +101,12 @@ class RelatedPane(LazyListWidget):
         self._rows = list(rows)
         self._keys = list(key_text)
         self._reasons = [list(r) for r in reasons]
+        self._note = ""
+        self.contents_changed()
+
+    def show_note(self, text: str) -> None:
+        """Say why there is nothing yet (the similarity model is being built)."""
+        self._note = text
         self.contents_changed()
 
     def reason(self, number: int) -> list[str]:
@@ -122,7 +129,9 @@ class RelatedPane(LazyListWidget):
             item = QListWidgetItem("No similar entries in the library.", self)
             item.setFlags(Qt.ItemFlag.NoItemFlags)
         elif not self._rows:
-            item = QListWidgetItem("Similar entries show when the cursor rests.", self)
+            item = QListWidgetItem(
+                self._note or "Similar entries show when the cursor rests.", self
+            )
             item.setFlags(Qt.ItemFlag.NoItemFlags)
 
     def nth(self, number: int) -> int | None:

@@ -66,6 +66,11 @@ class RelatedController(QObject):
         if entry_id < 0:
             return
         limit = self.limit
+        if not self.reader.library.similarity.loaded():
+            self.window.related.show_note(
+                "Comparing the library's papers (once per library; this takes a while "
+                "in a large one)…"
+            )
 
         def job(library: Library) -> tuple[int, list[Any], list[tuple[str, ...]]]:
             try:
