@@ -146,8 +146,9 @@ def test_sort_foryou_without_triage_falls_back_to_date(library: Library) -> None
 
 def run(library: Library, *argv: str) -> tuple[int, str]:
     out = io.StringIO()
-    assert library.paths.root is not None
-    code = cli.run(["--library", str(library.paths.root), *argv], out=out, stdin=io.StringIO(""))
+    # The library's folder (on PostgreSQL, the folder of its index: the same --library).
+    folder = library.paths.root or library.paths.index_dir.parent
+    code = cli.run(["--library", str(folder), *argv], out=out, stdin=io.StringIO(""))
     return code, out.getvalue()
 
 

@@ -238,7 +238,8 @@ def test_time_left_follows_the_readers_own_pace(library_paths: LibraryPaths) -> 
         library.close()
 
 
-def test_the_session_command(tmp_path: Path) -> None:
+def test_the_session_command(tmp_path: Path, library_paths: LibraryPaths) -> None:
+    """(``library_paths`` empties the PostgreSQL database when the suite runs on one.)"""
     import io
     import json
 
