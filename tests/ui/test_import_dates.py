@@ -94,3 +94,14 @@ def test_cancel_imports_nothing_and_dated_formats_do_not_ask(
     assert window.imports.file_dialog is None
     assert window.library.counts()["total"] == 3
     _close_summaries()
+
+
+def test_without_dialogs_the_status_bar_says_where_the_date_came_from(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    window.imports.check_then_import([_saved_page(tmp_path)])  # no dialog in this window
+    wait_idle(qtbot, window)
+    assert window.imports.file_dialog is None
+    message = window.statusBar().currentMessage()
+    assert "3 new" in message
+    assert "read as of 2025-11-20, the file's modification date" in message

@@ -287,9 +287,11 @@ class ImportController(QObject):
         if window.show_dialogs and not (outcome.cancelled and not outcome.reports):
             ImportSummaryDialog(outcome.reports, outcome.failures, window).open()
         elif outcome.reports:
-            window.statusBar().showMessage(
-                "Imported: " + "; ".join(r.summary() for r in outcome.reports), 6000
-            )
+            said = [
+                r.summary() + (f" ({r.as_of_note()})" if r.as_of_note() else "")
+                for r in outcome.reports
+            ]
+            window.statusBar().showMessage("Imported: " + "; ".join(said), 6000)
 
     # ================================================================ clipboard and drops
     @handles("library.import_clipboard")
