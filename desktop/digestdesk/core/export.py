@@ -35,7 +35,7 @@ def export_text(library: Library, fmt: str, *, ids: Sequence[int] | None = None)
     if fmt == "bibtex":
         # Keys tell apart the papers of the whole library, so a query's export gives each
         # paper the key the full export gives it.
-        return bibtex.to_bibtex(drafts, drafts if ids is None else library.export_drafts()[0])
+        return bibtex.to_bibtex(drafts, drafts if ids is None else library.key_drafts())
     if fmt == "csv":
         return to_csv(drafts)
     if fmt == "markdown":

@@ -296,6 +296,10 @@ class Library:
         """Entries as drafts with user state, and the digests they appeared in (for export)."""
         return reads.export_drafts(self.engine, ids)
 
+    def key_drafts(self) -> list[EntryDraft]:
+        """Every entry's title, authors, date and arXiv id only (what BibTeX keys use)."""
+        return reads.key_drafts(self.engine)
+
     def fetched_days(
         self,
         source_kind: str,

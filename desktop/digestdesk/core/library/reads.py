@@ -276,6 +276,17 @@ def digest_dates(engine: Engine) -> list[date]:
         ]
 
 
+def key_drafts(engine: Engine) -> list[EntryDraft]:
+    """Every entry as a draft of only its title, authors, date and arXiv id: what BibTeX keys
+    are made of (a query's export tells its keys apart from the whole library's)."""
+    stmt = select(E.c.title_raw, E.c.authors, E.c.published, E.c.arxiv_id).order_by(E.c.id)
+    with engine.connect() as conn:
+        return [
+            EntryDraft(title=title, authors=list(authors or []), published=day, arxiv_id=arxiv)
+            for title, authors, day, arxiv in conn.execute(stmt)
+        ]
+
+
 def export_drafts(
     engine: Engine, ids: Sequence[int] | None = None
 ) -> tuple[list[EntryDraft], list[DigestDraft]]:
