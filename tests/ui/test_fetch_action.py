@@ -15,6 +15,7 @@ from digestdesk.core import fetch
 from digestdesk.core.fetch import HttpClient
 from digestdesk.ui.main_window import MainWindow
 from tests.core.test_fetch import Replay, Scripted, hf_items
+from tests.core.test_fetch_hostile import RawServer, drip
 
 from .conftest import wait_idle
 from .test_keyboard_flow import key
@@ -156,3 +157,27 @@ def test_triage_is_not_stuck_behind_a_slow_fetch(
         window.fetching.last_fetch is not None
         and window.fetching.last_fetch[0].outcome == "imported"
     )
+
+
+def test_cancel_stops_a_fetch_mid_transfer(
+    qtbot: QtBot, fetch_window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that drips one byte at a time: the cancel button ends the read in progress
+    (the old client only looked at cancel between requests, and waited for the whole answer)."""
+    server = RawServer(drip())
+    monkeypatch.setenv(fetch.ENV_HF_ENDPOINT, server.url)
+    window = fetch_window
+    window.fetching.client_factory = lambda cancelled: HttpClient(
+        cache_dir=None, timeout=3600, request_deadline=3600, cancelled=cancelled
+    )
+    try:
+        window.fetching.fetch_digests()
+        qtbot.waitUntil(lambda: server.ticks >= 3, timeout=10_000)  # mid-body
+        window.task_indicator.cancel_button.click()
+        wait_idle(qtbot, window)  # fails the test if the fetch does not end
+        reports = window.fetching.last_fetch
+        assert reports is not None and [r.outcome for r in reports] == ["cancelled"]
+        assert "cancelled" in window.statusBar().currentMessage()
+        assert window.model.rowCount() == 0
+    finally:
+        server.close()

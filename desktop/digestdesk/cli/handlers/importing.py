@@ -116,13 +116,19 @@ def cmd_fetch(library: Library, args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(exc.user_message) from None
     bar = ProgressBar(f"Fetching {len(days)} day{'s' if len(days) != 1 else ''}")
 
+    shown: set[str] = set()
+
     def report_day(day: fetch.DayReport) -> None:
         if not args.json:
             bar.close()
-            out.write(f"{day.day.isoformat()}: {day.summary()}\n")
+            # A run that stopped (no network, a deadline) says why once, not once per day.
+            repeated = day.error is not None and day.error in shown
+            out.write(f"{day.day.isoformat()}: {day.outcome if repeated else day.summary()}\n")
             for problem in day.report.skipped if day.report is not None else ():
                 out.write(f"  skipped {problem.where}: {problem.reason}\n")
             out.flush()
+            if day.error is not None:
+                shown.add(day.error)
 
     try:
         reports = fetch.fetch_days(

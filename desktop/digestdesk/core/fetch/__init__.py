@@ -3,8 +3,10 @@
 Callers use this package's names (``from digestdesk.core import fetch``;
 ``fetch.fetch_days(...)``); behind it:
 
-- :mod:`.http`: the polite HTTP client (User-Agent, timeouts, retries honouring
-  ``Retry-After``, conditional requests, per-host pacing, cancellation);
+- :mod:`.http`: the polite HTTP client (User-Agent, size caps, deadlines, redirects to
+  http(s) only, retries honouring ``Retry-After``, conditional requests, per-host pacing);
+- :mod:`.connection`: its sockets, every wait a short slice (cancel and deadlines are seen
+  mid-transfer), and name resolution with a timeout;
 - :mod:`.sources`: one fetcher per source, turning "this source, this day" into a
   :class:`~digestdesk.core.drafts.ParseResult`;
 - :mod:`.runner`: which days to fetch and :func:`fetch_days`, which imports them one
@@ -17,7 +19,11 @@ Nothing here imports Qt; :func:`fetch_days` may run on the app's writer thread.
 from digestdesk.core.fetch.errors import FetchCancelled, FetchError
 from digestdesk.core.fetch.http import (
     MAX_BODY,
+    MAX_REDIRECTS,
+    REQUEST_DEADLINE,
+    RESOLVE_TIMEOUT,
     RETRY_STATUSES,
+    RUN_DEADLINE,
     USER_AGENT,
     Cancelled,
     Clock,
@@ -63,7 +69,11 @@ __all__ = [
     "HF_DEFAULT_ENDPOINT",
     "HF_INTERVAL",
     "MAX_BODY",
+    "MAX_REDIRECTS",
+    "REQUEST_DEADLINE",
+    "RESOLVE_TIMEOUT",
     "RETRY_STATUSES",
+    "RUN_DEADLINE",
     "SOURCES",
     "USER_AGENT",
     "ArxivListing",

@@ -134,6 +134,7 @@ def fetch_days(
     on_day: Callable[[DayReport], None] | None = None,
     index: bool = True,
     today: date | None = None,
+    deadline: float | None = None,
 ) -> list[DayReport]:
     """Fetch and import each day that is not done yet; one transaction per day.
 
@@ -141,8 +142,10 @@ def fetch_days(
     ``refresh``, which fetches again and records new vote snapshots. A failing day does not stop
     the others, except when the source is unreachable or refusing (the rest are "not tried").
     ``progress(done, total)`` counts days; ``on_day`` hears each day as it finishes;
-    ``cancelled`` is checked between requests and during waits (a cancelled day is rolled back).
-    The index is brought up to date once at the end. ``library`` is a writer
+    ``cancelled`` is checked during every network wait (a cancelled day is rolled back). The run
+    ends by ``deadline`` seconds (:data:`~digestdesk.core.fetch.http.RUN_DEADLINE` by default);
+    the source's host is resolved once first, so a run without network stops at once with one
+    message. The index is brought up to date once at the end. ``library`` is a writer
     :class:`~digestdesk.core.library.Library`; call this on the writer thread.
     """
     days = sorted(set(days))
@@ -160,9 +163,19 @@ def fetch_days(
             file_name=fetcher.label,
             settled_after_days=fetcher.settled_after_days,
         )
+    client.begin_run(deadline)
     reports: list[DayReport] = []
     stopped: str | None = None
+    failed_first: date | None = None  # the day that carries the message of a run that stopped
     was_cancelled = False
+    pending = [d for d in days if d not in done]
+    if pending and not (cancelled is not None and cancelled()):
+        try:
+            client.resolve(fetcher.endpoint)
+        except FetchError as exc:
+            stopped, failed_first = exc.user_message, pending[0]
+        except FetchCancelled:
+            was_cancelled = True
     for number, day in enumerate(days, start=1):
         if not was_cancelled and cancelled is not None and cancelled():
             was_cancelled = True
@@ -170,6 +183,8 @@ def fetch_days(
             report = DayReport(day, source, "cancelled")
         elif day in done:
             report = DayReport(day, source, "already fetched")
+        elif day == failed_first:
+            report = DayReport(day, source, "failed", error=stopped)
         elif stopped is not None:
             report = DayReport(day, source, "not tried", error=stopped)
         else:

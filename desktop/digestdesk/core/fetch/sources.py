@@ -50,6 +50,7 @@ class Fetcher(Protocol):
     """One source: what it is recorded as, and how to get one day of it."""
 
     name: str  # the --source name
+    endpoint: str  # the base address its requests go to
     source_kind: str  # the digests.source_kind of its fetches
     label: str  # the digests.file_name of its fetches (e.g. the arXiv query)
     settled_after_days: int  # a day fetched sooner than this may still grow
