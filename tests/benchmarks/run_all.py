@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="entry counts, comma-separated")
     parser.add_argument("--out-dir", type=Path, default=HERE / "latest")
     parser.add_argument(
-        "--only", default="", help="comma-separated subset: library, search, trends, app, queries"
+        "--only",
+        default="",
+        help="comma-separated subset: library, search, trends, app, queries, fetch",
     )
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         "trends": ["bench_trends.py", "--size", str(biggest), "--related-size", str(biggest)],
         "app": ["bench_app.py", "--sizes", str(biggest)],
         "queries": ["bench_queries.py", "--size", str(biggest)],
+        "fetch": ["bench_fetch.py"],
     }
     wanted = [name for name in args.only.split(",") if name] or list(runs)
     failed = []

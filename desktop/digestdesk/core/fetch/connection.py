@@ -60,6 +60,8 @@ class Limits:
     idle_timeout: float  # seconds without progress on one wait
     #: The error for a passed deadline, given which one ("request" or "run").
     on_deadline: Callable[[str], FetchError] = field(repr=False, default=FetchError)
+    _selector: selectors.BaseSelector | None = field(default=None, init=False, repr=False)
+    _watching: tuple[socket.socket, int, int] | None = field(default=None, init=False, repr=False)
 
     def check(self) -> None:
         """Raise when the request must stop now (cancelled, or a deadline passed)."""
@@ -80,9 +82,25 @@ class Limits:
         self.check()
         if time.monotonic() - started >= self.idle_timeout:
             raise TimeoutError(errno.ETIMEDOUT, "timed out")
-        with selectors.DefaultSelector() as selector:
-            selector.register(sock, events)
-            return bool(selector.select(SLICE))
+        if self._selector is None:
+            self._selector = selectors.DefaultSelector()
+        # One selector per request, kept between waits. Compared by the socket object, not its
+        # number: a redirect's next socket often gets the number of the one just closed.
+        watching = self._watching
+        if watching is None or watching[0] is not sock or watching[2] != events:
+            if watching is not None:
+                self._selector.unregister(watching[1])
+            self._selector.register(sock.fileno(), events)
+            self._watching = (sock, sock.fileno(), events)
+        return bool(self._selector.select(SLICE))
+
+    def __enter__(self) -> Limits:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._selector is not None:
+            self._selector.close()
+            self._selector, self._watching = None, None
 
 
 def resolve(

@@ -67,8 +67,9 @@ REQUEST_DEADLINE = 120.0
 RUN_DEADLINE = 30 * 60.0
 #: Seconds the name server has to resolve a host before the run stops ("check the network").
 RESOLVE_TIMEOUT = 5.0
-#: Bytes read from the answer at a time.
+#: Bytes read from the answer at a time, and the most a gzip answer unpacks in one step.
 CHUNK = 64 * 1024
+INFLATE_SLICE = 256 * 1024
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -358,9 +359,11 @@ class _Inflater:
             if len(self.out) > self.cap:
                 raise _TooBig()
             return
-        while data:
-            room = self.cap + 1 - len(self.out)
-            self.out += self._inflate.decompress(data, room)
+        while True:
+            # Small slices: zlib builds each piece whole before it is appended.
+            room = min(INFLATE_SLICE, self.cap + 1 - len(self.out))
+            piece = self._inflate.decompress(data, room)
+            self.out += piece
             if len(self.out) > self.cap:
                 raise _TooBig()
             data = self._inflate.unconsumed_tail
@@ -371,6 +374,8 @@ class _Inflater:
                     return
                 self._inflate = zlib.decompressobj(self._wbits)
                 data = rest
+            elif not data and len(piece) < room:
+                return  # all input used and no output held back
 
     def finish(self) -> bytes:
         if self._inflate is not None and self.fed and not self._inflate.eof:
@@ -629,31 +634,32 @@ class HttpClient:
             on_deadline=lambda kind: self._deadline_error(kind, url, what),
         )
         current, extra = url, dict(validators)
-        for _hop in range(self.max_redirects + 1):
-            answer = self._request(current, what, extra, limits)
-            location = answer.headers.get("Location")
-            if answer.status not in REDIRECT_STATUSES or not location:
-                return answer
-            shown = urllib.parse.urlsplit(current).netloc
-            try:
-                target = urllib.parse.urljoin(current, location.strip())
-            except ValueError:
-                target = location
-            try:
-                self._split(target, target)
-            except FetchError:
-                raise FetchError(
-                    f"{shown} redirected the request {what} to {target[:200]!r}, which is not an "
-                    "http(s) address; refused.",
-                    stop_all=True,
-                ) from None
-            log.info("%s redirected %s to %s", shown, current, target)
-            current, extra = target, {}  # validators belong to the address they came from
-        raise FetchError(
-            f"{urllib.parse.urlsplit(url).netloc} redirected the request {what} more than "
-            f"{self.max_redirects} times (last to {current[:200]}); refused.",
-            stop_all=True,
-        )
+        with limits:
+            for _hop in range(self.max_redirects + 1):
+                answer = self._request(current, what, extra, limits)
+                location = answer.headers.get("Location")
+                if answer.status not in REDIRECT_STATUSES or not location:
+                    return answer
+                shown = urllib.parse.urlsplit(current).netloc
+                try:
+                    target = urllib.parse.urljoin(current, location.strip())
+                except ValueError:
+                    target = location
+                try:
+                    self._split(target, target)
+                except FetchError:
+                    raise FetchError(
+                        f"{shown} redirected the request {what} to {target[:200]!r}, which is "
+                        "not an http(s) address; refused.",
+                        stop_all=True,
+                    ) from None
+                log.info("%s redirected %s to %s", shown, current, target)
+                current, extra = target, {}  # validators belong to the address they came from
+            raise FetchError(
+                f"{urllib.parse.urlsplit(url).netloc} redirected the request {what} more than "
+                f"{self.max_redirects} times (last to {current[:200]}); refused.",
+                stop_all=True,
+            )
 
     def _deadline_error(self, kind: str, url: str, what: str) -> FetchError:
         if kind == "run":
