@@ -17,8 +17,10 @@ from digestdesk.core.drafts import STATUSES
 
 #: How an argument's value is read: ``text`` as given, ``integer`` a whole number, ``count`` a
 #: whole number of at least 1, ``date`` an ISO day (YYYY-MM-DD), ``path`` a file or folder name
-#: (any bytes the system allows; ``text`` must be valid UTF-8).
-ValueType = Literal["text", "path", "integer", "count", "date"]
+#: (any bytes the system allows; ``text`` must be valid UTF-8), ``entry`` an entry: its id in
+#: the library or its arXiv id (``2608.17253``, ``2608.17253v2``, ``arXiv:2608.17253``,
+#: ``hep-th/9901001``), which the runner resolves to the id once the library is open.
+ValueType = Literal["text", "path", "integer", "count", "date", "entry"]
 
 #: A handler: ``(library, args, out)``, or ``(library, args, out, stdin)`` for a command that
 #: reads stdin; it returns the exit code.
@@ -74,8 +76,14 @@ class Command:
 
 
 JSON_OUTPUT = Argument(("--json",), flag=True, help="print JSON")
+ENTRY = Argument(
+    ("id",),
+    type="entry",
+    metavar="ID",
+    help="the entry's id (`digestdesk list` shows them) or its arXiv id (2608.17253)",
+)
 
-#: Options before the command, for every command.
+#: Options of every command, given before or after the command's name.
 GLOBAL_ARGUMENTS = (
     Argument(
         ("--library",),
@@ -144,7 +152,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         "show",
         "show one entry",
         entries.cmd_show,
-        (JSON_OUTPUT, Argument(("id",), type="integer")),
+        (JSON_OUTPUT, ENTRY),
         read_only=True,
     ),
     Command(
@@ -153,7 +161,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         entries.cmd_related,
         (
             JSON_OUTPUT,
-            Argument(("id",), type="integer"),
+            ENTRY,
             Argument(("--limit",), type="count", default=10),
         ),
         read_only=True,
@@ -176,7 +184,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         entries.cmd_status,
         (
             JSON_OUTPUT,
-            Argument(("ids",), type="integer", nargs="+", metavar="ID"),
+            Argument(("ids",), type="entry", nargs="+", metavar="ID", help=ENTRY.help),
             Argument(("status",), choices=STATUSES),
         ),
     ),
@@ -186,7 +194,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         entries.cmd_tag,
         (
             JSON_OUTPUT,
-            Argument(("id",), type="integer"),
+            ENTRY,
             Argument(
                 ("changes",),
                 nargs="*",
@@ -200,7 +208,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         "note",
         "set an entry's note (- reads stdin; empty text removes it)",
         entries.cmd_note,
-        (JSON_OUTPUT, Argument(("id",), type="integer"), Argument(("text",))),
+        (JSON_OUTPUT, ENTRY, Argument(("text",))),
         reads_stdin=True,
     ),
     Command(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+import difflib
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -15,9 +16,11 @@ from digestdesk.cli.commands import (
     GLOBAL_ARGUMENTS,
     PROGRAM,
     Argument,
+    Command,
     ValueType,
 )
 from digestdesk.cli.errors import printable, undecodable
+from digestdesk.core.links import normalize_arxiv_id
 
 
 def _date_arg(text: str) -> date:
@@ -37,6 +40,40 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _entry_ref(text: str) -> int | str:
+    """An entry's id (a whole number) or an arXiv id, versionless (resolved once the library
+    is open: :func:`digestdesk.cli.runner.resolve_entry_refs`)."""
+    stripped = text.strip()
+    if stripped.isascii() and stripped.isdigit():
+        return int(stripped)
+    arxiv_id = normalize_arxiv_id(stripped)
+    if arxiv_id is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither an entry id (a number; `digestdesk list` shows them) nor an "
+            "arXiv id (such as 2608.17253, 2608.17253v2, arXiv:2608.17253 or hep-th/9901001)"
+        )
+    return arxiv_id
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """ "; did you mean 'x'?" for the candidate closest to a mistyped ``word``, else ""."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _one_of(choices: Sequence[str]) -> Callable[[str], str]:
+    """A value among ``choices``; a mistyped one is refused with the closest as a suggestion."""
+
+    def convert(text: str) -> str:
+        if text in choices:
+            return text
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not one of {', '.join(choices)}{did_you_mean(text, choices)}"
+        )
+
+    return convert
+
+
 # argparse names a plain type in its messages ("invalid int value: 'x'"): keep ``int`` itself.
 _CONVERTERS: dict[ValueType, Callable[[str], Any] | None] = {
     "text": None,
@@ -44,21 +81,28 @@ _CONVERTERS: dict[ValueType, Callable[[str], Any] | None] = {
     "integer": int,
     "count": _positive_int,
     "date": _date_arg,
+    "entry": _entry_ref,
 }
 
 
-def _add_argument(target: Any, argument: Argument) -> None:
-    """Add one table argument to a parser or a group, passing argparse only what is set."""
+def _add_argument(target: Any, argument: Argument, *, default: object = None) -> None:
+    """Add one table argument to a parser or a group, passing argparse only what is set
+    (``default`` overrides the table's: ``argparse.SUPPRESS`` for a global option repeated
+    after the command, so that it only counts where it is given)."""
     options: dict[str, Any] = {}
     if argument.flag:
         options["action"] = "store_true"
     converter = _CONVERTERS[argument.type]
+    if converter is None and argument.choices is not None:
+        converter = _one_of(argument.choices)
     if converter is not None:
         options["type"] = converter
     for name in ("nargs", "metavar", "choices", "default", "help"):
         value = getattr(argument, name)
         if value is not None:
             options[name] = value
+    if default is not None:
+        options["default"] = default
     target.add_argument(*argument.names, **options)
 
 
@@ -79,15 +123,58 @@ def build_parser() -> argparse.ArgumentParser:
                     groups[argument.exclusive] = command_parser.add_mutually_exclusive_group()
                 target = groups[argument.exclusive]
             _add_argument(target, argument)
+        for argument in GLOBAL_ARGUMENTS:  # `digestdesk stats --library DIR` works too
+            _add_argument(command_parser, argument, default=argparse.SUPPRESS)
     return parser
+
+
+def _option_names(arguments: Iterable[Argument]) -> list[str]:
+    return [name for argument in arguments for name in argument.names if name.startswith("-")]
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The first word that is neither an option nor a global option's value: the command."""
+    takes_value = {n for n in _option_names(GLOBAL_ARGUMENTS) if not _flag(n, GLOBAL_ARGUMENTS)}
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return next(words, None)
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _flag(name: str, arguments: Iterable[Argument]) -> bool:
+    return any(name in argument.names and argument.flag for argument in arguments)
+
+
+def _unknown_option_error(unknown: Sequence[str], command: Command | None) -> str:
+    arguments = [*GLOBAL_ARGUMENTS, *(command.arguments if command is not None else ())]
+    known = [*_option_names(arguments), "--help", *(("--version",) if command is None else ())]
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    for word in unknown:
+        if word.startswith("-"):
+            suggestion = did_you_mean(word.split("=", 1)[0], known)
+            if suggestion:
+                return message + suggestion
+    return message
 
 
 def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv``; a usage error (or ``--help``) raises SystemExit as argparse does.
 
     Words starting with "-" that no option claims are values of a command's ``dash_words``
-    argument ("tag 7 -draft"); anywhere else they are unrecognised arguments.
+    argument ("tag 7 -draft"); anywhere else they are unrecognised arguments. A mistyped command
+    or option is refused with the closest one as a suggestion.
     """
+    word = _command_word(argv)
+    if word is not None and word not in COMMANDS_BY_NAME:
+        parser.error(
+            f"unknown command {word!r}{did_you_mean(word, COMMANDS_BY_NAME)} "
+            f"(`{PROGRAM} --help` lists the commands)"
+        )
     args, unknown = parser.parse_known_args(list(argv))
     command = COMMANDS_BY_NAME.get(args.command) if args.command else None
     arguments = command.arguments if command is not None else ()
@@ -95,7 +182,7 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> arg
     if unknown and dash is not None and all(u.startswith("-") for u in unknown):
         setattr(args, dash.dest, [*getattr(args, dash.dest), *unknown])
     elif unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        parser.error(_unknown_option_error(unknown, command))
     for argument in arguments:
         if argument.empty_error and not getattr(args, argument.dest):
             parser.error(argument.empty_error)

@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from digestdesk.cli.commands import COMMANDS_BY_NAME
+from digestdesk.cli.commands import COMMANDS_BY_NAME, Command
 from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK
 from digestdesk.cli.output import ProgressBar
 from digestdesk.cli.parser import build_parser, parse_arguments
-from digestdesk.errors import DigestDeskError, LibraryLockedError
+from digestdesk.errors import DigestDeskError, EntryNotFoundError, LibraryLockedError
 from digestdesk.paths import resolve_library
 
 if TYPE_CHECKING:
@@ -23,6 +23,29 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
     """Run one command; returns the exit code. Expected problems print a message, no traceback."""
     out = out or sys.stdout
     stdin = stdin or sys.stdin
+    try:
+        code = _run(argv, out, stdin)
+        out.flush()  # here, not at exit, so that a closed pipe is caught below
+        return code
+    except BrokenPipeError:
+        # The reader went away (`digestdesk search x --json | head -1`): not an error. Point
+        # stdout at devnull so the interpreter's final flush does not complain either (as
+        # Python's documentation of SIGPIPE advises).
+        _silence(out)
+        return EXIT_OK
+
+
+def _silence(out: TextIO) -> None:
+    try:
+        fileno = out.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's StringIO)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
+
+
+def _run(argv: Sequence[str], out: TextIO, stdin: TextIO) -> int:
     parser = build_parser()
     try:
         args = parse_arguments(parser, argv)
@@ -38,6 +61,7 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
         # they only repair the index when nobody else is writing.
         library = _open(paths, writer=not command.read_only, repair=command.repairs_index)
         try:
+            resolve_entry_refs(library, command, args)
             if command.reads_stdin:
                 return command.handler(library, args, out, stdin)
             return command.handler(library, args, out)
@@ -49,12 +73,29 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
     except KeyboardInterrupt:
         sys.stderr.write("digestdesk: interrupted; nothing was half-written.\n")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (`digestdesk list | head`): not an error. Point stdout at
-        # devnull so the interpreter's final flush does not complain either.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+
+
+def resolve_entry_refs(library: Library, command: Command, args: Any) -> None:
+    """Replace the arXiv ids given for the command's ``entry`` arguments by the entries' ids
+    (the parser left entry ids as numbers and arXiv ids as versionless strings)."""
+    for argument in command.arguments:
+        if argument.type != "entry":
+            continue
+        value = getattr(args, argument.dest)
+        refs: list[int | str] = value if isinstance(value, list) else [value]
+        arxiv_ids = [ref for ref in refs if isinstance(ref, str)]
+        if not arxiv_ids:
+            continue
+        found = library.ids_for_arxiv(arxiv_ids)
+        missing = [ref for ref in arxiv_ids if ref not in found]
+        if missing:
+            raise EntryNotFoundError(
+                f"No entry with arXiv id {', '.join(missing[:5])}"
+                + (" ..." if len(missing) > 5 else "")
+                + " in this library. `digestdesk search` finds entries by their words."
+            )
+        ids = [found[ref] if isinstance(ref, str) else ref for ref in refs]
+        setattr(args, argument.dest, ids if isinstance(value, list) else ids[0])
 
 
 def _open(paths: Any, *, writer: bool, repair: bool = True) -> Library:

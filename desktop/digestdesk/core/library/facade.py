@@ -282,6 +282,10 @@ class Library:
         """Full records, in the order of ``ids`` (unknown ids are left out)."""
         return reads.entries(self.engine, ids)
 
+    def ids_for_arxiv(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
+        """The entry id of each versionless arXiv id the library holds (others left out)."""
+        return reads.ids_for_arxiv(self.engine, arxiv_ids)
+
     def all_tags(self) -> list[tuple[str, int]]:
         """Every tag with how many entries carry it, most used first."""
         return reads.all_tags(self.engine)

@@ -205,6 +205,18 @@ def entries(engine: Engine, ids: Sequence[int]) -> list[EntryDetail]:
     return out
 
 
+def ids_for_arxiv(engine: Engine, arxiv_ids: Sequence[str]) -> dict[str, int]:
+    """The entry of each of these versionless arXiv ids that the library holds (the others are
+    left out)."""
+    found: dict[str, int] = {}
+    with engine.connect() as conn:
+        for chunk in chunks(list(arxiv_ids)):
+            found.update(
+                conn.execute(select(E.c.arxiv_id, E.c.id).where(E.c.arxiv_id.in_(chunk))).all()
+            )
+    return found
+
+
 def all_tags(engine: Engine) -> list[tuple[str, int]]:
     """Every tag with how many entries carry it, most used first."""
     with engine.connect() as conn:
