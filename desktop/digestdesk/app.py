@@ -7,15 +7,14 @@ command it opens the desktop app.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from digestdesk import __version__
-from digestdesk.logs import configure_logging
 
-log = logging.getLogger(__name__)
+# Logging, the command table, the library and Qt are imported where they are first needed:
+# `digestdesk --version` and `--help` answer without them (tests/core/test_light_start.py).
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
@@ -51,8 +50,6 @@ def build_gui_parser() -> argparse.ArgumentParser:
 
 
 def _wants_cli(argv: Sequence[str]) -> bool:
-    from digestdesk.cli import COMMANDS
-
     skip_next = False
     for arg in argv:
         if skip_next:
@@ -68,7 +65,10 @@ def _wants_cli(argv: Sequence[str]) -> bool:
         if arg.startswith("-"):
             continue
         # `digestdesk FILE...` (the desktop file's %F) opens the window on those files; any
-        # other positional word is a command (or a usage error).
+        # other positional word is a command (or a usage error). Imported only here: the
+        # window and --version do without the command table.
+        from digestdesk.cli import COMMANDS
+
         return arg in COMMANDS or not Path(arg).exists()
     return False
 
@@ -100,19 +100,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if _wants_cli(args_list):
         from digestdesk import cli
+        from digestdesk.logs import configure_logging
 
         configure_logging()
         if "--help-commands" in args_list:
             args_list = [a for a in args_list if a != "--help-commands"] + ["--help"]
         return cli.run(args_list)
-    options = build_gui_parser().parse_args(args_list)
+    options = build_gui_parser().parse_args(args_list)  # --version and --help end here
+    from digestdesk.logs import configure_logging
+
     configure_logging(verbose=options.verbose)
     if not _display_or_offscreen(options):
         return 1
     try:
         from digestdesk.ui.application import run_app
     except ImportError as exc:  # the desktop window is not available in this build
-        log.debug("no GUI: %s", exc)
+        import logging
+
+        logging.getLogger(__name__).debug("no GUI: %s", exc)
         from digestdesk import cli
 
         sys.stderr.write("The desktop window is not available here; the commands are:\n\n")

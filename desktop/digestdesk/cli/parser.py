@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -20,7 +19,6 @@ from digestdesk.cli.commands import (
     ValueType,
 )
 from digestdesk.cli.errors import printable, undecodable
-from digestdesk.core.links import normalize_arxiv_id
 
 
 def _date_arg(text: str) -> date:
@@ -46,6 +44,8 @@ def _entry_ref(text: str) -> int | str:
     stripped = text.strip()
     if stripped.isascii() and stripped.isdigit():
         return int(stripped)
+    from digestdesk.core.links import normalize_arxiv_id  # its patterns cost --help 20 ms
+
     arxiv_id = normalize_arxiv_id(stripped)
     if arxiv_id is None:
         raise argparse.ArgumentTypeError(
@@ -57,6 +57,8 @@ def _entry_ref(text: str) -> int | str:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """ "; did you mean 'x'?" for the candidate closest to a mistyped ``word``, else ""."""
+    import difflib  # only when something was mistyped
+
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

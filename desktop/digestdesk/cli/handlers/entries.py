@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from digestdesk.cli.errors import EXIT_OK, CliError, UsageError, undecodable
 from digestdesk.cli.output import print_json, print_rows, show_text
-from digestdesk.core.similarity import NotEnoughTriage
 
 if TYPE_CHECKING:
     from digestdesk.core.library import Library
@@ -70,6 +69,10 @@ def cmd_related(library: Library, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_recommend(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    # Here, not at the top: the command table imports this module for every command, and
+    # `digestdesk --version` must not pay for the similarity model (tests/core/test_light_start).
+    from digestdesk.core.similarity import NotEnoughTriage
+
     tag = library.normalize_tag(args.tag) if args.tag else None
     found = library.recommend(tag=tag, query=args.query, limit=args.limit)
     if isinstance(found, NotEnoughTriage):
