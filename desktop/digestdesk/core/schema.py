@@ -57,7 +57,7 @@ entries = Table(
     Column("published_year_inferred", Boolean, nullable=False, default=False),
     Column("categories", JSON, nullable=False, default=list),
     Column("links", JSON, nullable=False, default=list),
-    Column("has_code", Boolean, nullable=False, default=False),
+    Column("has_code", Boolean, nullable=False, default=False, index=True),
     Column("ai_summary", Text, nullable=True),
     Column("ai_keywords", JSON, nullable=False, default=list),
     Column("github_repo", Text, nullable=True),
@@ -74,6 +74,12 @@ entries = Table(
     # The date order: newest day first, the most voted first within a day (schema 0003).
     Index("ix_entries_published_votes", "published", "votes"),
 )
+
+# has:project (schema 0004). SQLite answers both IS NULL and IS NOT NULL from a plain index on
+# the URL, without reading a row; PostgreSQL's b-tree would refuse a URL over ~2.7 kB, so there
+# the test itself is indexed.
+Index("ix_entries_project_page", entries.c.project_page).ddl_if(dialect="sqlite")
+Index("ix_entries_has_project", entries.c.project_page.is_not(None)).ddl_if(dialect="postgresql")
 
 status_history = Table(
     "status_history",

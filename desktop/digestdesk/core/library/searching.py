@@ -74,7 +74,7 @@ def search(
     allowed: set[int] | None = None
     excluded: set[int] | None = None
     if conditions:
-        allowed, excluded = allowed_or_excluded(engine, conditions)
+        allowed, excluded = allowed_or_excluded(engine, filters)
     # The best (or newest) ``cap`` are what anyone reads; every match is scored,
     # so the total is exact (the CLI's "N of M shown", the window's count).
     hits, total = index.search_with_total(
