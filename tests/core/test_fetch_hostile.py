@@ -15,8 +15,11 @@ import gzip
 import io
 import json
 import os
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -31,7 +34,7 @@ from digestdesk.core import fetch
 from digestdesk.core.fetch import DayReport, FetchCancelled, HttpClient
 from digestdesk.core.fetch import http as fetch_http
 from digestdesk.core.library import Library
-from digestdesk.paths import LibraryPaths
+from digestdesk.paths import LibraryPaths, resolve_library
 from tests.core.test_fetch import hf_items
 
 DAY = date(2025, 5, 2)
@@ -825,3 +828,58 @@ def test_a_dripping_tls_server_meets_the_request_deadline(
     )
     [report] = fetch_days(library, client, DAY)
     assert "took longer than 20 s to answer for 2025-05-02" in failure(report)
+
+
+# ------------------------------------------------------------- the real command line
+def _digestdesk(library_dir: Path, *argv: str, endpoint: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HF_ENDPOINT": endpoint}
+    env.pop("DIGESTDESK_DATABASE_URL", None)  # its own SQLite library, also in the PostgreSQL job
+    return subprocess.Popen(
+        [sys.executable, "-m", "digestdesk", "--library", str(library_dir), "fetch", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_the_command_without_a_resolvable_host_exits_1_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    process = _digestdesk(tmp_path / "lib", "--days", "5", endpoint="https://hub.invalid")
+    out, err = process.communicate(timeout=GUARD)
+    assert process.returncode == cli.EXIT_FAILED
+    assert out.count("Cannot resolve hub.invalid: check the network") == 1
+    assert len(out.splitlines()) == 6 and "Traceback" not in err
+
+
+def test_ctrl_c_mid_transfer_exits_130_and_keeps_the_days_before(
+    tmp_path: Path, serve: Callable[[Respond], RawServer]
+) -> None:
+    today = fetch.today_utc()
+
+    def respond(conn: socket.socket, request: bytes, server: RawServer) -> None:
+        if today.isoformat().encode() in request:
+            drip()(conn, request, server)
+        else:
+            answer(body=day_json(2, day=today - timedelta(1)))(conn, request, server)
+
+    server = serve(respond)
+    process = _digestdesk(tmp_path / "lib", "--days", "2", endpoint=server.url)
+    try:
+        run_guarded(lambda: _until(lambda: server.ticks >= 3))  # today's answer is dripping
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=GUARD)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == cli.EXIT_INTERRUPTED, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert out.startswith(f"{(today - timedelta(1)).isoformat()}: 2 new")
+    with Library.open(resolve_library(tmp_path / "lib")) as library:
+        assert library.fetched_days("hf-api") == {today - timedelta(1)}
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        threading.Event().wait(0.05)
