@@ -4,6 +4,7 @@ offline error read as a plain message, cancel, and the window answering queries 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -181,3 +182,29 @@ def test_cancel_stops_a_fetch_mid_transfer(
         assert window.model.rowCount() == 0
     finally:
         server.close()
+
+
+def test_cancel_is_honoured_while_the_writer_is_busy(
+    qtbot: QtBot, fetch_window: MainWindow, replay: Replay
+) -> None:
+    """The day's answer is in, its import waits behind a long job on the writer: Cancel ends
+    the fetch at once and the day is not imported afterwards."""
+    window = fetch_window
+    today = fetch.today_utc()
+    replay.days[today.isoformat()] = hf_items(2, day=today)
+    release = threading.Event()
+    window.jobs.submit("A long job", lambda library, task: release.wait(60))
+    try:
+        window.fetching.fetch_digests()
+        # The day's import is queued behind the long job: the fetch waits for the writer.
+        qtbot.waitUntil(lambda: window.jobs.pending() >= 2, timeout=10_000)
+        window.task_indicator.cancel_button.click()
+        qtbot.waitUntil(lambda: window.fetching.fetch_task is None, timeout=10_000)
+        assert not release.is_set()  # the long job still runs
+        reports = window.fetching.last_fetch
+        assert reports is not None and [r.outcome for r in reports] == ["cancelled"]
+    finally:
+        release.set()
+    wait_idle(qtbot, window)
+    assert window.library.fetched_days("hf-api") == set()
+    assert window.model.rowCount() == 0

@@ -10,6 +10,7 @@ background. Fetching (HTTP, the digest formats) is imported when first used, not
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -53,9 +54,14 @@ class WriterImports:
         return self.library.fetched_days(*args, **kwargs)
 
     def import_parsed(self, result: Any, **kwargs: Any) -> Any:
+        from digestdesk.core.fetch import FetchCancelled
+
         outcome: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        claim = threading.Lock()  # whoever takes it first decides: the import runs, or not
 
         def run(library: Library, _task: Task) -> None:
+            if not claim.acquire(blocking=False):
+                return  # the fetch was cancelled while this waited in the writer's queue
             try:
                 outcome.set_result(library.import_parsed(result, **kwargs))
             except BaseException as error:  # noqa: BLE001 - handed to the network thread
@@ -70,6 +76,10 @@ class WriterImports:
                     raise DigestDeskError(
                         "The window closed before the day was imported."
                     ) from None
+                # Cancel is honoured at once even when the writer is busy with a long job; an
+                # import already running sees the cancel itself and rolls back.
+                if self.fetch_task.cancelled() and claim.acquire(blocking=False):
+                    raise FetchCancelled() from None
 
     def ensure_index(self, **kwargs: Any) -> str:
         return "deferred"  # the window indexes in the background after a fetch
