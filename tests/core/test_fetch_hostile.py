@@ -11,6 +11,7 @@ could hang runs in a thread with a generous guard and asserts that it finished.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -883,3 +884,68 @@ def test_ctrl_c_mid_transfer_exits_130_and_keeps_the_days_before(
 def _until(condition: Callable[[], bool]) -> None:
     while not condition():
         threading.Event().wait(0.05)
+
+
+# ---------------------------------------------------------------------------- proxies
+def _tunnel(conn: socket.socket, request: bytes, server: RawServer) -> None:
+    """A CONNECT proxy: "CONNECT host:port", then bytes both ways until either side closes."""
+    target = request.split(b" ")[1].decode()
+    host, port = target.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as upstream:
+        server.send(conn, b"HTTP/1.1 200 Connection established\r\n\r\n")
+        conn.settimeout(None)
+        upstream.settimeout(None)
+
+        def pump(source: socket.socket, sink: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    sink.sendall(data)
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+        back = threading.Thread(target=pump, args=(upstream, conn), daemon=True)
+        back.start()
+        pump(conn, upstream)
+        back.join(GUARD)
+
+
+def test_an_http_proxy_from_the_environment_gets_absolute_urls(
+    library: Library, serve: Callable[[Respond], RawServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = serve(answer(body=day_json(2)))
+    monkeypatch.setenv(fetch.ENV_HF_ENDPOINT, "http://hub.invalid")  # only the proxy resolves it
+    monkeypatch.setenv("http_proxy", proxy.url)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    [report] = fetch_days(library, quick_client(), DAY)
+    assert report.outcome == "imported", report.error
+    assert proxy.requests[0].startswith(b"GET http://hub.invalid/api/daily_papers?date=2025-05-02")
+
+
+def test_https_goes_through_a_connect_tunnel(
+    library: Library,
+    serve: Callable[[Respond], RawServer],
+    tls_serve: Callable[[Respond], RawServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    origin = tls_serve(answer(body=day_json(3)))
+    proxy = serve(_tunnel)
+    monkeypatch.setenv(fetch.ENV_HF_ENDPOINT, origin.url)
+    monkeypatch.setenv("https_proxy", proxy.url)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    [report] = fetch_days(library, quick_client(tls_context=trusting()), DAY)
+    assert report.outcome == "imported", report.error
+    assert proxy.requests[0].startswith(f"CONNECT 127.0.0.1:{origin.port} ".encode())
+    assert origin.requests[0].startswith(b"GET /api/daily_papers?date=2025-05-02")
+
+
+def test_no_proxy_connects_directly(
+    library: Library, serve: Callable[[Respond], RawServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    origin = serve(answer(body=day_json(1)))
+    monkeypatch.setenv("http_proxy", "http://proxy.invalid:3128")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    [report] = fetch_days(library, quick_client(), DAY)
+    assert report.outcome == "imported", report.error
+    assert len(origin.requests) == 1

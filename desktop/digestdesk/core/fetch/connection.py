@@ -263,9 +263,23 @@ class Connection(http.client.HTTPConnection):
         self.channel: Channel | None = None
 
     def connect(self) -> None:
-        sock = connect(self.addresses, self.host, tls=self.tls, limits=self.limits)
+        tunnel_host: str | None = getattr(self, "_tunnel_host", None)  # set by set_tunnel
+        if not tunnel_host:
+            sock = connect(self.addresses, self.host, tls=self.tls, limits=self.limits)
+            self.channel = Channel(sock, self.limits)
+            self.sock = self.channel
+            return
+        # To a proxy: CONNECT in the clear, then TLS with the host inside the tunnel.
+        sock = connect(self.addresses, self.host, tls=None, limits=self.limits)
         self.channel = Channel(sock, self.limits)
         self.sock = self.channel
+        self._tunnel()  # type: ignore[attr-defined]  # http.client's own CONNECT exchange
+        if self.tls is not None:
+            wrapped = self.tls.wrap_socket(
+                sock, server_hostname=tunnel_host, do_handshake_on_connect=False
+            )
+            self.channel = Channel(_handshake(wrapped, self.limits), self.limits)
+            self.sock = self.channel
 
     def close(self) -> None:
         super().close()  # forgets the channel; the socket is closed by release()

@@ -35,6 +35,7 @@ import stat
 import threading
 import time
 import urllib.parse
+import urllib.request
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -474,8 +475,22 @@ class HttpClient:
 
         Raises :class:`FetchError` (``stop_all``) when the name does not resolve in time.
         """
-        parts = self._split(url, url)
+        parts = self._proxy(self._split(url, url)) or self._split(url, url)
         self._resolved(parts.hostname or "", self._port(parts))
+
+    def _proxy(self, parts: urllib.parse.SplitResult) -> urllib.parse.SplitResult | None:
+        """The http proxy the environment names for ``parts`` (``https_proxy``, ``no_proxy``...,
+        as urllib reads them), or None to connect directly."""
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+            return None
+        if "://" not in proxy:
+            proxy = "http://" + proxy
+        try:
+            return self._split(proxy, proxy)
+        except FetchError:
+            log.warning("ignoring the proxy %r: not an http(s) address", proxy[:200])
+            return None
 
     def _resolved(self, host: str, port: int) -> Resolved:
         key = (host, port)
@@ -676,13 +691,27 @@ class HttpClient:
     ) -> _Answer:
         parts = self._split(url, url)
         host, port = parts.hostname or "", self._port(parts)
-        addresses = self._resolved(host, port)
         tls = None
         if parts.scheme == "https":
             if self._tls is None:
                 self._tls = ssl.create_default_context()
             tls = self._tls
-        connection = Connection(host, port, addresses, tls=tls, limits=limits)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        proxy = self._proxy(parts)
+        if proxy is None:
+            connection = Connection(host, port, self._resolved(host, port), tls=tls, limits=limits)
+        else:
+            # Through the proxy: https in a CONNECT tunnel (TLS end to end), http as an
+            # absolute URL. The proxy resolves the host.
+            via = proxy.hostname or "", self._port(proxy)
+            addresses = self._resolved(*via)
+            connection = Connection(*via, addresses, tls=tls, limits=limits)
+            if tls is not None:
+                connection.set_tunnel(host, port)
+            else:
+                target = url
         if tls is not None:
             connection.default_port = 443  # the Host header leaves the default port out
         headers = {
@@ -691,9 +720,6 @@ class HttpClient:
             "Connection": "close",
             **validators,
         }
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
         self.requests += 1
         try:
             connection.request("GET", target, headers=headers)
