@@ -29,10 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from digestdesk import cli
 from digestdesk.core import fetch
-from digestdesk.core.fetch import DayReport, FetchCancelled, HttpClient
+from digestdesk.core.fetch import DayReport, FetchCancelled, FetchError, HttpClient
 from digestdesk.core.fetch import http as fetch_http
 from digestdesk.core.library import Library
 from digestdesk.paths import LibraryPaths, resolve_library
@@ -949,3 +951,74 @@ def test_no_proxy_connects_directly(
     [report] = fetch_days(library, quick_client(), DAY)
     assert report.outcome == "imported", report.error
     assert len(origin.requests) == 1
+
+
+# --------------------------------------------------------------------- fuzzed answers
+_LATIN = st.characters(min_codepoint=0, max_codepoint=255, exclude_characters="\r\n")
+_HEADER_NAMES = [
+    "Content-Length",
+    "Transfer-Encoding",
+    "Content-Encoding",
+    "Retry-After",
+    "Location",
+    "ETag",
+    "Last-Modified",
+    "Content-Type",
+    "X-Junk",
+]
+_VALUES = st.one_of(
+    st.text(_LATIN, max_size=40),
+    st.from_regex(r"-?[0-9]{1,25}", fullmatch=True),
+    st.sampled_from(["gzip", "deflate", "chunked", "br", "identity", "/loop", "ftp://x/"]),
+)
+
+
+@st.composite
+def raw_answers(draw: st.DrawFn) -> bytes:
+    status = draw(
+        st.one_of(
+            st.sampled_from([200, 204, 301, 302, 304, 307, 404, 429, 500, 503]).map(
+                lambda code: f"HTTP/1.1 {code} Reason"
+            ),
+            st.text(_LATIN, max_size=30),
+        )
+    )
+    headers = draw(st.lists(st.tuples(st.sampled_from(_HEADER_NAMES), _VALUES), max_size=6))
+    body = draw(st.binary(max_size=300))
+    if draw(st.booleans()):
+        body = gzip.compress(body)[: draw(st.integers(1, 400))]
+    head = "\r\n".join([status, *(f"{n}: {v}" for n, v in headers), "", ""])
+    return head.encode("latin-1") + body
+
+
+def _loopback_resolver(host: str, port: int) -> Any:
+    if host not in ("127.0.0.1", "localhost"):
+        raise socket.gaierror(socket.EAI_NONAME, "not in this test")
+    return fetch_http.system_resolver(host, port)
+
+
+def test_fuzzed_answers_give_a_response_or_a_plain_error(
+    serve: Callable[[Respond], RawServer],
+) -> None:
+    """Whatever bytes come back, get() returns a Response or raises FetchError: no other
+    exception, no hang."""
+    current = [b""]
+    server = serve(lambda conn, request, srv: srv.send(conn, current[0]))
+    client = quick_client(retries=0, timeout=2.0, resolver=_loopback_resolver)
+    outcomes: dict[str, int] = {}
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(raw_answers())
+    def one(raw: bytes) -> None:
+        current[0] = raw
+        try:
+            response = run_guarded(lambda: client.get(f"{server.url}/day", what="for a fuzz"))
+            assert isinstance(response, fetch.Response)
+            kind = "answer"
+        except FetchError as error:
+            assert error.user_message and "Traceback" not in error.user_message
+            kind = "plain error"
+        outcomes[kind] = outcomes.get(kind, 0) + 1
+
+    one()
+    assert sum(outcomes.values()) >= 100
