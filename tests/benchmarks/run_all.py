@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated subset: library, search, trends, app, queries, fetch",
+        help="comma-separated subset: library, search, trends, app, queries, fetch, startup, "
+        "filters",
     )
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         "app": ["bench_app.py", "--sizes", str(biggest)],
         "queries": ["bench_queries.py", "--size", str(biggest)],
         "fetch": ["bench_fetch.py"],
+        # Needs ../shared/samples (or its --library); the "before" rows need --before DIR.
+        "startup": ["bench_startup.py", "--runs", "15"],
+        "filters": ["bench_filters.py", "--size", str(biggest), "--index-size", str(biggest)],
     }
     wanted = [name for name in args.only.split(",") if name] or list(runs)
     failed = []
