@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -106,7 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     env = _env(ROOT)
-    library = args.library or prepare_library(env)
+    made: list[Path] = []  # temporary libraries, removed at the end
+    try:
+        return _run(args, env, made)
+    finally:
+        for library in made:
+            shutil.rmtree(library.parent, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, env: dict[str, str], made: list[Path]) -> int:
+    library = args.library or _made(prepare_library(env), made)
     lib = ["--library", str(library)]
     app = [sys.executable, "-m", "digestdesk"]
     shown = subprocess.run(
@@ -135,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.before is not None:
         # Its own library, written by the old code (a newer schema is refused by older code).
         before_env = _env(args.before.resolve())
-        before_library = str(prepare_library(before_env))
+        before_library = str(_made(prepare_library(before_env), made))
         for label, command in commands.items():
             if label.startswith("digestdesk") and "show" not in label:  # ids: new in after
                 old = [before_library if part == str(library) else part for part in command]
@@ -171,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{percentile(cpu, 0.95) * 1000:.0f} | {statistics.median(cpu) / naive_cpu:.2f}x |"
         )
     return 0
+
+
+def _made(library: Path, made: list[Path]) -> Path:
+    made.append(library)
+    return library
 
 
 def _order(label: str, runs: dict[str, object]) -> tuple[int, int]:
