@@ -60,6 +60,18 @@ class SearchIndexUnavailableError(LibraryError):
     """The search index cannot be opened (missing, damaged, being rebuilt): rebuild it."""
 
 
+class SearchIndexDamagedError(SearchIndexUnavailableError):
+    """A file of the search index is not as it was written (a checksum or size differs, or
+    Whoosh could not decode it). Never a wrong answer: the index is marked damaged and rebuilt
+    from the database; ``file`` names the damaged file (a path, or "" when unknown)."""
+
+    def __init__(self, file: str = "", detail: str = "") -> None:
+        where = f" (file {file})" if file else ""
+        super().__init__(f"The search index was damaged{where}; rebuilding it from the library.")
+        self.file = file
+        self.detail = detail  # what exactly was wrong, for the log and `check`
+
+
 class EntryNotFoundError(LibraryError):
     """No entry has the id given."""
 

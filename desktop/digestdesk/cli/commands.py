@@ -232,7 +232,15 @@ COMMAND_TABLE: tuple[Command, ...] = (
         "check",
         "check that the database and the search index agree",
         maintenance.cmd_check,
-        (JSON_OUTPUT,),
+        (
+            JSON_OUTPUT,
+            Argument(
+                ("--deep",),
+                flag=True,
+                help="compare every entry and every word with the index (slower; default: "
+                "a random sample)",
+            ),
+        ),
         repairs_index=False,  # it reports what it finds
     ),
     Command("reindex", "rebuild the search index from the database", maintenance.cmd_reindex),

@@ -9,10 +9,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from digestdesk.cli.commands import COMMANDS_BY_NAME, Command
-from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK
+from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError
 from digestdesk.cli.output import ProgressBar
 from digestdesk.cli.parser import build_parser, parse_arguments
-from digestdesk.errors import DigestDeskError, EntryNotFoundError, LibraryLockedError
+from digestdesk.errors import (
+    DigestDeskError,
+    EntryNotFoundError,
+    LibraryLockedError,
+    SearchIndexDamagedError,
+)
 from digestdesk.paths import resolve_library
 
 if TYPE_CHECKING:
@@ -59,14 +64,7 @@ def _run(argv: Sequence[str], out: TextIO, stdin: TextIO) -> int:
         paths = resolve_library(args.library)
         # Readers do not take the writer lock, so they work while the app has the library open;
         # they only repair the index when nobody else is writing.
-        library = _open(paths, writer=not command.read_only, repair=command.repairs_index)
-        try:
-            resolve_entry_refs(library, command, args)
-            if command.reads_stdin:
-                return command.handler(library, args, out, stdin)
-            return command.handler(library, args, out)
-        finally:
-            library.close()
+        return _run_command(paths, command, args, out, stdin)
     except DigestDeskError as exc:
         sys.stderr.write(f"digestdesk: {exc.user_message}\n")
         return exc.exit_code
@@ -98,25 +96,74 @@ def resolve_entry_refs(library: Library, command: Command, args: Any) -> None:
         setattr(args, argument.dest, ids if isinstance(value, list) else ids[0])
 
 
-def _open(paths: Any, *, writer: bool, repair: bool = True) -> Library:
+def _run_command(paths: Any, command: Command, args: Any, out: TextIO, stdin: TextIO) -> int:
+    """Open the library as ``command`` says and run it. A damaged index found by a read (a
+    checksum, a block Whoosh could not decode) before anything was printed is rebuilt as one
+    found damaged when opening, and a reading command then answers from the new index."""
+    library = _open(paths, writer=not command.read_only, repair=command.repairs_index)
+    try:
+        return _call(command, library, args, out, stdin)
+    except SearchIndexDamagedError as exc:
+        if not (command.read_only and command.repairs_index):
+            raise
+        sys.stderr.write(f"digestdesk: {exc.user_message}\n")
+    finally:
+        library.close()
+    library = _open(paths, writer=False, repair=True, told=True)
+    try:
+        return _call(command, library, args, out, stdin)
+    except SearchIndexDamagedError as exc:
+        raise CliError(
+            "The search index is still damaged"
+            + (f" (file {exc.file})" if exc.file else "")
+            + ". If another Digest Desk has the library open, it rebuilds the index; "
+            "otherwise run `digestdesk reindex`."
+        ) from None
+    finally:
+        library.close()
+
+
+def _call(command: Command, library: Library, args: Any, out: TextIO, stdin: TextIO) -> int:
+    resolve_entry_refs(library, command, args)
+    if command.reads_stdin:
+        return int(command.handler(library, args, out, stdin))
+    return int(command.handler(library, args, out))
+
+
+def _open(paths: Any, *, writer: bool, repair: bool = True, told: bool = False) -> Library:
     # Imported here, not at the top: the library pulls in SQLAlchemy and Whoosh, which
     # `digestdesk --help` and the app's "is this a command?" check do without.
     from digestdesk.core.library import Library
 
     if writer:
-        return Library.open(
-            paths, writer=True, repair_index=repair, progress=ProgressBar("Repairing the index")
-        )
+        library = Library.open(paths, writer=True, repair_index=False)
+        if repair:
+            _repair(library, told=told)
+        return library
     library = Library.open(paths, writer=False)
     if library.index_status() != "ok":
         # Repair the index if no other process is writing; otherwise read what is there.
         library.close()
         try:
-            repaired = Library.open(paths, writer=True, progress=ProgressBar("Repairing the index"))
+            repaired = Library.open(paths, writer=True, repair_index=False)
         except LibraryLockedError:
             return Library.open(paths, writer=False)
+        _repair(repaired, told=told)
         return repaired
     return library
+
+
+def _repair(library: Library, *, told: bool) -> None:
+    """Bring the index up to date, saying so first when it was found damaged."""
+    try:
+        if library.index_status() != "ok":
+            damage = library.index_damage()
+            if damage is not None and not told:
+                sys.stderr.write(f"digestdesk: {damage.user_message}\n")
+            library.ensure_index(progress=ProgressBar("Repairing the index"))
+    except BaseException:
+        library.close()
+        raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:

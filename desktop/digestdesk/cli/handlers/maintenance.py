@@ -56,13 +56,16 @@ def cmd_stats(library: Library, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_check(library: Library, args: argparse.Namespace, out: TextIO) -> int:
-    problems = library.check()
+    problems = library.check(deep=args.deep)
     if args.json:
         print_json({"ok": not problems, "problems": problems}, out)
     elif problems:
         for problem in problems:
             out.write(f"problem: {problem}\n")
-        out.write("run `digestdesk reindex` to rebuild the index from the database\n")
+        out.write(
+            "run `digestdesk reindex` to rebuild the index from the database (any other "
+            "command rebuilds a damaged index first)\n"
+        )
     else:
         out.write("ok: the database and the search index agree\n")
     return EXIT_FAILED if problems else EXIT_OK

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from digestdesk.core.query.plan import QueryPlan
+from digestdesk.errors import SearchIndexDamagedError
 
 
 @dataclass
@@ -42,6 +43,16 @@ class IndexDoc:
 class Hit:
     id: int
     score: float
+
+
+@dataclass
+class ExpectedDoc:
+    """What the index should hold for one entry, computed from its :class:`IndexDoc` alone:
+    the stored text fields, and each text field's terms with their positions (what ``check``
+    compares the index's answers with)."""
+
+    stored: dict[str, str]
+    terms: dict[str, list[tuple[int, str]]]
 
 
 @dataclass
@@ -149,6 +160,37 @@ class SearchIndex(Protocol):
 
     def ids(self) -> set[int]:
         """Every entry id in the index."""
+        ...
+
+    # -- integrity (``digestdesk check``) --------------------------------------------------
+
+    def damage(self) -> SearchIndexDamagedError | None:
+        """The damage found in the current index (then :meth:`state` is None), or None."""
+        ...
+
+    def mark_damaged(self, damage: SearchIndexDamagedError) -> None:
+        """Record that the current index lies or is damaged: it is no longer used, and
+        :meth:`state` says it must be rebuilt (in this process and the next)."""
+        ...
+
+    def verify(self) -> list[str]:
+        """Every file of the index checked against the checksums written with it: what is
+        damaged (empty when nothing is)."""
+        ...
+
+    def documents(self, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """The stored text fields of these entries, as the index returns them."""
+        ...
+
+    def expected(self, doc: IndexDoc) -> ExpectedDoc:
+        """What the index should hold for ``doc`` (no index read)."""
+        ...
+
+    def probe(
+        self, queries: Sequence[tuple[str, Sequence[str]]], allowed: set[int] | None
+    ) -> list[set[int]]:
+        """For each (field, analysed terms), the ids (of ``allowed``, or all) whose field
+        holds the terms one after the other, as the index's searches find them."""
         ...
 
     def close(self) -> None: ...

@@ -12,6 +12,12 @@ read back with a memory copy. A file is a cache of a cache: it is checked agains
 does not match, and may be deleted at any time. Terms in fewer than :data:`MIN_DOC_FREQ`
 documents of a segment are left out: they decode from Whoosh quickly enough.
 
+Every term's block carries a CRC32, checked the first time the block is read in a process
+(never per query: a term searched again is not checked again), and the term directory carries
+one checked when the file is opened. A damaged directory means the file is ignored (Whoosh's
+own postings answer); a damaged block raises
+:class:`~digestdesk.errors.SearchIndexDamagedError`, never a wrong answer.
+
 This module also holds the decoding of Whoosh's own posting blocks (:func:`blocks`), which the
 ranking reads for the terms and segments without a postings file.
 """
@@ -25,6 +31,8 @@ import os
 import pickle
 import struct
 import sys
+import threading
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -35,13 +43,15 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
 from whoosh.matching.wrappers import FilterMatcher
 
+from digestdesk.errors import SearchIndexDamagedError
+
 log = logging.getLogger(__name__)
 
 #: File name suffix, after the segment id (``<indexname>_<segment>.ddpostings``).
 SUFFIX = ".ddpostings"
-#: Written at the start of every file; the number is the layout version.
-MAGIC = b"DDPOSTS1"
-_HEADER = struct.Struct("<8sQQ")  # magic, directory offset, directory length
+#: Written at the start of every file; the number is the layout version (2: checksums).
+MAGIC = b"DDPOSTS2"
+_HEADER = struct.Struct("<8sQQI")  # magic, directory offset, directory length, directory CRC32
 #: Terms in fewer documents of a segment than this are not written (cheap to decode anyway).
 MIN_DOC_FREQ = 32
 #: Segments with fewer documents get no file: they are merged away soon (see
@@ -49,9 +59,9 @@ MIN_DOC_FREQ = 32
 MIN_SEGMENT_DOCS = 1000
 
 # A directory entry: (offset, postings, docnum typecode, weight typecode, count typecode,
-# positions, position typecode); the count and position typecodes are "" for fields without
-# positions.
-_Entry = tuple[int, int, str, str, str, int, str]
+# positions, position typecode, CRC32 of the term's bytes); the count and position typecodes
+# are "" for fields without positions.
+_Entry = tuple[int, int, str, str, str, int, str, int]
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,19 +208,22 @@ def write(
                     count_array, pos_array = _smallest(counts), _smallest(deltas)
                     parts += [count_array, pos_array]
                     count_code, pos_code = count_array.typecode, pos_array.typecode
+                start, crc = offset, 0
+                for part in parts:
+                    data = part.tobytes()
+                    out.write(data)
+                    crc = zlib.crc32(data, crc)
+                    offset += len(data)
                 directory[(fieldname, btext)] = (
-                    offset,
+                    start,
                     len(ids),
                     id_code,
                     weight_array.typecode,
                     count_code,
                     len(deltas),
                     pos_code,
+                    crc,
                 )
-                for part in parts:
-                    data = part.tobytes()
-                    out.write(data)
-                    offset += len(data)
             meta = {
                 "magic": MAGIC,
                 "segment": segment.segment_id(),
@@ -221,7 +234,7 @@ def write(
             blob = pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL)
             out.write(blob)
             out.seek(0)
-            out.write(_HEADER.pack(MAGIC, offset, len(blob)))
+            out.write(_HEADER.pack(MAGIC, offset, len(blob), zlib.crc32(blob)))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -236,27 +249,52 @@ def write(
 class PostingsFile:
     """One segment's postings file, memory-mapped. Thread-safe: reads only copy slices."""
 
-    def __init__(self, data: mmap.mmap, terms: dict[tuple[str, bytes], _Entry]) -> None:
+    def __init__(
+        self, data: mmap.mmap, terms: dict[tuple[str, bytes], _Entry], path: Path | None = None
+    ) -> None:
         self._data = data
         self._terms = terms
+        self.path = path
+        self._checked: set[tuple[str, bytes]] = set()  # terms whose CRC matched
+        self._check_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path, segment_id: str, doc_count: int) -> PostingsFile | None:
         """The file at ``path`` when it belongs to this segment, else None (a stale, damaged
         or foreign file is never read)."""
+        return cls._load(path, segment_id, doc_count)[0]
+
+    @classmethod
+    def problem(cls, path: Path, segment_id: str, doc_count: int) -> str | None:
+        """Why the file at ``path`` cannot be used for this segment (None: it can, or there
+        is none)."""
+        opened, problem = cls._load(path, segment_id, doc_count)
+        if opened is not None:
+            opened.close()
+        return problem
+
+    @classmethod
+    def _load(
+        cls, path: Path, segment_id: str, doc_count: int
+    ) -> tuple[PostingsFile | None, str | None]:
         try:
             with open(path, "rb") as f:
                 data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except (FileNotFoundError, ValueError):  # ValueError: an empty file cannot be mapped
-            return None
+        except FileNotFoundError:
+            return None, None
+        except ValueError:  # an empty file cannot be mapped
+            return None, "empty"
         except OSError as exc:
             log.debug("postings file %s unreadable: %s", path, exc)
-            return None
+            return None, f"unreadable: {exc}"
         try:
-            magic, start, length = _HEADER.unpack_from(data, 0)
+            magic, start, length, crc = _HEADER.unpack_from(data, 0)
             if magic != MAGIC or start + length != len(data):
                 raise ValueError("wrong header")
-            meta = pickle.loads(data[start : start + length])
+            blob = data[start : start + length]
+            if zlib.crc32(blob) != crc:
+                raise ValueError("the term directory does not match its checksum")
+            meta = pickle.loads(blob)
             if (
                 meta.get("magic") != MAGIC
                 or meta.get("segment") != segment_id
@@ -270,14 +308,57 @@ class PostingsFile:
         except Exception as exc:  # noqa: BLE001 - any damage means "not there"
             log.info("ignoring postings file %s: %s", path, exc)
             data.close()
-            return None
-        return cls(data, terms)
+            return None, str(exc)
+        return cls(data, terms, path), None
+
+    def close(self) -> None:
+        self._data.close()
 
     def __contains__(self, key: tuple[str, bytes]) -> bool:
         return key in self._terms
 
     def __len__(self) -> int:
         return len(self._terms)
+
+    def _entry(self, key: tuple[str, bytes]) -> _Entry | None:
+        """The directory entry of a term, its bytes checked against their CRC once (a
+        mismatch raises :class:`SearchIndexDamagedError`)."""
+        entry = self._terms.get(key)
+        if entry is None or key in self._checked:
+            return entry
+        self._check(key, entry)
+        with self._check_lock:
+            self._checked.add(key)
+        return entry
+
+    def _check(self, key: tuple[str, bytes], entry: _Entry) -> None:
+        try:
+            offset, n, id_code, weight_code, count_code, npos, pos_code, crc = entry
+            size = n * (array(id_code).itemsize + array(weight_code).itemsize)
+            if count_code:
+                size += n * array(count_code).itemsize + npos * array(pos_code).itemsize
+            end = offset + size
+            ok = _HEADER.size <= offset <= end <= len(self._data) and (
+                zlib.crc32(self._data[offset:end]) == crc
+            )
+        except (ValueError, TypeError) as exc:  # a directory entry of the wrong shape
+            log.debug("postings file %s: bad entry %r: %s", self.path, key, exc)
+            ok = False
+        if not ok:
+            raise SearchIndexDamagedError(
+                self.path.name if self.path else "",
+                f"the postings of {key[0]}:{key[1]!r} do not match their checksum",
+            )
+
+    def verify(self) -> list[str]:
+        """Check every term's block (``check``): what is damaged, empty when nothing is."""
+        damaged: list[str] = []
+        for key, entry in self._terms.items():
+            try:
+                self._check(key, entry)
+            except SearchIndexDamagedError as exc:
+                damaged.append(exc.detail)
+        return damaged
 
     def _read(self, typecode: str, offset: int, count: int) -> tuple[array[Any], int]:
         out: array[Any] = array(typecode)
@@ -287,7 +368,7 @@ class PostingsFile:
 
     def postings(self, fieldname: str, btext: bytes) -> tuple[array[int], array[Any]] | None:
         """(docnums, weights) of a term, or None when the file does not hold it."""
-        entry = self._terms.get((fieldname, btext))
+        entry = self._entry((fieldname, btext))
         if entry is None:
             return None
         offset, n, id_code, weight_code = entry[:4]
@@ -304,7 +385,9 @@ class PostingsFile:
         entry = self._terms.get((fieldname, btext))
         if entry is None or not entry[4]:
             return None
-        offset, n, id_code, weight_code, count_code, npos, pos_code = entry
+        entry = self._entry((fieldname, btext))
+        assert entry is not None
+        offset, n, id_code, weight_code, count_code, npos, pos_code, _ = entry
         ids, offset = self._read(id_code, offset, n)
         weights, offset = self._read(weight_code, offset, n)
         counts, offset = self._read(count_code, offset, n)

@@ -286,6 +286,7 @@ class Evaluator:
         self.leaves: list[tuple[Any, int]] = list(self.reader.leaf_readers())
         self.doc_count_all = self.reader.doc_count_all()
         self._holding: dict[tuple[str, bytes], tuple[int, list[tuple[Any, int]]]] = {}
+        self._norms: dict[str, list[float]] = {}
 
     def holding(self, fieldname: str, btext: bytes) -> tuple[int, list[tuple[Any, int]]]:
         """(document frequency, the (leaf, offset) pairs holding the term): one term-table
@@ -420,9 +421,12 @@ class Evaluator:
             return None
 
     def _norm_table(self, fieldname: str) -> list[float]:
-        """K1 * ((1 - B) + B * fl / avgfl) for each encoded length byte."""
-        avgfl = self.searcher.avg_field_length(fieldname) or 1
-        return [K1 * ((1 - B) + B * fl / avgfl) for fl in _LENGTHS]
+        """K1 * ((1 - B) + B * fl / avgfl) for each encoded length byte (once per field)."""
+        table = self._norms.get(fieldname)
+        if table is None:
+            avgfl = self.searcher.avg_field_length(fieldname) or 1
+            table = self._norms[fieldname] = [K1 * ((1 - B) + B * fl / avgfl) for fl in _LENGTHS]
+        return table
 
     def term(
         self,

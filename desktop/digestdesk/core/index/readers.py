@@ -6,6 +6,11 @@ segments), so each thread keeps its own and opens a new one only when a commit, 
 repair changed the index; after a commit the segments that did not change keep their open
 readers (:func:`reader_reusing`). A searcher is never shared between threads (Whoosh's readers
 are not thread-safe), and one that failed is dropped.
+
+This is where every read leaves the index: what a damaged file makes Whoosh or the ranking
+raise (a corrupt block, a short read, an index out of range...) is turned into
+:class:`~digestdesk.errors.SearchIndexDamagedError` here, and the damage recorded so that the
+index is rebuilt.
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ from typing import Any
 from whoosh.searching import Searcher
 from whoosh.util.numeric import to_sortable
 
-from digestdesk.core.index.directory import OPEN_ERRORS, IndexDirectory, unavailable
+from digestdesk.core.index.directory import DAMAGE_ERRORS, IndexDirectory, damage_from
 from digestdesk.core.index.ranking import SegmentCache, load_numeric_column
-from digestdesk.errors import SearchIndexUnavailableError
+from digestdesk.errors import SearchIndexDamagedError, SearchIndexUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +121,29 @@ class ThreadSearchers:
             searcher = local.searcher
         except SearchIndexUnavailableError:
             raise
-        except OPEN_ERRORS as exc:
-            log.warning("Search index at %s cannot be searched: %r", self._files.directory, exc)
-            self._files.forget()
-            raise unavailable() from exc
+        except DAMAGE_ERRORS as exc:
+            raise self._damaged(exc) from exc
         try:
             yield searcher
+        except SearchIndexDamagedError as exc:  # a postings file's checksum
+            self._drop_thread_searcher()
+            self._files.mark_damaged(exc)
+            raise
+        except DAMAGE_ERRORS as exc:
+            self._drop_thread_searcher()
+            raise self._damaged(exc) from exc
         except BaseException:
             self._drop_thread_searcher()
             raise
+
+    def _damaged(self, exc: BaseException) -> BaseException:
+        """Record the damage a read ran into; the error to raise instead."""
+        # With the traceback, in the log file (a bug would look like this too); the user is
+        # told by whoever catches the error.
+        log.info("Search index at %s cannot be read", self._files.directory, exc_info=exc)
+        damage = damage_from(exc)
+        self._files.mark_damaged(damage)
+        return damage
 
     def _drop_thread_searcher(self) -> None:
         searcher = getattr(self._local, "searcher", None)

@@ -25,7 +25,7 @@ from whoosh.analysis.morph import StemFilter
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.support.charset import accent_map
 
-from digestdesk.core.index.base import IndexDoc
+from digestdesk.core.index.base import ExpectedDoc, IndexDoc
 from digestdesk.core.query.analysis import TextAnalysis
 from digestdesk.core.query.filters import ARXIV_VERSION_RE
 
@@ -150,3 +150,20 @@ def doc_fields(doc: IndexDoc) -> dict[str, Any]:
     if doc.arxiv_id:
         fields["arxiv"] = ARXIV_VERSION_RE.sub("", doc.arxiv_id.lower())
     return fields
+
+
+def expected_doc(doc: IndexDoc) -> ExpectedDoc:
+    """What the index holds for ``doc`` when it is as written: the stored text fields (empty
+    ones left out) and each text field's terms at their positions, as indexing analyses them."""
+    fields = doc_fields(doc)
+    stored: dict[str, str] = {}
+    terms: dict[str, list[tuple[int, str]]] = {}
+    for name, value in fields.items():
+        field = SCHEMA[name]
+        if not isinstance(value, str) or not isinstance(field, TEXT):
+            continue
+        if field.stored and value:
+            stored[name] = value
+        tokens = analyzer(SCHEMA, name)(value, positions=True, mode="index")
+        terms[name] = [(t.pos, t.text) for t in tokens]
+    return ExpectedDoc(stored, terms)

@@ -232,6 +232,38 @@ class IndexSearch:
             scores.pop(docnum, None)
             return [Hit(ids.id_of[d], float(score)) for score, d in top_by_score(scores, limit)]
 
+    def documents(self, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """The stored text fields (empty ones left out) of these entries."""
+        out: dict[int, dict[str, str]] = {}
+        with self._searchers.searcher() as s:
+            docnum_of = self._id_maps.of(s).docnum_of
+            for entry_id in ids:
+                docnum = docnum_of.get(entry_id)
+                if docnum is not None:
+                    stored = s.stored_fields(docnum)
+                    out[entry_id] = {k: v for k, v in stored.items() if isinstance(v, str) and v}
+        return out
+
+    def probe(
+        self, queries: Sequence[tuple[str, Sequence[str]]], allowed: set[int] | None
+    ) -> list[set[int]]:
+        """For each (field, analysed terms), the ids whose field holds the terms in a row,
+        found the way a search finds them (the same scoring code, postings files included),
+        all on one searcher."""
+        out: list[set[int]] = []
+        with self._searchers.searcher() as s:
+            ids = self._id_maps.of(s)
+            evaluator = Evaluator(s, self._columns)
+            keep = self._id_maps.docnums(s, allowed) if allowed is not None else None
+            for field, terms in queries:
+                query: wq.Query = (
+                    wq.Term(field, terms[0]) if len(terms) == 1 else wq.Phrase(field, list(terms))
+                )
+                found = evaluator.scores(query).keys()
+                docnums = found & keep if keep is not None else found - ids.deleted
+                out.append({ids.id_of[d] for d in docnums} - {-1})
+        return out
+
     def ids(self) -> set[int]:
         """Every entry id in the index."""
         with self._searchers.searcher() as s:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from whoosh import query as wq
 
 import digestdesk.core.index.postings_file as postings_file
-from digestdesk.core.index.base import Hit, IndexDoc, IndexState, SearchIndex
+from digestdesk.core.index.base import ExpectedDoc, Hit, IndexDoc, IndexState, SearchIndex
 from digestdesk.core.index.compiler import parse_query
-from digestdesk.core.index.directory import IndexDirectory
+from digestdesk.core.index.directory import DAMAGE_ERRORS, IndexDirectory, damage_from
 from digestdesk.core.index.ranking import SegmentCache
 from digestdesk.core.index.readers import IdMaps, ThreadSearchers
+from digestdesk.core.index.schema import expected_doc
 from digestdesk.core.index.searching import IndexSearch
 from digestdesk.core.index.writing import (
     BULK_LIMIT_MB,
@@ -30,6 +32,7 @@ from digestdesk.core.index.writing import (
     WriteSettings,
 )
 from digestdesk.core.query.plan import QueryPlan
+from digestdesk.errors import SearchIndexDamagedError
 
 
 class WhooshIndex(SearchIndex):
@@ -233,6 +236,68 @@ class WhooshIndex(SearchIndex):
     def ids(self) -> set[int]:
         """Every entry id in the index."""
         return self._search.ids()
+
+    # -- integrity ---------------------------------------------------------------------------
+
+    def damage(self) -> SearchIndexDamagedError | None:
+        """The damage found in the current index (then :meth:`state` is None), or None."""
+        return self._files.recorded_damage()
+
+    def mark_damaged(self, damage: SearchIndexDamagedError) -> None:
+        """Stop using the current index; it must be rebuilt (this process and the next)."""
+        self._files.mark_damaged(damage)
+
+    def verify(self) -> list[str]:
+        """Every Whoosh file against its manifest's CRC32 and every postings file's blocks
+        against theirs: what is damaged ("file: what"), empty when nothing is. Damage found
+        is recorded (:meth:`mark_damaged`)."""
+        found: list[tuple[str, str]] = []
+        try:
+            listed = self._files.verify(crc=True)
+            found += [(d.file, d.what) for d in listed or ()]
+            if not found:
+                with self._searchers.searcher() as s:
+                    for leaf, _ in s.reader().leaf_readers():
+                        found += self._verify_postings_file(leaf)
+        except SearchIndexDamagedError as exc:
+            found.append((exc.file, exc.detail))
+        except DAMAGE_ERRORS as exc:
+            damage = damage_from(exc)
+            found.append((damage.file, damage.detail))
+        if found:
+            self._files.mark_damaged(SearchIndexDamagedError(*found[0]))
+        return [f"{file or 'an index file'}: {what}" for file, what in found]
+
+    def _verify_postings_file(self, leaf: Any) -> list[tuple[str, str]]:
+        """A segment's postings file: every block against its checksum. One that cannot be
+        used at all (searches then read Whoosh's postings) is reported too: damage is damage."""
+        segment = getattr(leaf, "segment", lambda: None)()
+        if segment is None:
+            return []
+        stored = self._columns.postings_file(leaf)
+        if stored is not None:
+            name = stored.path.name if stored.path else "postings file"
+            return [(name, what) for what in stored.verify()]
+        path = postings_file.path_for(self.directory, segment.segment_id())
+        problem = postings_file.PostingsFile.problem(
+            path, segment.segment_id(), leaf.doc_count_all()
+        )
+        return [(path.name, f"unusable ({problem})")] if problem else []
+
+    def documents(self, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """The stored text fields of these entries, as the index returns them."""
+        return self._search.documents(ids)
+
+    def expected(self, doc: IndexDoc) -> ExpectedDoc:
+        """What the index should hold for ``doc`` (no index read)."""
+        return expected_doc(doc)
+
+    def probe(
+        self, queries: Sequence[tuple[str, Sequence[str]]], allowed: set[int] | None
+    ) -> list[set[int]]:
+        """For each (field, analysed terms), the ids (of ``allowed``, or all) whose field
+        holds the terms in a row, as searches find them."""
+        return self._search.probe(queries, allowed)
 
     def close(self) -> None:
         """Drop the open index and close every thread's searcher (no search runs then)."""

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import digestdesk.core.index.postings_file as postings_file
+from digestdesk.core.index import integrity
 from digestdesk.core.index.base import IndexDoc
-from digestdesk.core.index.directory import IndexDirectory
+from digestdesk.core.index.directory import DAMAGE_ERRORS, IndexDirectory, damage_from
 from digestdesk.core.index.ranking import SegmentCache
 from digestdesk.core.index.schema import doc_fields
 from digestdesk.errors import SearchIndexUnavailableError
@@ -132,7 +133,8 @@ class IndexWriter:
     def create(self, library_uuid: str) -> None:
         """Replace the index with an empty one."""
         with self._write_lock:
-            indexname, _ = self._files.start_new()
+            indexname, ix = self._files.start_new()
+            integrity.record(self._files.directory, ix)
             self._files.switch_to(indexname, library_uuid, 0)
 
     def rebuild(
@@ -168,6 +170,11 @@ class IndexWriter:
                 log.info("Search index rebuild cancelled")
                 self._files.remove_files(only=indexname)
                 return
+            try:
+                integrity.record(self._files.directory, ix)
+            except BaseException:
+                self._files.remove_files(only=indexname)
+                raise
             self._files.switch_to(indexname, library_uuid, last_seq)
             self._write_postings_files()
             if progress is not None:
@@ -212,13 +219,25 @@ class IndexWriter:
                 # commits (240-360 ms at 10k, the edit's p95); merge_small() does it when idle.
                 segment = writer.newsegment
                 writer.commit(merge=False)
+                self._record_manifest(ix, data)
                 if docs:
                     # The new segment's ids are the docs' in order: known without reading
                     # them back, so the next edit finds its documents by number even when no
                     # search read this generation (a status search is answered by the
                     # database): Whoosh's lookup by id term took 30-60 ms at 100k.
                     self._columns.remember_ids(segment.segment_id(), [int(d.id) for d in docs])
-            self._files.write_sidecar(data["library_uuid"], last_seq, data["indexname"])
+            self._files.write_sidecar(
+                data["library_uuid"],
+                last_seq,
+                data["indexname"],
+                manifest=bool(data.get("manifest")),
+            )
+
+    def _record_manifest(self, ix: Any, data: dict[str, Any]) -> None:
+        """Write the manifest of the generation just committed (an index from before
+        manifests gets its first one from :meth:`maintain`, which reads every file)."""
+        if data.get("manifest"):
+            integrity.record(self._files.directory, ix)
 
     def _writer_docnums(self, writer: Any, wanted: set[int]) -> dict[int, int] | None:
         """Docnums of the live documents of the ``wanted`` entry ids in ``writer``'s segments,
@@ -269,10 +288,16 @@ class IndexWriter:
                 done = _write_batches(
                     ix, docs, self.settings, replace=True, total=total, progress=progress
                 )
+                self._record_manifest(ix, data)
             finally:
                 self._files.forget()
             assert done is not None  # not cancellable
-            self._files.write_sidecar(data["library_uuid"], last_seq, data["indexname"])
+            self._files.write_sidecar(
+                data["library_uuid"],
+                last_seq,
+                data["indexname"],
+                manifest=bool(data.get("manifest")),
+            )
             self._write_postings_files()
             if progress is not None:
                 progress(done, total)
@@ -291,9 +316,28 @@ class IndexWriter:
         try:
             merged = self.merge_small()
             written = self.write_postings_files(should_stop=should_stop, limit=1) if backfill else 0
-        except SearchIndexUnavailableError:
+            manifest = self.write_first_manifest() if backfill else False
+        except SearchIndexUnavailableError:  # missing, damaged (recorded), being rebuilt
             return False
-        return merged or written > 0
+        except DAMAGE_ERRORS as exc:  # a file Whoosh could not read: rebuilt, never a crash
+            self._files.mark_damaged(damage_from(exc))
+            return False
+        return merged or written > 0 or manifest
+
+    def write_first_manifest(self) -> bool:
+        """Give an index written before manifests existed its first one (reads every file:
+        for idle moments). Returns whether it wrote one."""
+        with self._write_lock:
+            data = self._files.current_sidecar()
+            if data.get("manifest"):
+                return False
+            ix = self._files.whoosh_index(data["indexname"])
+            integrity.record(self._files.directory, ix)
+            self._files.write_sidecar(
+                data["library_uuid"], data["last_seq"], data["indexname"], manifest=True
+            )
+            log.info("Wrote the first manifest of search index %s", data["indexname"])
+            return True
 
     def segment_count(self) -> int:
         """How many segments the index has (each edit adds one until they are merged)."""
@@ -316,20 +360,25 @@ class IndexWriter:
         with self._write_lock:
             if self.small_segments() < max(2, at_least):
                 return False
-            writer = self._files.whoosh_index().writer(compound=False)
+            data = self._files.current_sidecar()
+            ix = self._files.whoosh_index(data["indexname"])
+            writer = ix.writer(compound=False)
             writer.commit(
                 mergetype=functools.partial(
                     _merge_small_segments, small=self.settings.small_segment_docs
                 )
             )
+            self._record_manifest(ix, data)
             self._write_postings_files()  # the merged segment's, when it is large enough
             return True
 
     def optimize(self) -> None:
         """Merge all segments into one (slow; run in the background after a rebuild)."""
         with self._write_lock:
-            writer = self._files.whoosh_index().writer(compound=False)
-            writer.commit(optimize=True)
+            data = self._files.current_sidecar()
+            ix = self._files.whoosh_index(data["indexname"])
+            ix.writer(compound=False).commit(optimize=True)
+            self._record_manifest(ix, data)
             self._write_postings_files()
 
     # -- postings files ----------------------------------------------------------------------

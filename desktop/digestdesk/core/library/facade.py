@@ -53,6 +53,7 @@ from digestdesk.core.query import QueryPlan
 from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
 from digestdesk.core.similarity import Match, NotEnoughTriage, Recommendation, SimilarityStore
 from digestdesk.core.text import normalize_tag
+from digestdesk.errors import SearchIndexDamagedError
 from digestdesk.paths import LibraryPaths
 
 log = logging.getLogger(__name__)
@@ -389,9 +390,14 @@ class Library:
         return self.similarity.recommend(ids, tag=tag, limit=limit)
 
     # ----------------------------------------------------------- check, stats
-    def check(self) -> list[str]:
-        """Differences between the database and the index (empty when they agree)."""
-        return checks.check(self._database, self._sync, self.uuid)
+    def check(self, *, deep: bool = False) -> list[str]:
+        """Differences between the database and the index (empty when they agree); ``deep``
+        compares every entry and term instead of a sample."""
+        return checks.check(self._database, self._sync, self.uuid, deep=deep)
+
+    def index_damage(self) -> SearchIndexDamagedError | None:
+        """The damage found in the search index (it is rebuilt by :meth:`ensure_index`)."""
+        return self.index.damage()
 
     def stats(self) -> dict[str, Any]:
         return checks.stats(self._database, self._sync)

@@ -28,6 +28,7 @@ from digestdesk.core.index import IndexDoc, SearchIndex, WhooshIndex
 from digestdesk.core.library.common import Cancelled, E, LibraryTuning, Progress, chunks
 from digestdesk.core.library.database import Database
 from digestdesk.core.library.reads import digest_dates_for, tags_for
+from digestdesk.errors import SearchIndexUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,8 @@ class IndexSync:
             return
         try:
             self.catch_up()
+        except SearchIndexUnavailableError as exc:  # damaged (recorded) or missing
+            log.info("the search index could not be updated (%s); it will be rebuilt", exc)
         except Exception:
             log.exception("the search index could not be updated; it will be repaired")
 

@@ -79,6 +79,8 @@ class ImportController(QObject):
         reader.route("paste", lambda result: self._paste_parsed(*result))
         reader.route("file_check", self._files_checked)
         self.file_dialog: FileImportDialog | None = None  # open while the reader chooses
+        # A search found the index damaged (the library recorded it): rebuilt as a missing one.
+        search.index_damage_found.connect(lambda _file: self._index_needs_build())
 
     def stop(self) -> None:
         """The window is closing: the index is rebuilt at the next start (queued writes

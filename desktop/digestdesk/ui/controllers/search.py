@@ -16,7 +16,12 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 
 from digestdesk.core.library import Library
 from digestdesk.core.records import Changes, EntryDetail, EntryRow, SearchResult
-from digestdesk.errors import DigestDeskError, IndexNotReadyError, QueryError
+from digestdesk.errors import (
+    DigestDeskError,
+    IndexNotReadyError,
+    QueryError,
+    SearchIndexDamagedError,
+)
 from digestdesk.ui.actions import handles
 from digestdesk.ui.change_hub import ChangeHub
 from digestdesk.ui.collector import postpone_collections_while
@@ -55,6 +60,7 @@ class SearchController(QObject):
     """The query, its result in the list, and the counts in the status bar."""
 
     result_shown = Signal()  # a search's result went into the list
+    index_damage_found = Signal(str)  # a search found the index damaged: rebuild it
 
     def __init__(
         self,
@@ -186,6 +192,12 @@ class SearchController(QObject):
     def _search_failed(self, error: DigestDeskError) -> None:
         if isinstance(error, IndexNotReadyError):
             self._show_index_not_ready()
+            return
+        if isinstance(error, SearchIndexDamagedError):
+            # The library recorded the damage; the rebuild says how far along it is, and
+            # the query runs again when it is done (index_built).
+            self.window.search_bar.show_error(error.user_message)
+            self.index_damage_found.emit(error.file)
             return
         self.window.search_bar.show_error(error.user_message)  # a QueryError says where
 
