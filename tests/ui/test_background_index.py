@@ -112,3 +112,28 @@ def test_closing_during_the_demo_import_leaves_no_thread_running(
     assert not window.edits.isRunning() and not window.jobs.isRunning()
     assert not window.reader.isRunning()
     assert window.edits.submit("late", lambda _library, _task: None).cancelled()
+
+
+def test_a_damaged_index_found_by_a_search_is_rebuilt_in_the_background(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    """A search runs into damage (here recorded as a checksum mismatch would record it): the
+    search bar says so, the index is rebuilt in the background, and the query runs again."""
+    from digestdesk.errors import SearchIndexDamagedError
+
+    window = loaded_window
+    wait_idle(qtbot, window, timeout=60_000)
+    window.search.set_query("model")
+    wait_idle(qtbot, window)
+    expected = window.model.rowCount()
+    assert expected > 0
+    window.library.index.mark_damaged(SearchIndexDamagedError("ix_x.ddpostings", "test"))
+    assert window.library.index_status() == "rebuild"
+    messages: list[str] = []
+    window.search.index_damage_found.connect(messages.append)
+    window.search.set_query("models")
+    qtbot.waitUntil(lambda: messages == ["ix_x.ddpostings"], timeout=10_000)
+    wait_idle(qtbot, window, timeout=60_000)
+    assert window.library.index_status() == "ok"
+    qtbot.waitUntil(lambda: window.model.rowCount() == expected, timeout=10_000)
+    assert not window.search_bar.error.text()

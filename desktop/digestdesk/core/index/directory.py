@@ -30,7 +30,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.reading import CorruptIndexError
 
-from digestdesk.core.index import integrity
+import digestdesk.core.index.integrity as integrity
 from digestdesk.core.index.base import IndexState
 from digestdesk.core.index.schema import INDEX_VERSION, SCHEMA
 from digestdesk.errors import SearchIndexDamagedError, SearchIndexUnavailableError

@@ -18,8 +18,8 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import digestdesk.core.index.integrity as integrity
 import digestdesk.core.index.postings_file as postings_file
-from digestdesk.core.index import integrity
 from digestdesk.core.index.base import IndexDoc
 from digestdesk.core.index.directory import DAMAGE_ERRORS, IndexDirectory, damage_from
 from digestdesk.core.index.ranking import SegmentCache

@@ -79,7 +79,9 @@ def check(
         if damaged:
             return problems
         lies = _compare_ids(index.ids(), db_ids)
-        if state.last_seq >= seq and not lies:  # a behind index is caught up, not compared
+        if state.last_seq < seq:  # behind: the next command catches it up (no rebuild)
+            return problems + lies
+        if not lies:
             lies = _compare_answers(database, sync, db_ids, deep=deep)
     except SearchIndexUnavailableError as exc:
         damage = index.damage()
