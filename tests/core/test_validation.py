@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import UTC, date, datetime
 
 from hypothesis import given
@@ -31,6 +32,31 @@ def test_lone_surrogates_are_replaced_and_pairs_joined() -> None:
 def test_clean_str_always_encodes(text: str) -> None:
     assert "\x00" not in clean_str(text)
     clean_str(text).encode("utf-8")
+
+
+def test_terminal_controls_and_bidi_overrides_are_dropped_white_space_kept() -> None:
+    # A title with ESC sequences would recolour or rewrite a terminal on `digestdesk list`;
+    # bidi overrides display "evil" as "live" (Trojan Source). White space stays for clean_text.
+    assert clean_str("bell\x07 \x1b[31mred\x1b[0m \x9b2J") == "bell [31mred[0m 2J"
+    assert clean_str("RTL \u202eevil\u202c \u2066iso\u2069") == "RTL evil iso"
+    assert clean_str("tab\tline\nfeed\rcr\x0cff\x85nel") == "tab\tline\nfeed\rcr\x0cff\x85nel"
+    kept = "Arabic \u0627\u0644 and zero\u200bwidth"
+    assert clean_str(kept) == kept
+
+
+@given(st.text())
+def test_clean_str_leaves_no_control_but_white_space(text: str) -> None:
+    cleaned = clean_str(text)
+    assert all(unicodedata.category(c) != "Cc" or c.isspace() for c in cleaned)
+    assert not set(cleaned) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def test_an_imported_title_keeps_no_escape_sequence() -> None:
+    item = {"paper": {"id": "2699.00001", "title": "Red \x1b[31mtitle\x07", "summary": "ok"}}
+    data = json.dumps([item]).encode()
+    day = date(2026, 8, 20)
+    (entry,) = validate(hf_json.parse(data, name="x.json", as_of=day, today=day)).entries
+    assert entry.title == "Red [31mtitle"
 
 
 def test_an_entry_that_cannot_be_stored_is_skipped_with_its_place() -> None:

@@ -4,14 +4,17 @@ Parsers read what an input says; some of it cannot be stored as it is. A JSON st
 lone surrogate (``"\\ud800"``), which no UTF-8 database takes; text may hold NUL characters,
 which PostgreSQL refuses; a count may be larger than the column (``2**63`` upvotes overflows
 SQLite's INTEGER, anything past ``2**31 - 1`` PostgreSQL's). Text is repaired (lone surrogates
-become U+FFFD, NULs are dropped: the rest of the title is worth keeping; tags are normalised as
-the library writes them); an entry whose number does not fit, whose identifier is longer than its
-column, or whose status is unknown, is moved to the problems with its place and the reason,
-so the import of everything else goes on and reports it (exit 3 on the command line).
+become U+FFFD, NULs are dropped: the rest of the title is worth keeping; so are the other control
+characters that are not white space, such as ESC, which would drive the terminal of whoever runs
+``digestdesk list``, and the bidi overrides and isolates, which show "evil" as "live"; tags are
+normalised as the library writes them); an entry whose number does not fit, whose identifier is
+longer than its column, or whose status is unknown, is moved to the problems with its place and
+the reason, so the import of everything else goes on and reports it (exit 3 on the command line).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -37,20 +40,28 @@ YEAR_MIN, YEAR_MAX = 1900, 2200
 MAX_CHARS = {"arxiv_id": 64, "source_kind": 32}
 
 
+# C0 and C1 controls except white space (tab, line feed, VT, FF, CR, the separators
+# U+001C-U+001F and NEL, which clean_text turns into spaces), DEL, and the bidi embeddings,
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 class InvalidDraft(ValueError):
     """A field that cannot be stored; the message names it."""
 
 
 def clean_str(text: str) -> str:
-    """``text`` as valid Unicode without NULs (lone surrogates replaced by U+FFFD)."""
-    if text.isascii():
-        return text.replace("\x00", "") if "\x00" in text else text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A valid pair written as two escapes becomes its character; a lone half U+FFFD.
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text.replace("\x00", "") if "\x00" in text else text
+    """``text`` as valid Unicode without NULs, other non-space controls or bidi overrides.
+
+    Lone surrogates are replaced by U+FFFD.
+    """
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A valid pair written as two escapes becomes its character; a lone half U+FFFD.
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
 
 
 def _check_int(name: str, value: int) -> int:
