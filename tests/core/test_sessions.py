@@ -278,6 +278,24 @@ def test_the_session_command(tmp_path: Path, library_paths: LibraryPaths) -> Non
         assert library.entry(ids[1]).status == "skipped"
 
 
+def test_session_next_names_an_outcome_it_does_not_know(
+    tmp_path: Path, library_paths: LibraryPaths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from digestdesk import cli
+
+    library_dir = tmp_path / "library"
+    with Library.open(resolve_library(library_dir)) as library:
+        _fill(library, 2)
+    argv = ["--library", str(library_dir), "session"]
+    assert cli.run([*argv, "start"]) == 0
+    capsys.readouterr()
+    assert cli.run([*argv, "next", "maybe"]) == 2
+    unknown = "'maybe' is not an outcome (use read, skipped, queued, passed)"
+    assert unknown in capsys.readouterr().err
+    assert cli.run([*argv, "next"]) == 2
+    assert "give an outcome: read, skipped, queued, passed" in capsys.readouterr().err
+
+
 def test_tags_and_notes_count_by_what_the_entry_ended_with(library_paths: LibraryPaths) -> None:
     library = Library.open(library_paths)
     try:

@@ -50,8 +50,12 @@ def cmd_session(library: Library, args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_OK
         session = current
     elif action == "next":
-        if args.outcome not in OUTCOMES:
+        if args.outcome is None:
             raise UsageError(f"session next: give an outcome: {', '.join(OUTCOMES)}")
+        if args.outcome not in OUTCOMES:
+            raise UsageError(
+                f"session next: {args.outcome!r} is not an outcome (use {', '.join(OUTCOMES)})"
+            )
         session = sessions.record(args.outcome).session
     elif action == "back":
         session = sessions.back()
