@@ -198,3 +198,31 @@ def test_related_papers_show_and_alt_number_jumps(qtbot: QtBot, trend_window: Ma
     window.navigation.jump_to_entry(first)  # type: ignore[arg-type]
     wait_idle(qtbot, window)
     assert window.search_bar.text() == "" and window.view.current_id() == first
+
+
+def test_a_long_note_wraps_so_the_keyboard_reader_sees_all_of_it(qtbot: QtBot) -> None:
+    """A note (why For-you is empty, why nothing rises) was one elided line, whose end only a
+    mouse tooltip showed; it wraps to the sidebar's width, and again when that changes."""
+    from digestdesk.ui.trend_sidebar import TrendSidebar
+
+    sidebar = TrendSidebar()
+    qtbot.addWidget(sidebar)
+    sidebar.resize(260, 600)
+    sidebar.show()
+    qtbot.waitExposed(sidebar)
+    note = (
+        "Recommendations learn from your triage: 3 papers triaged, 2 of them read, queued or "
+        "tagged. They need at least 30 triaged, 8 of them read, queued or tagged."
+    )
+    sidebar.show_for_you("Digest of 3 Dec 2026", [], note)
+    (row,) = [r for r in sidebar.rows("note") if r.text() == note]
+    line = sidebar.list.fontMetrics().height()
+    narrow = sidebar.list.visualItemRect(row).height()
+    assert narrow >= 4 * line
+    sidebar.show_for_you("Digest of 3 Dec 2026", [], "Every paper is triaged.")
+    (short,) = [r for r in sidebar.rows("note") if r.text() == "Every paper is triaged."]
+    assert sidebar.list.visualItemRect(short).height() < 2 * line
+    sidebar.show_for_you("Digest of 3 Dec 2026", [], note)
+    sidebar.resize(900, 600)
+    (row,) = [r for r in sidebar.rows("note") if r.text() == note]
+    qtbot.waitUntil(lambda: sidebar.list.visualItemRect(row).height() < narrow)

@@ -81,6 +81,9 @@ def _short(number: int) -> str:
     return f"{number / 1000:.1f}k" if number >= 10_000 else f"{number:,}"
 
 
+_NOTE_FLAGS = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+
+
 class TrendDelegate(QStyledItemDelegate):
     """Rows with a sparkline (rising terms), bars (reading per week) or a heading."""
 
@@ -95,7 +98,25 @@ class TrendDelegate(QStyledItemDelegate):
             return QSize(200, height * 4 + 16)
         if kind == "heading":
             return QSize(200, height * (2 if index.data(DETAIL) else 1) + 14)
+        if kind == "note":
+            # A note says why a section is empty: all of it is shown, wrapped to the list's width
+            # (an elided end would be readable only in a mouse tooltip).
+            text_rect = self._note_rect(QRect(0, 0, self._width(option), 10**6))
+            wrapped = option.fontMetrics.boundingRect(text_rect, _NOTE_FLAGS, self._text(index))
+            return QSize(200, max(wrapped.height(), height) + 8)
         return QSize(200, height + 8)
+
+    def _width(self, option: QStyleOptionViewItem) -> int:
+        view = self.parent()
+        return view.viewport().width() if isinstance(view, QListWidget) else option.rect.width()
+
+    @staticmethod
+    def _note_rect(rect: QRect) -> QRect:
+        return rect.adjusted(6, 4, -6, -4)
+
+    @staticmethod
+    def _text(index: _Index) -> str:
+        return str(index.data(Qt.ItemDataRole.DisplayRole) or "")
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         kind = index.data(KIND)
@@ -105,6 +126,11 @@ class TrendDelegate(QStyledItemDelegate):
             self._paint_reading(painter, option, index)
         elif kind == "heading":
             self._paint_heading(painter, option, index)
+        elif kind == "note":
+            painter.save()
+            painter.setPen(option.palette.text().color())
+            painter.drawText(self._note_rect(option.rect), _NOTE_FLAGS, self._text(index))
+            painter.restore()
         else:
             super().paint(painter, option, index)
 
@@ -341,6 +367,7 @@ class TrendSidebar(QWidget):
         self.list.setUniformItemSizes(False)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setWordWrap(False)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)  # wrapped notes follow the width
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.picked.connect(self._activate)
         self.list.itemClicked.connect(self._activate)
