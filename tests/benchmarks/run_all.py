@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         default="",
         help="comma-separated subset: library, search, trends, app, queries, fetch, startup, "
-        "filters",
+        "filters, related",
     )
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         # Needs ../shared/samples (or its --library); the "before" rows need --before DIR.
         "startup": ["bench_startup.py", "--runs", "15"],
         "filters": ["bench_filters.py", "--size", str(biggest), "--index-size", str(biggest)],
+        "related": ["bench_related.py", "--size", str(biggest)],
     }
     wanted = [name for name in args.only.split(",") if name] or list(runs)
     failed = []

@@ -382,8 +382,9 @@ class Library:
         if ids is None:
             ids = self.search(query or "", status="unread").ids
         else:
-            unread = set(self.list_ids(status="unread"))
-            ids = [i for i in ids if i in unread]
+            with self.engine.connect() as conn:
+                status = reads.statuses(conn, ids)
+            ids = [i for i in ids if status.get(i) == "unread"]
         if tag is not None:
             tagged = set(self.list_ids(tag=tag))
             ids = [i for i in ids if i not in tagged]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from digestdesk.core.similarity.model import SimilarityModel, readable_terms
 from digestdesk.core.similarity.vectors import SparseVector
@@ -31,6 +31,8 @@ WEAK_PER_POSITIVE = 3
 WEAK_MIN = 100
 WEAK_WEIGHT = 0.3
 EPOCHS = 4
+#: Triaged papers trained on at most (a random sample beyond; see :func:`_capped`).
+MAX_LABELLED = 3000
 CENTROID_PRIOR = 50.0
 LEARNING_RATE = 0.3
 L2 = 1e-4
@@ -95,6 +97,13 @@ class TasteModel:
     tag: str | None
     positives: dict[int, SparseVector]  # the liked papers' vectors (for "resembles")
     trained_on: int
+    _postings: dict[int, list[tuple[int, float]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # "Resembles" looks the liked papers up by term: indexed once, not per ranking.
+        for entry_id, v in self.positives.items():
+            for t, w in v.items():
+                self._postings.setdefault(t, []).append((entry_id, w))
 
     def margin(self, vector: SparseVector) -> float:
         weights = self.weights
@@ -123,10 +132,7 @@ class TasteModel:
             ((self.margin(v), entry_id) for entry_id, v in vectors.items()),
             key=lambda item: (-item[0], item[1]),
         )[:limit]
-        postings: dict[int, list[tuple[int, float]]] = {}
-        for entry_id, v in self.positives.items():
-            for t, w in v.items():
-                postings.setdefault(t, []).append((entry_id, w))
+        postings = self._postings
         out = []
         for margin, entry_id in scored:
             vector = vectors[entry_id]
@@ -153,6 +159,19 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+def _capped(labels: dict[int, bool], rng: random.Random) -> dict[int, bool]:
+    """At most :data:`MAX_LABELLED` examples (training is pure Python: a reader with 30,000
+    triaged papers would wait a minute): the positives up to half of them, negatives the rest,
+    each a random sample when there are more."""
+    if len(labels) <= MAX_LABELLED:
+        return labels
+    good = sorted(e for e, liked in labels.items() if liked)
+    bad = sorted(e for e, liked in labels.items() if not liked)
+    good = rng.sample(good, min(len(good), MAX_LABELLED // 2))
+    bad = rng.sample(bad, min(len(bad), MAX_LABELLED - len(good)))
+    return {**dict.fromkeys(bad, False), **dict.fromkeys(good, True)}
+
+
 def train(
     triage: Triage,
     vectors_of: Callable[[Collection[int]], Mapping[int, SparseVector]],
@@ -167,6 +186,8 @@ def train(
     if len(labels) < MIN_TRIAGED or liked < MIN_POSITIVES:
         return NotEnoughTriage(len(labels), liked, tag)
     rng = random.Random(seed)
+    labels = _capped(labels, rng)
+    liked = sum(labels.values())
     pool = [e for e in triage.untriaged if e not in labels]
     weak = rng.sample(pool, min(len(pool), max(WEAK_MIN, WEAK_PER_POSITIVE * liked)))
     vectors = vectors_of(set(labels) | set(weak))
