@@ -96,8 +96,8 @@ class ImportSummaryDialog(QDialog):
             child = QTreeWidgetItem([message, "", ""])
             child.setToolTip(0, tooltip(message))
             top.addChild(child)
-            top.setExpanded(True)
             self.tree.addTopLevelItem(top)
+            top.setExpanded(True)  # after adding it: an item outside a tree does not expand
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok, self)
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
