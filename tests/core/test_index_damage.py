@@ -390,65 +390,20 @@ def test_the_issues_queries_on_the_samples(tmp_path: Path) -> None:
         lib.rebuild_index()
         queries = ("language model", '"world model"')
         expected = {q: lib.search(q, limit=10_000).ids for q in queries}
-    for what in queries:
-        library_dir = _copy(built, tmp_path / f"copy-{len(what)}")
-        flip_postings_of_queried_terms(_index_dir(library_dir))
-        done = _cli(library_dir, "search", what, "--json", "--limit", "10000")
-        _no_traceback(done)
-        assert done.returncode == 0, done.stderr
-        assert [r["id"] for r in json.loads(done.stdout)] == expected[what]
-        assert "rebuilding it from the library" in done.stderr
-        with Library.open(resolve_library(library_dir)) as lib:
-            assert lib.check() == []
-
-
-# -- random damage, many times ------------------------------------------------------------
-
-#: Tries per kind of file (raise it for a longer campaign: DIGESTDESK_DAMAGE_TRIES=50).
-TRIES = int(os.environ.get("DIGESTDESK_DAMAGE_TRIES", "3"))
-FILE_KINDS = ("*.ddpostings", "*.pst", "*.trm", "*.id.col", "*._stored.col", "*_len.col", "_*.toc")
-
-
-def random_damage(index_dir: Path, pattern: str, rng: random.Random) -> str:
-    """One random damage to one file matching ``pattern``: bytes flipped, cut, emptied or
-    deleted. Returns what was done."""
-    path = rng.choice(sorted(index_dir.glob(pattern)))
-    size = path.stat().st_size
-    how = rng.choice(("flip", "flip", "flip", "cut", "empty", "delete"))
-    if how == "flip" and size:
-        count = rng.choice((1, 8, 64))
-        _flip(path, [rng.randrange(size) for _ in range(count)])
-        return f"{count} bytes flipped in {path.name}"
-    if how == "cut" and size > 1:
-        path.write_bytes(path.read_bytes()[: rng.randrange(1, size)])
-        return f"{path.name} cut"
-    if how == "delete":
-        path.unlink()
-        return f"{path.name} deleted"
-    path.write_bytes(b"")
-    return f"{path.name} emptied"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("pattern", FILE_KINDS)
-def test_random_damage_never_gives_a_wrong_answer(
-    pristine: tuple[Path, dict[str, list[int]]], tmp_path: Path, pattern: str
-) -> None:
-    source, expected = pristine
-    rng = random.Random(f"{pattern}-{TRIES}")
-    for attempt in range(TRIES):
-        library_dir = _copy(source, tmp_path / str(attempt))
-        what = random_damage(_index_dir(library_dir), pattern, rng)
-        with Library.open(resolve_library(library_dir), writer=False) as lib:
-            for query in QUERIES:
-                try:
-                    got = lib.search(query, limit=10_000).ids
-                except SearchIndexDamagedError:
-                    continue
-                assert got == expected[query], (what, query)
-        with Library.open(resolve_library(library_dir), writer=True, repair_index=False) as lib:
-            assert lib.check(), f"check said ok after: {what}"
-            lib.ensure_index()
-            assert lib.check() == [], what
-        assert _answers(library_dir) == expected, what
-        shutil.rmtree(library_dir)
+    library_dir = _copy(built, tmp_path / "searched")
+    flip_postings_of_queried_terms(_index_dir(library_dir))
+    with (
+        Library.open(resolve_library(library_dir), writer=False) as lib,
+        pytest.raises(SearchIndexDamagedError),  # was: IndexError
+    ):
+        lib.search("language model", limit=10_000)
+    library_dir = _copy(built, tmp_path / "cli")
+    flip_postings_of_queried_terms(_index_dir(library_dir))
+    done = _cli(library_dir, "search", '"world model"', "--json", "--limit", "10000")
+    _no_traceback(done)  # was: other ids, no error
+    assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in json.loads(done.stdout)] == expected['"world model"']
+    assert "rebuilding it from the library" in done.stderr
+    with Library.open(resolve_library(library_dir)) as lib:
+        assert lib.check() == []
+        assert lib.search("language model", limit=10_000).ids == expected["language model"]
