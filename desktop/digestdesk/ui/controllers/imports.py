@@ -376,7 +376,9 @@ class ImportController(QObject):
 
         def done(result: str) -> None:
             finished()
-            if result != "ok":
+            # A routine catch-up after an import says nothing: it would replace the import's
+            # own message ("3 new ..."), which says more. A rebuild is worth saying.
+            if result not in ("ok", "caught up"):
                 self.window.statusBar().showMessage(f"Search index {result}.", 4000)
 
         def failed(error: BaseException) -> None:
