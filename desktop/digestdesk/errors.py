@@ -5,6 +5,8 @@ Anything raised that is not a :class:`DigestDeskError` is a bug and is reported 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class DigestDeskError(Exception):
     """An expected problem; ``user_message`` says what went wrong and what to do."""
@@ -54,6 +56,22 @@ class LibraryLockedError(LibraryError):
 
 class NewerSchemaError(LibraryError):
     """The database was written by a newer Digest Desk."""
+
+
+class DatabaseDamagedError(LibraryError):
+    """The database file is damaged, empty or not a library: restore a backup or ``recover``."""
+
+    def __init__(self, user_message: str, file: Path | None = None) -> None:
+        super().__init__(user_message)
+        self.file = file
+
+
+class StorageFullError(LibraryError):
+    """The disk holding the library is full; the change was not made."""
+
+
+class ReadOnlyLibraryError(LibraryError):
+    """The library's folder or file cannot be written; a change was refused."""
 
 
 class SearchIndexUnavailableError(LibraryError):

@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from digestdesk.cli.handlers import entries, importing, maintenance, reports, sessions
+from digestdesk.cli.handlers import (
+    entries,
+    importing,
+    maintenance,
+    recovery,
+    reports,
+    sessions,
+)
 from digestdesk.core.drafts import STATUSES
 
 #: How an argument's value is read: ``text`` as given, ``integer`` a whole number, ``count`` a
@@ -73,6 +80,9 @@ class Command:
     read_only: bool = False  # opens the library without the writer lock
     repairs_index: bool = True  # a broken index is rebuilt before the command runs
     reads_stdin: bool = False  # "-" reads stdin; the handler takes the stream
+    # False: the handler takes the library's paths, not an opened library (recover works on
+    # the files of a library that does not open).
+    opens_library: bool = True
 
 
 JSON_OUTPUT = Argument(("--json",), flag=True, help="print JSON")
@@ -244,6 +254,29 @@ COMMAND_TABLE: tuple[Command, ...] = (
         repairs_index=False,  # it reports what it finds
     ),
     Command("reindex", "rebuild the search index from the database", maintenance.cmd_reindex),
+    Command(
+        "recover",
+        "copy what can be read from a damaged library into a new library (the damaged file "
+        "is kept); exit 3 when some rows could not be read",
+        recovery.cmd_recover,
+        (
+            JSON_OUTPUT,
+            Argument(
+                ("--to",),
+                metavar="DIR",
+                help="the new library's folder (default: beside the library, "
+                "<folder>-recovered-<time>)",
+            ),
+            Argument(
+                ("--method",),
+                choices=("auto", "python", "sqlite3"),
+                default="auto",
+                help="how damaged pages are read: sqlite3's .recover (when the sqlite3 program "
+                "is installed; auto prefers it) or row by row in Python",
+            ),
+        ),
+        opens_library=False,
+    ),
     Command("undo", "undo the last status or tag change", entries.cmd_undo_redo, (JSON_OUTPUT,)),
     Command("redo", "redo the last undone change", entries.cmd_undo_redo, (JSON_OUTPUT,)),
     Command(

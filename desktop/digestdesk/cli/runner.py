@@ -62,6 +62,8 @@ def _run(argv: Sequence[str], out: TextIO, stdin: TextIO) -> int:
     command = COMMANDS_BY_NAME[args.command]
     try:
         paths = resolve_library(args.library)
+        if not command.opens_library:
+            return command.handler(paths, args, out)
         # Readers do not take the writer lock, so they work while the app has the library open;
         # they only repair the index when nobody else is writing.
         return _run_command(paths, command, args, out, stdin)

@@ -20,6 +20,7 @@ from digestdesk.core.library.common import E, chunks
 from digestdesk.core.library.database import Database, read_meta
 from digestdesk.core.library.index_sync import IndexSync, index_docs
 from digestdesk.core.library.reads import all_tags, counts
+from digestdesk.core.storage_problems import damaged as database_damaged
 from digestdesk.errors import SearchIndexDamagedError, SearchIndexUnavailableError
 
 #: ``check`` compares this many entries, chosen at random, with what the index returns for
@@ -46,9 +47,11 @@ def check(
     problems: list[str] = []
     with database.engine.connect() as conn:
         if database.paths.is_sqlite:
-            result = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
-            if result != "ok":
-                problems.append(f"database integrity check: {result}")
+            found = list(conn.exec_driver_sql("PRAGMA integrity_check(5)").scalars())
+            if found != ["ok"]:
+                raise database_damaged(
+                    database.paths, "its integrity check says: " + "; ".join(found)
+                )
         db_ids = set(conn.execute(select(E.c.id)).scalars())
         seq = int(read_meta(conn, "change_seq"))
         orphans = conn.execute(

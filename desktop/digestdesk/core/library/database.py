@@ -19,7 +19,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
-from digestdesk.core.store import WriterLock, open_engine, write_transaction
+from digestdesk.core.storage_problems import storage_error
+from digestdesk.core.store import WriterLock, folder_writable, open_engine, write_transaction
 from digestdesk.errors import LibraryError
 from digestdesk.paths import LibraryPaths
 
@@ -57,9 +58,20 @@ class Database:
         lock = None
         if writer:
             lock = WriterLock(paths.lock_file)
-            lock.acquire()
+            try:
+                lock.acquire()
+            except OSError as exc:  # a read-only folder or a full disk
+                raise storage_error(paths, exc) or LibraryError(
+                    f"Cannot create the lock file {paths.lock_file}: {exc.strerror or exc}."
+                ) from None
         try:
-            engine = open_engine(paths)
+            # A reader of a folder it cannot write opens the file read-only: SQLite would
+            # otherwise fail to create the files it reads a WAL database with.
+            engine = open_engine(
+                paths,
+                read_only=not writer and not folder_writable(paths),
+                check_structure=writer,
+            )
         except BaseException:
             if lock is not None:
                 lock.release()
