@@ -26,6 +26,8 @@ def configure_logging(*, verbose: bool = False) -> None:
     if _logging_configured:
         return
     _logging_configured = True
+    # A log file that cannot be written (a full disk) must not print tracebacks on stderr.
+    logging.raiseExceptions = False
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     try:

@@ -32,24 +32,26 @@ pytestmark = pytest.mark.skipif(
 PAGE = 4096
 DB = "library.sqlite3"
 
-#: Every command, as a user would run it against a library holding entries 1..N.
-COMMANDS: list[tuple[str, ...]] = [
+#: The commands that only read, and those that write, as a user would run them against a
+#: library holding entries 1..N ("@digest" is a digest file to import).
+READS: list[tuple[str, ...]] = [
     ("list",),
     ("show", "1"),
     ("stats",),
     ("search", "reasoning"),
     ("search", "status:unread"),
     ("export",),
-    ("check",),
+    ("sessions",),
+]
+WRITES: list[tuple[str, ...]] = [
     ("status", "1", "read"),
     ("tag", "1", "+later"),
     ("note", "1", "a note"),
     ("undo",),
     ("reindex",),
-    ("trends",),
-    ("sessions",),
     ("import", "@digest"),
 ]
+COMMANDS: list[tuple[str, ...]] = [*READS, ("check",), ("trends",), *WRITES]
 
 
 class Outcome:
@@ -277,6 +279,7 @@ def test_a_new_library_is_still_created(tmp_path: Path) -> None:
     outcome = run_cli(library, "list")
     assert outcome.code == 0, outcome.text
     assert (library / DB).stat().st_size > 0
+    assert run_cli(library, "search", "reasoning").code == 0
     assert run_cli(library, "check").code == 0
 
 
@@ -401,3 +404,224 @@ def test_recover_with_the_sqlite3_program(pristine: Path, library: Path, tmp_pat
     outcome = run_cli(library, "recover", "--to", str(target), "--method", "sqlite3")
     assert outcome.code in (cli.EXIT_OK, cli.EXIT_PARTIAL), outcome.text
     assert entries_by_id(target) == entries_by_id(pristine)
+
+
+# ------------------------------------------------- a full disk, a read-only folder
+def leave_index_behind(library: Path) -> None:
+    """Change the database without the index following (as a crash right after a write)."""
+    from digestdesk.core.library import Library
+    from digestdesk.paths import resolve_library
+
+    with Library.open(resolve_library(library), writer=True, repair_index=False) as opened:
+        opened.import_bytes(factories.api_day(3, day="2025-12-02", start=900), index=False)
+    assert run_cli(library, "check").code == cli.EXIT_FAILED  # behind: check says so
+
+
+def mount(*args: str) -> bool:
+    done = subprocess.run(["mount", *args], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def umount(path: Path) -> None:
+    subprocess.run(["umount", str(path)], capture_output=True, check=False)
+
+
+@pytest.fixture
+def read_only_library(library: Path, tmp_path: Path) -> Iterator[Path]:
+    """The library behind a read-only bind mount (root ignores file modes, not a read-only
+    mount); the index is left behind the database first."""
+    leave_index_behind(library)
+    view = tmp_path / "read-only"
+    view.mkdir()
+    if not (mount("--bind", str(library), str(view)) and mount("-o", "remount,ro,bind", str(view))):
+        umount(view)
+        pytest.skip("cannot bind-mount read-only here (needs root and mount rights)")
+    try:
+        yield view
+    finally:
+        umount(view)
+
+
+def test_reading_commands_work_on_a_read_only_folder(
+    read_only_library: Path, tmp_path: Path
+) -> None:
+    before = fingerprint(read_only_library)
+    for argv in READS:
+        outcome = run_cli(read_only_library, *argv)
+        assert outcome.code == cli.EXIT_OK, (argv, outcome.text)
+        assert "Traceback" not in outcome.text
+    # The index is behind and cannot be caught up: a word search says what that means.
+    outcome = run_cli(read_only_library, "search", "reasoning")
+    assert "3 changed entries behind" in outcome.err and "cannot be updated here" in outcome.err
+    outcome = run_cli(read_only_library, "export", "-o", str(tmp_path / "out.json"))
+    assert outcome.code == cli.EXIT_OK and (tmp_path / "out.json").stat().st_size > 0
+    # check reads too, and reports the index behind (exit 1) rather than failing on the lock.
+    outcome = run_cli(read_only_library, "check")
+    assert outcome.code == cli.EXIT_FAILED and "behind" in outcome.out
+    assert "library.lock" not in outcome.err
+    assert fingerprint(read_only_library) == before
+
+
+def test_writing_commands_on_a_read_only_folder_say_so_and_change_nothing(
+    read_only_library: Path, digest_file: Path
+) -> None:
+    before = fingerprint(read_only_library)
+    for argv in [*WRITES, ("export", "-o", str(read_only_library / "out.json"))]:
+        outcome = run_cli(read_only_library, *argv, digest=digest_file)
+        assert outcome.code == cli.EXIT_FAILED, (argv, outcome.text)
+        assert "Traceback" not in outcome.text
+        assert "cannot be written" in outcome.err or "Read-only file system" in outcome.err
+        assert fingerprint(read_only_library) == before, argv
+    assert not list(read_only_library.glob("*.part"))
+
+
+@pytest.fixture
+def full_disk(pristine: Path, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A copy of the library on a small tmpfs, then the tmpfs filled to the last byte;
+    yields the library and the filler (remove it to free the disk)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if not mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)):
+        pytest.skip("cannot mount a small tmpfs here (needs root and mount rights)")
+    try:
+        library = disk / "library"
+        shutil.copytree(pristine, library)
+        leave_index_behind(library)
+        filler = disk / "filler"
+        with open(filler, "wb", buffering=0) as handle:
+            try:
+                while True:
+                    handle.write(b"\0" * 4096)
+                    handle.flush()
+            except OSError:
+                pass  # full
+        yield library, filler
+    finally:
+        umount(disk)
+
+
+def test_a_full_disk_reads_work_and_writes_say_so_and_change_nothing(
+    full_disk: tuple[Path, Path], digest_file: Path
+) -> None:
+    library, filler = full_disk
+    before = fingerprint(library)
+    for argv in READS:
+        outcome = run_cli(library, *argv)
+        assert outcome.code == cli.EXIT_OK, (argv, outcome.text)
+        assert "Traceback" not in outcome.text
+    assert "cannot be updated here (the disk is full)" in run_cli(library, "search", "x").err
+    for argv in WRITES:
+        outcome = run_cli(library, *argv, digest=digest_file)
+        assert outcome.code == cli.EXIT_FAILED, (argv, outcome.text)
+        assert "Traceback" not in outcome.text and "is full" in outcome.err, outcome.err
+    outcome = run_cli(library, "export", "-o", str(library.parent / "out.json"))
+    assert outcome.code == cli.EXIT_FAILED and "No space left" in outcome.err
+    assert not (library.parent / "out.json.part").exists()
+    assert run_cli(library, "check").code == cli.EXIT_FAILED  # it reads: the index is behind
+    # The database is as it was (SQLite may leave an empty log and shared-memory file after
+    # failing to set them up; they hold nothing).
+    assert fingerprint(library)[DB] == before[DB]
+    wal = library / (DB + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    # Space again: the same write works, and nothing was lost meanwhile.
+    filler.unlink()
+    assert run_cli(library, "status", "1", "read").code == cli.EXIT_OK
+    assert run_cli(library, "check").code == cli.EXIT_OK
+    assert len(entries_by_id(library)) == 83
+
+
+# Injected failures: the same cases where nothing can be mounted (and on every machine).
+def test_injected_read_only_lock_file_gives_a_clear_message(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from digestdesk.core import store
+
+    def refuse(path: object, *args: object, **kwargs: object) -> object:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(store, "open", refuse, raising=False)
+    before = fingerprint(library)
+    for argv in WRITES:
+        outcome = run_cli(library, *argv)
+        assert outcome.code == cli.EXIT_FAILED and "cannot be written" in outcome.err, argv
+        assert "library.lock" in outcome.err and "Traceback" not in outcome.text
+    assert fingerprint(library) == before
+
+
+def test_injected_sqlite_full_refuses_an_import_and_keeps_the_library(
+    library: Path, digest_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from digestdesk.core import store
+
+    with sqlite3.connect(library / DB) as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.close()
+    # SQLite's own limit: a write that needs one more page fails as a full disk does.
+    monkeypatch.setattr(
+        store, "_WRITING_PRAGMAS", (*store._WRITING_PRAGMAS, f"PRAGMA max_page_count={pages}")
+    )
+    before = entries_by_id(library)
+    big = digest_file.parent / "big.json"
+    big.write_bytes(factories.api_day(60, day="2025-12-03", start=2000))
+    outcome = run_cli(library, "import", str(big))
+    assert outcome.code == cli.EXIT_FAILED, outcome.text
+    assert "is full" in outcome.err and "Traceback" not in outcome.text
+    assert entries_by_id(library) == before
+
+
+def test_injected_full_disk_while_updating_the_index_keeps_the_change(
+    library: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import errno
+
+    from digestdesk.core.index import WhooshIndex
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(WhooshIndex, "update", full)
+    outcome = run_cli(library, "status", "1", "read")
+    assert outcome.code == cli.EXIT_OK, outcome.text  # the database has the change
+    assert not [r for r in caplog.records if r.exc_info]  # a warning, no traceback
+    monkeypatch.undo()
+    assert entries_by_id(library)[1]["status"] == "read"
+
+
+def test_injected_full_disk_during_an_index_repair_still_answers_a_search(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from digestdesk.core.library.index_sync import IndexSync
+
+    leave_index_behind(library)
+
+    def full(*args: object, **kwargs: object) -> str:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(library / "index"))
+
+    monkeypatch.setattr(IndexSync, "ensure", full)
+    outcome = run_cli(library, "search", "reasoning")
+    assert outcome.code == cli.EXIT_OK, outcome.text
+    assert "behind the database" in outcome.err and "the disk is full" in outcome.err
+
+
+def test_an_export_that_fails_half_way_leaves_no_part_file(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    target = tmp_path / "out.json"
+    real_write_text = Path.write_text
+
+    def half_then_full(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        real_write_text(self, text[: len(text) // 2], encoding="utf-8")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    monkeypatch.setattr(Path, "write_text", half_then_full)
+    outcome = run_cli(library, "export", "-o", str(target))
+    assert outcome.code == cli.EXIT_FAILED and "No space left" in outcome.err
+    assert not target.exists() and not (tmp_path / "out.json.part").exists()

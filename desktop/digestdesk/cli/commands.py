@@ -78,8 +78,13 @@ class Command:
     handler: Handler
     arguments: tuple[Argument, ...] = ()
     read_only: bool = False  # opens the library without the writer lock
-    repairs_index: bool = True  # a broken index is rebuilt before the command runs
+    # A broken or lagging index is repaired before the command runs (a reader only when it can
+    # write the library; otherwise it reads the index as it is, with a note).
+    repairs_index: bool = True
     reads_stdin: bool = False  # "-" reads stdin; the handler takes the stream
+    # A writing command that runs as a reader on a library that cannot be written (a read-only
+    # folder, a full disk: nobody can write it then, so reading sees a library at rest).
+    reads_when_read_only: bool = False
     # False: the handler takes the library's paths, not an opened library (recover works on
     # the files of a library that does not open).
     opens_library: bool = True
@@ -145,6 +150,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
             Argument(("--limit",), type="count"),
         ),
         read_only=True,
+        repairs_index=False,  # reads the database only
     ),
     Command(
         "search",
@@ -164,6 +170,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         entries.cmd_show,
         (JSON_OUTPUT, ENTRY),
         read_only=True,
+        repairs_index=False,  # reads the database only
     ),
     Command(
         "related",
@@ -237,7 +244,14 @@ COMMAND_TABLE: tuple[Command, ...] = (
         ),
         read_only=True,
     ),
-    Command("stats", "library statistics", maintenance.cmd_stats, (JSON_OUTPUT,), read_only=True),
+    Command(
+        "stats",
+        "library statistics",
+        maintenance.cmd_stats,
+        (JSON_OUTPUT,),
+        read_only=True,
+        repairs_index=False,  # it reports the index as it is
+    ),
     Command(
         "check",
         "check that the database and the search index agree",
@@ -252,6 +266,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
             ),
         ),
         repairs_index=False,  # it reports what it finds
+        reads_when_read_only=True,
     ),
     Command("reindex", "rebuild the search index from the database", maintenance.cmd_reindex),
     Command(
@@ -299,6 +314,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         reports.cmd_sessions,
         (JSON_OUTPUT, Argument(("--limit",), type="count")),
         read_only=True,
+        repairs_index=False,  # reads the database only
     ),
     Command(
         "session",

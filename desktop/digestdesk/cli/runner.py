@@ -16,7 +16,9 @@ from digestdesk.errors import (
     DigestDeskError,
     EntryNotFoundError,
     LibraryLockedError,
+    ReadOnlyLibraryError,
     SearchIndexDamagedError,
+    StorageFullError,
 )
 from digestdesk.paths import resolve_library
 
@@ -70,6 +72,15 @@ def _run(argv: Sequence[str], out: TextIO, stdin: TextIO) -> int:
     except DigestDeskError as exc:
         sys.stderr.write(f"digestdesk: {exc.user_message}\n")
         return exc.exit_code
+    except OSError as exc:
+        # A full disk or a read-only folder met outside the database (the index, a file).
+        from digestdesk.core.storage_problems import storage_error
+
+        problem = storage_error(resolve_library(args.library), exc)
+        if problem is None:
+            raise
+        sys.stderr.write(f"digestdesk: {problem.user_message}\n")
+        return problem.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("digestdesk: interrupted; nothing was half-written.\n")
         return EXIT_INTERRUPTED
@@ -102,7 +113,12 @@ def _run_command(paths: Any, command: Command, args: Any, out: TextIO, stdin: Te
     """Open the library as ``command`` says and run it. A damaged index found by a read (a
     checksum, a block Whoosh could not decode) before anything was printed is rebuilt as one
     found damaged when opening, and a reading command then answers from the new index."""
-    library = _open(paths, writer=not command.read_only, repair=command.repairs_index)
+    try:
+        library = _open(paths, writer=not command.read_only, repair=command.repairs_index)
+    except (ReadOnlyLibraryError, StorageFullError):
+        if command.read_only or not command.reads_when_read_only:
+            raise
+        library = _open(paths, writer=False, repair=False)
     try:
         return _call(command, library, args, out, stdin)
     except SearchIndexDamagedError as exc:
@@ -143,16 +159,27 @@ def _open(paths: Any, *, writer: bool, repair: bool = True, told: bool = False) 
             _repair(library, told=told)
         return library
     library = Library.open(paths, writer=False)
-    if library.index_status() != "ok":
-        # Repair the index if no other process is writing; otherwise read what is there.
-        library.close()
-        try:
-            repaired = Library.open(paths, writer=True, repair_index=False)
-        except LibraryLockedError:
-            return Library.open(paths, writer=False)
-        _repair(repaired, told=told)
-        return repaired
-    return library
+    if not repair or library.index_status() == "ok":
+        return library  # a reader that needs no index never touches it
+    # Repair the index if no other process is writing and the library can be written; else
+    # read what is there, saying what that means.
+    library.close()
+    try:
+        repaired = Library.open(paths, writer=True, repair_index=False)
+    except LibraryLockedError:
+        return Library.open(paths, writer=False)
+    except (StorageFullError, ReadOnlyLibraryError) as exc:
+        return _read_without_repair(paths, exc)
+    try:
+        _repair(repaired, told=told)  # closes it when it fails
+    except (OSError, StorageFullError, ReadOnlyLibraryError) as exc:
+        from digestdesk.core.storage_problems import storage_error
+
+        problem = exc if isinstance(exc, DigestDeskError) else storage_error(paths, exc)
+        if problem is None:
+            raise
+        return _read_without_repair(paths, problem)
+    return repaired
 
 
 def _repair(library: Library, *, told: bool) -> None:
@@ -166,6 +193,32 @@ def _repair(library: Library, *, told: bool) -> None:
     except BaseException:
         library.close()
         raise
+
+
+def _read_without_repair(paths: Any, why: DigestDeskError) -> Library:
+    from digestdesk.core.library import Library
+
+    library = Library.open(paths, writer=False)
+    _say_index_not_repaired(library, why)
+    return library
+
+
+def _say_index_not_repaired(library: Library, why: DigestDeskError) -> None:
+    reason = "the disk is full" if isinstance(why, StorageFullError) else "it cannot be written"
+    behind = library.index_lag()
+    if behind is None:
+        what = (
+            "the search index is missing or out of date and cannot be rebuilt here "
+            f"({reason}): filters (status:, tag:, year:...) are exact, words cannot be "
+            "searched until `digestdesk reindex` runs where the library can be written"
+        )
+    else:
+        what = (
+            f"the search index is {behind} changed entries behind the database and cannot be "
+            f"updated here ({reason}): word matches may miss or misplace those entries; "
+            "filters are exact"
+        )
+    sys.stderr.write(f"digestdesk: note: {what}.\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,12 +14,11 @@ new, empty database and the index would then be emptied to match.
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, event
+from typing import TYPE_CHECKING, Any
 
 from digestdesk.errors import (
     DatabaseDamagedError,
@@ -29,6 +28,9 @@ from digestdesk.errors import (
 )
 from digestdesk.paths import LibraryPaths, user_data_dir
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 #: The first 16 bytes of every SQLite database file.
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -36,8 +38,12 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_READONLY, SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL = 8, 10, 11, 13
 SQLITE_CANTOPEN, SQLITE_NOTADB = 14, 26
 
+#: Less free space than this: the disk counts as full (SQLite needs room for its WAL index).
+FULL_BELOW = 1 << 20
 FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
 READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+#: The errors of a disk that is full or cannot be written.
+STORAGE_ERRNOS = FULL_ERRNOS | READ_ONLY_ERRNOS
 
 
 def recover_command(paths: LibraryPaths) -> str:
@@ -204,18 +210,32 @@ def _sqlite_problem(paths: LibraryPaths, exc: sqlite3.Error) -> DigestDeskError 
     if primary == SQLITE_READONLY:
         return read_only(paths, text)
     if primary == SQLITE_IOERR:
+        if _nearly_full(paths):
+            return full(paths, text)
         return DatabaseDamagedError(
             f"The library database {paths.describe()} could not be read or written ({text}): "
-            "a disk error, a full disk or a file that was cut short. Nothing was changed. "
-            "Check the disk; if the file is damaged, " + what_to_do(paths),
+            "a disk error, or a file that was cut short. Nothing was changed. Check the disk. "
+            + what_to_do(paths),
             file=paths.sqlite_file,
         )
     return None
 
 
+def _nearly_full(paths: LibraryPaths) -> bool:
+    """Whether the library's disk has no room left (SQLite reports a full disk while it sets
+    up its shared memory as an I/O error)."""
+    if paths.root is None:
+        return False
+    try:
+        return shutil.disk_usage(paths.root).free < FULL_BELOW
+    except OSError:
+        return False
+
+
 def install_error_translation(engine: Engine, paths: LibraryPaths) -> None:
     """Every SQLite error about damage, a full disk or a read-only file that any statement of
     this engine meets becomes the clear message (other errors pass unchanged)."""
+    from sqlalchemy import event
 
     def translate(context: Any) -> BaseException | None:
         original = context.original_exception

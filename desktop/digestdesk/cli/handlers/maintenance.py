@@ -29,11 +29,23 @@ def cmd_export(library: Library, args: argparse.Namespace, out: TextIO) -> int:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(target)
         except OSError as exc:
-            raise CliError(f"Cannot write {shown}: {exc.strerror or exc}.") from None
+            _remove_part(tmp)
+            raise CliError(
+                f"Cannot write {shown}: {exc.strerror or exc}. Nothing was written there."
+            ) from None
         sys.stderr.write(f"exported to {shown}\n")
     else:
         out.write(text)
     return EXIT_OK
+
+
+def _remove_part(tmp: Path) -> None:
+    """Never leave a half-written export behind (a read-only folder has none to remove)."""
+    try:
+        if tmp.exists():
+            tmp.unlink()
+    except OSError as exc:
+        sys.stderr.write(f"digestdesk: could not remove {printable(str(tmp))}: {exc.strerror}\n")
 
 
 def cmd_stats(library: Library, args: argparse.Namespace, out: TextIO) -> int:

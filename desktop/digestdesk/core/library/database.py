@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from digestdesk.core import schema
 from digestdesk.core.storage_problems import storage_error
 from digestdesk.core.store import WriterLock, folder_writable, open_engine, write_transaction
-from digestdesk.errors import LibraryError
+from digestdesk.errors import LibraryError, StorageFullError
 from digestdesk.paths import LibraryPaths
 
 
@@ -67,11 +67,15 @@ class Database:
         try:
             # A reader of a folder it cannot write opens the file read-only: SQLite would
             # otherwise fail to create the files it reads a WAL database with.
-            engine = open_engine(
-                paths,
-                read_only=not writer and not folder_writable(paths),
-                check_structure=writer,
-            )
+            read_only = not writer and not folder_writable(paths)
+            try:
+                engine = open_engine(paths, read_only=read_only, check_structure=writer)
+            except StorageFullError:
+                if writer or read_only:
+                    raise
+                # A full disk has no room for the shared-memory file SQLite reads a WAL
+                # database with: a reader opens the file read-only instead.
+                engine = open_engine(paths, read_only=True)
         except BaseException:
             if lock is not None:
                 lock.release()

@@ -52,6 +52,7 @@ from digestdesk.core.library.session_edits import SessionEdits
 from digestdesk.core.query import QueryPlan
 from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
 from digestdesk.core.similarity import Match, NotEnoughTriage, Recommendation, SimilarityStore
+from digestdesk.core.storage_problems import STORAGE_ERRNOS
 from digestdesk.core.text import normalize_tag
 from digestdesk.errors import SearchIndexDamagedError
 from digestdesk.paths import LibraryPaths
@@ -123,6 +124,11 @@ class Library:
         if self.is_writer:
             try:
                 self.maintain_index()
+            except OSError as exc:
+                if exc.errno not in STORAGE_ERRNOS:
+                    log.exception("merging the search index's small segments failed")
+                else:  # a full disk or a read-only folder: the merge waits for the next time
+                    log.warning("the search index's small segments were not merged: %s", exc)
             except Exception:  # the index is a cache: never fail closing the library over it
                 log.exception("merging the search index's small segments failed")
         self.index.close()
@@ -145,6 +151,10 @@ class Library:
     def index_status(self) -> str:
         """ "ok", "behind" (incremental catch-up) or "rebuild" (missing, stale, unreadable)."""
         return self._sync.status()
+
+    def index_lag(self) -> int | None:
+        """Entries changed since the index was last updated (None: missing or unreadable)."""
+        return self._sync.lag()
 
     def ensure_index(
         self, *, progress: Progress | None = None, cancelled: Cancelled | None = None

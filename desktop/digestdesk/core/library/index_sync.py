@@ -28,6 +28,7 @@ from digestdesk.core.index import IndexDoc, SearchIndex, WhooshIndex
 from digestdesk.core.library.common import Cancelled, E, LibraryTuning, Progress, chunks
 from digestdesk.core.library.database import Database
 from digestdesk.core.library.reads import digest_dates_for, tags_for
+from digestdesk.core.storage_problems import STORAGE_ERRNOS
 from digestdesk.errors import SearchIndexUnavailableError
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,19 @@ class IndexSync:
         if state is None or state.library_uuid != self._uuid:
             return "rebuild"
         return "ok" if state.last_seq >= self._database.change_seq() else "behind"
+
+    def lag(self) -> int | None:
+        """How many entries changed since the index was last updated (None: the index is
+        missing, unreadable or another library's)."""
+        state = self.index.state()
+        if state is None or state.library_uuid != self._uuid:
+            return None
+        with self._engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(E).where(E.c.seq > state.last_seq)
+                ).scalar_one()
+            )
 
     def ensure(
         self, *, progress: Progress | None = None, cancelled: Cancelled | None = None
@@ -168,6 +182,16 @@ class IndexSync:
             self.catch_up()
         except SearchIndexUnavailableError as exc:  # damaged (recorded) or missing
             log.info("the search index could not be updated (%s); it will be rebuilt", exc)
+        except OSError as exc:
+            if exc.errno not in STORAGE_ERRNOS:
+                log.exception("the search index could not be updated; it will be repaired")
+                return
+            # A full disk or a read-only index folder: the change is stored all the same.
+            log.warning(
+                "the search index could not be updated (%s); it catches up when the library "
+                "can be written again",
+                exc.strerror or exc,
+            )
         except Exception:
             log.exception("the search index could not be updated; it will be repaired")
 
