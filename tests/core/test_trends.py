@@ -408,3 +408,20 @@ def test_default_as_of_is_the_newest_day_of_an_archive(library: Library) -> None
     report = Trends(library).report(window="30d")
     assert report.as_of == date(2025, 11, 18)
     assert Trends(library).report(window="30d", by="digest").as_of == date(2024, 3, 2)
+
+
+def test_trends_on_an_old_archive_points_at_its_newest_day(
+    tmp_path: Path, library_paths: object
+) -> None:
+    import io
+
+    from digestdesk import cli
+
+    library_dir = tmp_path / "library"
+    with Library.open(resolve_library(library_dir)) as library:
+        _inject(library, 1, [1, 2, 3], ["Quantum Annealing"], "QA")  # around 2025-06-30
+    out = io.StringIO()
+    code = cli.run(["--library", str(library_dir), "trends"], out=out)
+    text = out.getvalue()
+    assert code == 0 and "Not enough papers in this window" in text
+    assert f"try --as-of {AS_OF - timedelta(days=1)}" in text

@@ -36,6 +36,9 @@ def cmd_trends(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     )
     if report.notice:
         out.write(f"  {report.notice}\n")
+        newest = Trends(library).newest_day(args.by) if args.as_of is None else None
+        if newest is not None and newest < report.window_start:
+            out.write(f"  The newest paper is from {newest.isoformat()}: try --as-of {newest}\n")
     elif not report.rising:
         out.write("  nothing rises clearly in this window\n")
     width = max((len(t.term) for t in report.rising), default=0)

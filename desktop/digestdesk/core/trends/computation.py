@@ -105,8 +105,13 @@ class Trends:
         with self._compute_lock, self.library.engine.connect() as conn:
             self._index.sync(conn)
 
+    def newest_day(self, by: str = "published") -> date:
+        """Today, or the newest day the library holds when that is earlier."""
+        with self.library.engine.connect() as conn:
+            return self.default_as_of(conn, by)
+
     @staticmethod
-    def _default_as_of(conn: Connection, by: str) -> date:
+    def default_as_of(conn: Connection, by: str) -> date:
         """Today, or the newest day the library holds when that is earlier: an archive that
         stopped growing still shows its last window instead of an empty one."""
         today = datetime.now(UTC).date()
@@ -142,7 +147,7 @@ class Trends:
         with self.library.engine.connect() as conn:
             stamp = self._stamp(conn)
             if as_of is None:
-                as_of = self._default_as_of(conn, by)
+                as_of = self.default_as_of(conn, by)
         ids_key = None if allowed is None else (len(allowed), hash(allowed))
         key = (days, by, as_of, ids_key, limit, min_count, stamp)
         with self._lock:
