@@ -86,7 +86,7 @@ def test_status_tag_note_and_search(run: Run, page_file: Path) -> None:
     assert run("note", entry_id, "-", stdin="from stdin\n")[0] == 0
     [record] = run.json("search", "status:read tag:long-context")  # type: ignore[misc]
     assert record["status"] == "read" and record["tags"] == ["long-context"]
-    assert record["note"] == "from stdin\n"
+    assert record["note"] == "from stdin"  # the final newline of `echo` is not the note's
     assert run.json("list", "--status", "read")[0]["id"] == int(entry_id)  # type: ignore[index]
     code, text = run("undo")
     assert code == 0 and "Undo" in text

@@ -161,7 +161,11 @@ def _read_text(stdin: TextIO) -> str:
 
 
 def cmd_note(library: Library, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    text = _read_text(stdin) if args.text == "-" else args.text
+    # From stdin the final newline that `echo` and editors add is not part of the note (as the
+    # shell's $(...) drops it); the lines before it are kept as they are.
+    text = (
+        _read_text(stdin).removesuffix("\n").removesuffix("\r") if args.text == "-" else args.text
+    )
     library.set_note(args.id, text)
     return _changed(library, [args.id], args, out, "note saved" if text else "note removed")
 
