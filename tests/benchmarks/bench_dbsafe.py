@@ -26,11 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "desktop"), str(ROOT)]
 
+from tests.core import factories  # noqa: E402
+
 from digestdesk.core import recovery  # noqa: E402
 from digestdesk.core.library import Library  # noqa: E402
 from digestdesk.core.store import open_engine  # noqa: E402
 from digestdesk.paths import resolve_library  # noqa: E402
-from tests.core import factories  # noqa: E402
 
 
 def p95(values: list[float]) -> float:
