@@ -625,3 +625,10 @@ def test_an_export_that_fails_half_way_leaves_no_part_file(
     outcome = run_cli(library, "export", "-o", str(target))
     assert outcome.code == cli.EXIT_FAILED and "No space left" in outcome.err
     assert not target.exists() and not (tmp_path / "out.json.part").exists()
+
+
+def test_stats_without_an_index_says_so_and_builds_none(library: Path) -> None:
+    shutil.rmtree(library / "index")
+    outcome = run_cli(library, "stats")
+    assert outcome.code == cli.EXIT_OK and "(missing or unreadable)" in outcome.out
+    assert not (library / "index").exists()  # a reading command that needs no index

@@ -63,7 +63,9 @@ def cmd_stats(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     out.write(
         f"with code {stats['with_code']}, with notes {stats['with_notes']}, tags {stats['tags']}\n"
     )
-    out.write(f"index     {stats['index']} ({stats['index_documents']} documents)\n")
+    documents = stats["index_documents"]
+    state = "missing or unreadable" if documents is None else f"{documents} documents"
+    out.write(f"index     {stats['index']} ({state})\n")
     return EXIT_OK
 
 
