@@ -251,6 +251,11 @@ class Importer:
                     schema.status_history: [],
                     schema.digest_entries: [],
                 }
+                # Pass 1: what each draft is. The new papers of the chunk get placeholders
+                # (negative) and are inserted together below: one INSERT with RETURNING for the
+                # chunk instead of one an entry (two thirds of a large import's transaction).
+                plan: list[tuple[_Prepared, str, int]] = []
+                news: list[_Prepared] = []
                 for item, found in zip(chunk, existing, strict=True):
                     if found is None:
                         # An earlier draft of this same file may be this paper.
@@ -261,24 +266,43 @@ class Importer:
                         else:
                             found = local_title.get(item.title_norm)
                     if found is None:
-                        entry_id = _insert_entry(
-                            conn, item, seq, now, history=new_rows[schema.status_history]
-                        )
-                        outcome = "new"
-                        added.add(entry_id)
-                        report.new += 1
+                        news.append(item)
+                        plan.append((item, "new", -len(news)))
+                        ref = -len(news)
                     elif found in seen_in_file:
+                        plan.append((item, "duplicate", found))
+                        continue
+                    else:
+                        plan.append((item, "known", found))
+                        ref = found
+                    seen_in_file[ref] = 1
+                    if item.draft.arxiv_id:
+                        local_arxiv[item.draft.arxiv_id] = ref
+                    else:
+                        local_title_noid.setdefault(item.title_norm, ref)
+                    local_title.setdefault(item.title_norm, ref)
+                new_ids = _insert_entries(conn, news, seq, now, new_rows[schema.status_history])
+                real = {-(k + 1): entry_id for k, entry_id in enumerate(new_ids)}
+                if real:
+                    _resolve_placeholders(real, seen_in_file, local_arxiv, local_title)
+                    _resolve_placeholders(real, local_title_noid)
+                # Pass 2, in the file's order: merges, the report, appearances, user state.
+                for item, kind, ref in plan:
+                    entry_id = real.get(ref, ref)
+                    if kind == "duplicate":
                         # The same paper twice in one file: merge into the first.
-                        entry_id = found
-                        _merge_into(conn, found, item, seq, now, redate=found in redate)
+                        _merge_into(conn, entry_id, item, seq, now, redate=entry_id in redate)
                         report.items.append(
                             ImportedItem(item.draft.where, item.title, "duplicate", entry_id)
                         )
                         continue
+                    if kind == "new":
+                        outcome = "new"
+                        added.add(entry_id)
+                        report.new += 1
                     else:
-                        entry_id = found
                         changed, redated = _merge_into(
-                            conn, found, item, seq, now, redate=found in redate
+                            conn, entry_id, item, seq, now, redate=entry_id in redate
                         )
                         report.dates_corrected += redated
                         outcome = "updated" if changed else "unchanged"
@@ -286,12 +310,6 @@ class Importer:
                             report.updated += 1
                         else:
                             report.unchanged += 1
-                    seen_in_file[entry_id] = 1
-                    if item.draft.arxiv_id:
-                        local_arxiv[item.draft.arxiv_id] = entry_id
-                    else:
-                        local_title_noid.setdefault(item.title_norm, entry_id)
-                    local_title.setdefault(item.title_norm, entry_id)
                     touched.add(entry_id)
                     report.items.append(
                         ImportedItem(item.draft.where, item.title, outcome, entry_id)
@@ -455,61 +473,73 @@ def _find_existing(conn: Connection, chunk: Sequence[_Prepared]) -> list[int | N
     return found
 
 
-def _insert_entry(
+def _resolve_placeholders(real: dict[int, int], *maps: dict[Any, int]) -> None:
+    """Replace the chunk's placeholders (keys or values of ``maps``) by the inserted ids."""
+    for mapping in maps:
+        for key in [k for k in mapping if isinstance(k, int) and k < 0]:
+            mapping[real[key]] = mapping.pop(key)
+        for key, value in mapping.items():
+            if value < 0:
+                mapping[key] = real[value]
+
+
+def _insert_entries(
     conn: Connection,
-    item: _Prepared,
+    items: Sequence[_Prepared],
     seq: int,
     now: datetime,
-    history: list[dict[str, Any]] | None = None,
-) -> int:
-    """Insert a new entry; its first status row goes to ``history`` when given (inserted
-    later by the caller, with others), else straight in."""
+    history: list[dict[str, Any]],
+) -> list[int]:
+    """Insert new entries in one statement; their ids in order. Each one's first status row
+    (a draft without user state) goes to ``history``, inserted later by the caller."""
+    if not items:
+        return []
+    rows = [_entry_values(item, seq, now) for item in items]
+    ids: list[int] = list(
+        conn.execute(insert(E).returning(E.c.id, sort_by_parameter_order=True), rows).scalars()
+    )
+    for item, row, entry_id in zip(items, rows, ids, strict=True):
+        if item.draft.user_state is None:
+            history.append({"entry_id": entry_id, "status": "unread", "at": row["added_at"]})
+    return ids
+
+
+def _entry_values(item: _Prepared, seq: int, now: datetime) -> dict[str, Any]:
+    """The ``entries`` row of a new entry."""
     draft = item.draft
     state = draft.user_state
     added_at = (state.added_at if state and state.added_at else None) or now
     authors_count = draft.authors_count
     if draft.authors and (authors_count is None or authors_count < len(draft.authors)):
         authors_count = len(draft.authors)
-    entry_id: int = conn.execute(
-        insert(E).returning(E.c.id),
-        {
-            "arxiv_id": draft.arxiv_id or None,
-            "title_norm": item.title_norm,
-            "title_raw": draft.title,
-            "title": item.title,
-            "abstract_raw": draft.abstract,
-            "abstract": item.abstract,
-            "authors": list(draft.authors),
-            "authors_count": authors_count,
-            "published": draft.published,
-            "published_year_inferred": draft.published_year_inferred,
-            "categories": list(draft.categories),
-            "links": links_to_json(item.links),
-            "has_code": any(link.kind == "code" for link in item.links),
-            "ai_summary": draft.ai_summary,
-            "ai_keywords": list(draft.ai_keywords),
-            "github_repo": draft.github_repo,
-            "github_stars": draft.github_stars,
-            "project_page": draft.project_page,
-            "organization": draft.organization,
-            "num_comments": draft.num_comments,
-            "votes": draft.votes,
-            "status": state.status if state else "unread",
-            "status_changed_at": (
-                state.history[-1].at if state and len(state.history) > 1 else None
-            ),
-            "added_at": added_at,
-            "updated_at": now,
-            "seq": seq,
-        },
-    ).scalar_one()
-    if state is None:
-        row = {"entry_id": entry_id, "status": "unread", "at": added_at}
-        if history is None:
-            conn.execute(insert(schema.status_history), row)
-        else:
-            history.append(row)
-    return entry_id
+    return {
+        "arxiv_id": draft.arxiv_id or None,
+        "title_norm": item.title_norm,
+        "title_raw": draft.title,
+        "title": item.title,
+        "abstract_raw": draft.abstract,
+        "abstract": item.abstract,
+        "authors": list(draft.authors),
+        "authors_count": authors_count,
+        "published": draft.published,
+        "published_year_inferred": draft.published_year_inferred,
+        "categories": list(draft.categories),
+        "links": links_to_json(item.links),
+        "has_code": any(link.kind == "code" for link in item.links),
+        "ai_summary": draft.ai_summary,
+        "ai_keywords": list(draft.ai_keywords),
+        "github_repo": draft.github_repo,
+        "github_stars": draft.github_stars,
+        "project_page": draft.project_page,
+        "organization": draft.organization,
+        "num_comments": draft.num_comments,
+        "votes": draft.votes,
+        "status": state.status if state else "unread",
+        "status_changed_at": (state.history[-1].at if state and len(state.history) > 1 else None),
+        "added_at": added_at,
+        "updated_at": now,
+        "seq": seq,
+    }
 
 
 def _merge_into(
@@ -627,7 +657,7 @@ def _restore_user_state(
     """State from an export: everything for a new entry; only additions for a known one."""
     if is_new:
         history = state.history or [StatusChange(status=state.status, at=state.added_at or now)]
-        # The status itself went into the INSERT (see _insert_entry).
+        # The status itself went into the INSERT (see _entry_values).
         conn.execute(
             insert(schema.status_history),
             [{"entry_id": entry_id, "status": h.status, "at": h.at} for h in history],
