@@ -64,6 +64,7 @@ def enable_crash_traces() -> None:
     thread's Python stack to the log file, where no excepthook can reach."""
     global _crash_file
     try:
+        user_log_dir().mkdir(parents=True, exist_ok=True)
         handle = open(log_file_path(), "a", encoding="utf-8")  # noqa: SIM115 - kept open
     except OSError:
         faulthandler.enable(all_threads=True)  # stderr, then

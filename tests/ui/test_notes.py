@@ -58,3 +58,19 @@ def test_note_saved_on_focus_loss(qtbot: QtBot, loaded_window: MainWindow) -> No
     window.search.focus_search()
     wait_idle(qtbot, window)
     assert window.library.entry(entry_id).note == "focus"
+
+
+def test_logout_stores_the_note_being_typed_and_keeps_running(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    """The desktop session's commitDataRequest: the note and the queued edits are committed
+    (another connection sees them), and the window goes on (the logout may be cancelled)."""
+    window = loaded_window
+    entry_id = window.view.current_id()
+    assert entry_id is not None
+    window.triage.edit_note()
+    qtbot.keyClicks(window.notes, "before logging out")
+    assert window.notes.is_dirty()
+    window.commit_data()
+    assert window.library.entry(entry_id).note == "before logging out"
+    assert not window.closing and window.edits.isRunning()
