@@ -154,6 +154,12 @@ def flip_whoosh_postings(index_dir: Path) -> None:
     _flip(path, list(range(size // 3, size // 3 + 4000, 7)))
 
 
+def flip_id_column(index_dir: Path) -> None:
+    """One byte flipped in the entry ids (hits would map to other entries, with no error)."""
+    path = _one(index_dir, "*.id.col")
+    _flip(path, [path.stat().st_size // 2])
+
+
 def truncate_pst(index_dir: Path) -> None:
     path = _one(index_dir, "*.pst")
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -187,6 +193,7 @@ ATTACKS: dict[str, Callable[[Path], None]] = {
     "bytes flipped in the queried terms' .ddpostings blocks": flip_postings_of_queried_terms,
     "bytes flipped anywhere in the .ddpostings file": flip_postings_anywhere,
     "bytes flipped in Whoosh's .pst (same size)": flip_whoosh_postings,
+    "a byte flipped in the id column (same size)": flip_id_column,
     "half-truncated .pst": truncate_pst,
     "deleted .trm": delete_trm,
     "zero-length id column": empty_id_column,

@@ -272,7 +272,8 @@ class IndexDirectory:
         return ix
 
     def _size_problems(self, ix: Any) -> list[integrity.Damage]:
-        """The files of ``ix`` whose size differs from its manifest (a few stat calls)."""
+        """The files of ``ix`` whose size (or, for the small ones read whole, contents)
+        differs from its manifest."""
         data = self.read_sidecar()
         try:
             found = integrity.check(self.directory, ix, crc=False)

@@ -4,9 +4,10 @@ Whoosh checks little of what it reads: a byte flipped in a column or a term tabl
 answers, a truncated postings file an exception deep in a search. So every commit records the
 size and CRC32 of each file of the current generation (its table of contents and its segments'
 files) in ``<indexname>_MANIFEST.json`` beside them. Sizes are compared whenever the index is
-opened (a few stat calls); the CRCs when the library is checked (``digestdesk check``), or to
-name the damaged file once a read failed. Segment files never change once written, so a commit
-only computes the CRCs of the files it added.
+opened (a few stat calls), with the CRCs of the small files searches read whole (columns of
+ids, lengths and sort keys); every CRC when the library is checked (``digestdesk check``).
+Segment files never change once written, so a commit only computes the CRCs of the files it
+added.
 
 The name is not one Whoosh's clean-up matches (it deletes files of segments it no longer lists)
 and starts with the index name, so it goes with its index when a rebuild replaces it. Our own
@@ -148,9 +149,18 @@ class Damage:
         return f"{self.file}: {self.what}"
 
 
+def read_whole(name: str) -> bool:
+    """Whether searches read the file whole anyway: the fixed-width columns (entry ids, field
+    lengths, sort keys: a flipped byte there maps hits to other entries or reorders them, with
+    no error) and the table of contents. Small (a few bytes per document), so their CRC32s are
+    checked whenever the index opens, not only by ``check``."""
+    return (name.endswith(".col") and not name.endswith("_stored.col")) or name.endswith(".toc")
+
+
 def check(directory: Path, ix: Any, *, crc: bool) -> list[Damage] | None:
-    """What differs from the manifest in ``ix``'s current files: sizes (cheap), and with
-    ``crc`` the contents. None when the index has no manifest (written before they existed)."""
+    """What differs from the manifest in ``ix``'s current files: sizes and the contents of
+    the files searches read whole (:func:`read_whole`), and with ``crc`` the contents of all.
+    None when the index has no manifest (written before they existed)."""
     directory = Path(directory)
     path = manifest_path(directory, ix.indexname)
     try:
@@ -177,6 +187,6 @@ def check(directory: Path, ix: Any, *, crc: bool) -> list[Damage] | None:
             continue
         if actual != size:
             problems.append(Damage(name, f"{actual} bytes instead of {size}"))
-        elif crc and file_crc(file) != expected_crc:
+        elif (crc or read_whole(name)) and file_crc(file) != expected_crc:
             problems.append(Damage(name, "its contents differ from what was written (CRC32)"))
     return problems
