@@ -223,3 +223,16 @@ def test_random_drafts_are_inserted_or_reported_never_raise(
     for problem in report.skipped:
         problem.where.encode("utf-8")
         problem.reason.encode("utf-8")
+
+
+def test_a_bad_count_under_a_broken_key_is_reported_in_valid_text(library: Library) -> None:
+    """Found by the fuzz test: a digest's counts key with a lone surrogate named the count
+    that did not fit in a message that could not be encoded."""
+    digest = DigestDraft("d1", "hf-api", None, None, None, {"\ud800": 2**40})
+    report = library.import_parsed(
+        ParseResult("digestdesk", [], digests=[digest]), source="broken key"
+    )
+    [problem] = report.skipped
+    problem.where.encode("utf-8")
+    problem.reason.encode("utf-8")
+    assert "\ufffd" in problem.reason

@@ -102,7 +102,9 @@ def _clean(name: str, value: Any) -> Any:
     if isinstance(value, list):
         return [_clean(name, item) for item in value]
     if isinstance(value, dict):
-        return {clean_str(str(k)): _clean(f"{name}.{k}", v) for k, v in value.items()}
+        # The key is repaired before it names the value in a message too.
+        cleaned = {k: clean_str(str(k)) for k in value}
+        return {cleaned[k]: _clean(f"{name}.{cleaned[k]}", v) for k, v in value.items()}
     if isinstance(value, Link | StatusChange | UserState | Appearance | DigestDraft):
         return _clean_dataclass(value)
     return value
