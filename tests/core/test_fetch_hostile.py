@@ -857,7 +857,7 @@ def test_the_command_without_a_resolvable_host_exits_1_without_a_traceback(
 
 
 def test_ctrl_c_mid_transfer_exits_130_and_keeps_the_days_before(
-    tmp_path: Path, serve: Callable[[Respond], RawServer]
+    tmp_path: Path, serve: Callable[[Respond], RawServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     today = fetch.today_utc()
 
@@ -879,6 +879,7 @@ def test_ctrl_c_mid_transfer_exits_130_and_keeps_the_days_before(
     assert process.returncode == cli.EXIT_INTERRUPTED, err
     assert "interrupted" in err and "Traceback" not in err
     assert out.startswith(f"{(today - timedelta(1)).isoformat()}: 2 new")
+    monkeypatch.delenv("DIGESTDESK_DATABASE_URL", raising=False)  # the command's SQLite library
     with Library.open(resolve_library(tmp_path / "lib")) as library:
         assert library.fetched_days("hf-api") == {today - timedelta(1)}
 
