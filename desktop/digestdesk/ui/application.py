@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from PySide6.QtCore import (
     QCoreApplication,
+    QEventLoop,
     QMessageLogContext,
     QSettings,
     Qt,
@@ -48,6 +49,8 @@ ORGANIZATION = "digestdesk"
 SAMPLE_NAME = "hf-daily-sample.json"
 DEMO_ENTRIES = 2000
 GUI_SWITCH_INTERVAL = 0.001  # seconds; see make_application
+#: At most this long (ms) a quit signal first delivers the input that reached the app before it.
+PENDING_INPUT_MS = 500
 
 
 def sample_path() -> Path:
@@ -417,7 +420,14 @@ def _quit_on_signal(app: QApplication, window: object, signum: int) -> None:
     from digestdesk.ui.main_window import MainWindow
 
     assert isinstance(window, MainWindow)
+    if window.closing or window.quit_requested:
+        return
+    window.quit_requested = True
     log.info("quitting on %s", signal_name(signum))
+    # Keys that reached the app before the signal are the user's too (the end of a note typed
+    # just before logout, queued while a background thread had the interpreter): deliver them
+    # first, within a bounded time, so that the note saved below is the whole of it.
+    app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, PENDING_INPUT_MS)
     window.shutdown()  # the note being typed and the queued edits are stored here
     app.quit()  # ends the event loops of open dialogs too
 

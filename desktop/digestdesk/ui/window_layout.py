@@ -83,6 +83,7 @@ class WindowLayout(QMainWindow):
         self.setObjectName("mainWindow")
         self.show_dialogs = show_dialogs  # False in tests and the self-test: no modal dialogs
         self.closing = False  # set once by shutdown: late results change nothing
+        self.quit_requested = False  # set once by a quit signal (a second one changes nothing)
         self.in_session = False  # the session page is shown instead of the list
         self._splitter_sizes: list[int] = []
 
