@@ -97,6 +97,13 @@ def _display_or_offscreen(options: argparse.Namespace) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import os
+
+    if os.environ.pop("DIGESTDESK_INDEX_WORKER", None) == "1":
+        # The app's own child that builds the search index (core/library/index_worker.py).
+        from digestdesk.core.library.index_worker import main as index_worker
+
+        return index_worker()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if _wants_cli(args_list):
         from digestdesk import cli

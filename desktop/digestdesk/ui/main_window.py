@@ -81,6 +81,9 @@ class MainWindow(WindowLayout):
         self.edits = WriterThread(library, self, maintain_after_s=None, name="edits")
         self.jobs = WriterThread(library, self, maintain_after_s=None, name="jobs")
         self.index_lane = IndexLane(library, self, maintain_after_s=tuning.maintain_after_s)
+        # A large index build or similarity model runs in a child process: on a thread here
+        # it would starve the window and the edit lane of the interpreter lock.
+        library.build_caches_in_child(tuning.index_in_child_from)
         self.index_lane.follow()
         #: Set by :meth:`shutdown` when a lane did not end in time (the process should exit
         #: without waiting for it: its unfinished transaction is rolled back by SQLite).

@@ -33,3 +33,8 @@ class Tuning:
     related_limit: int = 5  # related papers shown (Alt+1..Alt+5)
     session_prefetch: int = 3  # a session's next entries read ahead
     maintain_after_s: float = MAINTAIN_AFTER_S  # quiet seconds before the index is tidied
+    # Index builds and catch-ups of this many entries or more run in a child process: Whoosh
+    # is pure Python, and on a thread it starves the window and the edit lane of the GIL
+    # (edits took 0.2-2 s to commit during an 8,000-entry rebuild). Smaller ones are quicker
+    # on the index lane than a process start (about 0.5 s). None: never.
+    index_in_child_from: int | None = 2000

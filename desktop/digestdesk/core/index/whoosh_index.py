@@ -8,6 +8,7 @@ of :mod:`.schema` and the queries of :mod:`.compiler`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -298,6 +299,19 @@ class WhooshIndex(SearchIndex):
         """For each (field, analysed terms), the ids (of ``allowed``, or all) whose field
         holds the terms in a row, as searches find them."""
         return self._search.probe(queries, allowed)
+
+    def remove_unfinished(self) -> None:
+        """Delete the files of every index other than the current one: what a build killed
+        before it switched over left behind. Only while no other build runs (the library's
+        writer, after its index worker was killed)."""
+        data = self._files.read_sidecar()
+        if self.directory.is_dir():
+            self._files.remove_files(keep=None if data is None else str(data["indexname"]))
+
+    @property
+    def write_settings(self) -> dict[str, int]:
+        """The tunables this index was made with, as keyword arguments for another process's."""
+        return dataclasses.asdict(self._writer.settings)
 
     def close(self) -> None:
         """Drop the open index and close every thread's searcher (no search runs then)."""

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import digestdesk.core.library.checks as checks
+import digestdesk.core.library.index_worker as index_worker
 import digestdesk.core.library.reads as reads
 import digestdesk.core.library.searching as searching
 from digestdesk.core.drafts import DigestDraft, EntryDraft, ParseResult
@@ -172,6 +173,37 @@ class Library:
         caller's own thread then brings the index up to date (:meth:`catch_up_index`,
         :meth:`ensure_index`). ``None`` goes back to indexing on the writing thread."""
         self._sync.follow_in_background(notify)
+
+    def build_caches_in_child(self, from_entries: int | None) -> None:
+        """From now on, rebuilding or catching up the search index on ``from_entries``
+        entries or more, and building the similarity model of a library that large, run in a
+        child process (:mod:`.index_worker`) while the calling thread waits: pure Python work
+        on a thread of the app would starve its other threads (the window, the edit lane) of
+        the interpreter lock. ``None``: in the calling thread again."""
+        self._sync.in_child_from = from_entries
+        if from_entries is None:
+            self.similarity.build_elsewhere = None
+            return
+
+        def build_similarity(
+            papers: int, progress: Progress | None, abandoned: Callable[[], bool]
+        ) -> bool:
+            if papers < from_entries:
+                return False
+            try:
+                result = index_worker.run_in_child(
+                    index_worker.SIMILARITY,
+                    self.paths,
+                    self.tuning,
+                    progress=progress,
+                    cancelled=abandoned,
+                )
+            except index_worker.WorkerFailed as exc:
+                log.warning("%s; building the similarity model here instead", exc)
+                return False
+            return result in ("built", "cancelled")
+
+        self.similarity.build_elsewhere = build_similarity
 
     def catch_up_index(
         self, *, progress: Progress | None = None, most: int | None = None

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
 from digestdesk.core.index import IndexDoc, SearchIndex, WhooshIndex
+from digestdesk.core.library import index_worker
 from digestdesk.core.library.common import Cancelled, E, LibraryTuning, Progress, chunks
 from digestdesk.core.library.database import Database
 from digestdesk.core.library.reads import digest_dates_for, tags_for
@@ -45,6 +46,8 @@ class IndexSync:
         self._uuid = library_uuid
         self._tuning = tuning
         self._notify: Callable[[], None] | None = None
+        #: :meth:`ensure` hands work on this many entries or more to a child process.
+        self.in_child_from: int | None = None
         self.index: SearchIndex = WhooshIndex(database.paths.index_dir)
 
     def follow_in_background(self, notify: Callable[[], None] | None) -> None:
@@ -76,11 +79,20 @@ class IndexSync:
     def ensure(
         self, *, progress: Progress | None = None, cancelled: Cancelled | None = None
     ) -> str:
-        """Repair the index if needed; returns what was done ("ok", "caught up", "rebuilt")."""
+        """Repair the index if needed; returns what was done ("ok", "caught up", "rebuilt";
+        "cancelled" when ``cancelled()`` ended a child's work). With :attr:`in_child_from`
+        set, work on that many entries or more runs in a child process (:mod:`.index_worker`;
+        the calling thread only waits), so it never takes the interpreter lock from this
+        process's other threads."""
         with self._index_lock:
             status = self.status()
             if status == "ok":
                 return "ok"
+            in_child_from = self.in_child_from
+            if in_child_from is not None and self._work(status) >= in_child_from:
+                result = self._ensure_in_child(progress, cancelled)
+                if result is not None:
+                    return result
             if status == "behind":
                 caught_up = self.catch_up(progress=progress, most=self._most_to_catch_up())
                 if caught_up is not None:
@@ -90,6 +102,36 @@ class IndexSync:
             if cancelled is None or not cancelled():
                 self.catch_up()  # what was written during the rebuild
             return "rebuilt"
+
+    def _work(self, status: str) -> int:
+        """How many entries ensuring the index would index (about)."""
+        lag = self.lag() if status == "behind" else None
+        if lag is not None:
+            return lag
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(E)).scalar_one())
+
+    def _ensure_in_child(
+        self, progress: Progress | None, cancelled: Cancelled | None
+    ) -> str | None:
+        """:meth:`ensure` in a child process; None when it could not run there (this thread
+        does the work then)."""
+        index = self.index
+        if not isinstance(index, WhooshIndex):
+            return None  # another engine (tests): in this process
+        try:
+            return index_worker.run_in_child(
+                index_worker.INDEX,
+                self._database.paths,
+                self._tuning,
+                index.write_settings,
+                progress=progress,
+                cancelled=cancelled,
+                after_kill=index.remove_unfinished,
+            )
+        except index_worker.WorkerFailed as exc:
+            log.warning("%s; building the search index here instead", exc)
+            return None
 
     def _most_to_catch_up(self) -> int:
         # Replacing most of the index costs more than building it afresh.

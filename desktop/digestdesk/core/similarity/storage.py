@@ -56,6 +56,10 @@ E = schema.entries
 Progress = Callable[[int, int | None], None]
 
 
+#: ``build_elsewhere(papers, progress, abandoned)``: see :attr:`SimilarityStore.build_elsewhere`.
+BuildElsewhere = Callable[[int, Progress | None, Callable[[], bool]], bool]
+
+
 class BuildAbandoned(Exception):
     """A build was given up (the app is closing): nothing was saved."""
 
@@ -156,6 +160,9 @@ class SimilarityStore:
         self._model: SimilarityModel | None = None
         self._abandon = threading.Event()
         self._tastes: dict[str | None, tuple[int, TasteModel | NotEnoughTriage]] = {}
+        #: Builds and saves the model somewhere else (another process: the app's threads then
+        #: keep the interpreter lock); returns False when it did not, and this thread builds.
+        self.build_elsewhere: BuildElsewhere | None = None
 
     def abandon(self) -> None:
         """Give up a build under way (it raises :class:`BuildAbandoned`) and any later one:
@@ -190,6 +197,9 @@ class SimilarityStore:
             seq = self._change_seq()
             with self._engine.connect() as conn:
                 total = conn.execute(select(func.count()).select_from(E)).scalar_one()
+            elsewhere = self._built_elsewhere(total, seq, progress)
+            if elsewhere is not None:
+                return elsewhere
 
             def built(done: int) -> None:
                 if self._abandon.is_set():
@@ -202,6 +212,22 @@ class SimilarityStore:
             self._model = model
             log.info("similarity model built: %d papers, %d terms", len(model), len(model.terms))
             return model
+
+    def _built_elsewhere(
+        self, total: int, seq: int, progress: Progress | None
+    ) -> SimilarityModel | None:
+        """The model :attr:`build_elsewhere` built and saved (None: it did not)."""
+        elsewhere = self.build_elsewhere
+        if elsewhere is None or not elsewhere(total, progress, self._abandon.is_set):
+            return None
+        if self._abandon.is_set():
+            raise BuildAbandoned
+        model = load(self.path)
+        if model is None or model.library_uuid != self._uuid or model.last_seq < seq:
+            return None
+        self._model = model
+        log.info("similarity model loaded as built elsewhere: %d papers", len(model))
+        return model
 
     def _save(self, model: SimilarityModel) -> None:
         try:

@@ -378,7 +378,7 @@ class ImportController(QObject):
             finished()
             # A routine catch-up after an import says nothing: it would replace the import's
             # own message ("3 new ..."), which says more. A rebuild is worth saying.
-            if result not in ("ok", "caught up"):
+            if result not in ("ok", "caught up", "cancelled"):
                 self.window.statusBar().showMessage(f"Search index {result}.", 4000)
 
         def failed(error: BaseException) -> None:

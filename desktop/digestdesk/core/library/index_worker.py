@@ -1,0 +1,291 @@
+"""Large cache builds in a child process (the search index, the similarity model), so that
+the app's threads never wait for them.
+
+Whoosh is pure Python: a rebuild on a thread of the app holds the interpreter lock nearly all
+the time, and every other thread (the window, the edit lane) gets it back only when the
+rebuild lets go, at least one switch interval (5 ms) per blocking call of theirs. An edit
+makes dozens (each SQLite call lets go of the lock), so under an 8,000-entry rebuild it took
+0.2-2 s to commit in the real window. A child process has its own interpreter lock.
+
+The child (:func:`main`) opens the library read-only (the app keeps the one-writer lock: the
+child writes only the index directory, never the database) and runs
+:meth:`~digestdesk.core.library.index_sync.IndexSync.ensure`, the same rebuild or catch-up a
+thread would run. It reads its orders as one JSON line on its standard input and writes its
+progress and outcome as JSON lines on its standard output. It ends early:
+
+- when it gets SIGTERM (how the parent cancels it): the rebuild stops between two
+  documents and removes the new index's files, the previous index (or none) stays current;
+- when its standard input closes (the parent is gone, however it ended): the same.
+
+A child killed outright (SIGKILL, a crash) leaves the files of an index it never switched to
+(the state file names only finished indexes: :mod:`digestdesk.core.index.directory`); the
+parent removes them once the child is gone, and any later rebuild would too. The state file
+is replaced atomically, and an index update cut short is caught by the manifest's sizes at the
+next open (the index is then rebuilt): the database is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from digestdesk.core.library.common import Cancelled, LibraryTuning, Progress
+from digestdesk.errors import DigestDeskError
+from digestdesk.paths import LibraryPaths
+
+log = logging.getLogger(__name__)
+
+#: Set in the child's environment: ``digestdesk`` then runs :func:`main` (a frozen app has no
+#: ``python -m``; the same executable serves both).
+WORKER_ENV = "DIGESTDESK_INDEX_WORKER"
+#: Seconds the child has to end after SIGTERM before it is killed.
+GRACE_S = 1.0
+#: How often the waiting thread looks at ``cancelled()`` (seconds).
+POLL_S = 0.05
+
+
+class WorkerFailed(Exception):
+    """The child could not start or ended without an outcome (not an expected problem)."""
+
+
+class _Stop(BaseException):
+    """Raised in the child's main thread by SIGTERM: unwinds the rebuild (which removes its
+    half-written index) like a cancel between two documents."""
+
+
+# ------------------------------------------------------------------------------ the parent
+
+
+def worker_command() -> list[str]:
+    """How to start the child: this executable (the frozen app) or this Python."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "digestdesk"]
+
+
+#: The jobs a child does: ensure the search index; build and save the similarity model.
+INDEX = "index"
+SIMILARITY = "similarity"
+
+
+def run_in_child(
+    job: str,
+    paths: LibraryPaths,
+    tuning: LibraryTuning,
+    index_settings: dict[str, Any] | None = None,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    after_kill: Callable[[], None] | None = None,
+    grace_s: float = GRACE_S,
+) -> str:
+    """Run ``job`` in a child process and wait for it; returns what it did (for
+    :data:`INDEX` "ok", "caught up", "rebuilt"; for :data:`SIMILARITY` "built"; "cancelled"
+    when ``cancelled()`` turned true first). Progress reports are passed on to ``progress``.
+    An expected problem in the child (a full disk) is raised here as a
+    :class:`DigestDeskError` with its message; :class:`WorkerFailed` when the child could not
+    run at all. ``after_kill`` tidies up after a child that had to be killed (its unfinished
+    index files)."""
+    orders = {
+        "job": job,
+        "paths": {
+            key: str(value) if isinstance(value, Path) else value
+            for key, value in dataclasses.asdict(paths).items()
+        },
+        "tuning": dataclasses.asdict(tuning),
+        "index": index_settings,
+    }
+    env = {**os.environ, WORKER_ENV: "1"}
+    try:
+        child = subprocess.Popen(
+            worker_command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            # Its own session: a Ctrl+C in the terminal or a closed terminal reaches the app
+            # only, which cancels the child in order.
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise WorkerFailed(f"could not start the index worker: {exc}") from exc
+    assert child.stdin is not None and child.stdout is not None
+    lines: queue.Queue[bytes | None] = queue.Queue()
+    reader = threading.Thread(
+        target=_read_lines, args=(child.stdout, lines), name="index-worker-output", daemon=True
+    )
+    reader.start()
+    try:
+        child.stdin.write(json.dumps(orders).encode() + b"\n")
+        child.stdin.flush()
+    except OSError:
+        pass  # it ended already: its output says why
+    outcome: dict[str, Any] | None = None
+    try:
+        while True:
+            if cancelled is not None and cancelled():
+                _end(child, grace_s, after_kill)
+                return "cancelled"
+            try:
+                line = lines.get(timeout=POLL_S)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            message = _decode(line)
+            if "progress" in message and progress is not None:
+                done, total = message["progress"]
+                progress(int(done), None if total is None else int(total))
+            elif "result" in message or "problem" in message or "failed" in message:
+                outcome = message
+    except BaseException:
+        _end(child, grace_s, after_kill)
+        raise
+    finally:
+        with contextlib.suppress(OSError):
+            child.stdin.close()
+    returncode = child.wait()
+    reader.join(1.0)
+    if outcome is None:
+        raise WorkerFailed(f"the index worker ended without an outcome (exit {returncode})")
+    if "problem" in outcome:
+        raise DigestDeskError(str(outcome["problem"]))
+    if "failed" in outcome:
+        raise WorkerFailed(f"the index worker failed: {outcome['failed']}")
+    return str(outcome["result"])
+
+
+def _read_lines(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
+    try:
+        for line in stream:
+            lines.put(line)
+    except (OSError, ValueError):
+        pass
+    finally:
+        lines.put(None)
+
+
+def _decode(line: bytes) -> dict[str, Any]:
+    try:
+        message = json.loads(line)
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):
+        log.info("index worker: %s", line.decode(errors="replace").rstrip())
+        return {}
+    return message
+
+
+def _end(
+    child: subprocess.Popen[bytes], grace_s: float, after_kill: Callable[[], None] | None
+) -> None:
+    """SIGTERM (the child removes its unfinished index), then SIGKILL past ``grace_s``."""
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(grace_s)
+            return
+        except subprocess.TimeoutExpired:
+            log.warning("the index worker did not end within %.1f s of SIGTERM: killed", grace_s)
+            child.kill()
+            child.wait()
+    if after_kill is not None and child.returncode == -signal.SIGKILL:
+        after_kill()
+
+
+# ------------------------------------------------------------------------------- the child
+
+
+def main() -> int:
+    """The child: read the orders, ensure the index, say what happened (see the module)."""
+    logging.basicConfig(
+        level=logging.WARNING, format="digestdesk index worker: %(levelname)s: %(message)s"
+    )
+    out = sys.stdout.buffer
+    write_lock = threading.Lock()
+
+    def say(message: dict[str, Any]) -> None:
+        with write_lock:
+            out.write(json.dumps(message).encode() + b"\n")
+            out.flush()
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _Stop
+
+    signal.signal(signal.SIGTERM, stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        orders = json.loads(sys.stdin.buffer.readline() or b"null")
+        if not isinstance(orders, dict):
+            say({"failed": "no orders on standard input"})
+            return 2
+        threading.Thread(target=_stop_when_parent_goes, name="parent-watch", daemon=True).start()
+        result = _run(orders, lambda done, total: say({"progress": [done, total]}))
+    except _Stop:
+        return 1
+    except DigestDeskError as exc:
+        say({"problem": exc.user_message})
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the parent logs it and builds the index itself
+        log.exception("failed")
+        say({"failed": f"{type(exc).__name__}: {exc}"})
+        return 2
+    say({"result": result})
+    return 0
+
+
+def _run(orders: dict[str, Any], progress: Progress) -> str:
+    from digestdesk.core.index import WhooshIndex
+    from digestdesk.core.library.facade import Library
+
+    raw = orders["paths"]
+    paths = LibraryPaths(
+        database_url=raw["database_url"],
+        index_dir=Path(raw["index_dir"]),
+        lock_file=Path(raw["lock_file"]),
+        backup_dir=Path(raw["backup_dir"]),
+        root=None if raw["root"] is None else Path(raw["root"]),
+        **{
+            key: value
+            for key, value in raw.items()
+            if key not in ("database_url", "index_dir", "lock_file", "backup_dir", "root")
+        },
+    )
+    tuning = LibraryTuning(**orders.get("tuning") or {})
+    started = time.perf_counter()
+    # Read-only: the app holds the writer lock, and only the index is written here.
+    with Library.open(paths, writer=False, repair_index=False, tuning=tuning) as library:
+        if orders.get("job") == SIMILARITY:
+            library.similarity.rebuild(progress=progress)
+            result = "built"
+        else:
+            if orders.get("index"):
+                library.index = WhooshIndex(paths.index_dir, **orders["index"])
+            result = library.ensure_index(progress=progress)
+    log.info("%s: %s in %.1f s", orders.get("job"), result, time.perf_counter() - started)
+    return result
+
+
+def _stop_when_parent_goes() -> None:
+    """The parent closed our standard input (done with us, or gone): stop as on SIGTERM."""
+    try:
+        # The file descriptor, not sys.stdin: a thread blocked in a buffered read would stop
+        # the interpreter's shutdown (it takes the buffer's lock).
+        while os.read(0, 4096):
+            pass
+    except OSError:
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)
