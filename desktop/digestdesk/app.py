@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if os.environ.pop("DIGESTDESK_INDEX_WORKER", None) == "1":
         # The app's own child that builds the search index (core/library/index_worker.py).
-        from digestdesk.core.library.index_worker import main as index_worker
+        from digestdesk.core.library.worker_child import main as index_worker
 
         return index_worker()
     args_list = list(sys.argv[1:] if argv is None else argv)

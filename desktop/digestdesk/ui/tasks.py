@@ -9,10 +9,10 @@ one short whole-or-nothing transaction each). The search index has a lane of its
 database's change sequence (or rebuilds, cancellably), so a five-minute rebuild holds up no
 edit; a large build runs in a child process the lane waits for
 (:mod:`digestdesk.core.library.index_worker`), so it does not take the interpreter lock from
-the window and the edit lane either. Queries run on :class:`ReaderThread`, which keeps only the newest request of each kind,
-so typing a query never queues stale searches. Results come back as signals delivered on the
-GUI thread: a task's to the callbacks it was submitted with, a query's to the handler
-:meth:`ReaderThread.route` gave its kind.
+the window and the edit lane either. Queries run on :class:`ReaderThread`, which keeps only
+the newest request of each kind, so typing a query never queues stale searches. Results come
+back as signals delivered on the GUI thread: a task's to the callbacks it was submitted with, a
+query's to the handler :meth:`ReaderThread.route` gave its kind.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+import digestdesk.core.library.index_worker as index_worker
 from digestdesk.core import schema
 from digestdesk.core.index import IndexDoc, SearchIndex, WhooshIndex
-from digestdesk.core.library import index_worker
 from digestdesk.core.library.common import Cancelled, E, LibraryTuning, Progress, chunks
 from digestdesk.core.library.database import Database
 from digestdesk.core.library.reads import digest_dates_for, tags_for

@@ -7,7 +7,7 @@ rebuild lets go, at least one switch interval (5 ms) per blocking call of theirs
 makes dozens (each SQLite call lets go of the lock), so under an 8,000-entry rebuild it took
 0.2-2 s to commit in the real window. A child process has its own interpreter lock.
 
-The child (:func:`main`) opens the library read-only (the app keeps the one-writer lock: the
+The child (:mod:`.worker_child`) opens the library read-only (the app keeps the one-writer lock: the
 child writes only the index directory, never the database) and runs
 :meth:`~digestdesk.core.library.index_sync.IndexSync.ensure`, the same rebuild or catch-up a
 thread would run. It reads its orders as one JSON line on its standard input and writes its
@@ -36,7 +36,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -58,11 +57,6 @@ POLL_S = 0.05
 
 class WorkerFailed(Exception):
     """The child could not start or ended without an outcome (not an expected problem)."""
-
-
-class _Stop(BaseException):
-    """Raised in the child's main thread by SIGTERM: unwinds the rebuild (which removes its
-    half-written index) like a cancel between two documents."""
 
 
 # ------------------------------------------------------------------------------ the parent
@@ -202,90 +196,3 @@ def _end(
             child.wait()
     if after_kill is not None and child.returncode == -signal.SIGKILL:
         after_kill()
-
-
-# ------------------------------------------------------------------------------- the child
-
-
-def main() -> int:
-    """The child: read the orders, ensure the index, say what happened (see the module)."""
-    logging.basicConfig(
-        level=logging.WARNING, format="digestdesk index worker: %(levelname)s: %(message)s"
-    )
-    out = sys.stdout.buffer
-    write_lock = threading.Lock()
-
-    def say(message: dict[str, Any]) -> None:
-        with write_lock:
-            out.write(json.dumps(message).encode() + b"\n")
-            out.flush()
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise _Stop
-
-    signal.signal(signal.SIGTERM, stop)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        orders = json.loads(sys.stdin.buffer.readline() or b"null")
-        if not isinstance(orders, dict):
-            say({"failed": "no orders on standard input"})
-            return 2
-        threading.Thread(target=_stop_when_parent_goes, name="parent-watch", daemon=True).start()
-        result = _run(orders, lambda done, total: say({"progress": [done, total]}))
-    except _Stop:
-        return 1
-    except DigestDeskError as exc:
-        say({"problem": exc.user_message})
-        return 1
-    except Exception as exc:  # noqa: BLE001 - the parent logs it and builds the index itself
-        log.exception("failed")
-        say({"failed": f"{type(exc).__name__}: {exc}"})
-        return 2
-    say({"result": result})
-    return 0
-
-
-def _run(orders: dict[str, Any], progress: Progress) -> str:
-    from digestdesk.core.index import WhooshIndex
-    from digestdesk.core.library.facade import Library
-
-    raw = orders["paths"]
-    paths = LibraryPaths(
-        database_url=raw["database_url"],
-        index_dir=Path(raw["index_dir"]),
-        lock_file=Path(raw["lock_file"]),
-        backup_dir=Path(raw["backup_dir"]),
-        root=None if raw["root"] is None else Path(raw["root"]),
-        **{
-            key: value
-            for key, value in raw.items()
-            if key not in ("database_url", "index_dir", "lock_file", "backup_dir", "root")
-        },
-    )
-    tuning = LibraryTuning(**orders.get("tuning") or {})
-    started = time.perf_counter()
-    # Read-only: the app holds the writer lock, and only the index is written here.
-    with Library.open(paths, writer=False, repair_index=False, tuning=tuning) as library:
-        if orders.get("job") == SIMILARITY:
-            library.similarity.rebuild(progress=progress)
-            result = "built"
-        else:
-            if orders.get("index"):
-                library.index = WhooshIndex(paths.index_dir, **orders["index"])
-            result = library.ensure_index(progress=progress)
-    log.info("%s: %s in %.1f s", orders.get("job"), result, time.perf_counter() - started)
-    return result
-
-
-def _stop_when_parent_goes() -> None:
-    """The parent closed our standard input (done with us, or gone): stop as on SIGTERM."""
-    try:
-        # The file descriptor, not sys.stdin: a thread blocked in a buffered read would stop
-        # the interpreter's shutdown (it takes the buffer's lock).
-        while os.read(0, 4096):
-            pass
-    except OSError:
-        pass
-    os.kill(os.getpid(), signal.SIGTERM)
