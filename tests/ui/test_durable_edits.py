@@ -1,10 +1,10 @@
-"""Edits are in the database at once and survive SIGTERM, while the index is rebuilt or a bulk
-import runs: the real app under Xvfb with real keys (issue 13's scenario).
+"""Edits are in the database at once and survive SIGTERM, SIGINT and SIGHUP, while the index is
+rebuilt or a bulk import runs: the real app under Xvfb with real keys (issue 13's scenario).
 
 The library is the 1,627 real shared samples topped up to 8,000 with generated entries (the
 issue's size: its index takes tens of seconds to build here, so the keys land mid-build). The
 checks on time are the issue's own limits (in the database within 2 s of the key, exited within
-2 s of SIGTERM); whether the index build or the import was still running when the keys landed
+2 s of the signal); whether the index build or the import was still running when the keys landed
 is checked from its outcome, not assumed from a delay.
 """
 
@@ -31,10 +31,11 @@ from tests.ui.real_display import RealDisplay, needs_xvfb, real_display, wait_fo
 pytestmark = needs_xvfb
 
 ENTRIES = 8_000
-# The issue's limits are 2 s for both (measured and printed here: 0.05-0.17 s to the database,
-# 0.3-1.0 s to exit; docs/benchmarks.md). The assertions guard the mechanism instead, with room
-# for a loaded machine: an 8,000-entry rebuild takes minutes, so an edit committed or a process
-# gone within these did not wait for it (a timed limit of 2 s failed here at load 9).
+# The issue's limits are 2 s for both (measured and printed here: 0.001-0.02 s to the database,
+# 0.1-0.4 s to exit with the index built in a child process; docs/benchmarks.md). The
+# assertions guard the mechanism instead, with room for a loaded machine: an 8,000-entry
+# rebuild takes minutes, so an edit committed or a process gone within these did not wait for
+# it (a timed limit of 2 s failed here at load 9).
 IN_DATABASE_S = 10.0
 EXIT_S = 10.0
 NOTE = "kept through sigterm"
@@ -82,6 +83,7 @@ class Stored:
     def __init__(self, paths: LibraryPaths, since: datetime) -> None:
         self.engine = create_engine(paths.database_url)
         self.since = since.replace(tzinfo=None)
+        self.children_seen: dict[int, str] = {}  # the app's child processes after the key
 
     def marked_read(self) -> list[int]:
         with self.engine.connect() as conn:
@@ -102,55 +104,87 @@ class Stored:
         self.engine.dispose()
 
 
-def _edit_then_sigterm(screen: RealDisplay, app: object, stored: Stored) -> None:
+def _child_processes(pid: int) -> dict[int, str]:
+    """``pid``'s child processes and their command lines (Linux's /proc; none elsewhere)."""
+    found = {}
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            try:
+                line = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue  # ended meanwhile
+            found[int(child)] = line.decode(errors="replace")
+    return found
+
+
+def _gone(pids: list[int]) -> bool:
+    return not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+def _edit_then_quit(
+    screen: RealDisplay, app: object, stored: Stored, quit_signal: signal.Signals
+) -> None:
     """r marks the selected entry read (committed within 2 s, seen from here); n and typing
-    write a note, and SIGTERM comes before its autosave: closing saves it; the process is gone
-    within 2 s."""
+    write a note, and ``quit_signal`` comes before its autosave: closing saves it; the process
+    is gone within 2 s."""
     assert isinstance(app, subprocess.Popen)
     time.sleep(1.0)  # the first query lands
     screen.keys(["r"], pause=0)
     pressed = time.monotonic()
     assert wait_for(stored.marked_read, IN_DATABASE_S, 0.02), "the status was not committed"
     print(f"status in the database {time.monotonic() - pressed:.3f} s after the key")
+    stored.children_seen = _child_processes(app.pid)
     screen.keys(["n"], pause=0.3)
     screen.xdo("type", "--delay", "15", NOTE)
-    app.send_signal(signal.SIGTERM)
+    app.send_signal(quit_signal)
     sent = time.monotonic()
+    name = quit_signal.name
     try:
         app.wait(EXIT_S + 5)  # beyond the limit only so that the message below can say how long
     except subprocess.TimeoutExpired:
         app.kill()
-        pytest.fail(f"still running {EXIT_S + 5} s after SIGTERM")
+        pytest.fail(f"still running {EXIT_S + 5} s after {name}")
     took = time.monotonic() - sent
     output = app.communicate()[0].decode(errors="replace")
-    print(f"exited {took:.3f} s after SIGTERM with {app.returncode}")
-    assert took <= EXIT_S, f"took {took:.2f} s to exit after SIGTERM:\n{output[-2000:]}"
+    print(f"exited {took:.3f} s after {name} with {app.returncode}")
+    assert took <= EXIT_S, f"took {took:.2f} s to exit after {name}:\n{output[-2000:]}"
     assert app.returncode == 0, output[-2000:]
 
 
-def _run_edits_then_sigterm(tmp_path: Path, paths: LibraryPaths, *files: Path) -> None:
-    """Start the app on ``paths`` (importing ``files``), then :func:`_edit_then_sigterm`."""
+def _run_edits_then_quit(
+    tmp_path: Path, paths: LibraryPaths, quit_signal: signal.Signals, *files: Path
+) -> dict[int, str]:
+    """Start the app on ``paths`` (importing ``files``), then :func:`_edit_then_quit`; returns
+    the app's child processes seen after the key."""
     assert paths.root is not None
     stored = Stored(paths, datetime.now(UTC))
     try:
         with real_display(tmp_path) as screen:
             app = screen.start_app(paths.root, *files)
             try:
-                _edit_then_sigterm(screen, app, stored)
+                _edit_then_quit(screen, app, stored, quit_signal)
             finally:
                 if app.poll() is None:
                     app.kill()
     finally:
         stored.close()
+    return stored.children_seen
 
 
-def test_edits_during_an_index_rebuild_are_stored_and_survive_sigterm(
-    tmp_path: Path, big_library: Path
+# Every quit signal once over the two cases (each run starts the app: about 6 s).
+@pytest.mark.parametrize("quit_signal", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_edits_during_an_index_rebuild_are_stored_and_survive_a_quit_signal(
+    tmp_path: Path, big_library: Path, quit_signal: signal.Signals
 ) -> None:
     paths = _copy(big_library, tmp_path)
-    _run_edits_then_sigterm(tmp_path, paths)
+    children = _run_edits_then_quit(tmp_path, paths, quit_signal)
+    if Path("/proc/self/task").is_dir():
+        # The rebuild ran in a child process (the app's threads keep the interpreter lock),
+        # and it ended with the app (it stops when cancelled or when its parent goes).
+        assert any("digestdesk" in line for line in children.values()), children
+        assert wait_for(lambda: _gone(list(children)), EXIT_S), children
     with Library.open(paths, writer=False) as library:
-        # The build never finished (SIGTERM abandoned it): the keys did land mid-build.
+        # The build never finished (the signal abandoned it): the keys did land mid-build.
         assert library.index_status() == "rebuild"
         assert len(library.list_ids(status="read")) == 1
         assert _all_notes(library) == [NOTE]
@@ -161,18 +195,21 @@ def _all_notes(library: Library) -> list[str]:
         return list(conn.execute(text("SELECT text FROM notes")).scalars())
 
 
-def test_edits_during_a_bulk_import_are_stored_and_survive_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("quit_signal", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_edits_during_a_bulk_import_are_stored_and_survive_a_quit_signal(
+    tmp_path: Path, quit_signal: signal.Signals
+) -> None:
     """A small indexed library, and a large file handed over at start (20,000 entries): its
-    import (on the job lane) runs while the keys land; SIGTERM rolls it back whole and keeps
-    the edits."""
+    import (on the job lane) runs while the keys land; the signal rolls it back whole and
+    keeps the edits."""
     paths = resolve_library(tmp_path / "library")
     with Library.open(paths) as library:
         library.import_bytes(factories.api_day(40), name="2025-11-20.json")
     big = tmp_path / "2025-11-21.json"
     big.write_bytes(factories.api_day(BULK, day="2025-11-21", start=1000))
-    _run_edits_then_sigterm(tmp_path, paths, big)
+    _run_edits_then_quit(tmp_path, paths, quit_signal, big)
     with Library.open(paths, writer=False) as library:
         assert len(library.list_ids(status="read")) == 1
         assert _all_notes(library) == [NOTE]
-        # The import never committed (SIGTERM cancelled it): the keys did land during it.
+        # The import never committed (the signal cancelled it): the keys did land during it.
         assert library.counts()["total"] == 40
