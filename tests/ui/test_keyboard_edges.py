@@ -99,3 +99,31 @@ def test_the_sort_arrow_shows_the_order_used(qtbot: QtBot, loaded_window: MainWi
 def test_the_title_names_the_app_once(loaded_window: MainWindow) -> None:
     title = loaded_window.windowTitle()
     assert title.endswith(f" — {APP_NAME}") and title.count(APP_NAME) == 1
+
+
+def test_help_keys_work_from_the_trends_sidebar_but_type_in_editors(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    shown: list[bool] = []
+    window.registry.actions["app.help"].triggered.connect(lambda: shown.append(True))
+    window.commands.toggle_trends()  # the sidebar's list has the focus
+    assert window.trend_dock.isAncestorOf(QApplication.focusWidget())
+    key(qtbot, window, "?")
+    assert len(shown) == 1
+    key(qtbot, window, "F1")
+    assert len(shown) == 2
+    window.trend_sidebar.as_of_edit.setFocus()  # a date is typed there: F1 helps, ? does not
+    key(qtbot, window, "F1")
+    assert len(shown) == 3
+    window.search.focus_search()
+    window.search_bar.edit.clear()
+    for text in "why?":
+        key(qtbot, window, text)
+    assert window.search_bar.edit.text() == "why?"
+    window.focus_list()
+    window.registry.trigger("entry.edit_note")
+    assert window.notes.hasFocus()
+    key(qtbot, window, "?")
+    assert window.notes.toPlainText().endswith("?")
+    assert len(shown) == 3

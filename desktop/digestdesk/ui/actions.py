@@ -547,8 +547,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "app.help",
         "Keyboard Help",
         "Show every key, by where it works.",
+        # Anywhere (the trends sidebar too): the editors type a "?" themselves (Qt hands
+        # them printable keys before a window shortcut), and F1 works even there.
         keys=("?", "F1"),
-        context="list",
         icon="help",
         menu="&Help",
         section="help",
