@@ -141,3 +141,41 @@ def test_the_queue_session_and_nothing_to_resume(
         window.sessions.last_session_summary is not None
         and window.sessions.last_session_summary.read == 2
     )
+
+
+def test_the_palette_ranks_session_commands_that_apply_first(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+
+    def rows(query: str) -> list[tuple[str, bool]]:
+        palette = window.commands.show_palette()
+        palette.edit.setText(query)
+        found = [
+            (palette.row_text(i).split("\t")[0], palette.row_enabled(i))
+            for i in range(palette.count())
+        ]
+        palette.deleteLater()
+        return found
+
+    # No session open: Stop and Resume would do nothing; they come last, greyed.
+    found = rows("sess")
+    assert found[0] == ("Start Reading Session", True), found
+    assert found[-2:] == [
+        ("Stop Reading Session", False),
+        ("Resume Reading Session", False),
+    ], found
+    step(qtbot, window, "S", SHIFT)
+    assert window.in_session
+    found = dict(rows("sess"))
+    assert found["Stop Reading Session"] and not found["Resume Reading Session"]
+    step(qtbot, window, "Escape")  # paused: both apply
+    assert all(dict(rows("sess")).values())
+    # A greyed row is not run by Enter; its key still says why.
+    step(qtbot, window, "E", CTRL_SHIFT)
+    palette = window.commands.show_palette()
+    palette.edit.setText("stop reading")
+    assert not palette.row_enabled(0) and palette.list.currentItem() is None
+    qtbot.keyClick(palette.edit, Qt.Key.Key_Return)
+    wait_idle(qtbot, window)
+    assert window.sessions.session_open is False

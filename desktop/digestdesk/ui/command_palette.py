@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent
@@ -54,6 +54,7 @@ class CommandPalette(QDialog):
         actions: dict[str, QAction],
         parent: QWidget | None = None,
         on_run: Callable[[str], None] | None = None,
+        not_applicable: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("commandPalette")
@@ -62,6 +63,8 @@ class CommandPalette(QDialog):
         self._specs = [s for s in specs if s.context in ("window", "list")]
         self._actions = actions
         self._on_run = on_run
+        # Commands that would do nothing now (id -> why): listed last, greyed, not run.
+        self._not_applicable = dict(not_applicable or {})
         self.edit = QLineEdit(self)
         self.edit.setObjectName("paletteEdit")
         self.edit.setPlaceholderText("Type a command…")
@@ -95,20 +98,25 @@ class CommandPalette(QDialog):
             score = fuzzy_score(text, haystack)
             if score is None:
                 continue
-            scored.append((-score, order, spec, action))
-        scored.sort(key=lambda item: (item[0], item[1]))
+            why = self._not_applicable.get(spec.id) or ("" if action.isEnabled() else "Not now.")
+            scored.append((bool(why), -score, order, spec, action, why))
+        # What applies now comes first; a command that does not (Stop Reading Session with
+        # no session open) is listed after, greyed, and cannot be run from here.
+        scored.sort(key=lambda item: item[:3])
         self.list.clear()
-        for _, _, spec, action in scored:
+        for disabled, _, _, spec, action, why in scored:
             keys = "  ".join(native(k.toString()) for k in action.shortcuts())
             item = QTreeWidgetItem([spec.title.rstrip("…"), keys])
             item.setIcon(0, action.icon())
-            item.setToolTip(0, spec.help)
+            item.setToolTip(0, f"{why} {spec.help}" if disabled else spec.help)
             item.setData(0, ID_ROLE, spec.id)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setForeground(1, self.palette().placeholderText())
+            if disabled:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.list.addTopLevelItem(item)
         first = self.list.topLevelItem(0)
-        if first is not None:
+        if first is not None and not first.isDisabled():
             self.list.setCurrentItem(first)
 
     def count(self) -> int:
@@ -117,6 +125,10 @@ class CommandPalette(QDialog):
     def row_text(self, row: int) -> str:
         item = self.list.topLevelItem(row)
         return f"{item.text(0)}\t{item.text(1)}" if item else ""
+
+    def row_enabled(self, row: int) -> bool:
+        item = self.list.topLevelItem(row)
+        return item is not None and not item.isDisabled()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if watched is self.edit and event.type() == QEvent.Type.KeyPress:
@@ -133,6 +145,8 @@ class CommandPalette(QDialog):
         return super().eventFilter(watched, event)
 
     def _run_item(self, item: QTreeWidgetItem) -> None:
+        if item.isDisabled():
+            return
         action_id = item.data(0, ID_ROLE)
         self.accept()
         if self._on_run is not None:

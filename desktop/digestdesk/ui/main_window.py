@@ -166,7 +166,7 @@ class MainWindow(WindowLayout):
             tuning,
             lambda: self.trend_sidebar.as_of() or self.trends.as_of,
         )
-        self.commands = WindowCommands(self)
+        self.commands = WindowCommands(self, self.sessions.not_applicable)
         self.registry.bind(
             self.reading,
             self.search,

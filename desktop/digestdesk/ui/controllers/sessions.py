@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 
 from digestdesk.core.library import Library
 from digestdesk.core.records import Changes
@@ -62,14 +63,46 @@ class SessionController(QObject):
         self.prefetch = tuning.session_prefetch
         self.session: ReadingSession | None = None
         self.last_session_summary: SessionSummary | None = None
+        #: Whether a reading session is open (shown or paused); None until known.
+        self.session_open: bool | None = None
         reader.route("open_session", self._open_session_found)
+        reader.route("session_state", lambda found: self._show_open(found is not None))
+        # A session may be started or stopped from the command line meanwhile: look again
+        # when the user comes back to the window.
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.applicationStateChanged.connect(self._application_state_changed)
 
     # ================================================================ start and stop
     def announce_open(self) -> None:
         """At start: say so in the status bar when a session is open (paused)."""
         self.reader.request("open_session", lambda library: Sessions(library).current())
 
+    def _application_state_changed(self, state: Qt.ApplicationState) -> None:
+        if state == Qt.ApplicationState.ApplicationActive and not self.window.closing:
+            self.refresh_open()
+
+    def refresh_open(self) -> None:
+        """Find out again whether a session is open (for which commands apply)."""
+        self.reader.request("session_state", lambda library: Sessions(library).current())
+
+    def _show_open(self, is_open: bool) -> None:
+        self.session_open = is_open
+
+    def not_applicable(self) -> dict[str, str]:
+        """The session commands that would do nothing now, with why (the command palette
+        lists them last, greyed; their keys still run and say so)."""
+        if self.session_open is None:
+            return {}  # not known yet
+        if not self.session_open:
+            none = "No reading session is open."
+            return {"session.stop": none, "session.resume": none}
+        if self.window.in_session:
+            return {"session.resume": "The reading session is on screen."}
+        return {}
+
     def _open_session_found(self, session: ReadingSession | None) -> None:
+        self._show_open(session is not None)
         if session is not None and not self.window.in_session:
             self.window.statusBar().showMessage(
                 f"A reading session is open ({session.label or 'the list'}, at "
@@ -145,6 +178,7 @@ class SessionController(QObject):
             self.last_session_summary = summary
             if self.window.in_session:
                 self._exit_session_mode()
+            self._show_open(False)
             self.stopped.emit(summary)
             self.window.statusBar().showMessage(
                 f"Reading session finished: {summary.text()}.", 10000
@@ -168,6 +202,7 @@ class SessionController(QObject):
 
     def _failed(self, error: BaseException) -> None:
         if isinstance(error, DigestDeskError):
+            self.refresh_open()  # the session may have been stopped elsewhere
             self.window.statusBar().showMessage(error.user_message, 8000)
             return
         raise error
@@ -184,6 +219,7 @@ class SessionController(QObject):
             self.reading.follow_list(False)
             self.related.follow_list(False)
             window.show_session_page()
+            self._show_open(True)
         self._show_session_entry()
         if message:
             window.statusBar().showMessage(message, 6000)
@@ -191,6 +227,7 @@ class SessionController(QObject):
     def _exit_session_mode(self) -> None:
         window = self.window
         window.show_list_page()
+        self._show_open(True)  # paused; a stop says otherwise after
         self.reading.follow_list(True)
         self.related.follow_list(True)
         last = self.session.current_entry_id if self.session is not None else None

@@ -3,6 +3,8 @@ keymap editor, and quitting."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from PySide6.QtWidgets import QApplication
 
 from digestdesk.ui.actions import ACTIONS, handles
@@ -15,8 +17,11 @@ from digestdesk.ui.window_layout import WindowLayout
 class WindowCommands:
     """Panes, palette, help, keys and quit."""
 
-    def __init__(self, window: WindowLayout) -> None:
+    def __init__(
+        self, window: WindowLayout, not_applicable: Callable[[], Mapping[str, str]] = dict
+    ) -> None:
         self.window = window
+        self._not_applicable = not_applicable  # commands that would do nothing now, and why
 
     @handles("view.toggle_trends")
     def toggle_trends(self) -> None:
@@ -39,7 +44,9 @@ class WindowCommands:
     @handles("app.command_palette")
     def show_palette(self) -> CommandPalette:
         window = self.window
-        palette = CommandPalette(ACTIONS, window.registry.actions, window)
+        palette = CommandPalette(
+            ACTIONS, window.registry.actions, window, not_applicable=self._not_applicable()
+        )
         if window.show_dialogs:
             palette.open()
         return palette
