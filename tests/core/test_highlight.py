@@ -93,3 +93,25 @@ def test_matching_spans_agree_with_the_analyzer(fieldname: str) -> None:
         assert matching_spans(text, matcher, text_analysis(fieldname)) == expected
 
     check()
+
+
+def test_a_phrase_marks_its_words_only_where_they_stand_together() -> None:
+    text = "Learning rates matter. Reinforcement learning and learning rate schedules."
+    assert _marked(text, [("abstract", "learn rate")]) == [
+        "Learning",
+        "rates",
+        "learning",
+        "rate",
+    ]
+    # Stop words between count for nothing, as in the index ("state of the art").
+    art = "The state of the art; a state, an old art."
+    assert _marked(art, [("abstract", "state art")]) == ["state", "art"]
+    # A lone word of the query beside the phrase is marked wherever it stands.
+    assert _marked(text, [("abstract", "learn rate"), ("abstract", "schedul")]) == [
+        "Learning",
+        "rates",
+        "learning",
+        "rate",
+        "schedules",
+    ]
+    assert TermMatcher([("abstract", "learn rate")])  # a phrase alone is something to mark

@@ -677,3 +677,17 @@ def test_rebuild_reports_progress_between_commits(tmp_path: Path) -> None:
         progress=lambda done, _total: seen.append(done),
     )
     assert seen == [15, 30, 45, 50]
+
+
+def test_a_phrase_highlights_the_phrase_not_its_lone_words(tmp_path: Path) -> None:
+    text = "Reinforcement learning agents. Learning is hard; so is reinforcement."
+    ix = WhooshIndex(tmp_path / "ix")
+    ix.rebuild([bare(1, "Reinforcement learning at scale", text)], library_uuid=UUID, last_seq=1)
+    plan = parse_query('"reinforcement learning"')
+    assert ("abstract", "reinforc learn") in plan.terms
+    assert ("abstract", "learn") not in plan.terms
+    snippet = ix.highlights([1], plan)[1]
+    assert snippet.count("<b>") == 2, snippet
+    assert snippet.startswith("<b>Reinforcement</b> <b>learning</b> agents.")
+    title = ix.highlights([1], plan, field="title")[1]
+    assert title == "<b>Reinforcement</b> <b>learning</b> at scale"

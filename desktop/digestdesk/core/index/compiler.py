@@ -320,7 +320,8 @@ class _Builder:
             ]
             return fuzzies[0] if len(fuzzies) == 1 else wq.And(fuzzies)
         if positive:
-            self._record((fieldname, w) for w in words)
+            # A phrase is marked where its words stand together: one term, words spaced.
+            self._record([(fieldname, " ".join(words))])
         if len(words) == 1:
             return wq.Term(fieldname, words[0], boost=boost)
         return wq.Phrase(fieldname, words, boost=boost)

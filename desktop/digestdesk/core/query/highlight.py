@@ -2,9 +2,11 @@
 the search's snippets and the command line alike.
 
 The search reports its terms as ``(index field, analysed word)`` pairs (stemmed; ``word*`` for
-a prefix, ``word~N`` for a fuzzy word). :func:`matching_spans` analyses the shown text as the
-index analysed it (a :class:`~digestdesk.core.query.analysis.TextAnalysis`), so "models" lights
-up for a search on "model"; :func:`snippet_html` cuts the best fragments of a long text.
+a prefix, ``word~N`` for a fuzzy word, analysed words joined by a space for a phrase, whose
+words are marked only where they stand together). :func:`matching_spans` analyses the shown
+text as the index analysed it (a :class:`~digestdesk.core.query.analysis.TextAnalysis`), so
+"models" lights up for a search on "model"; :func:`snippet_html` cuts the best fragments of a
+long text.
 """
 
 from __future__ import annotations
@@ -46,10 +48,13 @@ class TermMatcher:
         self.exact: set[str] = set()
         self.prefixes: list[str] = []
         self.fuzzy: list[tuple[str, int]] = []
+        self.phrases: list[tuple[str, ...]] = []
         for field, word in terms:
             if field not in fields:
                 continue
-            if word.endswith("*"):
+            if " " in word:
+                self.phrases.append(tuple(word.split()))
+            elif word.endswith("*"):
                 self.prefixes.append(word[:-1])
             elif (m := _FUZZY_TERM_RE.fullmatch(word)) is not None:
                 self.fuzzy.append((m.group(1), min(int(m.group(2)), _LEVENSHTEIN_LIMIT)))
@@ -57,7 +62,7 @@ class TermMatcher:
                 self.exact.add(word)
 
     def __bool__(self) -> bool:
-        return bool(self.exact or self.prefixes or self.fuzzy)
+        return bool(self.exact or self.prefixes or self.fuzzy or self.phrases)
 
     @property
     def exact_only(self) -> bool:
@@ -84,6 +89,9 @@ def matching_spans(
     than running the analyser's generators (a test keeps them equal)."""
     pattern = analysis.word_pattern
     spans = []
+    # A phrase's words count where they follow each other once stop words are dropped, as
+    # the index numbers their positions.
+    tokens: list[tuple[str, tuple[int, int]]] | None = [] if matcher.phrases else None
     if analysis.stem is None:
         fold = analysis.fold or {}
         stop, min_length = analysis.stop_words, analysis.min_length
@@ -92,9 +100,11 @@ def matching_spans(
             token = word.translate(fold)
             if len(token) < min_length or token in stop:
                 continue
+            if tokens is not None:
+                tokens.append((token, m.span()))
             if matcher(token, word):
                 spans.append(m.span())
-        return spans
+        return _with_phrases(spans, tokens, matcher.phrases)
     stem, stop, min_length = analysis.stem, analysis.stop_words, analysis.min_length
     exact = matcher.exact
     general = None if matcher.exact_only else matcher
@@ -103,9 +113,29 @@ def matching_spans(
         if len(word) < min_length or word in stop:
             continue
         token = stem(word)
+        if tokens is not None:
+            tokens.append((token, m.span()))
         if token in exact or (general is not None and general(token, word)):
             spans.append(m.span())
-    return spans
+    return _with_phrases(spans, tokens, matcher.phrases)
+
+
+def _with_phrases(
+    spans: list[tuple[int, int]],
+    tokens: list[tuple[str, tuple[int, int]]] | None,
+    phrases: list[tuple[str, ...]],
+) -> list[tuple[int, int]]:
+    """``spans`` with the words of each place where a phrase's tokens follow each other."""
+    if not tokens:
+        return spans
+    found = set(spans)
+    words = [token for token, _ in tokens]
+    for phrase in phrases:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if words[i] == phrase[0] and tuple(words[i : i + n]) == phrase:
+                found.update(span for _, span in tokens[i : i + n])
+    return sorted(found)
 
 
 def snippet_html(
