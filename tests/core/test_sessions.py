@@ -165,6 +165,23 @@ def test_a_session_over_the_queue(library: Library) -> None:
     assert (session.label, session.source_query) == ("Queue", "status:queued")
 
 
+def test_a_session_without_a_query_reads_the_unread_entries(library: Library) -> None:
+    ids = _fill(library, 4)  # published 1..4 November: newest first is ids reversed
+    library.set_status([ids[1]], "read")
+    library.set_status([ids[2]], "skipped")
+    session = Sessions(library).start_unread()
+    assert [item.entry_id for item in session.items] == [ids[3], ids[0]]
+    assert (session.label, session.source_query) == ("status:unread", "status:unread")
+    Sessions(library).stop()
+    # The window's list gives the order (here oldest first) and its own label.
+    session = Sessions(library).start_unread(ids, label="Unread entries")
+    assert [item.entry_id for item in session.items] == [ids[0], ids[3]]
+    Sessions(library).stop()
+    library.set_status([ids[0], ids[3]], "read")
+    with pytest.raises(DigestDeskError, match="Nothing is unread"):
+        Sessions(library).start_unread()
+
+
 def test_a_session_left_running_counts_at_most_the_idle_limit(library: Library) -> None:
     clock = Clock()
     ids = _fill(library, 2)

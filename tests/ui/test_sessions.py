@@ -179,3 +179,24 @@ def test_the_palette_ranks_session_commands_that_apply_first(
     qtbot.keyClick(palette.edit, Qt.Key.Key_Return)
     wait_idle(qtbot, window)
     assert window.sessions.session_open is False
+
+
+def test_shift_s_without_a_search_reads_the_unread_entries_as_the_cli_does(
+    qtbot: QtBot, loaded_window: MainWindow, library: Library
+) -> None:
+    window = loaded_window
+    ids = list(window.model.ids())
+    library.set_status(ids[:2], "read")
+    library.set_status([ids[4]], "skipped")
+    step(qtbot, window, "S", SHIFT)
+    assert window.in_session and window.session_view.progress_label.text() == "1 / 5"
+    session = Sessions(library).current()
+    assert session is not None and session.source_query == "status:unread"
+    assert [i.entry_id for i in session.items] == [ids[2], ids[3], *ids[5:]]
+    step(qtbot, window, "E", CTRL_SHIFT)
+    # A search is read as it lists, whatever the status (as session start --query).
+    window.search.set_query("status:read")
+    wait_idle(qtbot, window)
+    window.focus_list()
+    step(qtbot, window, "S", SHIFT)
+    assert window.in_session and window.session_view.progress_label.text() == "1 / 2"

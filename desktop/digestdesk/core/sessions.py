@@ -54,6 +54,10 @@ OUTCOMES = tuple(OUTCOME_STATUS)
 
 #: Reading speed for the time-left estimate (words of abstract per minute), plus a constant per
 #: entry for the title, the figures and the decision.
+#: What a session reads when no query says otherwise (the window's whole list, the command
+#: line's ``session start``): the entries not read or decided yet.
+DEFAULT_QUERY = "status:unread"
+
 WORDS_PER_MINUTE = 230
 SECONDS_PER_ENTRY = 20
 #: Abstract length is measured in SQL as characters; English prose averages about six per word
@@ -264,6 +268,28 @@ class Sessions:
         session = self._read(session_id)
         log.info("started reading session %d over %d entries", session_id, session.total)
         return session
+
+    def start_unread(
+        self,
+        order: Sequence[int] | None = None,
+        *,
+        label: str = DEFAULT_QUERY,
+        replace: bool = False,
+    ) -> ReadingSession:
+        """Start a session over the unread entries (:data:`DEFAULT_QUERY`): in ``order``'s
+        order (the window's list, as sorted there), else as the search lists them (newest
+        first)."""
+        unread = self.library.search(DEFAULT_QUERY).ids
+        if order is not None:
+            wanted = set(unread)
+            unread = [i for i in order if i in wanted]
+        ids = unread
+        if not ids:
+            raise DigestDeskError(
+                "Nothing is unread: every entry is read or decided. Search for the entries to "
+                "read (status:queued, a topic) and start the session over them."
+            )
+        return self.start(ids, label=label, source_query=DEFAULT_QUERY, replace=replace)
 
     def start_queue(self, *, replace: bool = False) -> ReadingSession:
         """Start a session over the queue (status ``queued``), oldest published first."""

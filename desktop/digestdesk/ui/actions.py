@@ -363,8 +363,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "session.start",
         "Start Reading Session",
-        "Read the current list one entry at a time (r, s, q decide; t, n, o work as usual); "
-        "resumes the open session if there is one.",
+        "Read the current search's entries one at a time, or with no search the unread ones "
+        "(r, s, q decide; t, n, o work as usual); resumes the open session if there is one.",
         keys=("Shift+S",),
         context="list",
         icon="session",

@@ -36,10 +36,13 @@ def cmd_session(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     if action == "start":
         if args.queue:
             session = sessions.start_queue(replace=args.replace)
+        elif args.query:
+            ids = library.search(args.query).ids
+            session = sessions.start(
+                ids, label=args.query, source_query=args.query, replace=args.replace
+            )
         else:
-            query = args.query or "status:unread"
-            ids = library.search(query).ids
-            session = sessions.start(ids, label=query, source_query=query, replace=args.replace)
+            session = sessions.start_unread(replace=args.replace)
     elif action == "status":
         current = sessions.current()
         if current is None:

@@ -113,7 +113,8 @@ class SessionController(QObject):
 
     @handles("session.start")
     def start_session(self) -> None:
-        """A session over the current list (or back into the open one)."""
+        """A session over the current search's list, or with no search its unread entries
+        (as ``digestdesk session start``), in the list's order; or back into the open one."""
         ids = list(self.window.model.ids())
         text = self.search.query.text.strip()
 
@@ -121,8 +122,9 @@ class SessionController(QObject):
             sessions = Sessions(library)
             if sessions.current() is not None:
                 return sessions.resume(), "Resumed the open reading session."
-            label = text or "All entries"
-            return sessions.start(ids, label=label, source_query=text or None), ""
+            if not text:
+                return sessions.start_unread(ids, label="Unread entries"), ""
+            return sessions.start(ids, label=text, source_query=text), ""
 
         self.writer.submit(
             "Start reading session", job, on_done=self._entered, on_error=self._failed
