@@ -147,3 +147,38 @@ def test_the_real_process_with_raw_bytes_in_argv(tmp_path: Path) -> None:
     assert done.returncode == cli.EXIT_USAGE and b"Traceback" not in done.stderr
     done = run(b"list")
     assert done.returncode == 0 and b"Logging error" not in done.stderr, done.stderr
+
+
+def test_controls_stored_before_imports_dropped_them_never_reach_the_terminal(
+    lib: Path,
+) -> None:
+    """A library imported before the imports dropped terminal controls (9a253e2) may hold
+    ESC sequences and bidi overrides in its titles: text output drops them as imports do;
+    JSON keeps the data (C0 controls escaped by JSON itself)."""
+    from sqlalchemy import update
+
+    from digestdesk.core import schema
+    from digestdesk.core.library import Library
+    from digestdesk.paths import resolve_library
+
+    hostile = "Evil \x1b]0;owned\x07\x1b[2J title \u202eevil\u202c\x9b31m end"
+    library = Library.open(resolve_library(lib))
+    try:
+        entry_id = library.list_ids()[0]
+        with library.engine.begin() as conn:
+            conn.execute(
+                update(schema.entries)
+                .where(schema.entries.c.id == entry_id)
+                .values(title=hostile, authors=["Mallory \x1b[31mRed"])
+            )
+    finally:
+        library.close()
+    for argv in (("list",), ("show", str(entry_id)), ("session", "start")):
+        code, text = _run(lib, *argv)
+        assert code == cli.EXIT_OK, text
+        assert "Evil ]0;owned[2J title evil31m end" in text, (argv, text)
+        for control in ("\x1b", "\x07", "\u202e", "\u202c", "\x9b"):
+            assert control not in text, (argv, control, text)
+    code, text = _run(lib, "show", str(entry_id), "--json")
+    assert code == cli.EXIT_OK and json.loads(text)["title"] == hostile
+    assert "\x1b" not in text  # JSON escapes it

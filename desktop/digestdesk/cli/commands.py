@@ -88,6 +88,9 @@ class Command:
     # False: the handler takes the library's paths, not an opened library (recover works on
     # the files of a library that does not open).
     opens_library: bool = True
+    # Its output is a file format (export): printed exactly as made, never cleaned of controls
+    # as text for the terminal is.
+    prints_data: bool = False
 
 
 JSON_OUTPUT = Argument(("--json",), flag=True, help="print JSON")
@@ -243,6 +246,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
             Argument(("--query",), help="export only what this query matches"),
         ),
         read_only=True,
+        prints_data=True,
     ),
     Command(
         "stats",

@@ -12,6 +12,23 @@ if TYPE_CHECKING:
     from digestdesk.core.library import Library
 
 
+class TerminalText:
+    """A text stream that drops terminal controls and bidi overrides from what it is given,
+    as imports drop them (:func:`~digestdesk.core.validation.without_controls`): a library
+    imported before they did may still hold a title with ESC sequences."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from digestdesk.core.validation import without_controls
+
+        return self._stream.write(without_controls(text))
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty...: the stream's own
+        return getattr(self._stream, name)
+
+
 class ProgressBar:
     """A one-line progress bar on a terminal; silent otherwise."""
 

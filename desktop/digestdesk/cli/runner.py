@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from digestdesk.cli.commands import COMMANDS_BY_NAME, Command
 from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError
-from digestdesk.cli.output import ProgressBar
+from digestdesk.cli.output import ProgressBar, TerminalText
 from digestdesk.cli.parser import build_parser, parse_arguments
 from digestdesk.errors import (
     DigestDeskError,
@@ -62,6 +62,8 @@ def _run(argv: Sequence[str], out: TextIO, stdin: TextIO) -> int:
         parser.print_help(out)
         return EXIT_OK
     command = COMMANDS_BY_NAME[args.command]
+    if not (command.prints_data or getattr(args, "json", False)):
+        out = cast(TextIO, TerminalText(out))  # JSON escapes controls itself
     try:
         paths = resolve_library(args.library)
         if not command.opens_library:

@@ -61,6 +61,12 @@ def clean_str(text: str) -> str:
         except UnicodeEncodeError:
             # A valid pair written as two escapes becomes its character; a lone half U+FFFD.
             text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return without_controls(text)
+
+
+def without_controls(text: str) -> str:
+    """``text`` without the controls :func:`clean_str` drops (NUL, ESC, the other non-space
+    C0 and C1 controls, bidi overrides): what may be printed on a terminal."""
     return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
 
 
