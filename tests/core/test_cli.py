@@ -218,3 +218,30 @@ def test_tag_takes_dash_words_as_removals_and_wants_at_least_one(
     assert capsys.readouterr().err.endswith("error: tag: give at least one +TAG or -TAG\n")
     assert run("list", "-x")[0] == 2
     assert capsys.readouterr().err.endswith("error: unrecognized arguments: -x\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("stats",), ("list",), ("search", "x"), ("check",), ("tag", "1", "x"), ("recover",)],
+)
+def test_a_library_that_is_a_file_is_named_so(
+    tmp_path: Path, library_paths: object, argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# not a library\n", encoding="utf-8")
+    code = cli.run(["--library", str(readme), *argv], out=io.StringIO())
+    message = capsys.readouterr().err
+    assert code == 1, message
+    assert f"{readme} is a file, not a folder" in message, message
+    assert "Traceback" not in message
+    assert readme.read_text(encoding="utf-8") == "# not a library\n"
+    # A folder under a file, and the database file given for its folder.
+    code = cli.run(["--library", str(readme / "sub"), *argv], out=io.StringIO())
+    message = capsys.readouterr().err
+    assert code == 1 and f"{readme} is a file, not a folder" in message, message
+    database = tmp_path / "lib" / "library.sqlite3"
+    database.parent.mkdir()
+    database.write_bytes(b"")
+    code = cli.run(["--library", str(database), *argv], out=io.StringIO())
+    message = capsys.readouterr().err
+    assert code == 1 and f"--library {database.parent}" in message, message

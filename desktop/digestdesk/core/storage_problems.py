@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 from digestdesk.errors import (
     DatabaseDamagedError,
     DigestDeskError,
+    LibraryError,
     ReadOnlyLibraryError,
     StorageFullError,
 )
-from digestdesk.paths import LibraryPaths, user_data_dir
+from digestdesk.paths import DATABASE_FILE, LibraryPaths, user_data_dir
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -99,6 +100,29 @@ def damaged(paths: LibraryPaths, detail: str) -> DatabaseDamagedError:
         f"The library database {paths.describe()} is damaged ({detail}). Nothing was changed. "
         + what_to_do(paths),
         file=paths.sqlite_file,
+    )
+
+
+def library_folder_problem(paths: LibraryPaths) -> LibraryError | None:
+    """Why the library's folder cannot be one: it is a file (``--library README.md``, or the
+    database file itself), or lies under a file. None when it is a folder or can be made."""
+    folder = paths.root if paths.root is not None else paths.lock_file.parent
+    try:
+        place = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if place is None or place.is_dir():
+            return None
+    except OSError:
+        return None  # cannot tell (no permission to look): opening it says what is wrong
+    if place == folder and place.name == DATABASE_FILE:
+        return LibraryError(
+            f"{folder} is a file, not a folder: it is a library's database. Give its folder "
+            f"instead: --library {folder.parent}"
+        )
+    under = "" if place == folder else f" (the library folder {folder} would lie under it)"
+    return LibraryError(
+        f"{place} is a file, not a folder{under}. --library (or DIGESTDESK_LIBRARY) names "
+        "the folder that holds the library; a folder that does not exist yet starts a new, "
+        "empty one. Nothing was changed."
     )
 
 

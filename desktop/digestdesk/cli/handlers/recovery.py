@@ -20,7 +20,12 @@ from digestdesk.paths import LibraryPaths
 
 def cmd_recover(paths: LibraryPaths, args: argparse.Namespace, out: TextIO) -> int:
     from digestdesk.core import recovery
+    from digestdesk.core.storage_problems import library_folder_problem
     from digestdesk.core.store import WriterLock
+
+    problem = library_folder_problem(paths)
+    if problem is not None:
+        raise problem
 
     target = Path(args.to) if args.to else recovery.default_target(paths)
     lock = WriterLock(paths.lock_file)

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
-from digestdesk.core.storage_problems import storage_error
+from digestdesk.core.storage_problems import library_folder_problem, storage_error
 from digestdesk.core.store import WriterLock, folder_writable, open_engine, write_transaction
 from digestdesk.errors import LibraryError, StorageFullError
 from digestdesk.paths import LibraryPaths
@@ -55,6 +55,9 @@ class Database:
     @classmethod
     def open(cls, paths: LibraryPaths, *, writer: bool) -> Database:
         """Open (creating and migrating as needed). ``writer`` takes the one-writer lock."""
+        problem = library_folder_problem(paths)
+        if problem is not None:
+            raise problem
         lock = None
         if writer:
             lock = WriterLock(paths.lock_file)
