@@ -181,3 +181,33 @@ def test_a_pipe_closed_before_the_first_write_is_not_an_error(library_dir: Path)
     err = process.stderr.read().decode()
     assert process.wait(timeout=300) == 0
     assert "BrokenPipe" not in err and "Exception ignored" not in err, err
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("show", HUGE),
+        ("status", HUGE, "read"),
+        ("tag", HUGE, "+x"),
+        ("note", HUGE, "hi"),
+        ("related", HUGE),
+        ("list", "--limit", HUGE),
+        ("sessions", "--limit", HUGE),
+        ("fetch", "--days", HUGE),
+        ("fetch", "--days", "9999999"),
+        ("trends", "--as-of", "9999-12-31"),
+        ("trends", "--as-of", "0001-01-01"),
+        ("fetch", "--since", "0001-01-01"),
+        ("import", "-", "--as-of", "0001-01-01"),
+    ],
+)
+def test_numbers_and_dates_out_of_range_are_usage_errors(
+    library_dir: Path, argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = _run(library_dir, "--library", str(library_dir), *argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and ("too large" in err or "years 1900" in err), err

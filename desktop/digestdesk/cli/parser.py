@@ -22,10 +22,25 @@ from digestdesk.cli.errors import printable, undecodable
 
 
 def _date_arg(text: str) -> date:
+    from digestdesk.core.validation import YEAR_MAX, YEAR_MIN
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+    if not YEAR_MIN <= day.year <= YEAR_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is outside the years {YEAR_MIN} to {YEAR_MAX}, the dates entries have"
+        )
+    return day
+
+
+def _not_too_large(text: str, value: int, what: str) -> int:
+    from digestdesk.core.validation import INT_MAX  # what every integer column holds
+
+    if value > INT_MAX:
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} is too large {what}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -35,7 +50,7 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+    return _not_too_large(text, value, "(at most 2147483647)")
 
 
 def _entry_ref(text: str) -> int | str:
@@ -43,7 +58,7 @@ def _entry_ref(text: str) -> int | str:
     is open: :func:`digestdesk.cli.runner.resolve_entry_refs`)."""
     stripped = text.strip()
     if stripped.isascii() and stripped.isdigit():
-        return int(stripped)
+        return _not_too_large(text, int(stripped), "to be an entry id")
     from digestdesk.core.links import normalize_arxiv_id  # its patterns cost --help 20 ms
 
     arxiv_id = normalize_arxiv_id(stripped)

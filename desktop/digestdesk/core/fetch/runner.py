@@ -30,6 +30,10 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
+#: The first day a fetch may ask for (entries' dates begin in 1900).
+EARLIEST_DAY = date(1900, 1, 1)
+
+
 def days_to_fetch(
     *,
     day: date | None = None,
@@ -49,6 +53,11 @@ def days_to_fetch(
         if not days:
             days = [since]
     elif last is not None:
+        if last > (today - EARLIEST_DAY).days + 1:
+            raise FetchError(
+                f"The last {last} days reach back before {EARLIEST_DAY.isoformat()}: ask for "
+                "fewer (the dates entries have are in the years 1900 to 2200)."
+            )
         days = [today - timedelta(n) for n in range(last - 1, -1, -1)]
     else:
         days = [today]
