@@ -200,3 +200,21 @@ def test_shift_s_without_a_search_reads_the_unread_entries_as_the_cli_does(
     window.focus_list()
     step(qtbot, window, "S", SHIFT)
     assert window.in_session and window.session_view.progress_label.text() == "1 / 2"
+
+
+def test_shift_s_over_a_search_with_an_error_says_so_and_starts_nothing(
+    qtbot: QtBot, loaded_window: MainWindow, library: Library
+) -> None:
+    window = loaded_window
+    window.search.set_query("year:2025..2020 lattice")  # the list still shows everything
+    wait_idle(qtbot, window)
+    assert "backwards" in window.search_bar.error.text()
+    step(qtbot, window, "S", SHIFT)
+    assert not window.in_session and Sessions(library).current() is None
+    message = window.statusBar().currentMessage()
+    assert message.startswith("The search has an error"), message
+    window.search.set_query("lattice")  # fixed: the session reads what it lists
+    wait_idle(qtbot, window)
+    window.focus_list()
+    step(qtbot, window, "S", SHIFT)
+    assert window.in_session

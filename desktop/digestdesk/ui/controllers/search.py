@@ -78,6 +78,8 @@ class SearchController(QObject):
         self.query = QueryState()
         self.counts: dict[str, int] = {}
         self.index_progress: int | None = None  # percent while the index is being built
+        #: Why the query typed last could not run (the list still shows the one before).
+        self.query_error: str | None = None
         self._showing_index_message = False
         self._pending_select: int | None = None
         window.search_bar.query_changed.connect(self._query_typed)
@@ -199,6 +201,7 @@ class SearchController(QObject):
             self.window.search_bar.show_error(error.user_message)
             self.index_damage_found.emit(error.file)
             return
+        self.query_error = error.user_message
         self.window.search_bar.show_error(error.user_message)  # a QueryError says where
 
     def _apply_search(
@@ -210,6 +213,7 @@ class SearchController(QObject):
     ) -> None:
         window = self.window
         self._showing_index_message = False
+        self.query_error = None
         window.search_bar.show_error(None)
         self.reading.terms = list(result.terms)
         # The order the search used: relevance (no column) for words unless one was asked.

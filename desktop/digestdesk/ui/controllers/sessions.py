@@ -115,6 +115,14 @@ class SessionController(QObject):
     def start_session(self) -> None:
         """A session over the current search's list, or with no search its unread entries
         (as ``digestdesk session start``), in the list's order; or back into the open one."""
+        if self.search.query_error is not None:
+            # The list shows the search before the one typed: neither is what to read.
+            self.window.statusBar().showMessage(
+                f"The search has an error: {self.search.query_error} Fix it, or clear it "
+                f"with {self.window.key_text('search.leave')}, to start a reading session.",
+                8000,
+            )
+            return
         ids = list(self.window.model.ids())
         text = self.search.query.text.strip()
 
