@@ -226,3 +226,20 @@ def test_a_long_note_wraps_so_the_keyboard_reader_sees_all_of_it(qtbot: QtBot) -
     sidebar.resize(900, 600)
     (row,) = [r for r in sidebar.rows("note") if r.text() == note]
     qtbot.waitUntil(lambda: sidebar.list.visualItemRect(row).height() < narrow)
+
+
+def test_trends_follow_the_list_not_a_query_with_an_error(
+    qtbot: QtBot, trend_window: MainWindow
+) -> None:
+    window = trend_window
+    window.search.set_query("speech")
+    wait_idle(qtbot, window)
+    _show_sidebar(qtbot, window)
+    sidebar = window.trend_sidebar
+    qtbot.waitUntil(lambda: sidebar.scope.text().startswith("Within “speech”"), timeout=5_000)
+    window.search.set_query("speech year:2025..2020")  # an error: the list stays as it was
+    wait_idle(qtbot, window)
+    assert window.search.query_error is not None
+    window.trends.compute()
+    wait_idle(qtbot, window)
+    assert sidebar.scope.text().startswith("Within “speech”"), sidebar.scope.text()

@@ -54,6 +54,7 @@ class SearchOutcome:
     epoch: int
     details: list[EntryDetail]
     completed: str | None = None  # nothing matched the word typed last: its prefix did
+    text: str = ""  # the query that found it
 
 
 class SearchController(QObject):
@@ -80,6 +81,8 @@ class SearchController(QObject):
         self.index_progress: int | None = None  # percent while the index is being built
         #: Why the query typed last could not run (the list still shows the one before).
         self.query_error: str | None = None
+        #: The query whose result the list shows (the one typed may have an error).
+        self.shown_text = ""
         self._showing_index_message = False
         self._pending_select: int | None = None
         window.search_bar.query_changed.connect(self._query_typed)
@@ -142,6 +145,7 @@ class SearchController(QObject):
                 epoch,
                 library.entries(list(dict.fromkeys(first))),
                 completed,
+                text,
             )
 
         self.reader.request("search", job)
@@ -189,6 +193,7 @@ class SearchController(QObject):
             # this one would hold up the keys typed meanwhile (a reset list's paint).
             return
         self._apply_search(result.search, result.row_of, result.rows, result.completed)
+        self.shown_text = result.text
         self._show_counts(result.counts)
 
     def _search_failed(self, error: DigestDeskError) -> None:

@@ -124,7 +124,7 @@ class SessionController(QObject):
             )
             return
         ids = list(self.window.model.ids())
-        text = self.search.query.text.strip()
+        text = self.search.shown_text.strip()
 
         def job(library: Library, _task: Task) -> tuple[ReadingSession, str]:
             sessions = Sessions(library)

@@ -93,7 +93,7 @@ class TrendsController(QObject):
         """Ask the reader thread for trends within the current search; returns the request."""
         self._timer.stop()
         self._stale = False
-        text = self.search.query.text.strip()
+        text = self.search.shown_text.strip()  # the list's, not a query with an error
         ids = list(self.window.model.ids()) if text else None
         sidebar = self.window.trend_sidebar
         window, by, as_of = sidebar.window(), sidebar.by(), sidebar.as_of() or self.as_of
@@ -108,7 +108,7 @@ class TrendsController(QObject):
     def _activated(self, kind: str, payload: object) -> None:
         if kind == "query":
             query = str(payload)
-            current = self.search.query.text.strip()
+            current = self.search.shown_text.strip()
             # Within a search, a term narrows it (the sidebar showed trends of that search).
             if current and query not in current.split():
                 query = f"{current} {query}"
