@@ -92,6 +92,21 @@ def test_status_tag_note_and_search(run: Run, page_file: Path) -> None:
     assert code == 0 and "Undo" in text
 
 
+def test_note_from_an_empty_stdin_keeps_the_note(
+    run: Run, page_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cat missing.txt | digestdesk note 5 -` must not remove the note (nothing undoes it);
+    empty text given on purpose still does."""
+    run("import", str(page_file), "--as-of", "2025-11-20")
+    entry_id = str(run.json("search", "lattice")[0]["id"])  # type: ignore[index]
+    assert run("note", entry_id, "kept")[0] == 0
+    assert run("note", entry_id, "-", stdin="")[0] == 1
+    assert "stdin is empty" in capsys.readouterr().err
+    assert run.json("show", entry_id)["note"] == "kept"  # type: ignore[index]
+    assert run("note", entry_id, "")[0] == 0
+    assert run.json("show", entry_id)["note"] is None  # type: ignore[index]
+
+
 def test_exit_codes(
     run: Run, page_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -163,9 +163,17 @@ def _read_text(stdin: TextIO) -> str:
 def cmd_note(library: Library, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     # From stdin the final newline that `echo` and editors add is not part of the note (as the
     # shell's $(...) drops it); the lines before it are kept as they are.
-    text = (
-        _read_text(stdin).removesuffix("\n").removesuffix("\r") if args.text == "-" else args.text
-    )
+    text = args.text
+    if text == "-":
+        text = _read_text(stdin)
+        if not text:
+            # A command that failed before the pipe (`cat missing.txt | ...`) gives nothing:
+            # that is not a wish to remove the note, which no undo brings back.
+            raise CliError(
+                f"note: stdin is empty; the note was not changed. To remove it: "
+                f"digestdesk note {args.id} ''"
+            )
+        text = text.removesuffix("\n").removesuffix("\r")
     library.set_note(args.id, text)
     return _changed(library, [args.id], args, out, "note saved" if text else "note removed")
 
