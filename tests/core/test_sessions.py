@@ -295,6 +295,27 @@ def test_the_session_command(tmp_path: Path, library_paths: LibraryPaths) -> Non
         assert library.entry(ids[1]).status == "skipped"
 
 
+def test_session_command_messages_name_the_commands_to_use(
+    tmp_path: Path, library_paths: LibraryPaths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from digestdesk import cli
+
+    library_dir = tmp_path / "library"
+    with Library.open(resolve_library(library_dir)) as library:
+        _fill(library, 2)
+    argv = ["--library", str(library_dir), "session"]
+    assert cli.run([*argv, "next", "read"]) == 1
+    assert "`digestdesk session start`" in capsys.readouterr().err
+    assert cli.run([*argv, "start", "--query", "status:skipped"]) == 1
+    assert "Nothing matches status:skipped" in capsys.readouterr().err
+    assert cli.run([*argv, "start"]) == 0
+    capsys.readouterr()
+    assert cli.run([*argv, "start"]) == 1
+    err = capsys.readouterr().err
+    assert "already open (status:unread, at 1 / 2)" in err, err
+    assert "session status" in err and "--replace" in err
+
+
 def test_session_next_names_an_outcome_it_does_not_know(
     tmp_path: Path, library_paths: LibraryPaths, capsys: pytest.CaptureFixture[str]
 ) -> None:

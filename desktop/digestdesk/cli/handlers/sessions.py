@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any, TextIO
 
-from digestdesk.cli.errors import EXIT_OK, UsageError
+from digestdesk.cli.errors import EXIT_OK, CliError, UsageError
 from digestdesk.cli.output import print_json
 
 if TYPE_CHECKING:
@@ -25,6 +25,18 @@ ACTIONS = ("start", "status", "next", "back", "stop")
 
 
 def cmd_session(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+    from digestdesk.core.sessions import NoOpenSessionError
+
+    try:
+        return _session(library, args, out)
+    except NoOpenSessionError:
+        raise CliError(
+            "No reading session is open: `digestdesk session start` starts one over the unread "
+            "entries (--queue: over the queue; --query Q: over what Q matches)."
+        ) from None
+
+
+def _session(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     from digestdesk.core.sessions import OUTCOMES, Sessions, format_duration
 
     sessions = Sessions(library)
@@ -34,10 +46,20 @@ def cmd_session(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     if action != "start" and (args.queue or args.query):
         raise UsageError(f"session {action}: --queue and --query are for session start")
     if action == "start":
+        current = sessions.current()
+        if current is not None and not args.replace:
+            raise CliError(
+                f"A reading session is already open ({current.label or 'no label'}, at "
+                f"{current.progress_text}): `digestdesk session status` shows where it stands, "
+                "`session next OUTCOME` goes on, `session stop` ends it; `session start "
+                "--replace` ends it and starts a new one."
+            )
         if args.queue:
             session = sessions.start_queue(replace=args.replace)
         elif args.query:
             ids = library.search(args.query).ids
+            if not ids:
+                raise CliError(f"Nothing matches {args.query}: there is nothing to read.")
             session = sessions.start(
                 ids, label=args.query, source_query=args.query, replace=args.replace
             )
