@@ -51,6 +51,9 @@ class Database:
         #: Held by every write transaction of this process, so they take turns at once rather
         #: than in the busy handler's sleeps; nothing else takes it.
         self.write_lock = threading.RLock()
+        #: Held by an import from its plan (read outside the write transaction) to its end:
+        #: only imports change what identifies a paper, so the plan holds (see importing.py).
+        self.import_lock = threading.Lock()
 
     @classmethod
     def open(cls, paths: LibraryPaths, *, writer: bool) -> Database:

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
@@ -37,6 +37,7 @@ from digestdesk.core.drafts import (
     UserState,
 )
 from digestdesk.core.library.common import (
+    CHUNK,
     Cancelled,
     E,
     Progress,
@@ -45,7 +46,7 @@ from digestdesk.core.library.common import (
     links_to_json,
     utcnow,
 )
-from digestdesk.core.library.database import Database, next_seq
+from digestdesk.core.library.database import Database, next_seq, read_meta
 from digestdesk.core.library.edits import add_tags
 from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.links import collect_links
@@ -130,6 +131,7 @@ class Importer:
 
     def __init__(self, database: Database, sync: IndexSync) -> None:
         self._database = database
+        self._engine = database.engine
         self._sync = sync
 
     def import_bytes(
@@ -218,137 +220,22 @@ class Importer:
         )
         prepared = [_prepare(d) for d in result.entries]
         now = utcnow()
-        touched: set[int] = set()
-        added: set[int] = set()
-        with self._database.writing() as conn:
-            seq = next_seq(conn)
-            earlier = _earlier_import(conn, result, content)
-            redate: set[int] = set()
-            if earlier is not None:
-                # The same content again: this import replaces that one (its digest date, the
-                # inferred dates of its entries) instead of adding a second digest.
-                digest_ids = {"": earlier}
-                _update_digest(conn, earlier, result, source, now)
-                redate = _entries_of_digest(conn, earlier)
-                report.reimported = True
-            else:
-                digest_ids = _create_digests(conn, result, source, now, source_kind, content)
-            report.digest_id = digest_ids.get("") if "" in digest_ids else None
-            seen_in_file: dict[int, int] = {}
-            local_arxiv: dict[str, int] = {}
-            local_title: dict[str, int] = {}
-            local_title_noid: dict[str, int] = {}
-            done = 0
-            for chunk in chunks(prepared):
-                if cancelled is not None and cancelled():
-                    # Leaving the block by exception rolls the whole file back.
-                    raise ImportCancelled()
-                existing = _find_existing(conn, chunk)
-                # A new entry's first status and digest links are inserted for the whole chunk
-                # in one statement each (two statements an entry cost ~0.2 ms each); nothing
-                # in the chunk reads them back (a paper repeated in the file is merged before).
-                new_rows: dict[Any, list[dict[str, Any]]] = {
-                    schema.status_history: [],
-                    schema.digest_entries: [],
-                }
-                # Pass 1: what each draft is. The new papers of the chunk get placeholders
-                # (negative) and are inserted together below: one INSERT with RETURNING for the
-                # chunk instead of one an entry (two thirds of a large import's transaction).
-                plan: list[tuple[_Prepared, str, int]] = []
-                news: list[_Prepared] = []
-                for item, found in zip(chunk, existing, strict=True):
-                    if found is None:
-                        # An earlier draft of this same file may be this paper.
-                        if item.draft.arxiv_id:
-                            found = local_arxiv.get(item.draft.arxiv_id) or local_title_noid.get(
-                                item.title_norm
-                            )
-                        else:
-                            found = local_title.get(item.title_norm)
-                    if found is None:
-                        news.append(item)
-                        plan.append((item, "new", -len(news)))
-                        ref = -len(news)
-                    elif found in seen_in_file:
-                        plan.append((item, "duplicate", found))
-                        continue
-                    else:
-                        plan.append((item, "known", found))
-                        ref = found
-                    seen_in_file[ref] = 1
-                    if item.draft.arxiv_id:
-                        local_arxiv[item.draft.arxiv_id] = ref
-                    else:
-                        local_title_noid.setdefault(item.title_norm, ref)
-                    local_title.setdefault(item.title_norm, ref)
-                new_ids = _insert_entries(conn, news, seq, now, new_rows[schema.status_history])
-                real = {-(k + 1): entry_id for k, entry_id in enumerate(new_ids)}
-                if real:
-                    _resolve_placeholders(real, seen_in_file, local_arxiv, local_title)
-                    _resolve_placeholders(real, local_title_noid)
-                # Pass 2, in the file's order: merges, the report, appearances, user state.
-                for item, kind, ref in plan:
-                    entry_id = real.get(ref, ref)
-                    if kind == "duplicate":
-                        # The same paper twice in one file: merge into the first.
-                        _merge_into(conn, entry_id, item, seq, now, redate=entry_id in redate)
-                        report.items.append(
-                            ImportedItem(item.draft.where, item.title, "duplicate", entry_id)
-                        )
-                        continue
-                    if kind == "new":
-                        outcome = "new"
-                        added.add(entry_id)
-                        report.new += 1
-                    else:
-                        changed, redated = _merge_into(
-                            conn, entry_id, item, seq, now, redate=entry_id in redate
-                        )
-                        report.dates_corrected += redated
-                        outcome = "updated" if changed else "unchanged"
-                        if changed:
-                            report.updated += 1
-                        else:
-                            report.unchanged += 1
-                    touched.add(entry_id)
-                    report.items.append(
-                        ImportedItem(item.draft.where, item.title, outcome, entry_id)
-                    )
-                    _record_appearances(
-                        conn,
-                        entry_id,
-                        item.draft,
-                        digest_ids,
-                        is_new=outcome == "new",
-                        new_links=new_rows[schema.digest_entries],
-                    )
-                    if item.draft.user_state is not None:
-                        _restore_user_state(
-                            conn,
-                            entry_id,
-                            item.draft.user_state,
-                            is_new=outcome == "new",
-                            seq=seq,
-                            now=now,
-                        )
-                for table, rows in new_rows.items():
-                    if rows:
-                        conn.execute(insert(table), rows)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, len(prepared))
-            counts = {
-                "new": report.new,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "skipped": len(report.skipped),
-            }
-            if "" in digest_ids:
-                conn.execute(
-                    update(schema.digests)
-                    .where(schema.digests.c.id == digest_ids[""])
-                    .values(counts=counts)
+        # One import at a time plans and applies: only imports change what identifies a paper,
+        # so the plan made outside the write transaction still holds in it (re-checked there).
+        with self._database.import_lock:
+            with self._engine.connect() as conn:
+                plan = _plan(conn, result, prepared, content, now, progress, cancelled)
+            with self._database.writing() as conn:
+                seq = next_seq(conn)
+                if not _plan_holds(conn, plan, result, content):
+                    # Another member's import (a server library) added or changed a paper
+                    # this one matches: plan again, here (the old way, all in the transaction).
+                    plan = _plan(conn, result, prepared, content, now, None, cancelled)
+                touched, added = _apply(
+                    conn, plan, result, source, report, seq, now, source_kind, content, cancelled
                 )
+        if progress is not None:
+            progress(len(prepared), len(prepared))
         report.changes = Changes(
             entry_ids=frozenset(touched),
             added=frozenset(added),
@@ -357,6 +244,303 @@ class Importer:
         )
         self._sync.after_write(touched, seq, index=index)
         return report
+
+
+# ------------------------------------------------------------------ the plan (no writes)
+
+#: The columns an import's merge reads of a known paper (besides its id).
+_MERGE_COLUMNS = (
+    *_FILLABLE,
+    *_LIST_FILLABLE,
+    "published",
+    "published_year_inferred",
+    "abstract",
+    "votes",
+    "github_stars",
+    "num_comments",
+    "links",
+)
+
+
+@dataclass
+class _Step:
+    """What one draft of the input is: a new paper (``ref`` a placeholder, -1, -2, ...), a
+    known one (``ref`` its id), or a paper already met in this input (merged into it)."""
+
+    item: _Prepared
+    kind: str  # "new", "known", "duplicate"
+    ref: int
+
+
+@dataclass
+class _Plan:
+    """An import worked out from reads alone: what each draft is, the rows of the new papers,
+    and what changes in the known ones. Applied by :func:`_apply` in one short transaction."""
+
+    seen_seq: int  # the change number before anything was read
+    earlier: int | None  # the digest of an earlier import of the same content
+    redate: set[int]  # that digest's entries (their inferred dates are read again)
+    steps: list[_Step]
+    new_rows: list[dict[str, Any]]  # entries rows of the new papers, placeholder order
+    known: dict[int, dict[str, Any]]  # a known paper's row as read (before this import)
+    changes: dict[int, dict[str, Any]]  # what the import changes in a known paper
+    outcome: dict[int, tuple[bool, int]]  # a known paper: changed, date corrected (first draft)
+
+
+def _plan(
+    conn: Connection,
+    result: ParseResult,
+    prepared: Sequence[_Prepared],
+    content: str | None,
+    now: datetime,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> _Plan:
+    """Identity, matching and merge decisions, read through ``conn`` (nothing written)."""
+    seen_seq = int(read_meta(conn, "change_seq"))
+    earlier = _earlier_import(conn, result, content)
+    redate = _entries_of_digest(conn, earlier) if earlier is not None else set()
+    steps: list[_Step] = []
+    new_rows: list[dict[str, Any]] = []
+    known: dict[int, dict[str, Any]] = {}
+    seen_in_file: set[int] = set()
+    local_arxiv: dict[str, int] = {}
+    local_title: dict[str, int] = {}
+    local_title_noid: dict[str, int] = {}
+    done = 0
+    for chunk in chunks(prepared):
+        if cancelled is not None and cancelled():
+            raise ImportCancelled()
+        existing = _find_existing(conn, chunk)
+        wanted = [i for i in existing if i is not None and i not in known]
+        known.update(_read_known(conn, wanted))
+        for item, found in zip(chunk, existing, strict=True):
+            if found is None:
+                # An earlier draft of this same input may be this paper.
+                if item.draft.arxiv_id:
+                    found = local_arxiv.get(item.draft.arxiv_id) or local_title_noid.get(
+                        item.title_norm
+                    )
+                else:
+                    found = local_title.get(item.title_norm)
+            if found is None:
+                new_rows.append(_entry_values(item, 0, now))
+                ref = -len(new_rows)
+                steps.append(_Step(item, "new", ref))
+            elif found in seen_in_file:
+                steps.append(_Step(item, "duplicate", found))
+                continue
+            else:
+                ref = found
+                steps.append(_Step(item, "known", ref))
+            seen_in_file.add(ref)
+            if item.draft.arxiv_id:
+                local_arxiv[item.draft.arxiv_id] = ref
+            else:
+                local_title_noid.setdefault(item.title_norm, ref)
+            local_title.setdefault(item.title_norm, ref)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(prepared))
+    plan = _Plan(seen_seq, earlier, redate, steps, new_rows, known, {}, {})
+    for step in steps:
+        if step.kind == "duplicate" and step.ref < 0:
+            # The same paper twice in one input, the first new: its row takes the merge.
+            row = new_rows[-step.ref - 1]
+            row.update(_merged(row, step.item, redate=False)[0])
+    _merge_known(plan, list(known))
+    return plan
+
+
+def _read_known(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    columns = [E.c.id, E.c.title_norm, *(E.c[name] for name in _MERGE_COLUMNS)]
+    return {
+        row["id"]: dict(row)
+        for row in conn.execute(select(*columns).where(E.c.id.in_(ids))).mappings()
+    }
+
+
+def _merge_known(plan: _Plan, ids: Sequence[int]) -> None:
+    """What the drafts change in these known papers (their rows as in ``plan.known``)."""
+    wanted = set(ids)
+    state = {entry_id: dict(plan.known[entry_id]) for entry_id in wanted}
+    for entry_id in wanted:
+        plan.changes.pop(entry_id, None)
+    for step in plan.steps:
+        if step.ref not in wanted:
+            continue
+        row = state[step.ref]
+        values, corrected = _merged(row, step.item, redate=step.ref in plan.redate)
+        if step.kind == "known":
+            plan.outcome[step.ref] = (bool(values), corrected)
+        if values:
+            row.update(values)
+            plan.changes.setdefault(step.ref, {}).update(values)
+
+
+def _plan_holds(conn: Connection, plan: _Plan, result: ParseResult, content: str | None) -> bool:
+    """In the write transaction: whether ``plan`` still holds. Papers changed since it was
+    made (a status or note edit stamps its paper) are read again and their merges redone;
+    False when a paper this input matches was added or changed identity meanwhile (only
+    another import does that: another member's, on a server), or the same content was
+    imported meanwhile."""
+    if _earlier_import(conn, result, content) != plan.earlier:
+        return False
+    changed = conn.execute(
+        select(E.c.id, E.c.arxiv_id, E.c.title_norm).where(E.c.seq > plan.seen_seq)
+    ).all()
+    if not changed:
+        return True
+    drafts = [step.item for step in plan.steps]
+    arxiv_ids = {d.draft.arxiv_id for d in drafts if d.draft.arxiv_id}
+    titles = {d.title_norm for d in drafts}
+    titles_without_id = {d.title_norm for d in drafts if not d.draft.arxiv_id}
+    again = []
+    for entry_id, arxiv_id, title_norm in changed:
+        if entry_id in plan.known:
+            before = plan.known[entry_id]
+            if (arxiv_id, title_norm) != (before["arxiv_id"], before["title_norm"]):
+                return False
+            again.append(entry_id)
+        elif (
+            (arxiv_id and arxiv_id in arxiv_ids)
+            or (not arxiv_id and title_norm in titles)
+            or title_norm in titles_without_id
+        ):
+            return False  # it matches a draft (the rules of _find_existing): new meanwhile
+    plan.known.update(_read_known(conn, again))
+    _merge_known(plan, again)
+    return True
+
+
+# ------------------------------------------------------------ the apply (one transaction)
+
+
+def _apply(
+    conn: Connection,
+    plan: _Plan,
+    result: ParseResult,
+    source: str,
+    report: ImportReport,
+    seq: int,
+    now: datetime,
+    source_kind: str | None,
+    content: str | None,
+    cancelled: Cancelled | None,
+) -> tuple[set[int], set[int]]:
+    """Write ``plan`` (inside the write transaction); returns the entries touched and added."""
+    if plan.earlier is not None:
+        # The same content again: this import replaces that one (its digest date, the
+        # inferred dates of its entries) instead of adding a second digest.
+        digest_ids = {"": plan.earlier}
+        _update_digest(conn, plan.earlier, result, source, now)
+        report.reimported = True
+        fresh = False
+    else:
+        digest_ids = _create_digests(conn, result, source, now, source_kind, content)
+        fresh = not result.digests  # a digest made just now holds no entry yet
+    report.digest_id = digest_ids.get("") if "" in digest_ids else None
+    real: dict[int, int] = {}
+    history: list[dict[str, Any]] = []
+    news = [s for s in plan.steps if s.kind == "new"]
+    # SQLite: the new papers' ids are the next free ones (what it would give them; one writer
+    # at a time), so the rows go in with one executemany a chunk: an INSERT ... RETURNING
+    # with its ids in order runs row by row there. A server hands out ids from its sequence.
+    next_id = None
+    if conn.dialect.name == "sqlite":
+        next_id = int(conn.execute(select(func.max(E.c.id))).scalar() or 0) + 1
+    for start in range(0, len(plan.new_rows), CHUNK):
+        if cancelled is not None and cancelled():
+            raise ImportCancelled()  # leaving the block by exception rolls it all back
+        rows = plan.new_rows[start : start + CHUNK]
+        for row in rows:
+            row["seq"] = seq
+        if next_id is not None:
+            ids = list(range(next_id + start, next_id + start + len(rows)))
+            for row, entry_id in zip(rows, ids, strict=True):
+                row["id"] = entry_id
+            conn.execute(insert(E), rows)
+        else:
+            returning = insert(E).returning(E.c.id, sort_by_parameter_order=True)
+            ids = list(conn.execute(returning, rows).scalars())
+        for k, (entry_id, row) in enumerate(zip(ids, rows, strict=True)):
+            real[-(start + k + 1)] = entry_id
+            if news[start + k].item.draft.user_state is None:
+                history.append({"entry_id": entry_id, "status": "unread", "at": row["added_at"]})
+    if history:
+        conn.execute(insert(schema.status_history), history)
+    _update_known(conn, plan.changes, seq, now)
+    touched: set[int] = set()
+    added: set[int] = set()
+    links: list[dict[str, Any]] = []
+    appearing: list[tuple[int, EntryDraft, bool]] = []
+    for step in plan.steps:
+        entry_id = real.get(step.ref, step.ref)
+        if step.kind == "duplicate":
+            report.items.append(
+                ImportedItem(step.item.draft.where, step.item.title, "duplicate", entry_id)
+            )
+            continue
+        if step.kind == "new":
+            outcome = "new"
+            added.add(entry_id)
+            report.new += 1
+        else:
+            changed, corrected = plan.outcome.get(entry_id, (False, 0))
+            report.dates_corrected += corrected
+            outcome = "updated" if changed else "unchanged"
+            if changed:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        touched.add(entry_id)
+        report.items.append(ImportedItem(step.item.draft.where, step.item.title, outcome, entry_id))
+        appearing.append((entry_id, step.item.draft, outcome == "new"))
+    _record_appearances_all(conn, appearing, digest_ids, fresh=fresh, rows=links)
+    if links:
+        conn.execute(insert(schema.digest_entries), links)
+    for entry_id, draft, is_new in appearing:
+        if draft.user_state is not None:
+            _restore_user_state(conn, entry_id, draft.user_state, is_new=is_new, seq=seq, now=now)
+    counts = {
+        "new": report.new,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "skipped": len(report.skipped),
+    }
+    if "" in digest_ids:
+        conn.execute(
+            update(schema.digests)
+            .where(schema.digests.c.id == digest_ids[""])
+            .values(counts=counts)
+        )
+    return touched, added
+
+
+def _update_known(
+    conn: Connection, changes: dict[int, dict[str, Any]], seq: int, now: datetime
+) -> None:
+    """One UPDATE statement per set of changed columns (executemany), not one per paper."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for entry_id, values in changes.items():
+        names = tuple(sorted(values))
+        groups.setdefault(names, []).append(
+            {"_id": entry_id, **{f"_{n}": values[n] for n in names}}
+        )
+    for names, params in groups.items():
+        statement = (
+            update(E)
+            .where(E.c.id == bindparam("_id"))
+            .values(
+                updated_at=now,
+                seq=seq,
+                **{name: bindparam(f"_{name}") for name in names},
+            )
+        )
+        for part in chunks(params):
+            conn.execute(statement, list(part))
 
 
 def _earlier_import(conn: Connection, result: ParseResult, content: str | None) -> int | None:
@@ -473,37 +657,6 @@ def _find_existing(conn: Connection, chunk: Sequence[_Prepared]) -> list[int | N
     return found
 
 
-def _resolve_placeholders(real: dict[int, int], *maps: dict[Any, int]) -> None:
-    """Replace the chunk's placeholders (keys or values of ``maps``) by the inserted ids."""
-    for mapping in maps:
-        for key in [k for k in mapping if isinstance(k, int) and k < 0]:
-            mapping[real[key]] = mapping.pop(key)
-        for key, value in mapping.items():
-            if value < 0:
-                mapping[key] = real[value]
-
-
-def _insert_entries(
-    conn: Connection,
-    items: Sequence[_Prepared],
-    seq: int,
-    now: datetime,
-    history: list[dict[str, Any]],
-) -> list[int]:
-    """Insert new entries in one statement; their ids in order. Each one's first status row
-    (a draft without user state) goes to ``history``, inserted later by the caller."""
-    if not items:
-        return []
-    rows = [_entry_values(item, seq, now) for item in items]
-    ids: list[int] = list(
-        conn.execute(insert(E).returning(E.c.id, sort_by_parameter_order=True), rows).scalars()
-    )
-    for item, row, entry_id in zip(items, rows, ids, strict=True):
-        if item.draft.user_state is None:
-            history.append({"entry_id": entry_id, "status": "unread", "at": row["added_at"]})
-    return ids
-
-
 def _entry_values(item: _Prepared, seq: int, now: datetime) -> dict[str, Any]:
     """The ``entries`` row of a new entry."""
     draft = item.draft
@@ -542,20 +695,12 @@ def _entry_values(item: _Prepared, seq: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def _merge_into(
-    conn: Connection,
-    entry_id: int,
-    item: _Prepared,
-    seq: int,
-    now: datetime,
-    *,
-    redate: bool = False,
-) -> tuple[bool, int]:
-    """Fill what the library lacks and take the newest counts. A known date replaces an
-    inferred one; with ``redate`` (the same content imported again with another as-of day)
-    an inferred date is read again too. Returns whether anything changed, and 1 when the
-    published date was corrected (else 0)."""
-    row = conn.execute(select(E).where(E.c.id == entry_id)).mappings().one()
+def _merged(row: dict[str, Any], item: _Prepared, *, redate: bool) -> tuple[dict[str, Any], int]:
+    """What a draft changes in a paper's ``row``: it fills what the library lacks and takes
+    the newest counts. A known date replaces an inferred one; with ``redate`` (the same
+    content imported again with another as-of day) an inferred date is read again too.
+    Returns the changed columns (empty: nothing) and 1 when the published date was corrected
+    (else 0)."""
     draft = item.draft
     values: dict[str, Any] = {}
     for name in _FILLABLE:
@@ -592,44 +737,49 @@ def _merge_into(
     if merged != old_links:
         values["links"] = links_to_json(merged)
         values["has_code"] = any(link.kind == "code" for link in merged)
-    if not values:
-        return False, 0
-    values["updated_at"] = now
-    values["seq"] = seq
-    conn.execute(update(E).where(E.c.id == entry_id).values(**values))
-    return True, corrected
+    return values, corrected
 
 
-def _record_appearances(
+def _record_appearances_all(
     conn: Connection,
-    entry_id: int,
-    draft: EntryDraft,
+    appearing: Sequence[tuple[int, EntryDraft, bool]],
     digest_ids: dict[str, int],
     *,
-    is_new: bool,
-    new_links: list[dict[str, Any]] | None = None,
+    fresh: bool,
+    rows: list[dict[str, Any]],
 ) -> None:
-    """Link the entry to the digests it appeared in with their vote snapshots; a new
-    entry's links go to ``new_links`` when given (inserted later by the caller)."""
-    appearances = draft.appearances or [
-        Appearance(
-            digest_key="",
-            votes=draft.votes,
-            stars=draft.github_stars,
-            comments=draft.num_comments,
-        )
-    ]
-    wanted = {digest_ids[a.digest_key]: a for a in appearances if a.digest_key in digest_ids}
-    if wanted and not is_new:  # a new entry cannot be in any digest yet
-        for (digest_id,) in conn.execute(
-            select(schema.digest_entries.c.digest_id).where(
-                schema.digest_entries.c.entry_id == entry_id,
-                schema.digest_entries.c.digest_id.in_(list(wanted)),
+    """Link each (entry, draft, is new) to the digests it appeared in, with their vote
+    snapshots: the links to add go to ``rows``. Links already there are looked up a chunk of
+    entries at a time, and not at all for a new entry or a digest made by this import
+    (``fresh``): neither can be linked yet."""
+    wanted_of: list[tuple[int, dict[int, Appearance]]] = []
+    for entry_id, draft, _is_new in appearing:
+        appearances = draft.appearances or [
+            Appearance(
+                digest_key="",
+                votes=draft.votes,
+                stars=draft.github_stars,
+                comments=draft.num_comments,
             )
-        ):
-            wanted.pop(digest_id, None)
-    if wanted:
-        rows = [
+        ]
+        wanted = {digest_ids[a.digest_key]: a for a in appearances if a.digest_key in digest_ids}
+        wanted_of.append((entry_id, wanted))
+    if not fresh:
+        lookup = [entry_id for (entry_id, _d, is_new) in appearing if not is_new]
+        there: set[tuple[int, int]] = set()
+        digests = list(set(digest_ids.values()))
+        for chunk in chunks(lookup):
+            links = conn.execute(
+                select(schema.digest_entries.c.entry_id, schema.digest_entries.c.digest_id)
+                .where(schema.digest_entries.c.entry_id.in_(chunk))
+                .where(schema.digest_entries.c.digest_id.in_(digests))
+            )
+            there.update((entry_id, digest_id) for entry_id, digest_id in links)
+        for entry_id, wanted in wanted_of:
+            for digest_id in [d for d in wanted if (entry_id, d) in there]:
+                wanted.pop(digest_id)
+    for entry_id, wanted in wanted_of:
+        rows.extend(
             {
                 "digest_id": digest_id,
                 "entry_id": entry_id,
@@ -638,11 +788,7 @@ def _record_appearances(
                 "comments": a.comments,
             }
             for digest_id, a in wanted.items()
-        ]
-        if is_new and new_links is not None:
-            new_links.extend(rows)
-        else:
-            conn.execute(insert(schema.digest_entries), rows)
+        )
 
 
 def _restore_user_state(
