@@ -236,3 +236,26 @@ def test_a_bad_count_under_a_broken_key_is_reported_in_valid_text(library: Libra
     problem.where.encode("utf-8")
     problem.reason.encode("utf-8")
     assert "\ufffd" in problem.reason
+
+
+def test_an_import_that_stores_nothing_leaves_no_digest_and_keeps_the_earlier_one(
+    library: Library,
+) -> None:
+    """Every entry skipped: no empty digest becomes "the last digest", and the same page
+    imported again with an as-of day that makes every date implausible does not rewrite the
+    earlier import's digest (its date and counts) either."""
+    bad = json.dumps([factories.api_item("2511.00009", "Votes", upvotes=2**63)]).encode()
+    report = library.import_bytes(bad, name="2025-11-21.json")
+    assert report.total == 0 and len(report.skipped) == 1 and report.digest_id is None
+    with library.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.digests)).scalar() == 0
+    page = factories.page_text().encode()
+    first = library.import_bytes(page, name="page.txt", as_of=date(2025, 11, 20))
+    assert first.new == 3
+    again = library.import_bytes(page, name="page.txt", as_of=date(9999, 12, 31))
+    assert again.total == 0 and again.skipped
+    with library.engine.connect() as conn:
+        [(day, counts)] = conn.execute(
+            select(schema.digests.c.digest_date, schema.digests.c.counts)
+        ).all()
+    assert day == first.digest_date and counts["new"] == 3

@@ -218,6 +218,10 @@ class Importer:
             as_of=result.as_of,
             skipped=list(result.problems),
         )
+        if report.skipped and not result.entries:
+            # Every entry was skipped: nothing is stored, not even a digest (an empty one would
+            # become "the last digest"; an earlier import of this content keeps its own).
+            return report
         prepared = [_prepare(d) for d in result.entries]
         now = utcnow()
         # One import at a time plans and applies: only imports change what identifies a paper,
