@@ -230,6 +230,25 @@ def test_the_date_field_types_into_the_section_tab_chose(qtbot: QtBot) -> None:
     assert field.day() == date(2024, 1, 17)
 
 
+def test_the_date_field_keeps_to_the_days_entries_can_have(qtbot: QtBot) -> None:
+    """As the command line's dates: a digest dated 9999 was stored as an import's date, and
+    the trends of 9999-12-31 ran past the calendar's end."""
+    from digestdesk.ui.date_field import DateField
+
+    field = DateField()
+    qtbot.addWidget(field)
+    field.set_day(date(9999, 12, 31))
+    assert field.day() == date(2200, 12, 31)
+    field.set_day(date(1800, 1, 1))
+    assert field.day() == date(1900, 1, 1)
+    field.set_day(date(2025, 6, 30))
+    field.show()
+    qtbot.waitExposed(field)
+    field.setFocus(Qt.FocusReason.OtherFocusReason)
+    qtbot.keyClicks(field, "9999-12-31")
+    assert field.day().year <= 2200
+
+
 def test_pin_from_the_palette_and_menu(qtbot: QtBot, sidebar_window: MainWindow) -> None:
     window = sidebar_window
     sidebar = window.trend_sidebar

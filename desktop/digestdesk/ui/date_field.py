@@ -19,6 +19,8 @@ from PySide6.QtCore import QDate, QEvent, QObject, Qt
 from PySide6.QtGui import QFocusEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QDateEdit, QWidget
 
+from digestdesk.core.validation import YEAR_MAX, YEAR_MIN
+
 DATE_FORMAT = "yyyy-MM-dd"
 SEPARATORS = frozenset("-/.")
 
@@ -38,6 +40,8 @@ class DateField(QDateEdit):
         super().__init__(parent)
         self.setDisplayFormat(DATE_FORMAT)
         self.setCalendarPopup(True)
+        # The days entries can have (as the command line's dates), not Qt's 1752 to 9999.
+        self.setDateRange(QDate(YEAR_MIN, 1, 1), QDate(YEAR_MAX, 12, 31))
         # Where the next digit starts: "focus" (the year), "cursor" (the section under the
         # cursor) or "" (typing on: Qt's own rules).
         self._start = "focus"
