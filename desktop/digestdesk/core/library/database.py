@@ -1,28 +1,64 @@
 """The open library database: the writer lock file, the engine, write transactions, meta values.
 
-One process writes a library at a time (:class:`~digestdesk.core.store.WriterLock` on a file);
-within it, :meth:`Database.writing` serialises the write transactions of every thread behind one
-re-entrant lock, and each is a ``BEGIN IMMEDIATE`` transaction (see
+SQLite: one process writes a library at a time (:class:`~digestdesk.core.store.WriterLock` on a
+file); within it, :meth:`Database.writing` serialises the write transactions of every thread
+behind one re-entrant lock, and each is a ``BEGIN IMMEDIATE`` transaction (see
 :func:`~digestdesk.core.store.write_transaction`). Each write that changes entries draws the
 next ``change_seq`` from ``meta`` (:func:`next_seq`) and stamps it on the rows, so the search
 index can catch up from there. Nothing but write transactions holds the lock: the index follows
 the database on its own (:mod:`.index_sync`), so a long index build never holds up an edit.
+
+PostgreSQL: many processes on many machines write at once, and the database alone coordinates
+them (the lock file only keeps one process per machine writing the local search index). The
+change feed must then never skip a change that commits late with an earlier number (the
+``seq > last_seen`` pitfall: A draws 5, B draws 6 and commits, a catch-up sees 6, then A
+commits 5). So a transaction stamps its rows with a *provisional* number (minus its backend's
+process id, unique among open transactions and never visible to others), and only at its very
+end takes the real number: ``UPDATE meta ... + 1`` locks the counter row until the commit, the
+rows are restamped, and the commit follows at once (:func:`_finish_changes`). Numbers are thus
+handed out in commit order: whoever reads ``change_seq = N`` can read every row stamped N or
+less. The counter row is held only for the restamp, a few index lookups. The same commit sends
+``NOTIFY`` on :data:`CHANGES_CHANNEL` with the number, for windows that follow the library live.
+A transaction that meets a deadlock, a serialization failure or a unique key written meanwhile
+by another member is run again from the start (:func:`retried_on_conflict`).
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from digestdesk.core import schema
 from digestdesk.core.storage_problems import library_folder_problem, storage_error
 from digestdesk.core.store import WriterLock, folder_writable, open_engine, write_transaction
 from digestdesk.errors import LibraryError, StorageFullError
 from digestdesk.paths import LibraryPaths
+
+log = logging.getLogger(__name__)
+
+#: The ``NOTIFY`` channel a PostgreSQL library announces each committed change number on.
+CHANGES_CHANNEL = "digestdesk_changes"
+
+#: The key of the transaction-level advisory lock imports take turns on (PostgreSQL).
+IMPORT_LOCK_KEY = 0x6469_6765_7374  # "digest"
+
+#: Where a provisional change number is kept on a connection until its transaction ends.
+_PROVISIONAL = "digestdesk_provisional_seq"
+
+#: SQLSTATEs after which a write transaction is run again: serialization failure, deadlock,
+#: a unique key another transaction committed meanwhile.
+RETRIED_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+WRITE_ATTEMPTS = 8
 
 
 def read_meta(conn: Connection, key: str) -> str:
@@ -33,12 +69,108 @@ def read_meta(conn: Connection, key: str) -> str:
 
 
 def next_seq(conn: Connection) -> int:
-    """Draw the next change number (inside the write transaction that uses it)."""
+    """Draw the change number to stamp on the rows this write transaction changes.
+
+    SQLite: the next number at once (one writer at a time). PostgreSQL: a provisional one,
+    the same for the whole transaction, replaced by the real one when it commits (see the
+    module's docstring)."""
+    if conn.dialect.name == "postgresql":
+        provisional = conn.info.get(_PROVISIONAL)
+        if provisional is None:
+            provisional = -int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            conn.info[_PROVISIONAL] = provisional
+        return int(provisional)
     seq = int(read_meta(conn, "change_seq")) + 1
     conn.execute(
         update(schema.meta).where(schema.meta.c.key == "change_seq").values(value=str(seq))
     )
     return seq
+
+
+def seq_tables() -> list[Any]:
+    """Every table whose rows carry a change number (a ``seq`` column)."""
+    return [table for table in schema.metadata.sorted_tables if "seq" in table.c]
+
+
+def _finish_changes(conn: Connection) -> int | None:
+    """The last statements of a PostgreSQL write transaction that drew a number: take the
+    next change number (its row stays locked until the commit right after), restamp the
+    provisional rows with it and announce it. Returns the number (None: nothing drawn)."""
+    provisional = conn.info.pop(_PROVISIONAL, None)
+    if provisional is None:
+        return None
+    seq = int(
+        conn.execute(
+            text(
+                "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) "
+                "WHERE key = 'change_seq' RETURNING value"
+            )
+        ).scalar_one()
+    )
+    for table in seq_tables():
+        conn.execute(update(table).where(table.c.seq == provisional).values(seq=seq))
+    conn.execute(
+        text("SELECT pg_notify(:channel, :seq)"), {"channel": CHANGES_CHANNEL, "seq": str(seq)}
+    )
+    return seq
+
+
+def take_import_turn(conn: Connection) -> None:
+    """The first statement of an import's write transaction: on PostgreSQL, imports apply
+    their plans in turns (a transaction-level advisory lock, released by the commit or
+    rollback, also when the process dies). A paper's identity is its arXiv id *or* its title
+    where either side lacks an id: no unique constraint can hold that, so two imports whose
+    re-checks each ran before the other committed would both add the paper. Waiting here
+    instead, the re-check that follows sees every paper the other import committed. Parsing
+    and planning run before, at once with other members' imports; edits never take it."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
+
+
+def is_retried_conflict(exc: BaseException) -> bool:
+    """Whether a failed write transaction is worth running again (see RETRIED_SQLSTATES)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in RETRIED_SQLSTATES
+
+
+class _HasDatabase(Protocol):
+    _database: Database
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def retried_on_conflict(method: F) -> F:
+    """Run a write method (of an object with ``_database``) again when its transaction met
+    another member's (deadlock, serialization failure, a unique key written meanwhile); the
+    transaction was rolled back, so running it again from the start is safe. SQLite has one
+    writer at a time and never gets there."""
+
+    @functools.wraps(method)
+    def run(self: _HasDatabase, *args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return method(self, *args, **kwargs)
+            except DBAPIError as exc:
+                if not is_retried_conflict(exc) or attempt == WRITE_ATTEMPTS:
+                    if is_retried_conflict(exc):
+                        raise LibraryError(
+                            f"{method.__name__.replace('_', ' ').strip()}: the change met other "
+                            f"members' changes {WRITE_ATTEMPTS} times in a row and was not made; "
+                            "try again."
+                        ) from exc
+                    raise
+                log.info(
+                    "%s met another writer (%s); attempt %d",
+                    method.__name__,
+                    getattr(exc.orig, "sqlstate", "?"),
+                    attempt + 1,
+                )
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    return run  # type: ignore[return-value]
 
 
 class Database:
@@ -100,9 +232,15 @@ class Database:
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+        """One write transaction: committed when the block ends, rolled back if it raises.
+        On PostgreSQL its change number is taken last, just before the commit."""
         with self.write_lock, write_transaction(self.engine) as conn:
-            yield conn
+            try:
+                yield conn
+            except BaseException:
+                conn.info.pop(_PROVISIONAL, None)
+                raise
+            _finish_changes(conn)
 
     def meta(self, key: str) -> str:
         with self.engine.connect() as conn:

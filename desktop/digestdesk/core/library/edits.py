@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from digestdesk.core import schema
 from digestdesk.core.drafts import STATUSES
 from digestdesk.core.library.common import E, LibraryTuning, chunks, utcnow
-from digestdesk.core.library.database import Database, next_seq
+from digestdesk.core.library.database import Database, next_seq, retried_on_conflict
 from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.reads import require, statuses, tags_for
 from digestdesk.core.records import Changes
@@ -38,6 +38,7 @@ class Edits:
         self._sync = sync
         self._tuning = tuning
 
+    @retried_on_conflict
     def set_status(self, ids: Sequence[int], status: str, *, record_undo: bool = True) -> Changes:
         if status not in STATUSES:
             raise DigestDeskError(f"Unknown status {status!r}: use one of {', '.join(STATUSES)}.")
@@ -68,6 +69,7 @@ class Edits:
             entry_ids=frozenset(changed), kinds=frozenset({"status"}), label=f"Mark {status}"
         )
 
+    @retried_on_conflict
     def change_tags(
         self,
         ids: Sequence[int],
@@ -103,6 +105,7 @@ class Edits:
         self._sync.after_write(touched, seq)
         return Changes(entry_ids=frozenset(touched), kinds=frozenset({"tags"}), label="Tags")
 
+    @retried_on_conflict
     def set_note(self, entry_id: int, text: str) -> Changes:
         """Save the note of one entry; an empty text removes it."""
         now = utcnow()
@@ -154,6 +157,7 @@ class Edits:
     def redo(self) -> Changes:
         return self._undo_redo(undo=False)
 
+    @retried_on_conflict
     def _undo_redo(self, *, undo: bool) -> Changes:
         now = utcnow()
         log_t = schema.undo_log

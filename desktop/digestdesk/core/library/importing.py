@@ -46,7 +46,13 @@ from digestdesk.core.library.common import (
     links_to_json,
     utcnow,
 )
-from digestdesk.core.library.database import Database, next_seq, read_meta
+from digestdesk.core.library.database import (
+    Database,
+    next_seq,
+    read_meta,
+    retried_on_conflict,
+    take_import_turn,
+)
 from digestdesk.core.library.edits import add_tags
 from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.links import collect_links
@@ -186,6 +192,7 @@ class Importer:
             kwargs.setdefault("as_of_source", "file" if as_of is not None else None)
         return self.import_bytes(data, name=path.name, as_of=as_of, **kwargs)
 
+    @retried_on_conflict
     def import_parsed(
         self,
         result: ParseResult,
@@ -226,10 +233,13 @@ class Importer:
         now = utcnow()
         # One import at a time plans and applies: only imports change what identifies a paper,
         # so the plan made outside the write transaction still holds in it (re-checked there).
+        # On a server, other members' imports plan meanwhile; the applies take turns (the
+        # advisory lock), so the re-check sees every paper another import committed.
         with self._database.import_lock:
             with self._engine.connect() as conn:
                 plan = _plan(conn, result, prepared, content, now, progress, cancelled)
             with self._database.writing() as conn:
+                take_import_turn(conn)
                 seq = next_seq(conn)
                 if not _plan_holds(conn, plan, result, content):
                     # Another member's import (a server library) added or changed a paper

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
 from digestdesk.core.library.common import E, chunks
-from digestdesk.core.library.database import Database
+from digestdesk.core.library.database import Database, retried_on_conflict
 from digestdesk.errors import DigestDeskError
 
 S = schema.reading_sessions
@@ -63,6 +63,7 @@ class SessionEdits:
     def __init__(self, database: Database) -> None:
         self._database = database
 
+    @retried_on_conflict
     def start(
         self,
         ids: Sequence[int],
@@ -118,6 +119,7 @@ class SessionEdits:
             )
         return session_id
 
+    @retried_on_conflict
     def record_outcome(
         self, session: SessionCursor, outcome: str, *, banked: float | None, now: datetime
     ) -> None:
@@ -133,6 +135,7 @@ class SessionEdits:
                 update(S).where(S.c.id == session.id).values(position=session.position + 1)
             )
 
+    @retried_on_conflict
     def step_back(self, session: SessionCursor, *, banked: float | None, now: datetime) -> None:
         """Go back one entry."""
         with self._database.writing() as conn:
@@ -143,6 +146,7 @@ class SessionEdits:
                 .values(position=max(0, min(session.position, session.total) - 1))
             )
 
+    @retried_on_conflict
     def mark_current(
         self,
         session: SessionCursor,
@@ -167,6 +171,7 @@ class SessionEdits:
             )
             conn.execute(update(S).where(S.c.id == session.id).values(updated_at=now))
 
+    @retried_on_conflict
     def pause(self, session: SessionCursor, *, banked: float | None, now: datetime) -> None:
         with self._database.writing() as conn:
             _bank(conn, session, banked, now)
@@ -176,6 +181,7 @@ class SessionEdits:
                 .values(state="paused", paused_at=now, running_since=None, updated_at=now)
             )
 
+    @retried_on_conflict
     def resume(self, session: SessionCursor, *, banked: float | None, now: datetime) -> None:
         with self._database.writing() as conn:
             _bank(conn, session, banked, now)
@@ -185,6 +191,7 @@ class SessionEdits:
                 .values(state="active", paused_at=None, running_since=now, updated_at=now)
             )
 
+    @retried_on_conflict
     def finish(self, session: SessionCursor, *, banked: float | None, now: datetime) -> None:
         with self._database.writing() as conn:
             _bank(conn, session, banked, now)

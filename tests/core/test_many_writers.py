@@ -1,0 +1,163 @@
+"""Many writers on one PostgreSQL library: the change feed never skips a late commit, the
+change numbers are handed out in commit order, and overlapping imports add each paper once.
+
+Each writer here is a library of its own (its own engine, lock file and index), as two members'
+machines would be; they share only the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select, text
+
+from digestdesk.core import schema
+from digestdesk.core.library import Library
+from digestdesk.core.library.common import E, utcnow
+from digestdesk.core.library.database import Database, next_seq
+from digestdesk.paths import LibraryPaths, resolve_library
+from tests.core.factories import PAGE_HEADER, api_day, api_item, api_json, page_entry
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def second_paths(library_paths: LibraryPaths, tmp_path: Path) -> LibraryPaths:
+    """The same database seen from another machine: its own lock file and index."""
+    other = resolve_library(tmp_path / "second machine")
+    assert other.database_url == library_paths.database_url
+    return other
+
+
+@pytest.fixture
+def second(second_paths: LibraryPaths, library: Library) -> Iterator[Library]:
+    lib = Library.open(second_paths)
+    try:
+        yield lib
+    finally:
+        lib.close()
+
+
+def test_a_change_committed_late_with_an_earlier_number_is_indexed(
+    library: Library, second_paths: LibraryPaths
+) -> None:
+    library.import_bytes(api_day(3), name="day.json")
+    first, other, _ = library.list_ids(sort="date")
+    late = Database.open(second_paths, writer=False)
+    try:
+        # Transaction A starts first and takes its change number...
+        with late.writing() as conn:
+            seq_a = next_seq(conn)
+            conn.execute(
+                insert(schema.notes),
+                {"entry_id": first, "text": "zebrafinch", "edited_at": utcnow()},
+            )
+            conn.execute(E.update().where(E.c.id == first).values(seq=seq_a))
+            # ...B takes a later one and commits, and the index catches up past it...
+            library.set_note(other, "okapi")
+            assert library.catch_up_index() == 0  # the writer indexed it already
+            seen = library.index.state()
+            assert seen is not None
+            assert library.search("okapi").ids == [other]
+            # ...and only then A commits.
+        assert library.search("zebrafinch").ids == []
+        assert library.catch_up_index() == 1
+        assert library.search("zebrafinch").ids == [first]
+        with library.engine.connect() as conn:
+            stamped = conn.execute(select(E.c.seq).where(E.c.id == first)).scalar_one()
+        assert stamped > seen.last_seq  # numbered in commit order, so a catch-up finds it
+        assert library.check(deep=True) == []
+    finally:
+        late.close()
+
+
+def test_change_numbers_follow_commit_order_under_concurrent_edits(
+    library: Library, second: Library
+) -> None:
+    library.import_bytes(api_day(6), name="day.json")
+    ids = library.list_ids(sort="date")
+    start = library.change_seq()
+    rounds = 15
+    failures: list[BaseException] = []
+
+    def edit(lib: Library, mine: list[int], word: str) -> None:
+        try:
+            for n in range(rounds):
+                lib.set_note(mine[n % len(mine)], f"{word} {n}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=edit, args=(library, ids[:3], "first")),
+        threading.Thread(target=edit, args=(second, ids[3:], "second")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures
+    # Every edit drew its own number: none was lost to a concurrent read-then-write.
+    assert library.change_seq() == start + 2 * rounds
+    with library.engine.connect() as conn:
+        assert conn.execute(select(func.min(E.c.seq))).scalar_one() > 0  # none provisional
+    for lib in (library, second):
+        lib.catch_up_index()
+        assert lib.check(deep=True) == []
+
+
+def test_overlapping_imports_at_once_add_each_paper_once(library: Library, second: Library) -> None:
+    # Two members import overlapping days at the same moment: API days (arXiv ids, a unique
+    # key) and saved pages (titles only: no key a constraint could hold).
+    day_one = api_json([api_item(f"2511.{n:05d}", f"Shared paper {n}") for n in range(40)])
+    day_two = api_json(
+        [api_item(f"2511.{n:05d}", f"Shared paper {n}", upvotes=9) for n in range(20, 60)]
+    )
+    page_one, page_two = (
+        PAGE_HEADER
+        + "".join(
+            page_entry(f"Titled paper {n}", f"Abstract {n}.", 2, "Mar 9, 2023") for n in numbers
+        )
+        for numbers in (range(0, 30), range(10, 40))
+    )
+    failures: list[BaseException] = []
+
+    def at_once(first: tuple[bytes, str], second_input: tuple[bytes, str]) -> None:
+        # Each import waits inside its transaction (its first progress call) until the other
+        # is inside its own or a few seconds passed: without the imports taking turns, both
+        # would look for the papers before either commits.
+        inside = [threading.Event(), threading.Event()]
+
+        def run(lib: Library, data: bytes, name: str, me: int) -> None:
+            def progress(done: int, total: int) -> None:
+                inside[me].set()
+                inside[1 - me].wait(3)
+
+            try:
+                lib.import_bytes(data, name=name, progress=progress)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        threads = [
+            threading.Thread(target=run, args=(library, *first, 0)),
+            threading.Thread(target=run, args=(second, *second_input, 1)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+
+    at_once((day_one, "one.json"), (day_two, "two.json"))
+    at_once((page_one.encode(), "one.txt"), (page_two.encode(), "two.txt"))
+    assert not failures
+    with library.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(E)).scalar_one() == 100
+        distinct = conn.execute(text("SELECT count(DISTINCT title_norm) FROM entries")).scalar_one()
+        links = conn.execute(select(func.count()).select_from(schema.digest_entries)).scalar_one()
+    assert distinct == 100
+    assert links == 40 + 40 + 30 + 30
+    for lib in (library, second):
+        lib.catch_up_index()
+        assert lib.check(deep=True) == []
