@@ -25,9 +25,11 @@ test: $(STAMP)
 test-core: $(STAMP)
 	$(PY) -m pytest -q tests/core
 
-# The core suite against PostgreSQL (DIGESTDESK_DATABASE_URL must name a database).
+# The core suite against PostgreSQL (DIGESTDESK_DATABASE_URL must name a database), then the
+# window tests that need a server (two members' windows).
 test-postgres: $(STAMP)
 	$(PY) -m pytest -q tests/core -m "not slow"
+	$(PY) -m pytest -q tests/ui -m postgres
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/run_all.py $(BENCH_ARGS)

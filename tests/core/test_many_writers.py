@@ -161,3 +161,25 @@ def test_overlapping_imports_at_once_add_each_paper_once(library: Library, secon
     for lib in (library, second):
         lib.catch_up_index()
         assert lib.check(deep=True) == []
+
+
+def test_a_listener_hears_another_members_commit(library: Library, second: Library) -> None:
+    second.import_bytes(api_day(2), name="day.json")
+    entry = second.list_ids(sort="date")[0]
+    assert library.catch_up_index() == 2  # the other member's import
+    heard = threading.Event()
+    # No fallback within the test: only the notification can wake it.
+    listener = library.listen_for_changes(heard.set, fallback_s=3600)
+    assert listener is not None
+    try:
+        assert listener.wait_listening(30)
+        assert heard.wait(30)  # once when it starts listening: what committed meanwhile
+        heard.clear()
+        second.change_tags([entry], add=["reading-group"])
+        assert heard.wait(30), "the commit's NOTIFY did not arrive"
+        assert listener.heard >= 1
+        # What it wakes catches the index up with the other member's change.
+        assert library.catch_up_index_entries() == [entry]
+        assert library.search("tag:reading-group").ids == [entry]
+    finally:
+        listener.stop()

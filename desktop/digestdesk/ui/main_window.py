@@ -80,7 +80,12 @@ class MainWindow(WindowLayout):
         # within milliseconds whatever a long job or the index is doing.
         self.edits = WriterThread(library, self, maintain_after_s=None, name="edits")
         self.jobs = WriterThread(library, self, maintain_after_s=None, name="jobs")
-        self.index_lane = IndexLane(library, self, maintain_after_s=tuning.maintain_after_s)
+        self.index_lane = IndexLane(
+            library,
+            self,
+            maintain_after_s=tuning.maintain_after_s,
+            changes_fallback_s=tuning.changes_fallback_s,
+        )
         # A large index build or similarity model runs in a child process: on a thread here
         # it would starve the window and the edit lane of the interpreter lock.
         library.build_caches_in_child(tuning.index_in_child_from)
@@ -109,6 +114,14 @@ class MainWindow(WindowLayout):
         # The trends' pinned day belongs to this library (another's would show nothing).
         self.trend_sidebar.use_settings(settings, self.place.key(SETTING_AS_OF))
         hub.changed.connect(self._say_what_changed)
+        # On a server, what the index caught up with (another member's import, tag, comment)
+        # reaches the views as any write's Changes do.
+        self._newest_known_id = (
+            0
+            if library.paths.is_sqlite
+            else max(library.list_ids(sort="added", limit=1), default=0)
+        )
+        self.index_lane.signals.entries_caught_up.connect(self._changed_elsewhere)
         actions = self.registry.actions
         self.writes = Writes(
             edits,
@@ -189,6 +202,21 @@ class MainWindow(WindowLayout):
         self.sessions.announce_open()
         self.fetching.start()
         self.for_you.compute()  # also builds the similarity model if it is missing
+
+    def _changed_elsewhere(self, ids: list[int]) -> None:
+        """Entries the index caught up with on a server: the views re-read them, and re-run
+        their query when there are new ones (ids only grow). Our own writes come back this
+        way too; re-reading a few rows again is the cheaper side of telling them apart."""
+        newest = max(ids)
+        added = frozenset(i for i in ids if i > self._newest_known_id)
+        self._newest_known_id = max(newest, self._newest_known_id)
+        self.hub.publish(
+            Changes(
+                entry_ids=frozenset(ids),
+                added=added,
+                kinds=frozenset({"status", "tags", "note"}),
+            )
+        )
 
     def _say_what_changed(self, changes: Changes) -> None:
         if changes.label:

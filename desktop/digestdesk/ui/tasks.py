@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from PySide6.QtCore import QObject, QThread, Signal
 
 from digestdesk.core.library import Library
+from digestdesk.core.library.change_listener import ChangeListener
 from digestdesk.errors import DigestDeskError
 
 log = logging.getLogger(__name__)
@@ -243,6 +244,9 @@ class WriterThread(_DeliversResults, QThread):
 class IndexLaneSignals(TaskSignals):
     needs_build = Signal()  # more changed than a quiet catch-up takes, or no usable index
     caught_up = Signal()  # the index has seen every write so far
+    # On a server: the entries a catch-up indexed (list[int]), whoever changed them (another
+    # member's import, tag or comment included), for the views to show.
+    entries_caught_up = Signal(object)
 
 
 class IndexLane(_DeliversResults, QObject):
@@ -262,10 +266,15 @@ class IndexLane(_DeliversResults, QObject):
         *,
         maintain_after_s: float | None = MAINTAIN_AFTER_S,
         quiet_catch_up: int | None = None,
+        changes_fallback_s: float = 30.0,
     ) -> None:
         super().__init__(parent)
         self.library = library
         self.signals = IndexLaneSignals()
+        #: On a server, other members' commits wake the lane too (LISTEN), and it looks
+        #: every ``changes_fallback_s`` in any case.
+        self.changes_fallback_s = changes_fallback_s
+        self._listener: ChangeListener | None = None
         #: A catch-up larger than this is left to a build with progress (``needs_build``).
         self.quiet_catch_up = quiet_catch_up or library.tuning.index_bulk
         self.signals.task_finished.connect(self._deliver_result)
@@ -291,6 +300,10 @@ class IndexLane(_DeliversResults, QObject):
     def follow(self) -> None:
         """From now on the library's writes leave the index to this lane."""
         self.library.follow_index_in_background(self.wake)
+        if self._listener is None:
+            self._listener = self.library.listen_for_changes(
+                self.wake, fallback_s=self.changes_fallback_s
+            )
         self.wake()
         self._start()
 
@@ -327,6 +340,9 @@ class IndexLane(_DeliversResults, QObject):
         ``timeout_s`` (if not, it is abandoned: a daemon thread, never waited for again).
         Writes after this leave the index behind, to be caught up at the next start."""
         self.library.follow_index_in_background(_index_left_behind)
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
         with self._cond:
             self._stopping = True
             for task in self._tasks:
@@ -396,11 +412,14 @@ class IndexLane(_DeliversResults, QObject):
 
     def _catch_up(self) -> None:
         try:
-            if self.library.catch_up_index(most=self.quiet_catch_up) is None:
+            ids = self.library.catch_up_index_entries(most=self.quiet_catch_up)
+            if ids is None:
                 # Missing, of another library, or a large import behind: a build with its
                 # progress shown does it (the window submits one).
                 self.signals.needs_build.emit()
             else:
+                if ids and self._listener is not None:
+                    self.signals.entries_caught_up.emit(ids)
                 self.signals.caught_up.emit()
         except Exception:  # the index is a cache: a failed catch-up must not stop the lane
             log.exception("catching up the search index failed; it is retried on the next write")

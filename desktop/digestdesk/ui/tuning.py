@@ -38,3 +38,6 @@ class Tuning:
     # (edits took 0.2-2 s to commit during an 8,000-entry rebuild). Smaller ones are quicker
     # on the index lane than a process start (about 0.5 s). None: never.
     index_in_child_from: int | None = 2000
+    # On a server: the index and the views look for other members' changes this often even
+    # without a notification (a lost connection, a proxy that drops NOTIFY).
+    changes_fallback_s: float = 30.0

@@ -43,6 +43,7 @@ import digestdesk.core.library.reads as reads
 import digestdesk.core.library.searching as searching
 from digestdesk.core.drafts import DigestDraft, EntryDraft, ParseResult
 from digestdesk.core.index import SearchIndex
+from digestdesk.core.library.change_listener import ChangeListener
 from digestdesk.core.library.common import Cancelled, LibraryTuning, Progress
 from digestdesk.core.library.database import Database
 from digestdesk.core.library.edits import Edits
@@ -212,6 +213,23 @@ class Library:
         None when the index must be rebuilt, or more than ``most`` changed
         (:meth:`ensure_index` then)."""
         return self._sync.catch_up(progress=progress, most=most)
+
+    def catch_up_index_entries(self, *, most: int | None = None) -> list[int] | None:
+        """:meth:`catch_up_index`, returning the ids of the entries it indexed (the ones
+        changed since, by this process or, on a server, by anyone)."""
+        return self._sync.catch_up_entries(most=most)
+
+    def listen_for_changes(
+        self, on_change: Callable[[], None], *, fallback_s: float = 30.0
+    ) -> ChangeListener | None:
+        """On a server, a started listener calling ``on_change()`` (on its own thread) when a
+        change commits, whoever made it, and every ``fallback_s`` in any case; ``stop()`` it
+        when done. None for a SQLite library (only this process writes it)."""
+        if self.paths.is_sqlite:
+            return None
+        listener = ChangeListener(self.engine.url, on_change, fallback_s=fallback_s)
+        listener.start()
+        return listener
 
     # ------------------------------------------------------ imports (importing)
     def import_bytes(

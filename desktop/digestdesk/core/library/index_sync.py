@@ -143,22 +143,29 @@ class IndexSync:
         """Index the entries written since the last change the index has seen; returns how
         many, or None when it cannot (the index needs a rebuild, or more than ``most``
         entries changed)."""
+        ids = self.catch_up_entries(progress=progress, most=most)
+        return None if ids is None else len(ids)
+
+    def catch_up_entries(
+        self, *, progress: Progress | None = None, most: int | None = None
+    ) -> list[int] | None:
+        """:meth:`catch_up`, returning the ids of the entries it indexed."""
         with self._index_lock:
             state = self.index.state()
             if state is None or state.library_uuid != self._uuid:
                 return None
             # The change number first: every row stamped with it or less is committed by then
-            # (it is drawn in the transaction that stamps them), so the rows read next include
-            # them all (and perhaps newer ones, indexed again later: harmless).
+            # (numbers are taken in commit order, see .database), so the rows read next
+            # include them all (and perhaps newer ones, indexed again later: harmless).
             seq = self._database.change_seq()
             if state.last_seq >= seq:
-                return 0
+                return []
             with self._engine.connect() as conn:
                 ids = list(conn.execute(select(E.c.id).where(E.c.seq > state.last_seq)).scalars())
             if most is not None and len(ids) > most:
                 return None
             self.update(ids, seq, progress=progress)
-            return len(ids)
+            return ids
 
     def rebuild(
         self, *, progress: Progress | None = None, cancelled: Cancelled | None = None

@@ -1,0 +1,120 @@
+"""Two members' windows on one team library, each an app process of its own (offscreen) and
+connected as its own PostgreSQL role: a tag one of them makes shows in the other's list within
+seconds, carried by the commit's NOTIFY (the periodic look is set far beyond the test).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from digestdesk.core.library import Library
+from digestdesk.paths import LibraryPaths
+from tests.core.factories import api_day
+from tests.pg_members import members
+
+pytestmark = pytest.mark.postgres
+
+DRIVER = Path(__file__).with_name("team_window.py")
+#: The issue asks for a colleague's change within 5 s; the time is measured and printed. The
+#: assertion allows a loaded machine (a window's start alone takes seconds here) and stays
+#: far below the periodic look (an hour in this test): passing proves the NOTIFY did it.
+LOADED_MACHINE_S = 30.0
+
+
+class Window:
+    """One member's app process and the lines it prints."""
+
+    def __init__(self, url: str, folder: Path) -> None:
+        env = dict(os.environ, DIGESTDESK_DATABASE_URL=url, QT_QPA_PLATFORM="offscreen")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(DRIVER),
+                "--library",
+                str(folder / "library"),
+                "--settings",
+                str(folder / "settings.ini"),
+                "--fallback-s",
+                "3600",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.strip())
+
+    def send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def expect(self, word: str, timeout_s: float) -> list[str]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {word!r} within {timeout_s} s: {self.stderr()}") from None
+            if line.split()[:1] == [word]:
+                return line.split()
+
+    def stderr(self) -> str:
+        if self.process.poll() is None:
+            return "(still running)"
+        assert self.process.stderr is not None
+        return self.process.stderr.read()[-3000:]
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                self.send("quit")
+                self.process.wait(30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait(10)
+
+
+@pytest.fixture
+def team(library_paths: LibraryPaths) -> Iterator[dict[str, str]]:
+    with Library.open(library_paths) as library:
+        library.import_bytes(api_day(4), name="day.json")
+    with members(library_paths.database_url, "alice", "bob") as urls:
+        yield urls
+
+
+def test_a_tag_made_in_one_window_shows_in_the_other(
+    team: dict[str, str], tmp_path: Path, library_paths: LibraryPaths
+) -> None:
+    with Library.open(library_paths, writer=False) as library:
+        entry = library.list_ids(sort="date")[0]
+    alice = Window(team["alice"], tmp_path / "alice")
+    bob = Window(team["bob"], tmp_path / "bob")
+    try:
+        alice.expect("ready", 120)
+        bob.expect("ready", 120)
+        bob.send(f"watch {entry} reading-group")
+        alice.send(f"tag {entry} reading-group")
+        tagged = float(alice.expect("tagged", 60)[3])
+        seen = float(bob.expect("seen", LOADED_MACHINE_S)[3])
+        print(f"the tag showed in the other window {seen - tagged:.2f} s after it was stored")
+        assert seen - tagged < LOADED_MACHINE_S
+    finally:
+        alice.close()
+        bob.close()
