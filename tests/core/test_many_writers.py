@@ -7,6 +7,9 @@ machines would be; they share only the database.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,3 +186,34 @@ def test_a_listener_hears_another_members_commit(library: Library, second: Libra
         assert library.search("tag:reading-group").ids == [entry]
     finally:
         listener.stop()
+
+
+def test_no_lock_file_decides_who_writes_a_servers_library(
+    library: Library, tmp_path: Path
+) -> None:
+    # This process keeps the machine's index (it holds the lock file); a command of the same
+    # member on the same machine still writes the database, and leaves the index to it.
+    assert library.keeps_index
+    day = tmp_path / "day.json"
+    day.write_bytes(api_day(3))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "digestdesk",
+            "--library",
+            str(tmp_path / "library"),
+            "import",
+            str(day),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert library.counts()["total"] == 3
+    assert sorted(library.catch_up_index_entries() or []) == library.list_ids(sort="added")[::-1]
+    assert library.search("reasoning").total == 3
+    assert library.check(deep=True) == []

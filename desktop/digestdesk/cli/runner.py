@@ -156,8 +156,15 @@ def _open(paths: Any, *, writer: bool, repair: bool = True, told: bool = False) 
     from digestdesk.core.library import Library
 
     if writer:
-        library = Library.open(paths, writer=True, repair_index=False)
-        if repair:
+        try:
+            library = Library.open(paths, writer=True, repair_index=False)
+        except LibraryLockedError:
+            if paths.is_sqlite:
+                raise
+            # A server's library: the database takes any number of writers; the Digest Desk
+            # holding the lock keeps this machine's index and follows the change.
+            library = Library.open(paths, writer=True, repair_index=False, keep_index=False)
+        if repair and library.keeps_index:
             _repair(library, told=told)
         return library
     library = Library.open(paths, writer=False)

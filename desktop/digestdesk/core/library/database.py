@@ -176,10 +176,18 @@ def retried_on_conflict(method: F) -> F:
 class Database:
     """The engine of an open library, its writer lock (when writing) and its write lock."""
 
-    def __init__(self, paths: LibraryPaths, engine: Engine, lock: WriterLock | None) -> None:
+    def __init__(
+        self,
+        paths: LibraryPaths,
+        engine: Engine,
+        lock: WriterLock | None,
+        *,
+        writer: bool | None = None,
+    ) -> None:
         self.paths = paths
         self.engine = engine
         self._lock = lock
+        self._writer = lock is not None if writer is None else writer
         #: Held by every write transaction of this process, so they take turns at once rather
         #: than in the busy handler's sleeps; nothing else takes it.
         self.write_lock = threading.RLock()
@@ -188,13 +196,17 @@ class Database:
         self.import_lock = threading.Lock()
 
     @classmethod
-    def open(cls, paths: LibraryPaths, *, writer: bool) -> Database:
-        """Open (creating and migrating as needed). ``writer`` takes the one-writer lock."""
+    def open(cls, paths: LibraryPaths, *, writer: bool, keep_index: bool = True) -> Database:
+        """Open (creating and migrating as needed). ``writer`` takes the one-writer lock.
+
+        On a server the lock file only says which process keeps this machine's search index
+        (the database coordinates the writers itself): ``keep_index=False`` opens a writer
+        that leaves the index to the process holding it (see :attr:`keeps_index`)."""
         problem = library_folder_problem(paths)
         if problem is not None:
             raise problem
         lock = None
-        if writer:
+        if writer and (keep_index or paths.is_sqlite):
             lock = WriterLock(paths.lock_file)
             try:
                 lock.acquire()
@@ -218,10 +230,17 @@ class Database:
             if lock is not None:
                 lock.release()
             raise
-        return cls(paths, engine, lock)
+        return cls(paths, engine, lock, writer=writer)
 
     @property
     def is_writer(self) -> bool:
+        return self._writer
+
+    @property
+    def keeps_index(self) -> bool:
+        """Whether this process writes the search index: the lock file's holder. A writer
+        without it (on a server, another Digest Desk of this member keeps the index on this
+        machine) writes the database only; the keeper's index follows the change feed."""
         return self._lock is not None
 
     def close(self) -> None:

@@ -101,12 +101,15 @@ class Library:
         repair_index: bool = True,
         progress: Progress | None = None,
         tuning: LibraryTuning | None = None,
+        keep_index: bool = True,
     ) -> Library:
         """Open (creating and migrating as needed). ``writer`` takes the one-writer lock;
         ``repair_index`` then brings the search index up to date (or rebuilds it) before
-        returning. ``tuning`` changes sizes (tests use small ones)."""
-        library = cls(Database.open(paths, writer=writer), tuning=tuning)
-        if writer and repair_index:
+        returning. ``tuning`` changes sizes (tests use small ones). On a server,
+        ``keep_index=False`` writes the database while another process of this machine keeps
+        the index (no lock file decides who may write a server's library)."""
+        library = cls(Database.open(paths, writer=writer, keep_index=keep_index), tuning=tuning)
+        if library.keeps_index and repair_index:
             library.ensure_index(progress=progress)
         return library
 
@@ -118,12 +121,12 @@ class Library:
         file (an index from before they existed; seconds for a large segment, abandoned when
         ``should_stop()`` turns true). For idle moments and closing; a no-op when there is
         little to do or the index is being rebuilt. Returns whether it did anything."""
-        if not self.is_writer:
+        if not self.keeps_index:
             return False
         return self.index.maintain(backfill=backfill, should_stop=should_stop)
 
     def close(self) -> None:
-        if self.is_writer:
+        if self.keeps_index:
             try:
                 self.maintain_index()
             except OSError as exc:
@@ -145,6 +148,11 @@ class Library:
     @property
     def is_writer(self) -> bool:
         return self._database.is_writer
+
+    @property
+    def keeps_index(self) -> bool:
+        """Whether this process writes the search index (see ``Database.keeps_index``)."""
+        return self._database.keeps_index
 
     def change_seq(self) -> int:
         return self._database.change_seq()

@@ -225,8 +225,8 @@ class IndexSync:
         if notify is not None:
             notify()
             return
-        if not index:
-            return
+        if not index or not self._database.keeps_index:
+            return  # (the process keeping the index hears of the change from the server)
         try:
             self.catch_up()
         except SearchIndexUnavailableError as exc:  # damaged (recorded) or missing
