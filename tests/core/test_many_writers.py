@@ -128,9 +128,9 @@ def test_overlapping_imports_at_once_add_each_paper_once(library: Library, secon
     failures: list[BaseException] = []
 
     def at_once(first: tuple[bytes, str], second_input: tuple[bytes, str]) -> None:
-        # Each import waits inside its transaction (its first progress call) until the other
-        # is inside its own or a few seconds passed: without the imports taking turns, both
-        # would look for the papers before either commits.
+        # Each import waits at its first progress call (planning) until the other is there
+        # too, or a few seconds passed: both then apply at once, and without taking turns
+        # each would look for the papers before the other commits.
         inside = [threading.Event(), threading.Event()]
 
         def run(lib: Library, data: bytes, name: str, me: int) -> None:
