@@ -127,3 +127,31 @@ def test_help_keys_work_from_the_trends_sidebar_but_type_in_editors(
     key(qtbot, window, "?")
     assert window.notes.toPlainText().endswith("?")
     assert len(shown) == 3
+
+
+def test_x_marks_entries_that_j_k_and_arrows_keep_for_one_bulk_change(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    library = window.library
+    ids = list(window.model.ids())
+    window.view.move_to(0)
+    key(qtbot, window, "x")  # the current entry is marked (x took it out of the selection)
+    key(qtbot, window, "j")
+    key(qtbot, window, "Down")  # the arrows move on too, keeping the marks
+    key(qtbot, window, "x")
+    key(qtbot, window, "j")
+    assert window.view.selected_ids() == [ids[0], ids[2]]
+    key(qtbot, window, "x")
+    key(qtbot, window, "x")  # twice: unmarked again
+    assert window.view.selected_ids() == [ids[0], ids[2]]
+    key(qtbot, window, "r")
+    wait_idle(qtbot, window)
+    assert [e.status for e in library.entries(ids[:4])] == ["read", "unread", "read", "unread"]
+    # The change done, the marks are gone: the next r is for the current entry alone.
+    assert window.view.selected_ids() == [ids[3]]
+    key(qtbot, window, "x")
+    key(qtbot, window, "k")
+    assert window.view.selected_ids() == [ids[3]]
+    key(qtbot, window, "Escape")  # Esc drops the marks
+    assert window.view.selected_ids() == [ids[2]]

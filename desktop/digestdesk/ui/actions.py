@@ -233,7 +233,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "entry.toggle_selection",
         "Toggle Selection",
-        "Add the current entry to the selection or take it out, for bulk changes.",
+        "Mark the current entry for a bulk change, or unmark it: j, k and the arrows keep "
+        "the marks, r, s, q, t change every marked entry, Esc drops the marks.",
         keys=("x",),
         context="list",
         menu="&Entry",
@@ -394,7 +395,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "session.leave",
         "Leave Reading Session or Search",
         "Pause the reading session and go back to the list (resume it any time); outside a "
-        "session, clear the search and show the whole list.",
+        "session, drop the marks of x, else clear the search and show the whole list.",
         keys=("Esc",),
         context="list",
     ),

@@ -12,8 +12,18 @@ first; the rows not painted yet keep their old pixels until their turn, millisec
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFocusEvent, QHideEvent, QPainter, QPaintEvent, QRegion
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QFocusEvent, QHideEvent, QInputEvent, QPainter, QPaintEvent, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from digestdesk.ui.entry_model import COL, COLUMNS, SORT_KEYS, EntryModel
@@ -21,6 +31,7 @@ from digestdesk.ui.styles import slim
 
 #: rows drawn per turn of the event loop in a paint of many rows (24 cells, 3-5 ms)
 PAINT_PART_ROWS = 4
+NO_FOCUS_FRAME = "QTableView { outline: 0; }"
 
 
 class EntryView(QTableView):
@@ -30,6 +41,8 @@ class EntryView(QTableView):
 
     def __init__(self, model: EntryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: Entries marked with x for one bulk change: moving keeps them (see set_marking).
+        self.marking = False
         self.setObjectName("entryList")
         self.setModel(model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -44,8 +57,9 @@ class EntryView(QTableView):
         self.setSortingEnabled(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setAccessibleName("Entries")
-        # The whole row is highlighted; a dotted focus frame around one cell is noise.
-        self.setStyleSheet("QTableView { outline: 0; }")
+        # The whole row is highlighted; a dotted focus frame around one cell is noise (except
+        # while entries are marked: the current row may be unmarked, the frame shows it).
+        self.setStyleSheet(NO_FOCUS_FRAME)
         rows = self.verticalHeader()
         rows.hide()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -245,15 +259,18 @@ class EntryView(QTableView):
             return [current] if current is not None else []
         return ids
 
-    def move_to(self, row: int, *, keep_selection: bool = False) -> None:
+    def move_to(self, row: int, *, keep_selection: bool | None = None) -> None:
+        """Make ``row`` current; the selection follows it, unless entries are marked (or
+        ``keep_selection`` says otherwise)."""
         count = self.entry_model().rowCount()
         if count == 0:
             return
         row = max(0, min(row, count - 1))
         index = self.entry_model().index(row, COL["title"])
+        keep = self.marking if keep_selection is None else keep_selection
         flags = (
             QItemSelectionModel.SelectionFlag.NoUpdate
-            if keep_selection
+            if keep
             else QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows
         )
@@ -272,18 +289,56 @@ class EntryView(QTableView):
         return True
 
     def toggle_current_selection(self) -> None:
+        """x: mark the current entry for a bulk change, or unmark it. The first x keeps the
+        current entry selected (it was, as the cursor) and starts marking."""
         index = self.currentIndex()
         if not index.isValid():
             return
-        self.selectionModel().select(
-            index,
-            QItemSelectionModel.SelectionFlag.Toggle | QItemSelectionModel.SelectionFlag.Rows,
-        )
+        selection = self.selectionModel()
+        rows = QItemSelectionModel.SelectionFlag.Rows
+        if not self.marking:
+            selection.select(index, QItemSelectionModel.SelectionFlag.Select | rows)
+            self.set_marking(True)
+            return
+        selection.select(index, QItemSelectionModel.SelectionFlag.Toggle | rows)
+        if not selection.hasSelection():
+            self.set_marking(False)
+
+    def set_marking(self, on: bool) -> None:
+        """Entries are marked: moving keeps them. Off: the selection is the current row."""
+        if on == self.marking:
+            return
+        self.marking = on
+        self.setStyleSheet("" if on else NO_FOCUS_FRAME)
+
+    def clear_marks(self) -> bool:
+        """Unmark everything (the current entry stays selected); whether any were marked."""
+        if not self.marking:
+            return False
+        self.set_marking(False)
+        current = self.currentIndex()
+        if current.isValid():
+            self.move_to(current.row())
+        return True
+
+    def selectionCommand(  # noqa: N802 - Qt override
+        self, index: QModelIndex | QPersistentModelIndex, /, event: QEvent | None = None
+    ) -> QItemSelectionModel.SelectionFlag:
+        """The arrow keys move on like j and k while entries are marked; a click without
+        Ctrl or Shift starts over with its row."""
+        if self.marking and isinstance(event, QInputEvent):
+            plain = event.modifiers() == Qt.KeyboardModifier.NoModifier
+            if event.type() == QEvent.Type.KeyPress and plain:
+                return QItemSelectionModel.SelectionFlag.NoUpdate
+            if event.type() == QEvent.Type.MouseButtonPress and plain:
+                self.set_marking(False)
+        return super().selectionCommand(index, event)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         entry_id = self.entry_model().id_at(current.row()) if current.isValid() else None
         self.current_entry_changed.emit(-1 if entry_id is None else entry_id)
 
     def _after_reset(self) -> None:
+        self.set_marking(False)  # another list: its rows are other entries
         self._paint_all_in_parts()
         self.current_entry_changed.emit(-1)

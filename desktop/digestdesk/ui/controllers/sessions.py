@@ -168,6 +168,8 @@ class SessionController(QObject):
         search (the whole list again)."""
         window = self.window
         if not window.in_session:
+            if window.view.clear_marks():
+                return  # the entries marked with x first, the search with the next Esc
             if window.search_bar.text():
                 self.search.leave_search()
             return

@@ -68,7 +68,8 @@ class TriageController:
         window.model.patch_status(ids, status)
         self.reading.forget(ids)
         self.writes.submit(f"Mark {status}", lambda library: library.set_status(ids, status))
-        # Triage: move on to the entry after the ones just handled.
+        # Triage: move on to the entry after the ones just handled (the marks are done with).
+        window.view.set_marking(False)
         window.view.move_to(last_row + 1)
 
     @handles("entry.toggle_selection")
