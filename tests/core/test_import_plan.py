@@ -5,14 +5,17 @@ same as an import with nothing in between."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 import digestdesk.core.library.importing as importing
 from digestdesk.core.library import Library
-from digestdesk.paths import LibraryPaths
+from digestdesk.paths import LibraryPaths, resolve_library
 from tests.core import factories
 
 
@@ -123,3 +126,31 @@ def test_the_import_transaction_does_no_lookup_per_paper(library: Library) -> No
     assert len(statements) < 40, statements[:50]
     with library.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM digest_entries")).scalar_one() == 1800
+
+
+def test_sqlite_stores_new_papers_as_sqlalchemy_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's new rows go to the driver as parameters made in the plan: the stored bytes are
+    the same as through SQLAlchemy's INSERT (JSON, dates, booleans, times)."""
+    monkeypatch.delenv("DIGESTDESK_DATABASE_URL", raising=False)  # SQLite's own path
+    stored = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(importing, "_driver_params", lambda *_a: None)
+        paths = resolve_library(tmp_path / f"library-{fast}")
+        with Library.open(paths) as library:
+            library.import_bytes(factories.api_day(7), name="a.json", index=False)
+            library.import_bytes(
+                factories.page_text().encode(), name="p.txt", as_of=date(2025, 11, 20)
+            )
+        assert paths.sqlite_file is not None
+        with sqlite3.connect(paths.sqlite_file) as conn:
+            conn.row_factory = sqlite3.Row
+            rows = [dict(r) for r in conn.execute("SELECT * FROM entries ORDER BY id")]
+        for row in rows:
+            for name in ("added_at", "updated_at"):  # the times of each run
+                row[name] = type(row[name]).__name__, len(row[name] or "")
+        stored.append(rows)
+    assert len(stored[0]) == 10
+    assert stored[0] == stored[1]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from digestdesk.core import schema
 from digestdesk.core.drafts import (
@@ -299,6 +299,9 @@ class _Plan:
     known: dict[int, dict[str, Any]]  # a known paper's row as read (before this import)
     changes: dict[int, dict[str, Any]]  # what the import changes in a known paper
     outcome: dict[int, tuple[bool, int]]  # a known paper: changed, date corrected (first draft)
+    #: SQLite: ``new_rows`` as the driver takes them (columns of :data:`_INSERTED`), made here
+    #: so that the transaction does not spend its time turning values into SQL parameters.
+    new_params: list[tuple[Any, ...]] | None = None
 
 
 def _plan(
@@ -363,7 +366,26 @@ def _plan(
             row = new_rows[-step.ref - 1]
             row.update(_merged(row, step.item, redate=False)[0])
     _merge_known(plan, list(known))
+    if conn.dialect.name == "sqlite":
+        plan.new_params = _driver_params(conn.dialect, new_rows)
     return plan
+
+
+#: The columns of a new paper's row that the plan fills (the id and change number come last).
+_INSERTED = tuple(c.name for c in E.columns if c.name not in ("id", "seq"))
+
+
+def _driver_params(dialect: Dialect, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """``rows`` as the driver's parameters for :data:`_INSERTED` (each column's own
+    conversion: JSON text, dates, booleans), without the id and change number."""
+    converters = [
+        E.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _INSERTED
+    ]
+    pairs = list(zip(_INSERTED, converters, strict=True))
+    return [
+        tuple(row[name] if convert is None else convert(row[name]) for name, convert in pairs)
+        for row in rows
+    ]
 
 
 def _read_known(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -471,11 +493,13 @@ def _apply(
         rows = plan.new_rows[start : start + CHUNK]
         for row in rows:
             row["seq"] = seq
-        if next_id is not None:
+        if next_id is not None and plan.new_params is not None:
             ids = list(range(next_id + start, next_id + start + len(rows)))
-            for row, entry_id in zip(rows, ids, strict=True):
-                row["id"] = entry_id
-            conn.execute(insert(E), rows)
+            params = plan.new_params[start : start + CHUNK]
+            conn.exec_driver_sql(
+                _insert_sql(conn.dialect),
+                [(*p, i, seq) for p, i in zip(params, ids, strict=True)],
+            )
         else:
             returning = insert(E).returning(E.c.id, sort_by_parameter_order=True)
             ids = list(conn.execute(returning, rows).scalars())
@@ -531,6 +555,15 @@ def _apply(
             .values(counts=counts)
         )
     return touched, added
+
+
+def _insert_sql(dialect: Dialect) -> str:
+    """The driver's INSERT of a new paper: :data:`_INSERTED`, then the id and change number."""
+    quote = dialect.identifier_preparer.quote
+    names = [*_INSERTED, "id", "seq"]
+    columns = ", ".join(quote(name) for name in names)
+    marks = ", ".join("?" for _ in names)
+    return f"INSERT INTO {quote(E.name)} ({columns}) VALUES ({marks})"
 
 
 def _update_known(
