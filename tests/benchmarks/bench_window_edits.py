@@ -17,7 +17,8 @@ The library is the shared samples topped up to ``--size`` generated entries, as 
 After a second for the first query, ``r`` (mark read) is pressed ``--keys`` times, each on the
 next entry (``j``): the latency is from just before xdotool sends the key to the moment another
 connection sees the status in the database (polled every 3 ms); a key not stored within 3 s
-ends the phase (the import's summary dialog took the focus: the import was over). Then
+while the import runs is waited for (up to a minute), one not stored after the import ended
+ends the phase (the import's summary dialog took the focus). Then
 SIGTERM, and the time to exit. Whether the rebuild or the import was still running at SIGTERM
 is read from the outcome (the index still missing; the import's entries absent). ``--before
 DIR`` runs the same phases with the app's code from another source tree (DIR/desktop),
@@ -120,6 +121,10 @@ def run_phase(
                 ).scalar_one()
             )
 
+    def imported() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM entries")).scalar_one())
+
     latencies: list[float] = []
     with real_display(run) as screen:
         screen.env["PYTHONPATH"] = str(source / "desktop")
@@ -130,7 +135,11 @@ def run_phase(
                 before = read_count()
                 pressed = time.perf_counter()
                 screen.xdo("key", "r")
-                if not wait_for(lambda b=before: read_count() > b, MISSED_S, 0.003):
+                stored = wait_for(lambda b=before: read_count() > b, MISSED_S, 0.003)
+                if not stored and phase == "import" and imported() == total_before:
+                    # The import is still running: the key waits for it (it counts as slow).
+                    stored = wait_for(lambda b=before: read_count() > b, 60, 0.003)
+                if not stored:
                     break  # a dialog took the keys (the import's summary): the phase is over
                 latencies.append((time.perf_counter() - pressed) * 1000)
                 screen.xdo("key", "j")
