@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import platform
 import shutil
@@ -92,6 +93,7 @@ class Outcome:
     exit_s: float
     returncode: int | None
     still_running: bool | None  # the rebuild or import was still running at SIGTERM
+    stalls: dict[str, float] | None  # the GUI thread's heartbeat gaps (ui/stall_watch.py)
 
 
 def run_phase(
@@ -128,6 +130,7 @@ def run_phase(
     latencies: list[float] = []
     with real_display(run) as screen:
         screen.env["PYTHONPATH"] = str(source / "desktop")
+        screen.env["DIGESTDESK_STALL_REPORT"] = str(run / "stalls.json")  # newer code only
         app = screen.start_app(run / "library", *extra)
         try:
             time.sleep(1.0)  # the first query lands
@@ -163,7 +166,9 @@ def run_phase(
             still = library.index_status() == "rebuild"
         elif phase == "import":
             still = library.counts()["total"] == total_before
-    return Outcome(phase, code, latencies, exit_s, app.returncode, still)
+    report = run / "stalls.json"
+    stalls = json.loads(report.read_text()) if report.exists() else None
+    return Outcome(phase, code, latencies, exit_s, app.returncode, still, stalls)
 
 
 def xdotool_overhead(work: Path) -> float:
@@ -219,9 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         "| phase | code | keys stored | p50 ms | p95 ms | max ms | p95 / idle "
-        "| exit after SIGTERM s | still running then |"
+        "| exit after SIGTERM s | still running then | GUI thread's worst gap ms (gaps > 50 ms) |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|---|")
     idle_p95: dict[str, float] = {}
     for phase in args.phases.split(","):
         for code, _ in codes:
@@ -240,10 +245,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             still = ", ".join(
                 "" if o.still_running is None else "yes" if o.still_running else "no" for o in mine
             )
+            gaps = ", ".join(
+                f"{o.stalls['worst_ms']:.0f} ({o.stalls['over_50_ms']})"
+                for o in mine
+                if o.stalls and "worst_ms" in o.stalls
+            )
             print(
                 f"| {phase} | {code} | {len(values)} of {args.keys * len(mine)} | "
                 f"{statistics.median(values):.1f} | {p95:.1f} | {max(values):.1f} | {ratio} | "
-                f"{exits} | {still} |"
+                f"{exits} | {still} | {gaps} |"
             )
     return 0
 

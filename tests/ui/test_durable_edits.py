@@ -25,6 +25,7 @@ from digestdesk.core.demo import generate_entries
 from digestdesk.core.drafts import ParseResult
 from digestdesk.core.library import Library
 from digestdesk.paths import LibraryPaths, resolve_library
+from digestdesk.ui.stall_watch import ENV as STALL_REPORT
 from tests.core import factories
 from tests.ui.real_display import RealDisplay, needs_xvfb, real_display, wait_for
 
@@ -160,6 +161,8 @@ def _run_edits_then_quit(
     stored = Stored(paths, datetime.now(UTC))
     try:
         with real_display(tmp_path) as screen:
+            stalls = tmp_path / "stalls.json"
+            screen.env[STALL_REPORT] = str(stalls)  # the GUI thread's gaps, printed below
             app = screen.start_app(paths.root, *files)
             try:
                 _edit_then_quit(screen, app, stored, quit_signal)
@@ -168,6 +171,8 @@ def _run_edits_then_quit(
                     app.kill()
     finally:
         stored.close()
+    if stalls.exists():
+        print(f"GUI thread: {stalls.read_text()}")
     return stored.children_seen
 
 

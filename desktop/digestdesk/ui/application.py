@@ -42,6 +42,7 @@ from digestdesk.paths import ENV_DATABASE_URL, LibraryPaths, resolve_library, re
 from digestdesk.ui import icons
 from digestdesk.ui.collector import collect_garbage_on_gui_thread, freeze_startup_objects
 from digestdesk.ui.quitting import signal_name
+from digestdesk.ui.stall_watch import watch_from_environment, write_report
 
 log = logging.getLogger(__name__)
 
@@ -383,6 +384,7 @@ def run_app(options: argparse.Namespace) -> int:
     quitter = SignalQuitter(lambda signum: _quit_on_signal(app, window, signum))
     app.commitDataRequest.connect(lambda _manager: window.commit_data())
     code = 1
+    stalls = watch_from_environment(window)  # opt-in measurement (DIGESTDESK_STALL_REPORT)
     try:
         if options.self_test:
             code = self_test(window, options.screenshot)
@@ -399,6 +401,8 @@ def run_app(options: argparse.Namespace) -> int:
         return code
     finally:
         quitter.uninstall()
+        if stalls is not None:
+            write_report(*stalls)
         window.shutdown()
         if window.abandoned_work:
             # A lane is still at work (an index build between two checks, a job past its
