@@ -150,6 +150,13 @@ def test_invalid_json_names_line_and_column(broken: bytes) -> None:
         parse(broken)
 
 
+def test_invalid_json_from_the_clipboard_is_not_called_a_file() -> None:
+    from digestdesk.core.formats import parse as parse_any
+
+    with pytest.raises(NotADigestError, match=r"“clipboard” .* saved \(or copied\)"):
+        parse_any(b'{"not": "papers"} trailing', name="clipboard")
+
+
 def test_absurd_json_is_refused_cleanly() -> None:
     with pytest.raises(NotADigestError):
         parse(b"[" * 100_000 + b"]" * 100_000)

@@ -56,8 +56,8 @@ def load_json(data: bytes | str, name: str | None) -> Any:
     except json.JSONDecodeError as error:
         raise NotADigestError(
             f"{display_name(name)} is not valid JSON (line {error.lineno}, column "
-            f"{error.colno}: {error.msg}). Nothing was imported; check that the file was "
-            "saved completely."
+            f"{error.colno}: {error.msg}). Nothing was imported; check that all of it was "
+            "saved (or copied)."
         ) from None
     except (ValueError, RecursionError) as error:
         # Numbers too long for int() and absurd nesting are not JSON we can use either.
