@@ -65,7 +65,9 @@ def test_the_dialog_shows_the_file_day_and_takes_a_typed_date(
     assert (report.as_of, report.as_of_source) == (date(2026, 11, 20), "given")
     assert report.digest_date == date(2026, 11, 20)
     (summary,) = _close_summaries()
-    assert "year-less dates read as of 2026-11-20" in summary.tree.topLevelItem(0).text(2)
+    where = summary.tree.topLevelItem(0).text(2)
+    assert where.startswith("Hugging Face papers page (text), year-less dates read as of ")
+    assert "2026-11-20" in where
 
     # The same file again with its own day: that import is corrected, no second digest.
     dialog = _dialog(qtbot, window, [page])

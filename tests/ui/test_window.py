@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from digestdesk.core.library import Library
@@ -100,6 +101,8 @@ def test_pasted_page_text_shows_the_assumed_year(qtbot: QtBot, window: MainWindo
     parsed = formats.parse(PAGE_TEXT.encode(), name="clipboard", as_of=date(2025, 11, 20))
     dialog = PasteImportDialog(parsed, window)
     qtbot.addWidget(dialog)
+    labels = {label.text() for label in dialog.findChildren(QLabel)}
+    assert "Hugging Face papers page (text)" in labels  # not "hf-page"
     assert dialog.as_of_edit is not None
     assert dialog.as_of() == date(2025, 11, 20)
     dialog.as_of_edit.setDate(dialog.as_of_edit.date().addYears(-1))

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from digestdesk.core.drafts import ParseResult
 from digestdesk.core.records import ImportReport
+from digestdesk.errors import NotADigestError
 from digestdesk.ui.date_field import DateField
 from digestdesk.ui.icons import icon
 from digestdesk.ui.safe_text import plain_label, tooltip
@@ -78,7 +79,7 @@ class ImportSummaryDialog(QDialog):
         self.tree.setAlternatingRowColors(True)
         for report in reports:
             top = QTreeWidgetItem(
-                [report.source, report.summary(), report.format + self._as_of_text(report)]
+                [report.source, report.summary(), _title(report.format) + self._as_of_text(report)]
             )
             top.setIcon(0, icon("import"))
             self.tree.addTopLevelItem(top)
@@ -120,7 +121,7 @@ class PasteImportDialog(QDialog):
         self.setWindowTitle("Import from Clipboard")
         self.setMinimumWidth(480)
         form = QFormLayout()
-        form.addRow("Format:", QLabel(parsed.format, self))
+        form.addRow("Format:", QLabel(_title(parsed.format), self))
         form.addRow("Entries found:", QLabel(str(len(parsed.entries)), self))
         if parsed.problems:
             problems = QLabel(
@@ -151,6 +152,16 @@ class PasteImportDialog(QDialog):
 
     def as_of(self) -> date | None:
         return self.as_of_edit.day() if self.as_of_edit is not None else None
+
+
+def _title(name: str) -> str:
+    """A format as the reader knows it ("Hugging Face papers page (text)", not "hf-page")."""
+    from digestdesk.core import formats
+
+    try:
+        return str(formats.get_format(name).TITLE)
+    except NotADigestError:
+        return name
 
 
 def _format_title(name: str | None) -> str:
