@@ -81,3 +81,22 @@ def test_never_raises(text: str) -> None:
 def test_clean_text_is_idempotent_on_plain_text(text: str) -> None:
     once = clean_text(text)
     assert clean_text(once) == clean_text(once)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (r"2.3\times greater token efficiency", "2.3× greater token efficiency"),
+        (r"recall of (0.673 \pm 0.019)", "recall of (0.673 ± 0.019)"),
+        (r"Fisher exact p\approx0.37", "Fisher exact p≈0.37"),
+        (r"LLaMA\nobreakdash-3.1 and Gemma\nobreakdash-3", "LLaMA-3.1 and Gemma-3"),
+        (r"edits, \eg, colour; \ie all of it", "edits, e.g., colour; i.e. all of it"),
+        (r"a\leq b\geq c \cdot d \ldots", "a≤ b≥ c · d …"),
+        (r"each 1.5\,s chunk, 2\, s, x\!y", "each 1.5 s chunk, 2 s, xy"),
+        (r"\timesheet and \pmatrix stay", r"\timesheet and \pmatrix stay"),
+        (r"math $2\times 3$ stays", r"math $2\times 3$ stays"),
+    ],
+)
+def test_tex_symbols_outside_math_become_characters(raw: str, expected: str) -> None:
+    """As arXiv abstracts in the daily-papers API write them (found in the real samples)."""
+    assert clean_text(raw) == expected

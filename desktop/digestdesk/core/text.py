@@ -39,6 +39,25 @@ _FONT_COMMAND = re.compile(
 _ESCAPES = {"\\&": "&", "\\%": "%", "\\_": "_", "\\$": "$", "\\#": "#"}
 _ESCAPE = re.compile(r"\\[&%_$#]")
 _QUOTES = re.compile(r"``(.*?)''", re.DOTALL)
+# Symbols and abbreviations written as commands outside math (`2.3\times faster`, `\eg`);
+# a command is its letters up to the next non-letter (`\timesheet` is another command).
+_SYMBOLS = {
+    "times": "×",
+    "pm": "±",
+    "approx": "≈",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "cdot": "·",
+    "ldots": "…",
+    "dots": "…",
+    "eg": "e.g.",
+    "ie": "i.e.",
+    "nobreakdash": "",
+}
+_SYMBOL = re.compile(r"\\(" + "|".join(sorted(_SYMBOLS, key=len, reverse=True)) + r")(?![A-Za-z])")
+_TEX_SPACE = re.compile(r"\\([,;:!])")  # thin to thick spaces; \! takes one back
 _TIE = re.compile(r"(?<!\\)~")
 
 
@@ -56,6 +75,8 @@ def _clean_tex(text: str) -> str:
             break
         text = cleaned
     text = _QUOTES.sub("\u201c\\1\u201d", text)
+    text = _SYMBOL.sub(lambda m: _SYMBOLS[m.group(1)], text)
+    text = _TEX_SPACE.sub(lambda m: "" if m.group(1) == "!" else " ", text)
     text = _TIE.sub(" ", text)
     return _unescape(text)
 
@@ -65,8 +86,10 @@ def clean_text(raw: str) -> str:
 
     White space of any kind (line wraps, CRLF, NBSP) collapses to single spaces; TeX font
     commands lose their markup, escapes (``\\&``, ``\\%``, ``\\_``, ``\\$``) become the
-    character, ``~`` becomes a space and ````x''`` becomes “x”. Math (``$...$``) and URLs
-    are kept as they are, except that TeX escapes inside a URL are undone.
+    character, ``~`` and ``\\,`` become a space, ````x''`` becomes “x” and a few symbols
+    written as commands (``\\times``, ``\\pm``, ``\\approx``, ``\\eg``...) their character.
+    Math (``$...$``) and URLs are kept as they are, except that TeX escapes inside a URL are
+    undone.
     """
     if not raw:
         return ""
