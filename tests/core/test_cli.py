@@ -260,3 +260,23 @@ def test_a_library_that_is_a_file_is_named_so(
     code = cli.run(["--library", str(database), *argv], out=io.StringIO())
     message = capsys.readouterr().err
     assert code == 1 and f"--library {database.parent}" in message, message
+
+
+def test_reading_a_library_that_does_not_exist_says_so(
+    tmp_path: Path, library_paths: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --library is not silently an empty library (the exit code stays 0: an
+    empty library is a library)."""
+    if os.environ.get("DIGESTDESK_DATABASE_URL"):
+        pytest.skip("a server database exists whatever the folder")
+    for n, argv in enumerate((("list",), ("search", "x"), ("stats",))):
+        typo = tmp_path / f"libary{n}"
+        assert cli.run(["--library", str(typo), *argv], out=io.StringIO()) == 0
+        err = capsys.readouterr().err
+        assert f"there was no library in {typo}" in err, (argv, err)
+    typo = tmp_path / "new"
+    page = io.StringIO(factories.page_text())
+    assert cli.run(["--library", str(typo), "import", "-"], stdin=page, out=io.StringIO()) == 0
+    assert "no library" not in capsys.readouterr().err  # a writing command makes one
+    assert cli.run(["--library", str(typo), "list"], out=io.StringIO()) == 0
+    assert "no library" not in capsys.readouterr().err

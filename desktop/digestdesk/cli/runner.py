@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from digestdesk.cli.commands import COMMANDS_BY_NAME, Command
-from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError
+from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError, printable
 from digestdesk.cli.output import ProgressBar, TerminalText
 from digestdesk.cli.parser import build_parser, parse_arguments
 from digestdesk.errors import (
@@ -115,6 +115,12 @@ def _run_command(paths: Any, command: Command, args: Any, out: TextIO, stdin: Te
     """Open the library as ``command`` says and run it. A damaged index found by a read (a
     checksum, a block Whoosh could not decode) before anything was printed is rebuilt as one
     found damaged when opening, and a reading command then answers from the new index."""
+    if command.read_only and paths.sqlite_file is not None and not paths.sqlite_file.exists():
+        # A mistyped --library reads as an empty library: say so, once, where it is made.
+        sys.stderr.write(
+            f"digestdesk: note: there was no library in {printable(str(paths.root))}; an empty "
+            "one was made there (check --library or DIGESTDESK_LIBRARY if you meant another).\n"
+        )
     try:
         library = _open(paths, writer=not command.read_only, repair=command.repairs_index)
     except (ReadOnlyLibraryError, StorageFullError):
