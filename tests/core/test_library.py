@@ -517,3 +517,35 @@ def test_first_with_status_walks_the_list_in_its_order(library: Library) -> None
     assert library.first_with_status(ids[:10], "unread") is None
     assert library.first_with_status([], "unread") is None
     assert library.first_with_status(ids[3:], "read") == ids[3]
+
+
+def test_controls_stored_before_imports_dropped_them_are_not_read_back(library: Library) -> None:
+    """A library imported before 9a253e2 may hold ESC sequences and bidi overrides (U+202E
+    shows "evil" as "live"): the list rows and the reader's records are repaired as they are
+    read, the stored raw text (what export writes) is left as it is."""
+    from sqlalchemy import update
+
+    from digestdesk.core import schema
+    from digestdesk.core.drafts import EntryDraft, ParseResult
+
+    report = library.import_parsed(
+        ParseResult(format="demo", entries=[EntryDraft(title="Plain", arxiv_id="2511.00001")]),
+        source="test",
+    )
+    entry_id = report.items[0].entry_id
+    assert entry_id is not None
+    with library.engine.begin() as conn:
+        conn.execute(
+            update(schema.entries)
+            .where(schema.entries.c.id == entry_id)
+            .values(
+                title="An \u202eevil\u202c \x1b[2Jtitle",
+                abstract="Body \x1b]0;x\x07text",
+                authors=["Mallory \x1b[31mRed"],
+                ai_summary="\u2066sum\u2069",
+            )
+        )
+    assert library.rows([entry_id])[entry_id].title == "An evil [2Jtitle"
+    detail = library.entry(entry_id)
+    assert (detail.title, detail.abstract) == ("An evil [2Jtitle", "Body ]0;xtext")
+    assert detail.authors == ["Mallory [31mRed"] and detail.ai_summary == "sum"

@@ -26,7 +26,17 @@ from digestdesk.core.drafts import (
 )
 from digestdesk.core.library.common import E, as_utc, chunks, links_from_json
 from digestdesk.core.records import EntryDetail, EntryRow, StatusEvent
+from digestdesk.core.validation import without_controls
 from digestdesk.errors import EntryNotFoundError
+
+
+def _repaired(text: Any) -> Any:
+    """Stored text as imports repair it now (None and "" as they are)."""
+    return without_controls(text) if text else text
+
+
+def _as_stored(text: Any) -> Any:
+    return text
 
 
 def statuses(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
@@ -119,7 +129,7 @@ def rows(engine: Engine, ids: Sequence[int]) -> dict[int, EntryRow]:
             ):
                 result[row.id] = EntryRow(
                     id=row.id,
-                    title=row.title,
+                    title=without_controls(row.title),
                     published=row.published,
                     votes=row.votes,
                     status=row.status,
@@ -137,8 +147,12 @@ def entry(engine: Engine, entry_id: int) -> EntryDetail:
     return details[0]
 
 
-def entries(engine: Engine, ids: Sequence[int]) -> list[EntryDetail]:
-    """Full records, in the order of ``ids`` (unknown ids are left out)."""
+def entries(engine: Engine, ids: Sequence[int], *, shown: bool = True) -> list[EntryDetail]:
+    """Full records, in the order of ``ids`` (unknown ids are left out). ``shown``: the text
+    shown (title, abstract, authors, summary...) is repaired as imports repair it since they
+    drop terminal controls and bidi overrides (text stored before is read back without them);
+    the raw text fields stay as stored."""
+    shown_text = _repaired if shown else _as_stored
     with engine.connect() as conn:
         tags = tags_for(conn, ids)
         digest_dates = digest_dates_for(conn, ids)
@@ -174,23 +188,23 @@ def entries(engine: Engine, ids: Sequence[int]) -> list[EntryDetail]:
             EntryDetail(
                 id=row["id"],
                 arxiv_id=row["arxiv_id"],
-                title=row["title"],
+                title=shown_text(row["title"]),
                 title_raw=row["title_raw"],
-                abstract=row["abstract"],
+                abstract=shown_text(row["abstract"]),
                 abstract_raw=row["abstract_raw"],
-                authors=list(row["authors"] or []),
+                authors=[shown_text(a) for a in row["authors"] or []],
                 authors_count=row["authors_count"],
                 published=row["published"],
                 published_year_inferred=bool(row["published_year_inferred"]),
                 votes=row["votes"],
                 links=links_from_json(row["links"]),
                 categories=list(row["categories"] or []),
-                ai_summary=row["ai_summary"],
-                ai_keywords=list(row["ai_keywords"] or []),
+                ai_summary=shown_text(row["ai_summary"]),
+                ai_keywords=[shown_text(k) for k in row["ai_keywords"] or []],
                 github_repo=row["github_repo"],
                 github_stars=row["github_stars"],
                 project_page=row["project_page"],
-                organization=row["organization"],
+                organization=shown_text(row["organization"]),
                 num_comments=row["num_comments"],
                 status=row["status"],
                 status_changed_at=as_utc(row["status_changed_at"]),
@@ -333,7 +347,7 @@ def export_drafts(
         if f"d{row['id']}" in used
     ]
     drafts = []
-    for detail in entries(engine, ids):
+    for detail in entries(engine, ids, shown=False):  # the raw text, as stored
         drafts.append(
             EntryDraft(
                 title=detail.title_raw,
