@@ -87,9 +87,13 @@ def user_log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
 
 
-def resolve_library(library: str | os.PathLike[str] | None = None) -> LibraryPaths:
-    """The library to use: the argument, else the environment, else the user data dir."""
-    database_url = os.environ.get(ENV_DATABASE_URL, "").strip()
+def resolve_library(
+    library: str | os.PathLike[str] | None = None, *, server: bool = True
+) -> LibraryPaths:
+    """The library to use: the argument, else the environment, else the user data dir.
+    ``server=False`` ignores ``DIGESTDESK_DATABASE_URL``: the SQLite library in the folder
+    (a member's own library pushed into the team's)."""
+    database_url = os.environ.get(ENV_DATABASE_URL, "").strip() if server else ""
     chosen = library if library is not None else os.environ.get(ENV_LIBRARY) or None
     if chosen is not None:
         root = Path(chosen).expanduser().resolve()

@@ -19,6 +19,7 @@ from digestdesk.cli.handlers import (
     recovery,
     reports,
     sessions,
+    team,
 )
 from digestdesk.core.drafts import STATUSES
 
@@ -295,6 +296,23 @@ COMMAND_TABLE: tuple[Command, ...] = (
             ),
         ),
         opens_library=False,
+    ),
+    Command(
+        "team",
+        "a team library on a PostgreSQL server (DIGESTDESK_DATABASE_URL): push --from DIR "
+        "copies your own library into it (papers merged, your status, tags, notes and "
+        "sessions as yours; pushing again adds nothing twice)",
+        team.cmd_team,
+        (
+            JSON_OUTPUT,
+            Argument(("action",), choices=team.ACTIONS, metavar="ACTION"),
+            Argument(
+                ("--from",),
+                type="path",
+                metavar="DIR",
+                help="push: the folder of your own library (the --library DIR of your commands)",
+            ),
+        ),
     ),
     Command("undo", "undo the last status or tag change", entries.cmd_undo_redo, (JSON_OUTPUT,)),
     Command("redo", "redo the last undone change", entries.cmd_undo_redo, (JSON_OUTPUT,)),

@@ -50,14 +50,15 @@ from digestdesk.core.library.edits import Edits
 from digestdesk.core.library.filters import list_ids
 from digestdesk.core.library.importing import Importer
 from digestdesk.core.library.index_sync import IndexSync
+from digestdesk.core.library.moving_in import MovingIn, PushReport
 from digestdesk.core.library.session_edits import SessionEdits
 from digestdesk.core.query import QueryPlan
 from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
 from digestdesk.core.similarity import Match, NotEnoughTriage, Recommendation, SimilarityStore
 from digestdesk.core.storage_problems import STORAGE_ERRNOS
 from digestdesk.core.text import normalize_tag
-from digestdesk.errors import SearchIndexDamagedError
-from digestdesk.paths import LibraryPaths
+from digestdesk.errors import LibraryError, SearchIndexDamagedError
+from digestdesk.paths import DATABASE_FILE, LibraryPaths, resolve_library
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class Library:
         self._sync = IndexSync(database, self.uuid, self.tuning)
         self._importer = Importer(database, self._sync)
         self._edits = Edits(database, self._sync, self.tuning)
+        self._moving_in = MovingIn(database, self._sync, self._importer)
         #: Similar papers and what recommendations are learned over: a cache beside the index.
         self.similarity = SimilarityStore(
             self.engine, self.paths.similarity_file, self.uuid, database.change_seq
@@ -299,6 +301,28 @@ class Library:
             index=index,
             source_kind=source_kind,
         )
+
+    def push_from(self, folder: str | Path) -> PushReport:
+        """Copy a member's own (SQLite) library in ``folder`` into this team library: papers
+        merged by identity as imports are, the member's status history, tags, notes and
+        reading sessions attributed to them; pushing again adds nothing twice
+        (:mod:`.moving_in`)."""
+        paths = resolve_library(folder, server=False)
+        if paths.sqlite_file is None or not paths.sqlite_file.is_file():
+            raise LibraryError(
+                f"There is no Digest Desk library in {folder} (no {DATABASE_FILE} there). "
+                "Give the folder of your own library (--library DIR of your commands)."
+            )
+        if self.paths.is_sqlite:
+            raise LibraryError(
+                "Pushing copies a library into a team library on a PostgreSQL server: set "
+                "DIGESTDESK_DATABASE_URL (or a libpq service) to the team's database first."
+            )
+        source = Database.open(paths, writer=False)
+        try:
+            return self._moving_in.push(source.engine, name=str(paths.root))
+        finally:
+            source.close()
 
     # ---------------------------------------------------------- edits (edits)
     def set_status(self, ids: Sequence[int], status: str, *, record_undo: bool = True) -> Changes:
