@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy import func, insert, select, text
 
 from digestdesk.core import schema
 from digestdesk.core.library import Library
+from digestdesk.core.library.change_listener import APPLICATION_NAME
 from digestdesk.core.library.common import E, utcnow
 from digestdesk.core.library.database import Database, next_seq
 from digestdesk.paths import LibraryPaths, resolve_library
@@ -217,3 +219,33 @@ def test_no_lock_file_decides_who_writes_a_servers_library(
     assert sorted(library.catch_up_index_entries() or []) == library.list_ids(sort="added")[::-1]
     assert library.search("reasoning").total == 3
     assert library.check(deep=True) == []
+
+
+def test_a_listener_reconnects_and_looks_periodically(library: Library, second: Library) -> None:
+    calls = threading.Semaphore(0)
+    listener = library.listen_for_changes(calls.release, fallback_s=0.5)
+    assert listener is not None
+    try:
+        assert listener.wait_listening(30)
+        # Without any commit it looks anyway, every fallback_s (a lost notification).
+        for _ in range(3):
+            assert calls.acquire(timeout=30)
+        # The server drops its connection: it connects again, looks at once, and hears.
+        with library.engine.connect() as conn:
+            dropped = conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": APPLICATION_NAME},
+            ).all()
+        assert dropped
+        heard_before = listener.heard
+        for attempt in range(60):  # a commit every half second until one is heard
+            second.import_bytes(api_day(1, start=100 + attempt), name=f"day {attempt}.json")
+            time.sleep(0.5)
+            if listener.heard > heard_before:
+                break
+        assert listener.heard > heard_before
+    finally:
+        listener.stop()

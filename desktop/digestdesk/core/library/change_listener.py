@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: How often the thread looks whether it should stop while it waits for a notification.
 POLL_S = 0.5
+#: The listening connection's name on the server (``pg_stat_activity.application_name``).
+APPLICATION_NAME = "digestdesk changes"
 
 
 def libpq_conninfo(url: URL) -> str:
@@ -88,7 +90,9 @@ class ChangeListener:
     def _listen(self) -> None:
         import psycopg
 
-        with psycopg.connect(self._conninfo, autocommit=True) as conn:
+        with psycopg.connect(
+            self._conninfo, autocommit=True, application_name=APPLICATION_NAME
+        ) as conn:
             conn.execute(f'LISTEN "{self._channel}"')
             self._listening.set()
             self._call()  # what committed while nobody listened
