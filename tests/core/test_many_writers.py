@@ -249,3 +249,51 @@ def test_a_listener_reconnects_and_looks_periodically(library: Library, second: 
         assert listener.heard > heard_before
     finally:
         listener.stop()
+
+
+def test_an_edit_that_meets_another_members_new_key_runs_again(
+    library: Library, second_paths: LibraryPaths, caplog: pytest.LogCaptureFixture
+) -> None:
+    library.import_bytes(api_day(2), name="day.json")
+    entry = library.list_ids()[0]
+    other = Database.open(second_paths, writer=False)
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def tag() -> None:
+        try:
+            library.change_tags([entry], add=["reading-group"])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+        finally:
+            done.set()
+
+    caplog.set_level("INFO", logger="digestdesk.core.library.database")
+    try:
+        # Another member creates the same tag and has not committed yet: this edit's insert
+        # waits for it, then meets the unique name it committed (23505), and runs again.
+        with other.writing() as conn:
+            conn.execute(insert(schema.tags), {"name": "reading-group"})
+            thread = threading.Thread(target=tag)
+            thread.start()
+            while not done.is_set() and not _someone_waits_on_a_lock(other):
+                time.sleep(0.02)
+            assert not done.is_set()
+        thread.join(60)
+    finally:
+        other.close()
+    assert not failures
+    assert library.entry(entry).tags == ["reading-group"]
+    assert "met another writer (23505)" in caplog.text
+
+
+def _someone_waits_on_a_lock(database: Database) -> bool:
+    with database.engine.connect() as conn:
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).first()
+        )
