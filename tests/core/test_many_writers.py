@@ -23,6 +23,7 @@ from digestdesk.core.library import Library
 from digestdesk.core.library.change_listener import APPLICATION_NAME
 from digestdesk.core.library.common import E, utcnow
 from digestdesk.core.library.database import Database, next_seq
+from digestdesk.errors import LibraryLockedError
 from digestdesk.paths import LibraryPaths, resolve_library
 from tests.core.factories import PAGE_HEADER, api_day, api_item, api_json, page_entry
 
@@ -216,6 +217,12 @@ def test_no_lock_file_decides_who_writes_a_servers_library(
     )
     assert done.returncode == 0, done.stderr
     assert library.counts()["total"] == 3
+    with Library.open(library.paths, keep_index=False) as beside:
+        assert beside.is_writer and not beside.keeps_index
+        assert beside.ensure_index() == "ok"  # it never writes the index the other keeps
+        assert beside.catch_up_index() == 0
+        with pytest.raises(LibraryLockedError, match="keeps this library's search index"):
+            beside.rebuild_index()
     assert sorted(library.catch_up_index_entries() or []) == library.list_ids(sort="added")[::-1]
     assert library.search("reasoning").total == 3
     assert library.check(deep=True) == []

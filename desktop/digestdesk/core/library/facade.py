@@ -57,7 +57,7 @@ from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport
 from digestdesk.core.similarity import Match, NotEnoughTriage, Recommendation, SimilarityStore
 from digestdesk.core.storage_problems import STORAGE_ERRNOS
 from digestdesk.core.text import normalize_tag
-from digestdesk.errors import LibraryError, SearchIndexDamagedError
+from digestdesk.errors import LibraryError, LibraryLockedError, SearchIndexDamagedError
 from digestdesk.paths import DATABASE_FILE, LibraryPaths, resolve_library
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,13 @@ class Library:
         return self._database.is_writer
 
     @property
+    def _index_kept_elsewhere(self) -> bool:
+        # A writer without the lock file (a server's library kept open by another Digest
+        # Desk on this machine): that one writes the index. (A reader may write it: the
+        # child process that builds an index for the app opens the library read-only.)
+        return self.is_writer and not self.keeps_index
+
+    @property
     def keeps_index(self) -> bool:
         """Whether this process writes the search index (see ``Database.keeps_index``)."""
         return self._database.keeps_index
@@ -171,12 +178,20 @@ class Library:
     def ensure_index(
         self, *, progress: Progress | None = None, cancelled: Cancelled | None = None
     ) -> str:
-        """Repair the index if needed; returns what was done ("ok", "caught up", "rebuilt")."""
+        """Repair the index if needed; returns what was done ("ok", "caught up", "rebuilt";
+        "ok" too for a writer that leaves the index to the process keeping it)."""
+        if self._index_kept_elsewhere:
+            return "ok"
         return self._sync.ensure(progress=progress, cancelled=cancelled)
 
     def rebuild_index(
         self, *, progress: Progress | None = None, cancelled: Cancelled | None = None
     ) -> None:
+        if self._index_kept_elsewhere:
+            raise LibraryLockedError(
+                "Another Digest Desk on this machine keeps this library's search index: "
+                "rebuild it there, or close it first."
+            )
         self._sync.rebuild(progress=progress, cancelled=cancelled)
 
     def follow_index_in_background(self, notify: Callable[[], None] | None) -> None:
@@ -222,11 +237,15 @@ class Library:
         """Index what was written since the index's last seen change; how many entries, or
         None when the index must be rebuilt, or more than ``most`` changed
         (:meth:`ensure_index` then)."""
+        if self._index_kept_elsewhere:
+            return 0
         return self._sync.catch_up(progress=progress, most=most)
 
     def catch_up_index_entries(self, *, most: int | None = None) -> list[int] | None:
         """:meth:`catch_up_index`, returning the ids of the entries it indexed (the ones
         changed since, by this process or, on a server, by anyone)."""
+        if self._index_kept_elsewhere:
+            return []
         return self._sync.catch_up_entries(most=most)
 
     def listen_for_changes(
