@@ -92,6 +92,17 @@ def test_status_tag_note_and_search(run: Run, page_file: Path) -> None:
     assert code == 0 and "Undo" in text
 
 
+def test_tag_refuses_adding_and_removing_one_tag_at_once(
+    run: Run, page_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("import", str(page_file), "--as-of", "2025-11-20")
+    entry_id = str(run.json("search", "lattice")[0]["id"])  # type: ignore[index]
+    assert run("tag", entry_id, "+keep")[0] == 0
+    assert run("tag", entry_id, "+Keep", "-keep", "+other")[0] == 2
+    assert "+keep and -keep both name the tag 'keep'" in capsys.readouterr().err
+    assert run.json("show", entry_id)["tags"] == ["keep"]  # type: ignore[index]
+
+
 def test_note_from_an_empty_stdin_keeps_the_note(
     run: Run, page_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -233,6 +244,13 @@ def test_tag_takes_dash_words_as_removals_and_wants_at_least_one(
     assert capsys.readouterr().err.endswith("error: tag: give at least one +TAG or -TAG\n")
     assert run("list", "-x")[0] == 2
     assert capsys.readouterr().err.endswith("error: unrecognized arguments: -x\n")
+    # A removal before an addition, in any order, and names like an option's (h1, keep).
+    assert run("tag", "1", "+keep", "+h1", "+z") == (0, "tags: c, h1, keep, z\n")
+    assert run("tag", "1", "-keep", "+other", "-h1", "--json")[0] == 0
+    assert run.json("show", "1")["tags"] == ["c", "other", "z"]  # type: ignore[index]
+    assert run("tag", "1", "-z", "--", "-c") == (0, "tags: other\n")
+    assert run("tag", "1", "+a", "--jsn")[0] == 2  # a mistyped option is not a tag
+    assert "did you mean '--json'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

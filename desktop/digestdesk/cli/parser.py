@@ -179,6 +179,34 @@ def _unknown_option_error(unknown: Sequence[str], command: Command | None) -> st
     return message
 
 
+#: Marks a word starting with "-" that is a value (``tag 7 -draft``) while argparse parses: it
+#: would take it for an unknown option, and a value after it for one more unknown argument.
+_KEPT = "\ufdd0"
+
+
+def _dash_words_kept(argv: Sequence[str], command: Command) -> list[str]:
+    """``argv`` with the words after ``command``'s name that start with one "-" but are none
+    of its options (nor -h) marked as values."""
+    arguments = (*GLOBAL_ARGUMENTS, *command.arguments)
+    known = {*_option_names(arguments), "-h", "--help"}
+    takes_value = {n for n in _option_names(arguments) if not _flag(n, arguments)}
+    kept: list[str] = []
+    seen_command = False
+    words = iter(argv)
+    for word in words:
+        kept.append(word)
+        if word == "--":
+            kept.extend(words)  # argparse takes the rest as values itself
+            break
+        if not seen_command:
+            seen_command = word == command.name
+        elif word in takes_value:
+            kept.append(next(words, ""))
+        elif word.startswith("-") and not word.startswith("--") and word not in known:
+            kept[-1] = _KEPT + word  # "--jsn" stays an option: a typo of --json is said so
+    return kept
+
+
 def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv``; a usage error (or ``--help``) raises SystemExit as argparse does.
 
@@ -192,13 +220,16 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> arg
             f"unknown command {word!r}{did_you_mean(word, COMMANDS_BY_NAME)} "
             f"(`{PROGRAM} --help` lists the commands)"
         )
+    command = COMMANDS_BY_NAME.get(word) if word is not None else None
+    dash = next((a for a in command.arguments if a.dash_words), None) if command else None
+    if command is not None and dash is not None:
+        argv = _dash_words_kept(argv, command)
     args, unknown = parser.parse_known_args(list(argv))
-    command = COMMANDS_BY_NAME.get(args.command) if args.command else None
     arguments = command.arguments if command is not None else ()
-    dash = next((a for a in arguments if a.dash_words), None)
-    if unknown and dash is not None and all(u.startswith("-") for u in unknown):
-        setattr(args, dash.dest, [*getattr(args, dash.dest), *unknown])
-    elif unknown:
+    if dash is not None:
+        values = getattr(args, dash.dest)
+        setattr(args, dash.dest, [v.removeprefix(_KEPT) for v in values])
+    if unknown:
         parser.error(_unknown_option_error(unknown, command))
     for argument in arguments:
         if argument.empty_error and not getattr(args, argument.dest):
