@@ -177,6 +177,27 @@ def test_report_figures(constructed: Library) -> None:
     }
 
 
+def test_titles_stored_with_controls_are_read_back_without(constructed: Library) -> None:
+    """As the library reads titles (text stored before imports dropped terminal controls and
+    bidi overrides): the most voted, late risers and repositories name them repaired."""
+    from sqlalchemy import update
+
+    from digestdesk.core import schema
+
+    top = Trends(constructed).report(window="30d", as_of=AS_OF).most_voted[0]
+    with constructed.engine.begin() as conn:
+        conn.execute(
+            update(schema.entries)
+            .where(schema.entries.c.id == top.id)
+            .values(title="\u202eevil\u202c \x1b[2Jtop")
+        )
+    constructed.import_parsed(ParseResult(format="demo", entries=[]), source="x")  # new report
+    report = Trends(constructed).report(window="30d", as_of=AS_OF)
+    assert report.most_voted[0].title == "evil [2Jtop"
+    shown = [*report.late_risers, *report.top_repositories]
+    assert all("\x1b" not in item.title and "\u202e" not in item.title for item in shown)
+
+
 def test_by_digest_date_sees_old_papers_in_recent_digests(constructed: Library) -> None:
     start = 5000
     # Published long ago (outside both periods), listed in a digest three days ago.

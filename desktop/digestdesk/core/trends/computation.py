@@ -55,6 +55,7 @@ from digestdesk.core.trends.term_index import (
 )
 from digestdesk.core.trends.terms import Vocabulary
 from digestdesk.core.trends.topics import TopicCounter
+from digestdesk.core.validation import without_controls
 from digestdesk.errors import DigestDeskError
 
 E = schema.entries
@@ -305,11 +306,12 @@ class Trends:
         )
         titles: dict[int, str] = {}
         if voted:
-            titles = dict(
-                conn.execute(
+            titles = {
+                entry_id: without_controls(title)  # as the library reads titles
+                for entry_id, title in conn.execute(
                     select(E.c.id, E.c.title).where(E.c.id.in_([i for i, _day in voted]))
-                ).all()
-            )
+                )
+            }
         return tuple(
             VotedEntry(i, titles[i], entries[i][VOTES], date.fromordinal(day))
             for i, day in voted

@@ -25,6 +25,7 @@ from digestdesk.core import schema
 from digestdesk.core.library import CHUNK
 from digestdesk.core.trends.report import LateRiser, Repository
 from digestdesk.core.trends.term_index import as_date
+from digestdesk.core.validation import without_controls
 
 E = schema.entries
 #: Shown in each list.
@@ -100,7 +101,7 @@ def rising_repositories(
             .where(E.c.id.in_(ids[start : start + CHUNK]))
             .where(E.c.github_repo.is_not(None))
         ):
-            details[entry_id] = (title, repo, stars, published)
+            details[entry_id] = (without_controls(title), repo, stars, published)
     history = snapshots(conn, list(details))
     # ``first_seen`` caches what earlier reports looked up (the caller drops it on an import).
     seen_since = first_seen if first_seen is not None else {}
@@ -157,4 +158,5 @@ def _first_seen(conn: Connection, repos: set[str]) -> dict[str, date]:
 def _titles(conn: Connection, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(conn.execute(select(E.c.id, E.c.title).where(E.c.id.in_(ids))).all())
+    rows = conn.execute(select(E.c.id, E.c.title).where(E.c.id.in_(ids)))
+    return {entry_id: without_controls(title) for entry_id, title in rows}  # as library reads
