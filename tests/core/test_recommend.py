@@ -165,4 +165,5 @@ def test_the_recommend_command(
     assert code == cli.EXIT_OK and "because " in text and "like " in text, text
     code, _ = run(library, "recommend", "--tag", "unknown-tag")
     assert code == cli.EXIT_FAILED
-    assert "need at least" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "No paper is tagged unknown-tag" in err and "robotics" in err, err

@@ -74,6 +74,15 @@ def cmd_recommend(library: Library, args: argparse.Namespace, out: TextIO) -> in
     from digestdesk.core.similarity import NotEnoughTriage
 
     tag = library.normalize_tag(args.tag) if args.tag else None
+    if tag is not None:
+        tags = [name for name, _count in library.all_tags()]
+        if tag not in tags:
+            shown = ", ".join(tags[:12]) + (", ..." if len(tags) > 12 else "")
+            raise CliError(
+                f"No paper is tagged {tag}: recommendations for a tag learn from its papers"
+                + (f" (the tags: {shown})" if tags else " (no paper has a tag yet)")
+                + f". `digestdesk tag ID +{tag}` tags one."
+            )
     found = library.recommend(tag=tag, query=args.query, limit=args.limit)
     if isinstance(found, NotEnoughTriage):
         raise CliError(found.message)
