@@ -142,6 +142,7 @@ def test_sort_foryou_without_triage_falls_back_to_date(library: Library) -> None
     library.import_parsed(ParseResult(format="demo", entries=[d for _, d in found]), source="t")
     result = library.search("sort:foryou")
     assert result.sort == "date" and result.ids == library.search("sort:date").ids
+    assert result.for_you_fell_back and not library.search("sort:date").for_you_fell_back
 
 
 def run(library: Library, *argv: str) -> tuple[int, str]:
@@ -150,6 +151,17 @@ def run(library: Library, *argv: str) -> tuple[int, str]:
     folder = library.paths.root or library.paths.index_dir.parent
     code = cli.run(["--library", str(folder), *argv], out=out, stdin=io.StringIO(""))
     return code, out.getvalue()
+
+
+def test_search_sort_foryou_without_triage_says_it_sorted_by_date(
+    library: Library, capsys: pytest.CaptureFixture[str]
+) -> None:
+    found = papers(per_topic=2)
+    library.import_parsed(ParseResult(format="demo", entries=[d for _, d in found]), source="t")
+    assert run(library, "search", "sort:foryou", "--limit", "1")[0] == cli.EXIT_OK
+    assert "For you needs more triage" in capsys.readouterr().err
+    assert run(library, "search", "sort:date", "--limit", "1")[0] == cli.EXIT_OK
+    assert "For you" not in capsys.readouterr().err
 
 
 def test_the_recommend_command(

@@ -155,3 +155,15 @@ def test_x_marks_entries_that_j_k_and_arrows_keep_for_one_bulk_change(
     assert window.view.selected_ids() == [ids[3]]
     key(qtbot, window, "Escape")  # Esc drops the marks
     assert window.view.selected_ids() == [ids[2]]
+
+
+def test_sort_foryou_without_enough_triage_says_it_sorted_by_date(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    window.search.set_query("sort:foryou")
+    wait_idle(qtbot, window)
+    assert "For you needs more triage" in window.search_bar.result_label.text()
+    window.search.set_query("sort:votes")
+    wait_idle(qtbot, window)
+    assert "For you" not in window.search_bar.result_label.text()

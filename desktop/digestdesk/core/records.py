@@ -195,6 +195,10 @@ class ImportReport:
         }
 
 
+#: What to tell the reader when ``for_you_fell_back``.
+FOR_YOU_FELL_BACK = "For you needs more triage to learn your taste: sorted by date"
+
+
 @dataclass
 class SearchResult:
     """The ids a query matched, in order, and how many matched in all."""
@@ -205,3 +209,5 @@ class SearchResult:
     sort: str
     terms: list[tuple[str, str]] = field(default_factory=list)
     capped: bool = False  # a word query matched more entries than the ids hold (total > ids)
+    #: sort:foryou was asked, but there is too little triage to learn from: sorted by date
+    for_you_fell_back: bool = False

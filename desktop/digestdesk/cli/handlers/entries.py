@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
@@ -25,6 +26,12 @@ def cmd_list(library: Library, args: argparse.Namespace, out: TextIO) -> int:
 def cmd_search(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     query = " ".join(args.query)
     result = library.search(query, sort=args.sort, limit=args.limit)
+    if result.for_you_fell_back:
+        from digestdesk.core.records import FOR_YOU_FELL_BACK
+
+        sys.stderr.write(
+            f"digestdesk: note: {FOR_YOU_FELL_BACK} (`digestdesk recommend` says how much more).\n"
+        )
     if args.json:
         print_json([d.to_json() for d in library.entries(result.ids)], out)
     else:

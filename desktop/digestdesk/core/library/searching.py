@@ -39,7 +39,8 @@ def search(
 
     ``status`` and ``tag`` narrow it as if the query said them; a word query returns at most
     ``limit`` ids, or ``cap`` without a limit. ``sort:foryou`` orders the matches by
-    ``for_you`` (the reader's taste; by date while it has too little triage to learn from)."""
+    ``for_you`` (the reader's taste; by date while it has too little triage to learn from:
+    ``for_you_fell_back`` says so)."""
     if (sort or plan_query(index, query).sort) == "foryou":
         found = search(engine, index, query, sort="date", status=status, tag=tag, cap=cap)
         ranked = for_you(found.ids) if for_you is not None else None
@@ -51,6 +52,7 @@ def search(
             sort="foryou" if ranked is not None else "date",
             terms=found.terms,
             capped=found.capped,
+            for_you_fell_back=ranked is None,
         )
     plan = plan_query(index, query, sort=sort)
     filters = list(plan.filters)

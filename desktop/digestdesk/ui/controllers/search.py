@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 
 from digestdesk.core.library import Library
-from digestdesk.core.records import Changes, EntryDetail, EntryRow, SearchResult
+from digestdesk.core.records import (
+    FOR_YOU_FELL_BACK,
+    Changes,
+    EntryDetail,
+    EntryRow,
+    SearchResult,
+)
 from digestdesk.errors import (
     DigestDeskError,
     IndexNotReadyError,
@@ -236,6 +242,8 @@ class SearchController(QObject):
         text = f"{shown:,} match{'es' if shown != 1 else ''}" if self.query.text.strip() else ""
         if completed is not None:
             text += f" for words starting with “{completed}”"
+        if result.for_you_fell_back:
+            text += f" · {FOR_YOU_FELL_BACK}"
         window.search_bar.set_result_text(text)
 
     def refresh_counts(self) -> None:
