@@ -10,6 +10,7 @@ each way:
   ``tagged ID NAME TIME`` once the window has the result;
 - ``watch ID NAME`` prints ``seen ID NAME TIME`` as soon as the list shows the entry with the
   tag (its row as the view draws it), checked every 20 ms on the GUI thread;
+- ``rows N`` prints ``rows COUNT TIME`` as soon as the list shows N entries or more;
 - ``quit`` closes the window as a user would.
 
 ``--fallback-s`` sets how often the window looks for changes without a notification.
@@ -75,11 +76,16 @@ def main() -> int:
         cached = window.model.cached_row(row) if row is not None else None
         return cached is not None and name in cached.tags
 
+    rows_wanted: list[int] = []
+
     def look() -> None:
         for key in list(watched):
             if shows(*key):
                 del watched[key]
                 say("seen", key[0], key[1], time.time())
+        if rows_wanted and window.model.rowCount() >= rows_wanted[0]:
+            say("rows", window.model.rowCount(), time.time())
+            rows_wanted.clear()
 
     def ready() -> bool:
         listener = window.index_lane._listener
@@ -107,6 +113,9 @@ def main() -> int:
             )
         elif verb == "watch":
             watched[(int(args[0]), args[1])] = None
+            look()
+        elif verb == "rows":
+            rows_wanted[:] = [int(args[0])]
             look()
         elif verb == "quit":
             window.close()

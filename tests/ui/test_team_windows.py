@@ -118,3 +118,38 @@ def test_a_tag_made_in_one_window_shows_in_the_other(
     finally:
         alice.close()
         bob.close()
+
+
+def test_a_colleagues_import_shows_in_an_open_window(team: dict[str, str], tmp_path: Path) -> None:
+    bob = Window(team["bob"], tmp_path / "bob")
+    try:
+        bob.expect("ready", 120)
+        bob.send("rows 7")
+        day = tmp_path / "2025-11-21.json"
+        day.write_bytes(api_day(3, day="2025-11-21", start=50))
+        env = dict(os.environ, DIGESTDESK_DATABASE_URL=team["alice"])
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "digestdesk",
+                "--library",
+                str(tmp_path / "alice"),
+                "import",
+                str(day),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        imported = time.time()
+        words = bob.expect("rows", LOADED_MACHINE_S)
+        # Measured from the command's exit, which comes after its own index caught up: the
+        # other window may show the papers before that (a negative figure).
+        shown = float(words[2]) - imported
+        print(f"the import showed in the other window {shown:+.2f} s from the command's exit")
+        assert int(words[1]) == 7
+    finally:
+        bob.close()
