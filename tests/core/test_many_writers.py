@@ -12,11 +12,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
 from digestdesk.core.library import Library
@@ -258,30 +259,28 @@ def test_a_listener_reconnects_and_looks_periodically(library: Library, second: 
         listener.stop()
 
 
-def test_an_edit_that_meets_another_members_new_key_runs_again(
-    library: Library, second_paths: LibraryPaths, caplog: pytest.LogCaptureFixture
+def _while_another_writes(
+    second_paths: LibraryPaths, first: Callable[[Connection], object], edit: Callable[[], object]
 ) -> None:
-    library.import_bytes(api_day(2), name="day.json")
-    entry = library.list_ids()[0]
+    """Run ``first`` in another member's open transaction, then ``edit`` on a thread until
+    it waits on that transaction (the server says so), then commit the other; ``edit``
+    must end without failing."""
     other = Database.open(second_paths, writer=False)
     done = threading.Event()
     failures: list[BaseException] = []
 
-    def tag() -> None:
+    def run() -> None:
         try:
-            library.change_tags([entry], add=["reading-group"])
+            edit()
         except BaseException as exc:  # noqa: BLE001 - reported below
             failures.append(exc)
         finally:
             done.set()
 
-    caplog.set_level("INFO", logger="digestdesk.core.library.database")
     try:
-        # Another member creates the same tag and has not committed yet: this edit's insert
-        # waits for it, then meets the unique name it committed (23505), and runs again.
         with other.writing() as conn:
-            conn.execute(insert(schema.tags), {"name": "reading-group"})
-            thread = threading.Thread(target=tag)
+            first(conn)
+            thread = threading.Thread(target=run)
             thread.start()
             while not done.is_set() and not _someone_waits_on_a_lock(other):
                 time.sleep(0.02)
@@ -290,8 +289,53 @@ def test_an_edit_that_meets_another_members_new_key_runs_again(
     finally:
         other.close()
     assert not failures
-    assert library.entry(entry).tags == ["reading-group"]
+
+
+def test_an_edit_that_meets_another_members_new_key_runs_again(
+    library: Library, second_paths: LibraryPaths, caplog: pytest.LogCaptureFixture
+) -> None:
+    library.import_bytes(api_day(2), name="day.json")
+    entry = library.list_ids()[0]
+    caplog.set_level("INFO", logger="digestdesk.core.library.database")
+    # Another member's machine (the same member's other one: notes are private) writes the
+    # entry's first note and has not committed: this edit's insert waits for it, then meets
+    # the key it committed (23505), and runs again: it replaces that note.
+    _while_another_writes(
+        second_paths,
+        lambda conn: conn.execute(
+            insert(schema.notes), {"entry_id": entry, "text": "first", "edited_at": utcnow()}
+        ),
+        lambda: library.set_note(entry, "second"),
+    )
+    assert library.entry(entry).note == "second"
     assert "met another writer (23505)" in caplog.text
+
+
+def test_two_members_making_the_same_tag_at_once_conflict_in_nothing(
+    library: Library, second_paths: LibraryPaths, caplog: pytest.LogCaptureFixture
+) -> None:
+    library.import_bytes(api_day(2), name="day.json")
+    first, other = library.list_ids()
+    caplog.set_level("INFO", logger="digestdesk.core.library.database")
+    tags = schema.tags
+    tagged = schema.entry_tags
+
+    def tag_both(conn: Connection) -> None:
+        tag_id = conn.execute(
+            insert(tags).returning(tags.c.id), {"name": "reading-group"}
+        ).scalar_one()
+        conn.execute(insert(tagged), [{"entry_id": e, "tag_id": tag_id} for e in (first, other)])
+
+    # The other member makes the tag and tags both papers, uncommitted; this edit tags the
+    # first paper and untags nothing: it waits, then finds the tag and the pair there.
+    _while_another_writes(
+        second_paths, tag_both, lambda: library.change_tags([first], add=["reading-group"])
+    )
+    assert "met another writer" not in caplog.text
+    assert library.entry(first).tags == library.entry(other).tags == ["reading-group"]
+    # The pair the other member added is not this edit's to undo.
+    library.undo()
+    assert library.entry(first).tags == ["reading-group"]
 
 
 def _someone_waits_on_a_lock(database: Database) -> bool:

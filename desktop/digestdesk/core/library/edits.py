@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
@@ -233,11 +234,26 @@ def tag_ids_by_name(conn: Connection, names: Iterable[str], create: bool) -> dic
         ).all()
     )
     if create:
-        for name in names:
-            if name not in found:
-                found[name] = conn.execute(
-                    insert(schema.tags).returning(schema.tags.c.id), {"name": name}
-                ).scalar_one()
+        missing = [name for name in names if name not in found]
+        if missing and conn.dialect.name == "postgresql":
+            # Another member may be making the same tag right now (a team tag): whoever
+            # commits first makes it, the other finds it (no unique violation to retry).
+            conn.execute(
+                pg_insert(schema.tags).on_conflict_do_nothing(index_elements=["name"]),
+                [{"name": name} for name in missing],
+            )
+            found.update(
+                conn.execute(
+                    select(schema.tags.c.name, schema.tags.c.id).where(
+                        schema.tags.c.name.in_(missing)
+                    )
+                ).all()
+            )
+            missing = []
+        for name in missing:
+            found[name] = conn.execute(
+                insert(schema.tags).returning(schema.tags.c.id), {"name": name}
+            ).scalar_one()
     return found
 
 
@@ -256,7 +272,19 @@ def add_tags(
     pairs: list[tuple[int, str]] = [
         (i, n) for i in ids for n in names if n not in before.get(i, [])
     ]
-    if pairs:
+    if pairs and conn.dialect.name == "postgresql":
+        # The same tag on the same paper by another writer meanwhile is no conflict; only
+        # the pairs this edit added are its own (undo takes back only those).
+        names_by_id = {tag_ids[n]: n for n in names}
+        added = conn.execute(
+            pg_insert(schema.entry_tags)
+            .on_conflict_do_nothing()
+            .returning(schema.entry_tags.c.entry_id, schema.entry_tags.c.tag_id),
+            [{"entry_id": i, "tag_id": tag_ids[n]} for i, n in pairs],
+        ).all()
+        mine = {(entry_id, names_by_id[tag_id]) for entry_id, tag_id in added}
+        pairs = [pair for pair in pairs if pair in mine]
+    elif pairs:
         conn.execute(
             insert(schema.entry_tags),
             [{"entry_id": i, "tag_id": tag_ids[n]} for i, n in pairs],
