@@ -96,7 +96,10 @@ class SessionController(QObject):
             return {}  # not known yet
         if not self.session_open:
             none = "No reading session is open."
-            return {"session.stop": none, "session.resume": none}
+            found = {"session.stop": none, "session.resume": none}
+            if self.search.counts.get("queued", 1) == 0:
+                found["session.start_queue"] = "The queue is empty: mark entries queued first."
+            return found
         if self.window.in_session:
             return {"session.resume": "The reading session is on screen."}
         return {}
