@@ -163,14 +163,22 @@ def test_the_palette_ranks_session_commands_that_apply_first(
     found = rows("sess")
     assert found[0] == ("Start Reading Session", True), found
     greyed = [title for title, enabled in found if not enabled]
-    assert set(greyed) == {"Read the Queue", "Stop Reading Session", "Resume Reading Session"}
+    assert set(greyed) == {
+        "Read the Queue",
+        "Stop Reading Session",
+        "Resume Reading Session",
+        "Leave Reading Session or Search",  # nothing to leave: no session, mark or search
+    }
     assert [enabled for _title, enabled in found[-3:]] == [False] * 3, found
     step(qtbot, window, "S", SHIFT)
     assert window.in_session
     found = dict(rows("sess"))
     assert found["Stop Reading Session"] and not found["Resume Reading Session"]
     step(qtbot, window, "Escape")  # paused: both apply
-    assert all(dict(rows("sess")).values())
+    assert all(enabled for title, enabled in rows("sess") if "Leave" not in title)
+    window.search.set_query("lattice")
+    wait_idle(qtbot, window)
+    assert dict(rows("leave"))["Leave Reading Session or Search"]  # Esc clears the search
     # A greyed row is not run by Enter; its key still says why.
     step(qtbot, window, "E", CTRL_SHIFT)
     palette = window.commands.show_palette()

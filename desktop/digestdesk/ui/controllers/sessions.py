@@ -92,17 +92,20 @@ class SessionController(QObject):
     def not_applicable(self) -> dict[str, str]:
         """The session commands that would do nothing now, with why (the command palette
         lists them last, greyed; their keys still run and say so)."""
+        window = self.window
+        found: dict[str, str] = {}
+        if not (window.in_session or window.view.marking or window.search_bar.text()):
+            found["session.leave"] = "There is no session on screen, no mark and no search."
         if self.session_open is None:
-            return {}  # not known yet
+            return found  # whether a session is open is not known yet
         if not self.session_open:
             none = "No reading session is open."
-            found = {"session.stop": none, "session.resume": none}
+            found.update({"session.stop": none, "session.resume": none})
             if self.search.counts.get("queued", 1) == 0:
                 found["session.start_queue"] = "The queue is empty: mark entries queued first."
-            return found
-        if self.window.in_session:
-            return {"session.resume": "The reading session is on screen."}
-        return {}
+        elif window.in_session:
+            found["session.resume"] = "The reading session is on screen."
+        return found
 
     def _open_session_found(self, session: ReadingSession | None) -> None:
         self._show_open(session is not None)
