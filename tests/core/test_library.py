@@ -549,3 +549,17 @@ def test_controls_stored_before_imports_dropped_them_are_not_read_back(library: 
     detail = library.entry(entry_id)
     assert (detail.title, detail.abstract) == ("An evil [2Jtitle", "Body ]0;xtext")
     assert detail.authors == ["Mallory [31mRed"] and detail.ai_summary == "sum"
+
+
+def test_the_demo_library_has_its_digests(library: Library) -> None:
+    """The --demo library is what a new reader sees first: its papers come in digests (the
+    reader's "In the digest of", the sidebar's For you and last digest), not in none."""
+    from digestdesk.core.demo import demo_result
+
+    result = demo_result(60)
+    report = library.import_parsed(result, source="demo")
+    assert report.new == 60 and not report.skipped
+    days = sorted({d.digest_date for d in result.entries if d.digest_date})
+    assert library.digest_dates() == days
+    entry = library.entries(library.list_ids()[:5])
+    assert all(len(e.digests) == 1 for e in entry)

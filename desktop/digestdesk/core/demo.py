@@ -18,7 +18,15 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from digestdesk.core.drafts import STATUSES, EntryDraft, Link, UserState
+from digestdesk.core.drafts import (
+    STATUSES,
+    Appearance,
+    DigestDraft,
+    EntryDraft,
+    Link,
+    ParseResult,
+    UserState,
+)
 
 #: The last day of the generated three years (fixed, so output never depends on today).
 END_DATE = date(2025, 12, 31)
@@ -479,3 +487,32 @@ def generate_entries(n: int, seed: int = 0) -> Iterator[EntryDraft]:
                 added_at=added,
             ),
         )
+
+
+def demo_result(n: int, seed: int = 0) -> ParseResult:
+    """The ``--demo`` library as one input: :func:`generate_entries`, each paper in the digest
+    of its ``digest_date`` (so the demo has digests, as a real library: the reader's "In the
+    digest of", the sidebar's For you and last digest)."""
+    entries = list(generate_entries(n, seed))
+    days = sorted({e.digest_date for e in entries if e.digest_date is not None})
+    digests = [
+        DigestDraft(
+            key=day.isoformat(),
+            source_kind="demo",
+            file_name=None,
+            digest_date=day,
+            imported_at=datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC),
+        )
+        for day in days
+    ]
+    for entry in entries:
+        if entry.digest_date is not None:
+            entry.appearances = [
+                Appearance(
+                    entry.digest_date.isoformat(),
+                    votes=entry.votes,
+                    stars=entry.github_stars,
+                    comments=entry.num_comments,
+                )
+            ]
+    return ParseResult(format="digestdesk", entries=entries, digests=digests)

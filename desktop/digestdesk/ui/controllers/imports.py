@@ -239,16 +239,14 @@ class ImportController(QObject):
         signals = self.jobs.signals
 
         def job(library: Library, task: Task) -> ImportOutcome:
-            from digestdesk.core.demo import generate_entries
-
-            entries = list(generate_entries(count))
+            from digestdesk.core.demo import demo_result
 
             def progress(done: int, total: int | None) -> None:
                 signals.task_progress.emit(task, done, total or 0)
 
             # The list reads SQL, so it shows the entries at once; the index follows.
             report = library.import_parsed(
-                ParseResult(format="digestdesk", entries=entries),
+                demo_result(count),
                 source="demo",
                 progress=progress,
                 cancelled=task.cancelled,
