@@ -298,3 +298,9 @@ def test_reading_a_library_that_does_not_exist_says_so(
     assert "no library" not in capsys.readouterr().err  # a writing command makes one
     assert cli.run(["--library", str(typo), "list"], out=io.StringIO()) == 0
     assert "no library" not in capsys.readouterr().err
+
+
+def test_note_help_says_what_an_empty_stdin_does(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(["note", "--help"], out=io.StringIO()) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "an empty stdin changes nothing" in shown

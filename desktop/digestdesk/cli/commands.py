@@ -229,7 +229,15 @@ COMMAND_TABLE: tuple[Command, ...] = (
         "note",
         "set an entry's note (- reads stdin; empty text removes it)",
         entries.cmd_note,
-        (JSON_OUTPUT, ENTRY, Argument(("text",))),
+        (
+            JSON_OUTPUT,
+            ENTRY,
+            Argument(
+                ("text",),
+                help="the note; - reads it from stdin (an empty stdin changes nothing); an "
+                "empty text ('') removes the note",
+            ),
+        ),
         reads_stdin=True,
     ),
     Command(
