@@ -131,8 +131,9 @@ def test_the_import_transaction_does_no_lookup_per_paper(library: Library) -> No
 def test_sqlite_stores_new_papers_as_sqlalchemy_would(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SQLite's new rows go to the driver as parameters made in the plan: the stored bytes are
-    the same as through SQLAlchemy's INSERT (JSON, dates, booleans, times)."""
+    """SQLite's new rows go to the driver as parameters made in the plan (and their first
+    status and digest links straight to it): the stored values are the same as through
+    SQLAlchemy's INSERT (JSON, dates, booleans, times)."""
     monkeypatch.delenv("DIGESTDESK_DATABASE_URL", raising=False)  # SQLite's own path
     stored = []
     for fast in (True, False):
@@ -144,13 +145,21 @@ def test_sqlite_stores_new_papers_as_sqlalchemy_would(
             library.import_bytes(
                 factories.page_text().encode(), name="p.txt", as_of=date(2025, 11, 20)
             )
+            library.set_status(library.list_ids()[:1], "read")  # a status row by SQLAlchemy
         assert paths.sqlite_file is not None
         with sqlite3.connect(paths.sqlite_file) as conn:
             conn.row_factory = sqlite3.Row
-            rows = [dict(r) for r in conn.execute("SELECT * FROM entries ORDER BY id")]
+            rows = [
+                dict(r)
+                for table in ("entries", "status_history", "digest_entries")
+                for r in conn.execute(f"SELECT * FROM {table} ORDER BY rowid")  # noqa: S608
+            ]
         for row in rows:
-            for name in ("added_at", "updated_at"):  # the times of each run
-                row[name] = type(row[name]).__name__, len(row[name] or "")
+            for name in ("added_at", "updated_at", "status_changed_at", "at"):  # each run's
+                if name in row:
+                    row[name] = type(row[name]).__name__, len(row[name] or "")
         stored.append(rows)
-    assert len(stored[0]) == 10
+    assert len(stored[0]) == 31  # 10 entries, their first status and digest; one more status
     assert stored[0] == stored[1]
+    # The times written straight to the driver look like the one SQLAlchemy wrote.
+    assert len({row["at"] for row in stored[0] if "at" in row}) == 1

@@ -245,9 +245,10 @@ class Importer:
                     # Another member's import (a server library) added or changed a paper
                     # this one matches: plan again, here (the old way, all in the transaction).
                     plan = _plan(conn, result, prepared, content, now, None, cancelled)
-                touched, added = _apply(
+                real = _apply(
                     conn, plan, result, source, report, seq, now, source_kind, content, cancelled
                 )
+        touched, added = _report(plan, real, report)
         if progress is not None:
             progress(len(prepared), len(prepared))
         report.changes = Changes(
@@ -465,8 +466,9 @@ def _apply(
     source_kind: str | None,
     content: str | None,
     cancelled: Cancelled | None,
-) -> tuple[set[int], set[int]]:
-    """Write ``plan`` (inside the write transaction); returns the entries touched and added."""
+) -> dict[int, int]:
+    """Write ``plan`` (inside the write transaction): writes only, the report is made after
+    it (:func:`_report`). Returns the new papers' ids by placeholder."""
     if plan.earlier is not None:
         # The same content again: this import replaces that one (its digest date, the
         # inferred dates of its entries) instead of adding a second digest.
@@ -479,49 +481,83 @@ def _apply(
         fresh = not result.digests  # a digest made just now holds no entry yet
     report.digest_id = digest_ids.get("") if "" in digest_ids else None
     real: dict[int, int] = {}
-    history: list[dict[str, Any]] = []
+    history: list[tuple[int, str, Any]] = []
     news = [s for s in plan.steps if s.kind == "new"]
     # SQLite: the new papers' ids are the next free ones (what it would give them; one writer
     # at a time), so the rows go in with one executemany a chunk: an INSERT ... RETURNING
     # with its ids in order runs row by row there. A server hands out ids from its sequence.
-    next_id = None
-    if conn.dialect.name == "sqlite":
-        next_id = int(conn.execute(select(func.max(E.c.id))).scalar() or 0) + 1
+    driver = conn.dialect.name == "sqlite" and plan.new_params is not None
+    next_id = int(conn.execute(select(func.max(E.c.id))).scalar() or 0) + 1 if driver else 0
     for start in range(0, len(plan.new_rows), CHUNK):
         if cancelled is not None and cancelled():
             raise ImportCancelled()  # leaving the block by exception rolls it all back
         rows = plan.new_rows[start : start + CHUNK]
-        for row in rows:
-            row["seq"] = seq
-        if next_id is not None and plan.new_params is not None:
+        if driver:
+            assert plan.new_params is not None
             ids = list(range(next_id + start, next_id + start + len(rows)))
             params = plan.new_params[start : start + CHUNK]
             conn.exec_driver_sql(
-                _insert_sql(conn.dialect),
+                _insert_sql(conn.dialect, E.name, (*_INSERTED, "id", "seq")),
                 [(*p, i, seq) for p, i in zip(params, ids, strict=True)],
             )
         else:
+            for row in rows:
+                row["seq"] = seq
             returning = insert(E).returning(E.c.id, sort_by_parameter_order=True)
             ids = list(conn.execute(returning, rows).scalars())
         for k, (entry_id, row) in enumerate(zip(ids, rows, strict=True)):
             real[-(start + k + 1)] = entry_id
             if news[start + k].item.draft.user_state is None:
-                history.append({"entry_id": entry_id, "status": "unread", "at": row["added_at"]})
-    if history:
-        conn.execute(insert(schema.status_history), history)
+                history.append((entry_id, "unread", row["added_at"]))
+    _insert_rows(conn, schema.status_history, ("entry_id", "status", "at"), history)
     _update_known(conn, plan.changes, seq, now)
+    appearing = [
+        (real.get(step.ref, step.ref), step.item.draft, step.kind == "new")
+        for step in plan.steps
+        if step.kind != "duplicate"
+    ]
+    links = _appearance_rows(conn, appearing, digest_ids, fresh=fresh)
+    _insert_rows(
+        conn,
+        schema.digest_entries,
+        ("digest_id", "entry_id", "votes", "stars", "comments"),
+        links,
+    )
+    for entry_id, draft, is_new in appearing:
+        if draft.user_state is not None:
+            _restore_user_state(conn, entry_id, draft.user_state, is_new=is_new, seq=seq, now=now)
+    if "" in digest_ids:
+        conn.execute(
+            update(schema.digests)
+            .where(schema.digests.c.id == digest_ids[""])
+            .values(counts=_counts(plan, report))
+        )
+    return real
+
+
+def _counts(plan: _Plan, report: ImportReport) -> dict[str, int]:
+    """The digest's counts of what the import did (as :func:`_report` reports it)."""
+    new = sum(1 for step in plan.steps if step.kind == "new")
+    known = [step.ref for step in plan.steps if step.kind == "known"]
+    updated = sum(1 for ref in known if plan.outcome.get(ref, (False, 0))[0])
+    return {
+        "new": new,
+        "updated": updated,
+        "unchanged": len(known) - updated,
+        "skipped": len(report.skipped),
+    }
+
+
+def _report(plan: _Plan, real: dict[int, int], report: ImportReport) -> tuple[set[int], set[int]]:
+    """Fill ``report`` with what each draft became (after the commit); returns the entries
+    touched and added."""
     touched: set[int] = set()
     added: set[int] = set()
-    links: list[dict[str, Any]] = []
-    appearing: list[tuple[int, EntryDraft, bool]] = []
     for step in plan.steps:
         entry_id = real.get(step.ref, step.ref)
         if step.kind == "duplicate":
-            report.items.append(
-                ImportedItem(step.item.draft.where, step.item.title, "duplicate", entry_id)
-            )
-            continue
-        if step.kind == "new":
+            outcome = "duplicate"
+        elif step.kind == "new":
             outcome = "new"
             added.add(entry_id)
             report.new += 1
@@ -533,37 +569,38 @@ def _apply(
                 report.updated += 1
             else:
                 report.unchanged += 1
-        touched.add(entry_id)
+        if step.kind != "duplicate":
+            touched.add(entry_id)
         report.items.append(ImportedItem(step.item.draft.where, step.item.title, outcome, entry_id))
-        appearing.append((entry_id, step.item.draft, outcome == "new"))
-    _record_appearances_all(conn, appearing, digest_ids, fresh=fresh, rows=links)
-    if links:
-        conn.execute(insert(schema.digest_entries), links)
-    for entry_id, draft, is_new in appearing:
-        if draft.user_state is not None:
-            _restore_user_state(conn, entry_id, draft.user_state, is_new=is_new, seq=seq, now=now)
-    counts = {
-        "new": report.new,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "skipped": len(report.skipped),
-    }
-    if "" in digest_ids:
-        conn.execute(
-            update(schema.digests)
-            .where(schema.digests.c.id == digest_ids[""])
-            .values(counts=counts)
-        )
     return touched, added
 
 
-def _insert_sql(dialect: Dialect) -> str:
-    """The driver's INSERT of a new paper: :data:`_INSERTED`, then the id and change number."""
+def _insert_rows(
+    conn: Connection, table: Any, names: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows`` (values of ``names``) in one executemany; on SQLite straight to the
+    driver, each column's conversion (a time's text) applied here."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    if dialect.name == "sqlite":
+        converters = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+        if any(converters):
+            rows = [
+                tuple(v if c is None else c(v) for c, v in zip(converters, row, strict=True))
+                for row in rows
+            ]
+        conn.exec_driver_sql(_insert_sql(dialect, table.name, names), rows)
+    else:
+        conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+
+
+def _insert_sql(dialect: Dialect, table: str, names: Sequence[str]) -> str:
+    """The driver's INSERT of ``names`` into ``table`` (qmark parameters: SQLite's)."""
     quote = dialect.identifier_preparer.quote
-    names = [*_INSERTED, "id", "seq"]
     columns = ", ".join(quote(name) for name in names)
     marks = ", ".join("?" for _ in names)
-    return f"INSERT INTO {quote(E.name)} ({columns}) VALUES ({marks})"
+    return f"INSERT INTO {quote(table)} ({columns}) VALUES ({marks})"
 
 
 def _update_known(
@@ -787,18 +824,17 @@ def _merged(row: dict[str, Any], item: _Prepared, *, redate: bool) -> tuple[dict
     return values, corrected
 
 
-def _record_appearances_all(
+def _appearance_rows(
     conn: Connection,
     appearing: Sequence[tuple[int, EntryDraft, bool]],
     digest_ids: dict[str, int],
     *,
     fresh: bool,
-    rows: list[dict[str, Any]],
-) -> None:
-    """Link each (entry, draft, is new) to the digests it appeared in, with their vote
-    snapshots: the links to add go to ``rows``. Links already there are looked up a chunk of
-    entries at a time, and not at all for a new entry or a digest made by this import
-    (``fresh``): neither can be linked yet."""
+) -> list[tuple[int, int, int | None, int | None, int | None]]:
+    """The links of each (entry, draft, is new) to the digests it appeared in, with their vote
+    snapshots, as (digest, entry, votes, stars, comments). Links already there are looked up a
+    chunk of entries at a time, and not at all for a new entry or a digest made by this
+    import (``fresh``): neither can be linked yet."""
     wanted_of: list[tuple[int, dict[int, Appearance]]] = []
     for entry_id, draft, _is_new in appearing:
         appearances = draft.appearances or [
@@ -825,17 +861,11 @@ def _record_appearances_all(
         for entry_id, wanted in wanted_of:
             for digest_id in [d for d in wanted if (entry_id, d) in there]:
                 wanted.pop(digest_id)
-    for entry_id, wanted in wanted_of:
-        rows.extend(
-            {
-                "digest_id": digest_id,
-                "entry_id": entry_id,
-                "votes": a.votes,
-                "stars": a.stars,
-                "comments": a.comments,
-            }
-            for digest_id, a in wanted.items()
-        )
+    return [
+        (digest_id, entry_id, a.votes, a.stars, a.comments)
+        for entry_id, wanted in wanted_of
+        for digest_id, a in wanted.items()
+    ]
 
 
 def _restore_user_state(
