@@ -8,8 +8,9 @@ their entries from SQL straight away; word searches meanwhile say the index is b
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -17,9 +18,13 @@ from pytestqt.qtbot import QtBot
 
 from digestdesk.core.demo import generate_entries
 from digestdesk.core.drafts import ParseResult
+from digestdesk.core.index import IndexDoc
 from digestdesk.core.library import Library
 from digestdesk.paths import resolve_library
+from digestdesk.ui.application import window_idle
 from digestdesk.ui.main_window import MainWindow
+from digestdesk.ui.tuning import Tuning
+from tests.core import factories
 
 from .conftest import Opened, make_window, wait_idle
 
@@ -137,3 +142,31 @@ def test_a_damaged_index_found_by_a_search_is_rebuilt_in_the_background(
     assert window.library.index_status() == "ok"
     qtbot.waitUntil(lambda: window.model.rowCount() == expected, timeout=10_000)
     assert not window.search_bar.error.text()
+
+
+def test_a_large_catch_up_is_built_in_the_child_process(
+    qtbot: QtBot, library: Library, settings: QSettings, opened: Opened, tmp_path: Path
+) -> None:
+    """Past ``index_in_child_from`` changed entries, the index lane's catch-up is not a quiet
+    one on its own thread: the window builds it, in a child process (never in this one)."""
+    window = make_window(qtbot, library, settings, opened, tuning=Tuning(index_in_child_from=5))
+    try:
+        assert window.index_lane.quiet_catch_up == 4
+        indexed_here: list[int] = []
+        real_update = library.index.update
+
+        def update(docs: Sequence[IndexDoc], **kwargs: Any) -> None:
+            indexed_here.append(len(docs))
+            real_update(docs, **kwargs)
+
+        library.index.update = update  # type: ignore[method-assign]
+        day = tmp_path / "2025-11-21.json"
+        day.write_bytes(factories.api_day(8, day="2025-11-21", start=900))
+        window.imports.import_paths([day])
+        qtbot.waitUntil(
+            lambda: library.index_status() == "ok" and window_idle(window), timeout=60_000
+        )
+        assert library.search("reasoning").total >= 8
+        assert indexed_here == []  # the 8 new entries were indexed by the child
+    finally:
+        window.close()

@@ -80,11 +80,17 @@ class MainWindow(WindowLayout):
         # within milliseconds whatever a long job or the index is doing.
         self.edits = WriterThread(library, self, maintain_after_s=None, name="edits")
         self.jobs = WriterThread(library, self, maintain_after_s=None, name="jobs")
+        in_child_from = tuning.index_in_child_from
         self.index_lane = IndexLane(
             library,
             self,
             maintain_after_s=tuning.maintain_after_s,
             changes_fallback_s=tuning.changes_fallback_s,
+            # A catch-up that large is a build in the child process (needs_build), not a
+            # quiet one on the lane's thread.
+            quiet_catch_up=None
+            if in_child_from is None
+            else max(1, min(in_child_from - 1, library.tuning.index_bulk)),
         )
         # A large index build or similarity model runs in a child process: on a thread here
         # it would starve the window and the edit lane of the interpreter lock.
