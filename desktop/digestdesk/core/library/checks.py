@@ -75,6 +75,12 @@ def check(
     if state.last_seq < seq:
         problems.append(
             f"the search index is behind the database (change {state.last_seq} of {seq})"
+            + (
+                ""
+                if database.paths.is_sqlite
+                else ": changes made since this machine's index last caught up (other "
+                "members' too); any other command catches it up"
+            )
         )
     try:
         damaged = [f"search index file {p}" for p in index.verify()]
