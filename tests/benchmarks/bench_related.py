@@ -181,6 +181,21 @@ def bench_related_quality(library: Library, papers: list[Paper]) -> list[str]:
         for name, r in rankings.items()
     }
 
+    # Per query, against the baseline: where the model's top 5 is better, worse or as good.
+    per_query = {
+        name: [ndcg5(rankings[name][e], relevant[e]) for e in queries] for name in rankings
+    }
+    wins = sum(a > b for a, b in zip(per_query["ours"], per_query["tfidf"], strict=True))
+    losses = sum(a < b for a, b in zip(per_query["ours"], per_query["tfidf"], strict=True))
+    # Half the queries each (odd and even ids): the lead must hold in both, not in one lucky lot.
+    halves = [
+        (
+            statistics.mean(per_query["ours"][i] for i in range(h, len(queries), 2)),
+            statistics.mean(per_query["tfidf"][i] for i in range(h, len(queries), 2)),
+        )
+        for h in (0, 1)
+    ]
+
     def overlap(name: str) -> float:
         return statistics.mean(
             len(set(rankings[name][e]) & set(rankings["tfidf"][e])) for e in queries
@@ -218,7 +233,10 @@ def bench_related_quality(library: Library, papers: list[Paper]) -> list[str]:
         f"| similarity model as the app runs it (sees keywords) | {score['app']:.3f} | "
         f"{overlap('app'):.2f} |",
         "",
-        f"Ratio to the baseline: {score['ours'] / score['tfidf']:.2f}.",
+        f"Ratio to the baseline: {score['ours'] / score['tfidf']:.2f}. Per query against the "
+        f"baseline: {wins} better, {losses} worse, {len(queries) - wins - losses} as good. "
+        f"In two halves of the queries: {halves[0][0]:.3f} vs {halves[0][1]:.3f} and "
+        f"{halves[1][0]:.3f} vs {halves[1][1]:.3f}.",
         "",
         f'The {len(versioned)} papers with a version number in the title (such as "2.0"; '
         f"{share_in_library:.1%} of all): share of their top 5 related papers whose title has "
