@@ -35,7 +35,7 @@ from digestdesk.core.similarity.vectors import SparseVector, Stats
 log = logging.getLogger(__name__)
 
 #: Bumped whenever what a term is or how it is weighed changes: older files are rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: idf^0.75 and b = 1.0 (issue 15, second round)
 MAGIC = b"DDSIM\n"
 #: Rebuild when this share of the papers changed since the build (else catch up).
 REBUILD_SHARE = 0.1
