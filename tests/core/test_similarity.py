@@ -217,3 +217,39 @@ def test_a_stale_or_foreign_model_file_is_rebuilt(library: Library) -> None:
 def test_limits_are_kept(library: Library, limit: int) -> None:
     ids = import_drafts(library, WORLD + FILLER)
     assert len(library.related(ids[0], limit=limit)) <= limit
+
+
+def test_reasons_name_topics_before_phrases_of_sentences(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two papers share a phrase their abstracts' sentences make ("mitigate issue"), which the
+    cosine weighs more (rarer), and one named in a title and keywords ("sparse attention"): the
+    reason shows the named one first; a title's lone word ("near", the strongest shared term)
+    comes only after the sentences' phrases."""
+    sentence = "To mitigate this issue we prune tokens near the boundary."
+    pair = [
+        (1, paper_terms("Near Sparse Attention for Video", sentence, ("sparse attention",))),
+        (2, paper_terms("Sparse Attention at Scale", sentence + " Sparse attention is cheap.")),
+    ]
+    filler = [
+        (10 + i, paper_terms(f"{t} with sparse attention", f"{t} study. Sparse attention."))
+        for i, t in enumerate(("speech", "protein", "music", "graphs", "code", "theorems"))
+    ]
+    model = build(pair + filler)
+    vector = model.vector(1) or {}
+    assert "mitigate issue" in model.vocab and "sparse attention" in model.vocab
+    # The sentence's phrase weighs more in the cosine than the named one...
+    by_weight = sorted(
+        (vector[t] * (model.vector(2) or {})[t], model.terms[t])
+        for t in vector
+        if t in (model.vector(2) or {})
+    )
+    assert by_weight[-1][1] != "sparse attention"
+    # ... but the reason names the topic first, and is never empty.
+    match = model.similar(vector, limit=1, exclude=[1])[0]
+    assert match.entry_id == 2
+    assert match.shared[0] == "sparse attention"
+    assert "near" not in match.shared  # the pair's strongest term, a title's lone word
+    # The tiers survive the file.
+    save(model, tmp_path / "m")
+    again = load(tmp_path / "m")
+    assert again is not None and list(again.named) == list(model.named)
+    assert again.similar(vector, limit=1, exclude=[1])[0].shared == match.shared

@@ -119,7 +119,7 @@ class RelatedPane(LazyListWidget):
             key = self._keys[number] if number < len(self._keys) else ""
             year = f" ({row.published.year})" if row.published is not None else ""
             shared = self._reasons[number] if number < len(self._reasons) else []
-            why = f"shares {', '.join(shared)}" if shared else ""
+            why = f"shares {', '.join(shared)}" if shared else "alike in its wording as a whole"
             text = f"{key}  {row.title}{year}" if key else f"{row.title}{year}"
             indent = " " * (len(key) + 2) if key else ""
             item = QListWidgetItem(f"{text}\n{indent}{why}" if why else text, self)

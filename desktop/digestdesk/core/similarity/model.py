@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from digestdesk.core.similarity.terms import Terms
+from digestdesk.core.similarity.terms import IN_TEXT, IN_TITLE, Terms
 from digestdesk.core.similarity.vectors import SparseVector, Stats, cosine, weigh
 
 #: The query's strongest terms that are looked up.
@@ -54,6 +54,9 @@ class SimilarityModel:
     term_offsets: array  # term id -> start in post_rows (len terms + 1)
     post_rows: array
     post_weights: array
+    #: term id -> how the library's papers use it (terms.IN_TEXT, IN_TITLE or IN_KEYWORDS):
+    #: reasons show the terms that name topics first. Empty: all IN_TEXT.
+    named: array = field(default_factory=lambda: array("b"))
     library_uuid: str = ""
     last_seq: int = 0
     vocab: dict[str, int] = field(init=False)
@@ -106,9 +109,19 @@ class SimilarityModel:
         return self.display.get(term, term)
 
     def shared_terms(self, a: SparseVector, b: SparseVector, count: int = 3) -> tuple[str, ...]:
-        """The terms two vectors share, by their part in the cosine; a phrase hides its words."""
-        both = sorted((a[t] * w, t) for t, w in b.items() if t in a)
-        return readable_terms([self.terms[t] for _, t in reversed(both)], self.display, count)
+        """The terms two vectors share that name a topic best: first those the library's papers
+        use as keywords, then in titles, then the rest; each lot by its part in the cosine. A
+        phrase hides its own words."""
+        both = sorted((self.tier(t), a[t] * w, t) for t, w in b.items() if t in a)
+        return readable_terms([self.terms[t] for *_, t in reversed(both)], self.display, count)
+
+    def tier(self, term_id: int) -> int:
+        """How well a term names a topic: its use (see ``named``), where a single word counts
+        as named only as a keyword ("near", "nature" begin titles; "retrieval" is a keyword)."""
+        level = self.named[term_id] if term_id < len(self.named) else IN_TEXT
+        if level == IN_TITLE and " " not in self.terms[term_id]:
+            return IN_TEXT
+        return level
 
     def similar(
         self,
@@ -221,6 +234,7 @@ def build(
     terms: list[str] = []
     df: list[int] = []
     display: dict[str, str] = {}
+    named: dict[int, int] = {}
     docs: list[tuple[int, array, array, int]] = []
     total_length = 0
     for done, (entry_id, paper) in enumerate(papers, 1):
@@ -236,6 +250,9 @@ def build(
                 if shown != term:
                     display[term] = shown
             df[i] += 1
+            level = paper.named.get(term, 0)
+            if level > named.get(i, 0):
+                named[i] = level
             ids.append(i)
             counts.append(count)
         docs.append((entry_id, ids, counts, paper.length))
@@ -247,11 +264,13 @@ def build(
     remap = array("i", [-1]) * len(terms)
     kept: list[str] = []
     kept_df = array("i")
+    kept_named = array("b")
     for i, term in enumerate(terms):
         if stats.keeps(df[i]):
             remap[i] = len(kept)
             kept.append(term)
             kept_df.append(df[i])
+            kept_named.append(named.get(i, 0))
     del vocab, terms, df
     entry_ids, doc_offsets = array("q"), array("q", [0])
     doc_terms, doc_weights = array("i"), array("f")
@@ -301,6 +320,7 @@ def build(
         term_offsets=term_offsets,
         post_rows=post_rows,
         post_weights=post_weights,
+        named=kept_named,
         library_uuid=library_uuid,
         last_seq=last_seq,
     )

@@ -115,8 +115,17 @@ class TasteModel:
     def because(
         self, vector: SparseVector, model: SimilarityModel, count: int = 3
     ) -> tuple[str, ...]:
-        parts = sorted(((w * self.weights.get(t, 0.0), t) for t, w in vector.items()), reverse=True)
-        terms = [model.terms[t] for part, t in parts if part > 0.0]
+        """The terms that raise this paper's score, those naming topics first (as for related
+        papers: :meth:`SimilarityModel.tier`)."""
+        parts = sorted(
+            (
+                (model.tier(t), part, t)
+                for t, w in vector.items()
+                if (part := w * self.weights.get(t, 0.0)) > 0.0
+            ),
+            reverse=True,
+        )
+        terms = [model.terms[t] for *_, t in parts]
         return readable_terms(terms, model.display, count)
 
     def rank(

@@ -35,7 +35,7 @@ from digestdesk.core.similarity.vectors import SparseVector, Stats
 log = logging.getLogger(__name__)
 
 #: Bumped whenever what a term is or how it is weighed changes: older files are rebuilt.
-FORMAT_VERSION = 2  # 2: idf^0.75 and b = 1.0 (issue 15, second round)
+FORMAT_VERSION = 3  # 2: idf^0.75 and b = 1.0; 3: how terms are used (named)
 MAGIC = b"DDSIM\n"
 #: Rebuild when this share of the papers changed since the build (else catch up).
 REBUILD_SHARE = 0.1
@@ -50,6 +50,7 @@ _ARRAYS = (
     "term_offsets",
     "post_rows",
     "post_weights",
+    "named",
 )
 
 E = schema.entries
@@ -127,6 +128,7 @@ def load(path: Path) -> SimilarityModel | None:
             term_offsets=arrays["term_offsets"],
             post_rows=arrays["post_rows"],
             post_weights=arrays["post_weights"],
+            named=arrays["named"],
         )
     except FileNotFoundError:
         return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 #: Title words count this many times (more made related papers worse on the samples).
@@ -67,12 +67,20 @@ state art sota outperforms outperform performance task tasks able effectively ef
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
+#: How a term names a topic, by where a paper uses it (see :attr:`Terms.named`): a phrase of
+#: the AI keywords (someone chose it to describe the paper) says more than one of a title,
+#: and that more than a word only an abstract's sentences use ("mitigate issue").
+IN_TEXT, IN_TITLE, IN_KEYWORDS = 0, 1, 2
+
+
 @dataclass(frozen=True)
 class Terms:
     """One paper's terms with how often each occurs, and how each was first spelled."""
 
     counts: Counter[str]
     spelling: dict[str, str]
+    #: The terms of the title (IN_TITLE) and of the keywords (IN_KEYWORDS); others IN_TEXT.
+    named: dict[str, int] = field(default_factory=dict)
 
     @property
     def length(self) -> int:
@@ -125,7 +133,14 @@ def _shown(raw: str, term: str) -> str:
     return raw.lower() if "-" in raw else term
 
 
-def _add_text(text: str, weight: int, counts: Counter[str], spelling: dict[str, str]) -> None:
+def _add_text(
+    text: str,
+    weight: int,
+    counts: Counter[str],
+    spelling: dict[str, str],
+    named: dict[str, int] | None = None,
+    level: int = IN_TEXT,
+) -> None:
     text = _NOISE.sub(" . ", text)
     for segment in _SEGMENT.split(text):
         previous = ""
@@ -144,11 +159,15 @@ def _add_text(text: str, weight: int, counts: Counter[str], spelling: dict[str, 
             counts[term] += weight
             if term not in spelling:
                 spelling[term] = _shown(raw, term)
+            if named is not None and named.get(term, IN_TEXT) < level:
+                named[term] = level
             if previous:
                 phrase = f"{previous} {term}"
                 counts[phrase] += weight
                 if phrase not in spelling:
                     spelling[phrase] = f"{spelling[previous]} {spelling[term]}"
+                if named is not None and named.get(phrase, IN_TEXT) < level:
+                    named[phrase] = level
             previous = term
 
 
@@ -156,8 +175,9 @@ def paper_terms(title: str, abstract: str, keywords: Sequence[str] = ()) -> Term
     """The terms of one paper: title, abstract and AI keywords (twice)."""
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}
-    _add_text(title or "", TITLE_WEIGHT, counts, spelling)
+    named: dict[str, int] = {}
+    _add_text(title or "", TITLE_WEIGHT, counts, spelling, named, IN_TITLE)
     _add_text(abstract or "", 1, counts, spelling)
     for keyword in keywords:
-        _add_text(keyword + ".", KEYWORD_WEIGHT, counts, spelling)
-    return Terms(counts, spelling)
+        _add_text(keyword + ".", KEYWORD_WEIGHT, counts, spelling, named, IN_KEYWORDS)
+    return Terms(counts, spelling, named)

@@ -96,5 +96,6 @@ def for_you(library: Library, as_of: date, limit: int) -> ForYouAnswer:
         like = [rows[i].title for i in r.resembles[:1] if i in rows]
         if like:
             why.append(f"like “{like[0]}”")
-        picks.append(Pick(r.entry_id, rows[r.entry_id].title, " · ".join(why)))
+        reason = " · ".join(why) or "ranked high by what you read, queued and tagged"
+        picks.append(Pick(r.entry_id, rows[r.entry_id].title, reason))
     return heading, picks, ""
