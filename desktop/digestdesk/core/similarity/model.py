@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from digestdesk.core.similarity.terms import IN_TEXT, IN_TITLE, Terms
-from digestdesk.core.similarity.vectors import SparseVector, Stats, cosine, weigh
+from digestdesk.core.similarity.vectors import (
+    DEQUANTISED,
+    SparseVector,
+    Stats,
+    cosine,
+    quantise,
+    weigh,
+)
 
 #: The query's strongest terms that are looked up.
 QUERY_TERMS = 48
@@ -50,10 +57,10 @@ class SimilarityModel:
     entry_ids: array  # row -> entry id
     doc_offsets: array  # row -> start in doc_terms (len rows + 1)
     doc_terms: array
-    doc_weights: array
+    doc_weights: array  # one byte each (vectors.quantise)
     term_offsets: array  # term id -> start in post_rows (len terms + 1)
     post_rows: array
-    post_weights: array
+    post_weights: array  # one byte each (vectors.quantise)
     #: term id -> how the library's papers use it (terms.IN_TEXT, IN_TITLE or IN_KEYWORDS):
     #: reasons show the terms that name topics first. Empty: all IN_TEXT.
     named: array = field(default_factory=lambda: array("b"))
@@ -93,7 +100,10 @@ class SimilarityModel:
 
     def _row_vector(self, row: int) -> SparseVector:
         a, b = self.doc_offsets[row], self.doc_offsets[row + 1]
-        return dict(zip(self.doc_terms[a:b], self.doc_weights[a:b], strict=True))
+        weight = DEQUANTISED
+        return {
+            t: weight[q] for t, q in zip(self.doc_terms[a:b], self.doc_weights[a:b], strict=True)
+        }
 
     def vectorize(self, terms: Terms) -> SparseVector:
         """A paper's vector in this model's terms (terms it does not know are left out)."""
@@ -145,8 +155,9 @@ class SimilarityModel:
                 continue
             budget -= b - a
             get = row_scores.get
-            for row, w in zip(self.post_rows[a:b], self.post_weights[a:b], strict=True):
-                row_scores[row] = get(row, 0.0) + weight * w
+            scaled = [weight * w for w in DEQUANTISED]  # byte -> its part in the score
+            for row, q in zip(self.post_rows[a:b], self.post_weights[a:b], strict=True):
+                row_scores[row] = get(row, 0.0) + scaled[q]
             for entry_id, w in self.overlay_postings.get(term, {}).items():
                 overlay_scores[entry_id] = overlay_scores.get(entry_id, 0.0) + weight * w
         candidates: list[tuple[float, int]] = []
@@ -176,14 +187,18 @@ class SimilarityModel:
 
     # ----------------------------------------------------------------- changing
     def put(self, entry_id: int, vector: SparseVector) -> bool:
-        """Add or replace a paper; returns whether anything changed."""
+        """Add or replace a paper; returns whether anything changed. Its weights are rounded as
+        the file stores them, so a paper reads the same before and after a rebuild."""
+        vector = {t: DEQUANTISED[quantise(w)] for t, w in vector.items()}
         row = self.row_of.get(entry_id)
-        if entry_id not in self.overlay and row is not None and row not in self.masked:
-            old = self._row_vector(row)
-            if old.keys() == vector.keys() and all(
-                abs(old[t] - w) < 1e-4 for t, w in vector.items()
-            ):
-                return False
+        unchanged = (
+            entry_id not in self.overlay
+            and row is not None
+            and row not in self.masked
+            and self._row_vector(row) == vector
+        )
+        if unchanged:
+            return False
         self.remove(entry_id)
         if row is not None:
             self.masked.add(row)
@@ -273,7 +288,7 @@ def build(
             kept_named.append(named.get(i, 0))
     del vocab, terms, df
     entry_ids, doc_offsets = array("q"), array("q", [0])
-    doc_terms, doc_weights = array("i"), array("f")
+    doc_terms, doc_weights = array("i"), array("B")
     postings_count = array("q", [0]) * (len(kept) + 1)
     for entry_id, ids, counts, length in docs:
         vector = weigh(
@@ -285,7 +300,7 @@ def build(
         entry_ids.append(entry_id)
         for term_id, w in sorted(vector.items(), key=lambda item: -item[1]):
             doc_terms.append(term_id)
-            doc_weights.append(w)
+            doc_weights.append(quantise(w))
         start = doc_offsets[-1]
         doc_offsets.append(len(doc_terms))
         for term_id in doc_terms[start : start + POSTED_TERMS]:
@@ -298,7 +313,7 @@ def build(
         term_offsets[t + 1] = running
     fill = array("q", term_offsets[:-1])
     post_rows = array("i", [0]) * running
-    post_weights = array("f", [0.0]) * running
+    post_weights = array("B", [0]) * running
     for row in range(len(entry_ids)):
         start = doc_offsets[row]
         for k in range(start, min(doc_offsets[row + 1], start + POSTED_TERMS)):

@@ -35,7 +35,8 @@ from digestdesk.core.similarity.vectors import SparseVector, Stats
 log = logging.getLogger(__name__)
 
 #: Bumped whenever what a term is or how it is weighed changes: older files are rebuilt.
-FORMAT_VERSION = 3  # 2: idf^0.75 and b = 1.0; 3: how terms are used (named)
+#: 2: idf^0.75 and b = 1.0; 3: how terms are used (named), weights in one byte each.
+FORMAT_VERSION = 3
 MAGIC = b"DDSIM\n"
 #: Rebuild when this share of the papers changed since the build (else catch up).
 REBUILD_SHARE = 0.1
