@@ -253,3 +253,17 @@ def test_reasons_name_topics_before_phrases_of_sentences(tmp_path) -> None:  # t
     again = load(tmp_path / "m")
     assert again is not None and list(again.named) == list(model.named)
     assert again.similar(vector, limit=1, exclude=[1])[0].shared == match.shared
+
+
+def test_a_phrase_over_a_stop_word_counts_but_is_not_shown_as_named() -> None:
+    from digestdesk.core.similarity.terms import IN_KEYWORDS, IN_TITLE
+
+    terms = paper_terms(
+        "Learning of Robots at Scale", "", ("reinforcement learning with verifiable rewards",)
+    )
+    assert terms.counts["learning verifiable"] and terms.counts["learning robot"]
+    assert "learning verifiable" not in terms.named and "learning robot" not in terms.named
+    assert terms.named["verifiable reward"] == IN_KEYWORDS
+    assert "robot scale" not in terms.named  # "at" between them
+    assert terms.named["robot"] == IN_TITLE
+    assert terms.named["reinforcement learning"] == IN_KEYWORDS

@@ -144,6 +144,7 @@ def _add_text(
     text = _NOISE.sub(" . ", text)
     for segment in _SEGMENT.split(text):
         previous = ""
+        spans_stop_word = False  # a phrase over a skipped word names nothing as written
         position = 0
         for match in _WORD.finditer(segment):
             # Anything but spaces between two words (a digit group, a symbol) breaks a phrase.
@@ -155,6 +156,7 @@ def _add_text(
             if not term:
                 if term is _BREAK:
                     previous = ""
+                spans_stop_word = True
                 continue
             counts[term] += weight
             if term not in spelling:
@@ -166,9 +168,12 @@ def _add_text(
                 counts[phrase] += weight
                 if phrase not in spelling:
                     spelling[phrase] = f"{spelling[previous]} {spelling[term]}"
-                if named is not None and named.get(phrase, IN_TEXT) < level:
+                # "learning verifiable" (of "learning with verifiable rewards") still counts
+                # for likeness, but is no keyword's or title's phrase to show as a reason.
+                if named is not None and not spans_stop_word and named.get(phrase, 0) < level:
                     named[phrase] = level
             previous = term
+            spans_stop_word = False
 
 
 def paper_terms(title: str, abstract: str, keywords: Sequence[str] = ()) -> Terms:
