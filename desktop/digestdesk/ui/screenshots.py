@@ -4,7 +4,8 @@ Renders offscreen (``QT_QPA_PLATFORM=offscreen``) from a temporary library holdi
 built-in sample: the main window in light and dark, the help overlay, the command palette,
 the import summary and a reading session. ``trends.png`` shows the trend sidebar over the real
 Hugging Face API samples in ``../shared/samples/hf-daily-api/`` (as of 2026-08-14, 30 days);
-without them it falls back to the built-in sample and says so. ``make screenshots`` writes
+without them it falls back to the built-in sample and says so. ``related.png`` shows the
+reader's Related tab over the same samples (only with them). ``make screenshots`` writes
 them to ``docs/screenshots/``.
 """
 
@@ -38,6 +39,8 @@ from digestdesk.ui.main_window import MainWindow  # noqa: E402
 SIZE = (1360, 820)
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "hf-daily-api"
 TRENDS_AS_OF = date(2025, 5, 31)  # spring 2025: reasoning models, GRPO, distillation rise
+#: The paper whose related papers ``related.png`` shows (the newest such one of the samples).
+RELATED_QUERY = '"world models" "reinforcement learning" sort:date'
 
 
 def _settle(window: MainWindow) -> None:
@@ -86,8 +89,10 @@ def _prepare_library(library: Library) -> None:
     assert report.new == 8
 
 
-def _trends_shot(folder: Path) -> QPixmap:
-    """The trend sidebar over the real API samples (or the built-in sample without them)."""
+def _trends_shot(folder: Path) -> tuple[QPixmap, QPixmap | None]:
+    """The trend sidebar over the real API samples (or the built-in sample without them), and
+    the reader's Related tab on a paper about world models with the phrases each related paper
+    shares (None without the samples: eight papers relate to little)."""
     library = Library.open(resolve_library(folder / "trends"), writer=True)
     try:
         files = sorted(SAMPLES.glob("*.json")) if SAMPLES.is_dir() else []
@@ -113,7 +118,15 @@ def _trends_shot(folder: Path) -> QPixmap:
             if first:
                 window.trend_sidebar.list.setCurrentItem(first[0])
             _settle(window)
-            return window.grab()
+            trends = window.grab()
+            if not files:
+                return trends, None
+            paper = library.search(RELATED_QUERY).ids[0]
+            window.show_lower_tab(window.related)
+            window.navigation.jump_to_entry(paper)
+            wait_until(lambda: window.related.for_id == paper and bool(window.related.ids), 300)
+            _settle(window)
+            return trends, window.grab()
         finally:
             window.close()
     finally:
@@ -213,7 +226,10 @@ def render_all(out_dir: Path) -> list[Path]:
                 _settle(window)
             finally:
                 window.close()
-            save(_trends_shot(folder), "trends.png")
+            trends, related = _trends_shot(folder)
+            save(trends, "trends.png")
+            if related is not None:
+                save(related, "related.png")
         finally:
             library.close()
     return written
