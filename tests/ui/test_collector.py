@@ -68,6 +68,31 @@ def test_a_collection_never_waits_for_long(
     assert collected == [0]
 
 
+def test_full_collections_keep_to_their_share_of_the_time(
+    fresh: tuple[collector._Collector, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full collection that took 0.4 s (a heap of millions during a large import): the next
+    due full one runs as a young one until nine times that has passed."""
+    instance, collected = fresh
+    clock = [100.0]
+    monkeypatch.setattr(collector.time, "monotonic", lambda: clock[0])
+
+    def slow_collect(generation: int = 2) -> None:
+        collected.append(generation)
+        clock[0] += 0.4 if generation == 2 else 0.01
+
+    monkeypatch.setattr(gc, "collect", slow_collect)
+    monkeypatch.setattr(gc, "get_count", lambda: (11, 10, 10))
+    instance.collect()
+    assert collected == [2]
+    clock[0] += 1.0
+    instance.collect()
+    assert collected == [2, 1]  # 1 s later: too soon for another full one
+    clock[0] += 0.4 / collector.FULL_SHARE
+    instance.collect()
+    assert collected == [2, 1, 2]
+
+
 def test_a_closed_window_stops_counting(fresh: tuple[collector._Collector, list[int]]) -> None:
     instance, _ = fresh
     user = Busy(instance)

@@ -5,7 +5,8 @@ often the reader or writer thread. A Qt object owned by Python and freed there i
 later on the GUI thread by the binding; if Qt deleted it meanwhile (a closed window's
 deleteLater), that is a double delete: a segfault in the UI tests under load (4 runs in 11),
 in Shiboken::BindingManager::runDeletionInMainThread. So collections keep Python's own
-thresholds, checked four times a second from a timer on the GUI thread.
+thresholds, checked four times a second from a timer on the GUI thread, full collections kept
+to a tenth of the time (:data:`FULL_SHARE`).
 
 A collection holds the GIL, so every thread waits for it: a full one took 8-18 ms in the 100k
 window. A window can say when the user is in the middle of something quick (typing a query,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 import weakref
 from collections.abc import Callable
 
@@ -25,6 +27,12 @@ from PySide6.QtCore import QCoreApplication, QTimer
 log = logging.getLogger(__name__)
 
 GC_INTERVAL_MS = 250
+#: The most of the time full collections may take. Python's own collector skips a full one
+#: until the objects that survived since are a quarter of the old ones (else large heaps make
+#: it quadratic); asked for directly, ``gc.collect(2)`` does not. During a 50,000-paper import
+#: (millions of young objects) each full one took 200-500 ms of the GUI thread, every few
+#: seconds. Now the next waits nine times as long as the last took (a young one runs instead).
+FULL_SHARE = 0.1
 POSTPONE_MAX_S = 5.0  # a due collection never waits longer than this for the user to pause
 
 
@@ -33,6 +41,7 @@ class _Collector:
         self.thresholds = gc.get_threshold()
         self.busy: list[weakref.WeakMethod[Callable[[], bool]]] = []
         self.postponed = 0
+        self.full_allowed_at = 0.0  # time.monotonic() before which no full collection runs
         gc.disable()
         self.timer = QTimer(app)
         self.timer.setInterval(GC_INTERVAL_MS)
@@ -50,7 +59,15 @@ class _Collector:
             self.postponed += 1
             return
         self.postponed = 0
+        if generation == 2 and time.monotonic() < self.full_allowed_at:
+            generation = 1  # a full one ran not long ago: see FULL_SHARE
+        started = time.monotonic()
         gc.collect(generation)
+        if generation == 2:
+            took = time.monotonic() - started
+            self.full_allowed_at = started + took / FULL_SHARE
+            if took > 0.1:
+                log.debug("a full garbage collection took %.0f ms", took * 1000)
 
     def user_busy(self) -> bool:
         for ref in list(self.busy):
