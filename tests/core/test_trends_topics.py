@@ -74,6 +74,31 @@ def test_counts_are_honest_on_a_constructed_library(library: Library) -> None:
     _assert_honest(library, report)
 
 
+def test_counts_come_from_the_index_when_it_is_in_step_and_agree_with_the_analysis(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the index in step no paper is analysed (the counts are searches); behind it, the
+    papers are analysed as the index will hold them; both give the same report."""
+    _background(library)
+    _inject(library, 5000, [1, 2, 3, 4, 6, 7, 9, 11, 13], ["Test-Time Scaling"], "Study")
+    _inject(library, 6000, [2, 5, 8], [], "Test-time scaling of reasoners, part")
+    library.ensure_index()
+    analysed: list[int] = []
+    load = TopicCounter.load
+
+    def spy(self: TopicCounter, conn: object, ids: list[int]) -> None:
+        analysed.append(len(ids))
+        load(self, conn, ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TopicCounter, "load", spy)
+    from_index = Trends(library).report(window="30d", as_of=AS_OF)
+    assert analysed == [] and from_index.rising
+    _assert_honest(library, from_index)
+    monkeypatch.setattr(Library, "index_lag", lambda self: 3)  # as if catching up
+    from_analysis = Trends(library).report(window="30d", as_of=AS_OF)
+    assert analysed and from_analysis.rising == from_index.rising
+
+
 def test_keywords_arriving_inside_the_window_make_nothing_rise(library: Library) -> None:
     """ "retrieval" is in a title every week for two years; from 20 days ago the papers also
     carry AI keywords (retrieval among them). Nothing about retrieval rises."""

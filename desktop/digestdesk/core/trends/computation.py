@@ -54,7 +54,7 @@ from digestdesk.core.trends.term_index import (
     as_date,
 )
 from digestdesk.core.trends.terms import Vocabulary
-from digestdesk.core.trends.topics import TopicCounter
+from digestdesk.core.trends.topics import IndexTopicCounter, TopicCounter
 from digestdesk.core.validation import without_controls
 from digestdesk.errors import DigestDeskError
 
@@ -212,22 +212,35 @@ class Trends:
             rising: tuple[RisingTerm, ...] = ()
             enough = len(window) >= MIN_WINDOW_ENTRIES
             if candidates and enough:
-                self._topics.load(conn, [i for i, _day in window] + [i for i, _day in previous])
+                both = [i for i, _day in window] + [i for i, _day in previous]
                 last = as_of.toordinal()
-                rising = confirm_rising(
-                    candidates,
-                    counter=self._topics,
-                    window=window,
-                    before=previous,
-                    votes=lambda i: index.entries[i][VOTES],
-                    has_keywords=lambda i: bool(index.entries[i][FROM_KEYWORDS]),
-                    generic=self._generic_words(),
-                    spark=lambda day: buckets - 1 - (last - day) * buckets // span,
-                    buckets=buckets,
-                    days=days,
-                    min_count=min_count,
-                    limit=limit,
-                )
+
+                def confirmed(counter: TopicCounter | IndexTopicCounter) -> tuple[RisingTerm, ...]:
+                    return confirm_rising(
+                        candidates,
+                        counter=counter,
+                        window=window,
+                        before=previous,
+                        votes=lambda i: index.entries[i][VOTES],
+                        has_keywords=lambda i: bool(index.entries[i][FROM_KEYWORDS]),
+                        generic=self._generic_words(),
+                        spark=lambda day: buckets - 1 - (last - day) * buckets // span,
+                        buckets=buckets,
+                        days=days,
+                        min_count=min_count,
+                        limit=limit,
+                    )
+
+                found = None
+                if self._index_in_step():  # the index is the database: search it
+                    try:
+                        found = confirmed(IndexTopicCounter(self.library.index, self._topics, both))
+                    except DigestDeskError:  # damaged meanwhile: analyse the papers instead
+                        found = None
+                if found is None:  # analyse the papers as the index will (it is catching up)
+                    self._topics.load(conn, both)
+                    found = confirmed(self._topics)
+                rising = found
             most_voted = self._most_voted(conn, window)
             if self._repos_seen[0] != len(index.entries):  # an import: look them up again
                 self._repos_seen = (len(index.entries), {})
@@ -265,6 +278,14 @@ class Trends:
             else f"Not enough papers in this window to tell what is rising ({len(window)}; "
             f"{MIN_WINDOW_ENTRIES} needed): try a longer window or another date.",
         )
+
+    def _index_in_step(self) -> bool:
+        """Whether the search index holds every change of the database (then a topic's count
+        is read from it; else the papers are analysed as it will index them)."""
+        try:
+            return self.library.index_lag() == 0
+        except DigestDeskError:
+            return False
 
     def _generic_words(self) -> frozenset[str]:
         """Words the archive uses evenly over time (see :func:`.scoring.learned_generic`),

@@ -28,9 +28,7 @@ class RisingTerm:
     @property
     def query(self) -> str:
         """What the search bar shows when the user picks this term."""
-        if re.fullmatch(r"[a-z0-9]+", self.term):
-            return self.term
-        return '"' + self.term.replace('"', "") + '"'
+        return topic_query(self.term)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -190,3 +188,10 @@ class TrendReport:
             "notice": self.notice or None,
             "late_risers": [r.to_json() for r in self.late_risers],
         }
+
+
+def topic_query(term: str) -> str:
+    """The query that finds a topic's papers: a word, or a quoted phrase."""
+    if re.fullmatch(r"[a-z0-9]+", term):
+        return term
+    return '"' + term.replace('"', "") + '"'

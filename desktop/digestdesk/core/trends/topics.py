@@ -27,6 +27,7 @@ from digestdesk.core import schema
 from digestdesk.core.index import text_analysis
 from digestdesk.core.library import CHUNK
 from digestdesk.core.query.analysis import TextAnalysis
+from digestdesk.core.trends.report import topic_query
 
 E = schema.entries
 
@@ -228,3 +229,36 @@ def _json_list(json: Any, text: Any) -> list[str]:
     except ValueError:
         return []
     return [str(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+class IndexTopicCounter:
+    """:class:`TopicCounter`'s answers read from the search index itself: a term's papers are
+    what searching its query finds (one search per term over both periods, then set
+    intersections), so no paper's text is analysed. Only for an index in step with the
+    database (:meth:`Library.index_lag` 0): the counts then equal a search by construction.
+    A 365-day window at 10k entries: 795 -> 282 ms (docs/benchmarks.md, issue 15)."""
+
+    def __init__(self, index: Any, analysed: TopicCounter, universe: Collection[int]) -> None:
+        self._index = index
+        self._analysed = analysed  # for term_tokens only (the query's words as analysed)
+        self._universe = set(universe)
+        self._found: dict[str, set[int]] = {}
+
+    def term_tokens(self, term: str) -> tuple[_Tokens, ...]:
+        return self._analysed.term_tokens(term)
+
+    def matching_many(
+        self, ids: Collection[int], terms: Iterable[str], fields: Collection[str] = SEARCHED_FIELDS
+    ) -> dict[str, set[int]]:
+        if tuple(fields) != SEARCHED_FIELDS:
+            raise ValueError("the index answers for the default fields only")
+        wanted = set(ids)
+        found: dict[str, set[int]] = {}
+        for term in terms:
+            papers = self._found.get(term)
+            if papers is None:
+                plan = self._index.plan(topic_query(term), default_sort="date")
+                hits = self._index.search(plan, allowed=self._universe, limit=None, sort="date")
+                papers = self._found[term] = {hit.id for hit in hits}
+            found[term] = papers & wanted
+        return found
