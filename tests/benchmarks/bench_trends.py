@@ -5,7 +5,8 @@ Standalone script::
     .venv/bin/python tests/benchmarks/bench_trends.py --size 100000 --related-size 10000
 
 Builds a library of ``--size`` generated entries (:func:`digestdesk.core.demo.generate_entries`)
-without a search index (trends do not need one), one digest per generated digest day so "by
+without a search index (trends do not need one; with ``--index`` it has one, and topic counts
+are read from it), one digest per generated digest day so "by
 digest date" has data, then times :meth:`Trends.report` for every window, by published and by
 digest date: the first (cold) computation, a cached repeat, and a computation restricted to a
 search's ids (every other entry). Then, on a library of ``--related-size`` entries with an index,
@@ -177,11 +178,16 @@ def main() -> None:
     parser.add_argument("--as-of", type=date.fromisoformat, default=END_DATE)
     parser.add_argument("--keep", type=Path, help="build (or reuse) the libraries under DIR")
     parser.add_argument("--build-only", action="store_true", help="build the libraries and stop")
+    parser.add_argument(
+        "--index",
+        action="store_true",
+        help="give the trends library its search index (topic counts are then read from it)",
+    )
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-trends-"))
     print(f"# Trends benchmark ({platform.python_version()}, {platform.machine()})\n")
     print(_machine_note() + "\n")
-    library = build(root / f"trends-{args.size}", args.size, index=False)
+    library = build(root / f"trends-{args.size}", args.size, index=args.index)
     if args.build_only:
         library.close()
         if args.related_size:

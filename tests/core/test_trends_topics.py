@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from digestdesk.core.library import Library
-from digestdesk.core.trends import Trends
+from digestdesk.core.trends import Trends, computation
 from digestdesk.core.trends.scoring import learned_generic, same_topic
 from digestdesk.core.trends.topics import TopicCounter
 from tests.core.test_trends import AS_OF, _background, _inject, _terms
@@ -77,8 +77,9 @@ def test_counts_are_honest_on_a_constructed_library(library: Library) -> None:
 def test_counts_come_from_the_index_when_it_is_in_step_and_agree_with_the_analysis(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the index in step no paper is analysed (the counts are searches); behind it, the
-    papers are analysed as the index will hold them; both give the same report."""
+    """With many papers to analyse and the index in step, no paper is analysed (the counts are
+    searches); behind it, the papers are analysed as the index will hold them; both give the
+    same report."""
     _background(library)
     _inject(library, 5000, [1, 2, 3, 4, 6, 7, 9, 11, 13], ["Test-Time Scaling"], "Study")
     _inject(library, 6000, [2, 5, 8], [], "Test-time scaling of reasoners, part")
@@ -91,6 +92,7 @@ def test_counts_come_from_the_index_when_it_is_in_step_and_agree_with_the_analys
         load(self, conn, ids)  # type: ignore[arg-type]
 
     monkeypatch.setattr(TopicCounter, "load", spy)
+    monkeypatch.setattr(computation, "ANALYSE_AT_MOST", 10)  # a long window's many papers
     from_index = Trends(library).report(window="30d", as_of=AS_OF)
     assert analysed == [] and from_index.rising
     _assert_honest(library, from_index)

@@ -68,6 +68,10 @@ DEFAULT_LIMIT = 20
 #: Most voted entries, late risers and repositories shown.
 TOP_ENTRIES = 10
 CACHE_SIZE = 16
+#: A report analyses up to this many papers not analysed yet; with more, and the search index
+#: in step, it searches the index for each candidate topic instead (10k entries: a 30-day
+#: window 73 ms analysed, 90 ms searched; 365 days 630 ms analysed, 250 ms searched).
+ANALYSE_AT_MOST = 2_000
 
 
 def parse_window(text: str | int) -> int:
@@ -232,7 +236,10 @@ class Trends:
                     )
 
                 found = None
-                if self._index_in_step():  # the index is the database: search it
+                # Analysing a few papers (or those already analysed) is quicker than ~80
+                # searches; many (a long window, a large library) are much slower.
+                many = self._topics.missing(both) > ANALYSE_AT_MOST
+                if many and self._index_in_step():  # the index is the database: search it
                     try:
                         found = confirmed(IndexTopicCounter(self.library.index, self._topics, both))
                     except DigestDeskError:  # damaged meanwhile: analyse the papers instead

@@ -128,6 +128,11 @@ class TopicCounter:
         for entry_id in ids:
             self._cache.pop(entry_id, None)
 
+    def missing(self, ids: Collection[int]) -> int:
+        """How many of ``ids`` :meth:`load` would analyse."""
+        cache = self._cache
+        return sum(1 for entry_id in ids if entry_id not in cache)
+
     def load(self, conn: Connection, ids: Collection[int]) -> None:
         """Analyse the papers of ``ids`` that are not in the cache."""
         cache = self._cache
