@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from digestdesk.core import schema
 from digestdesk.core.library import Library
-from digestdesk.core.library.common import E
+from digestdesk.core.library.database import ConnectionReading
 from digestdesk.core.library.filters import condition, failing_condition
+from digestdesk.core.library.sql import Params
 from digestdesk.core.query import FilterExpr, parse
 from tests.core import factories
 
@@ -50,11 +53,14 @@ FILTERS = [
 ]
 
 
-def _plan(library: Library, where: object) -> list[str]:
-    stmt = select(E.c.id).where(where)  # type: ignore[arg-type]
+Condition = Callable[[FilterExpr, Params], str]
+
+
+def _plan(library: Library, where: Condition, flt: FilterExpr, select: str = "id") -> list[str]:
+    params = Params()
+    sql = f"EXPLAIN QUERY PLAN SELECT {select} FROM entries WHERE {where(flt, params)}"
     with library.engine.connect() as conn:
-        sql = str(stmt.compile(conn.engine, compile_kwargs={"literal_binds": True}))
-        return [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+        return [row[3] for row in ConnectionReading(conn).all(sql, params.values)]
 
 
 def _table_scans(plan: list[str]) -> list[str]:
@@ -78,8 +84,8 @@ def _filter(text: str, negate: bool = False) -> FilterExpr:
 @pytest.mark.parametrize("negate", [False, True], ids=["", "negated"])
 def test_each_filter_is_answered_by_an_index(library: Library, text: str, negate: bool) -> None:
     flt = _filter(text, negate)
-    for label, where in (("ids", condition(flt)), ("failing", failing_condition(flt))):
-        plan = _plan(library, where)
+    for label, where in (("ids", condition), ("failing", failing_condition)):
+        plan = _plan(library, where, flt)
         assert not _table_scans(plan), f"{'-' if negate else ''}{text} ({label}): {plan}"
         membership = any(word in text for word in ("tag:", "digest:", "has:note"))
         scans = [line for line in plan if line.startswith("SCAN entries")]
@@ -92,17 +98,13 @@ def test_the_old_form_of_has_code_would_be_caught(library: Library) -> None:
     # Without its index (as before schema 0004) has:code reads every row: the check can fail.
     with library.engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_entries_has_code")
-    plan = _plan(library, condition(_filter("has:code")))
+    plan = _plan(library, condition, _filter("has:code"))
     assert _table_scans(plan) == ["SCAN entries"]
 
 
 @sqlite_only
 def test_counting_what_passes_uses_the_index_too(library: Library) -> None:
-    flt = _filter("has:code")
-    stmt = select(func.count()).select_from(E).where(condition(flt))
-    with library.engine.connect() as conn:
-        sql = str(stmt.compile(conn.engine, compile_kwargs={"literal_binds": True}))
-        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    plan = _plan(library, condition, _filter("has:code"), select="count(*)")
     assert plan == ["SEARCH entries USING COVERING INDEX ix_entries_has_code (has_code=?)"]
 
 
@@ -133,15 +135,18 @@ def test_indexed_forms_select_what_the_filters_mean(library: Library, text: str)
     library.set_note(2, "a note")
     library.set_status([4], "read")
     with library.engine.begin() as conn:  # an entry with no votes and no date
-        conn.execute(E.update().where(E.c.id == 5).values(votes=None, published=None))
+        entries = schema.entries
+        conn.execute(entries.update().where(entries.c.id == 5).values(votes=None, published=None))
     with library.engine.connect() as conn:
-        every = set(conn.execute(select(E.c.id)).scalars())
+        every = set(conn.execute(select(entries.c.id)).scalars())
 
-        def ids(where: object) -> set[int]:
-            return set(conn.execute(select(E.c.id).where(where)).scalars())  # type: ignore[arg-type]
+        def ids(where: Condition, flt: FilterExpr) -> set[int]:
+            params = Params()
+            sql = f"SELECT entries.id FROM entries WHERE {where(flt, params)}"
+            return {row[0] for row in ConnectionReading(conn).all(sql, params.values)}
 
-        yes, no = ids(condition(_filter(text))), ids(condition(_filter(text, True)))
-        failing = ids(failing_condition(_filter(text)))
+        yes, no = ids(condition, _filter(text)), ids(condition, _filter(text, True))
+        failing = ids(failing_condition, _filter(text))
     assert yes and not yes & no, text
     assert failing == every - yes, text
     unknown = every - yes - no  # entries with no value for the column: in neither

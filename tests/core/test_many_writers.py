@@ -22,11 +22,13 @@ from sqlalchemy.engine import Connection
 from digestdesk.core import schema
 from digestdesk.core.library import Library
 from digestdesk.core.library.change_listener import APPLICATION_NAME
-from digestdesk.core.library.common import E, utcnow
+from digestdesk.core.library.common import utcnow
 from digestdesk.core.library.database import Database, next_seq
 from digestdesk.errors import LibraryLockedError
 from digestdesk.paths import LibraryPaths, resolve_library
 from tests.core.factories import PAGE_HEADER, api_day, api_item, api_json, page_entry
+
+E = schema.entries
 
 pytestmark = pytest.mark.postgres
 

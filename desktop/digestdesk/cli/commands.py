@@ -89,6 +89,9 @@ class Command:
     # False: the handler takes the library's paths, not an opened library (recover works on
     # the files of a library that does not open).
     opens_library: bool = True
+    # The handler only uses the reads of :class:`~digestdesk.core.library.reader.LibraryReader`:
+    # on a SQLite library it runs with the sqlite3 module, without importing SQLAlchemy.
+    plain_reads: bool = False
     # Its output is a file format (export): printed exactly as made, never cleaned of controls
     # as text for the terminal is.
     prints_data: bool = False
@@ -154,6 +157,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
             Argument(("--limit",), type="count"),
         ),
         read_only=True,
+        plain_reads=True,
         repairs_index=False,  # reads the database only
     ),
     Command(
@@ -167,6 +171,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
             Argument(("--sort",), choices=("relevance", "date", "votes")),
         ),
         read_only=True,
+        plain_reads=True,
     ),
     Command(
         "show",
@@ -174,6 +179,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         entries.cmd_show,
         (JSON_OUTPUT, ENTRY),
         read_only=True,
+        plain_reads=True,
         repairs_index=False,  # reads the database only
     ),
     Command(
@@ -263,6 +269,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
         maintenance.cmd_stats,
         (JSON_OUTPUT,),
         read_only=True,
+        plain_reads=True,
         repairs_index=False,  # it reports the index as it is
     ),
     Command(

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from digestdesk.core.library import Library
+    from digestdesk.core.library.reader import LibraryReader
 
 
 class TerminalText:
@@ -68,7 +68,7 @@ def print_json(value: Any, out: TextIO) -> None:
 
 
 def print_rows(
-    library: Library,
+    library: LibraryReader,
     ids: Sequence[int],
     out: TextIO,
     total: int | None = None,

@@ -24,6 +24,7 @@ from digestdesk.paths import resolve_library
 
 if TYPE_CHECKING:
     from digestdesk.core.library import Library
+    from digestdesk.core.library.reader import LibraryReader
 
 
 def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
@@ -88,7 +89,7 @@ def _run(argv: Sequence[str], out: TextIO, stdin: TextIO) -> int:
         return EXIT_INTERRUPTED
 
 
-def resolve_entry_refs(library: Library, command: Command, args: Any) -> None:
+def resolve_entry_refs(library: LibraryReader, command: Command, args: Any) -> None:
     """Replace the arXiv ids given for the command's ``entry`` arguments by the entries' ids
     (the parser left entry ids as numbers and arXiv ids as versionless strings)."""
     for argument in command.arguments:
@@ -115,6 +116,10 @@ def _run_command(paths: Any, command: Command, args: Any, out: TextIO, stdin: Te
     """Open the library as ``command`` says and run it. A damaged index found by a read (a
     checksum, a block Whoosh could not decode) before anything was printed is rebuilt as one
     found damaged when opening, and a reading command then answers from the new index."""
+    if command.plain_reads and paths.is_sqlite:
+        code = _run_plain(paths, command, args, out, stdin)
+        if code is not None:
+            return code
     if command.read_only and paths.sqlite_file is not None and not paths.sqlite_file.exists():
         # A mistyped --library reads as an empty library: say so, once, where it is made.
         sys.stderr.write(
@@ -149,7 +154,26 @@ def _run_command(paths: Any, command: Command, args: Any, out: TextIO, stdin: Te
         library.close()
 
 
-def _call(command: Command, library: Library, args: Any, out: TextIO, stdin: TextIO) -> int:
+def _run_plain(paths: Any, command: Command, args: Any, out: TextIO, stdin: TextIO) -> int | None:
+    """Run a reading command with the sqlite3 module (no SQLAlchemy import); None when the
+    library or the read needs the full library (a schema to migrate, an index to repair,
+    ``sort:foryou``...): nothing was printed then, and the caller runs it as any command."""
+    from digestdesk.core.library.sqlite_reads import NeedsLibrary, SqliteLibrary
+
+    library = SqliteLibrary.open(paths)
+    if library is None:
+        return None
+    try:
+        if command.repairs_index and library.index_status() != "ok":
+            return None
+        return _call(command, library, args, out, stdin)
+    except (NeedsLibrary, SearchIndexDamagedError):
+        return None  # the full library repairs a damaged index first and says so
+    finally:
+        library.close()
+
+
+def _call(command: Command, library: LibraryReader, args: Any, out: TextIO, stdin: TextIO) -> int:
     resolve_entry_refs(library, command, args)
     if command.reads_stdin:
         return int(command.handler(library, args, out, stdin))

@@ -14,6 +14,7 @@ new, empty database and the index would then be emptied to match.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 from datetime import UTC, datetime
@@ -269,3 +270,14 @@ def install_error_translation(engine: Engine, paths: LibraryPaths) -> None:
         return problem
 
     event.listen(engine, "handle_error", translate, retval=True)
+
+
+def folder_writable(paths: LibraryPaths) -> bool:
+    """Whether the library's SQLite file and its folder can be written (a server: always)."""
+    if paths.root is None or paths.sqlite_file is None:
+        return True
+    if not paths.root.exists():
+        return True  # a new library: creating it says whether it can be written
+    if not os.access(paths.root, os.W_OK):
+        return False
+    return not paths.sqlite_file.exists() or os.access(paths.sqlite_file, os.W_OK)

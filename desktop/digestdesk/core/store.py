@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from digestdesk.core import schema, storage_problems
+from digestdesk.core.migrations import SCHEMA_HEAD as SCHEMA_HEAD
 from digestdesk.errors import (
     LibraryError,
     LibraryLockedError,
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The newest migration's revision. Checking it with one SELECT keeps Alembic (a slow import)
-# out of every start; a test asserts it matches the migration scripts.
-SCHEMA_HEAD = "0004"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -144,17 +142,6 @@ def create_db_engine(paths: LibraryPaths, *, read_only: bool = False) -> Engine:
             f"Cannot use the database {paths.describe()}: {exc}. "
             "Check DIGESTDESK_DATABASE_URL (for PostgreSQL: postgresql+psycopg://user:pw@host/db)."
         ) from exc
-
-
-def folder_writable(paths: LibraryPaths) -> bool:
-    """Whether the library's SQLite file and its folder can be written (a server: always)."""
-    if paths.root is None or paths.sqlite_file is None:
-        return True
-    if not paths.root.exists():
-        return True  # a new library: creating it says whether it can be written
-    if not os.access(paths.root, os.W_OK):
-        return False
-    return not paths.sqlite_file.exists() or os.access(paths.sqlite_file, os.W_OK)
 
 
 def _read_only_connector(file: Path) -> Any:

@@ -12,9 +12,10 @@ from digestdesk.cli.output import print_json, print_rows, show_text
 
 if TYPE_CHECKING:
     from digestdesk.core.library import Library
+    from digestdesk.core.library.reader import LibraryReader
 
 
-def cmd_list(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+def cmd_list(library: LibraryReader, args: argparse.Namespace, out: TextIO) -> int:
     ids = library.list_ids(status=args.status, tag=args.tag, sort=args.sort, limit=args.limit)
     if args.json:
         print_json([d.to_json() for d in library.entries(ids)], out)
@@ -23,7 +24,7 @@ def cmd_list(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def cmd_search(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+def cmd_search(library: LibraryReader, args: argparse.Namespace, out: TextIO) -> int:
     query = " ".join(args.query)
     result = library.search(query, sort=args.sort, limit=args.limit)
     if result.for_you_fell_back:
@@ -41,7 +42,7 @@ def cmd_search(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def cmd_show(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+def cmd_show(library: LibraryReader, args: argparse.Namespace, out: TextIO) -> int:
     detail = library.entry(args.id)
     if args.json:
         print_json(detail.to_json(), out)

@@ -14,6 +14,7 @@ from digestdesk.core.drafts import STATUSES
 
 if TYPE_CHECKING:
     from digestdesk.core.library import Library
+    from digestdesk.core.library.reader import LibraryReader
 
 
 def cmd_export(library: Library, args: argparse.Namespace, out: TextIO) -> int:
@@ -48,7 +49,7 @@ def _remove_part(tmp: Path) -> None:
         sys.stderr.write(f"digestdesk: could not remove {printable(str(tmp))}: {exc.strerror}\n")
 
 
-def cmd_stats(library: Library, args: argparse.Namespace, out: TextIO) -> int:
+def cmd_stats(library: LibraryReader, args: argparse.Namespace, out: TextIO) -> int:
     stats = library.stats()
     if args.json:
         print_json(stats, out)

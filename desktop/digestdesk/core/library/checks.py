@@ -10,18 +10,18 @@ import random
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
 
 from sqlalchemy import exists, func, select
 
 from digestdesk.core import schema
 from digestdesk.core.index import IndexDoc
-from digestdesk.core.library.common import E, chunks
+from digestdesk.core.library.common import chunks
 from digestdesk.core.library.database import Database, read_meta
 from digestdesk.core.library.index_sync import IndexSync, index_docs
-from digestdesk.core.library.reads import all_tags, counts
 from digestdesk.core.storage_problems import damaged as database_damaged
 from digestdesk.errors import SearchIndexDamagedError, SearchIndexUnavailableError
+
+E = schema.entries
 
 #: ``check`` compares this many entries, chosen at random, with what the index returns for
 #: them (``--deep``: every entry): their stored text, and for the words and word pairs of
@@ -210,29 +210,3 @@ def _batches(database: Database, ids: Sequence[int]) -> Iterator[list[IndexDoc]]
     for chunk in chunks(list(ids), 500):
         with database.engine.connect() as conn:
             yield index_docs(conn, chunk)
-
-
-def stats(database: Database, sync: IndexSync) -> dict[str, Any]:
-    """What ``digestdesk stats`` shows: sizes, dates and where the library and its index are."""
-    with database.engine.connect() as conn:
-        total_digests = conn.execute(select(func.count()).select_from(schema.digests)).scalar()
-        with_code = conn.execute(
-            select(func.count()).select_from(E).where(E.c.has_code.is_(True))
-        ).scalar()
-        with_notes = conn.execute(select(func.count()).select_from(schema.notes)).scalar()
-        first, last = conn.execute(select(func.min(E.c.published), func.max(E.c.published))).one()
-        last_digest = conn.execute(select(func.max(schema.digests.c.digest_date))).scalar()
-    state = sync.index.state()
-    return {
-        "library": database.paths.describe(),
-        "index": str(database.paths.index_dir),
-        "entries": counts(database.engine),
-        "digests": total_digests,
-        "last_digest": last_digest.isoformat() if last_digest else None,
-        "with_code": with_code,
-        "with_notes": with_notes,
-        "tags": len(all_tags(database.engine)),
-        "published_from": first.isoformat() if first else None,
-        "published_to": last.isoformat() if last else None,
-        "index_documents": state.doc_count if state else None,
-    }

@@ -1,6 +1,7 @@
 """What the library's modules share: tuning, chunked ``IN (...)`` lists, UTC times, links, tags.
 
-Nothing here touches the database; every module of the package builds on it.
+Nothing here touches the database (nor imports SQLAlchemy: the command line's reading commands
+use it); every module of the package builds on it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from digestdesk.core import schema
 from digestdesk.core.drafts import Link
-
-E = schema.entries
 
 #: Rows per ``IN (...)`` lookup: well under SQLite's variable limit. A limit of the database,
 #: not a knob: every lookup by ids and the import's chunks (one statement per chunk) use it.

@@ -30,7 +30,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
@@ -39,8 +39,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from digestdesk.core import schema
-from digestdesk.core.storage_problems import library_folder_problem, storage_error
-from digestdesk.core.store import WriterLock, folder_writable, open_engine, write_transaction
+from digestdesk.core.library.sql import Reading, sqlite_values
+from digestdesk.core.storage_problems import (
+    folder_writable,
+    library_folder_problem,
+    storage_error,
+)
+from digestdesk.core.store import WriterLock, open_engine, write_transaction
 from digestdesk.errors import LibraryError, StorageFullError
 from digestdesk.paths import LibraryPaths
 
@@ -173,6 +178,31 @@ def retried_on_conflict(method: F) -> F:
     return run  # type: ignore[return-value]
 
 
+class ConnectionReading:
+    """Plain SQL reads (:mod:`.sql`) on a SQLAlchemy connection, within its transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        values = dict(params or {})
+        if self._conn.dialect.name == "sqlite":
+            values = sqlite_values(values)
+        return [tuple(row) for row in self._conn.execute(text(sql), values)]
+
+
+class EngineReads:
+    """Plain SQL reads (:mod:`.sql`) through an engine, each in a connection of its own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @contextmanager
+    def reading(self) -> Iterator[Reading]:
+        with self._engine.connect() as conn:
+            yield ConnectionReading(conn)
+
+
 class Database:
     """The engine of an open library, its writer lock (when writing) and its write lock."""
 
@@ -186,6 +216,8 @@ class Database:
     ) -> None:
         self.paths = paths
         self.engine = engine
+        #: Plain SQL reads (:mod:`.entry_reads`, :mod:`.filters`) through the engine.
+        self.reads = EngineReads(engine)
         self._lock = lock
         self._writer = lock is not None if writer is None else writer
         #: Held by every write transaction of this process, so they take turns at once rather

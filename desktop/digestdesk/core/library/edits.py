@@ -22,13 +22,15 @@ from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
 from digestdesk.core.drafts import STATUSES
-from digestdesk.core.library.common import E, LibraryTuning, chunks, utcnow
+from digestdesk.core.library.common import LibraryTuning, chunks, utcnow
 from digestdesk.core.library.database import Database, next_seq, retried_on_conflict
 from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.reads import require, statuses, tags_for
 from digestdesk.core.records import Changes
 from digestdesk.core.text import normalize_tag
 from digestdesk.errors import DigestDeskError
+
+E = schema.entries
 
 
 class Edits:

@@ -31,6 +31,7 @@ the views to re-query only that. A write that changes nothing returns empty ``Ch
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -40,20 +41,18 @@ from typing import Any
 import digestdesk.core.library.checks as checks
 import digestdesk.core.library.index_worker as index_worker
 import digestdesk.core.library.reads as reads
-import digestdesk.core.library.searching as searching
 from digestdesk.core.drafts import DigestDraft, EntryDraft, ParseResult
 from digestdesk.core.index import SearchIndex
 from digestdesk.core.library.change_listener import ChangeListener
 from digestdesk.core.library.common import Cancelled, LibraryTuning, Progress
 from digestdesk.core.library.database import Database
 from digestdesk.core.library.edits import Edits
-from digestdesk.core.library.filters import list_ids
 from digestdesk.core.library.importing import Importer
 from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.moving_in import MovingIn, PushReport
+from digestdesk.core.library.reader import LibraryReader
 from digestdesk.core.library.session_edits import SessionEdits
-from digestdesk.core.query import QueryPlan
-from digestdesk.core.records import Changes, EntryDetail, EntryRow, ImportReport, SearchResult
+from digestdesk.core.records import Changes, ImportReport
 from digestdesk.core.similarity import Match, NotEnoughTriage, Recommendation, SimilarityStore
 from digestdesk.core.storage_problems import STORAGE_ERRNOS
 from digestdesk.core.text import normalize_tag
@@ -63,27 +62,37 @@ from digestdesk.paths import DATABASE_FILE, LibraryPaths, resolve_library
 log = logging.getLogger(__name__)
 
 
-class Library:
-    """An open library. Use :meth:`open` and close it (or use it as a context manager)."""
+class Library(LibraryReader):
+    """An open library. Use :meth:`open` and close it (or use it as a context manager); its
+    reads are :class:`~digestdesk.core.library.reader.LibraryReader`'s."""
 
     def __init__(self, database: Database, *, tuning: LibraryTuning | None = None) -> None:
         self._database = database
         self.paths = database.paths
         self.engine = database.engine
+        #: Plain SQL reads (:mod:`.entry_reads`, :mod:`.filters`).
+        self.reads = database.reads
         self.tuning = tuning or LibraryTuning()
         self.uuid = database.meta("library_uuid")
         self._sync = IndexSync(database, self.uuid, self.tuning)
         self._importer = Importer(database, self._sync)
         self._edits = Edits(database, self._sync, self.tuning)
         self._moving_in = MovingIn(database, self._sync, self._importer)
-        #: Similar papers and what recommendations are learned over: a cache beside the index.
-        self.similarity = SimilarityStore(
-            self.engine, self.paths.similarity_file, self.uuid, database.change_seq
-        )
         #: The writes of reading sessions (:mod:`digestdesk.core.sessions` steps through them).
         self.session_edits = SessionEdits(database)
 
-    @property
+    @functools.cached_property
+    def similarity(self) -> SimilarityStore:
+        """Similar papers and what recommendations are learned over: a cache beside the index,
+        made when first used (most commands and the window's first paint never use it)."""
+        return SimilarityStore(
+            self.engine, self.paths.similarity_file, self.uuid, self._database.change_seq
+        )
+
+    def rank_for_you(self, ids: list[int]) -> list[int] | None:
+        return self.similarity.rank_for_you(ids)
+
+    @property  # type: ignore[override]
     def index(self) -> SearchIndex:
         """The search index: a cache of the database that :mod:`.index_sync` keeps in step."""
         return self._sync.index
@@ -379,32 +388,9 @@ class Library:
         return self._edits.redo()
 
     # ----------------------------------------------------------- reads (reads)
-    def rows(self, ids: Sequence[int]) -> dict[int, EntryRow]:
-        """List rows for the given ids (the visible ones), keyed by id."""
-        return reads.rows(self.engine, ids)
-
     def first_with_status(self, ids: Sequence[int], status: str) -> int | None:
         """The first of ``ids``, in their order, whose entry has ``status`` (None: none has)."""
         return reads.first_with_status(self.engine, ids, status)
-
-    def entry(self, entry_id: int) -> EntryDetail:
-        return reads.entry(self.engine, entry_id)
-
-    def entries(self, ids: Sequence[int]) -> list[EntryDetail]:
-        """Full records, in the order of ``ids`` (unknown ids are left out)."""
-        return reads.entries(self.engine, ids)
-
-    def ids_for_arxiv(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
-        """The entry id of each versionless arXiv id the library holds (others left out)."""
-        return reads.ids_for_arxiv(self.engine, arxiv_ids)
-
-    def all_tags(self) -> list[tuple[str, int]]:
-        """Every tag with how many entries carry it, most used first."""
-        return reads.all_tags(self.engine)
-
-    def counts(self) -> dict[str, int]:
-        """Entries in all and per status."""
-        return reads.counts(self.engine)
 
     def export_drafts(
         self, ids: Sequence[int] | None = None
@@ -436,44 +422,6 @@ class Library:
         return reads.digest_dates(self.engine)
 
     # ---------------------------------------------- queries (filters, searching)
-    def list_ids(
-        self,
-        *,
-        status: str | None = None,
-        tag: str | None = None,
-        sort: str = "date",
-        limit: int | None = None,
-    ) -> list[int]:
-        return list_ids(self.engine, status=status, tag=tag, sort=sort, limit=limit)
-
-    def plan(self, query: str, *, sort: str | None = None) -> QueryPlan:
-        return searching.plan_query(self.index, query, sort=sort)
-
-    def search(
-        self,
-        query: str,
-        *,
-        sort: str | None = None,
-        limit: int | None = None,
-        status: str | None = None,
-        tag: str | None = None,
-    ) -> SearchResult:
-        """Run a query in the query language; filters run in SQL, words in the index."""
-        return searching.search(
-            self.engine,
-            self.index,
-            query,
-            sort=sort,
-            limit=limit,
-            status=status,
-            tag=tag,
-            cap=self.tuning.text_results_cap,
-            for_you=self.similarity.rank_for_you,
-        )
-
-    def highlights(self, ids: Sequence[int], query: str) -> dict[int, str]:
-        return searching.highlights(self.index, ids, query)
-
     def related(self, entry_id: int, *, limit: int = 10) -> list[Match]:
         """The papers most like this one (cosine of BM25-weighted terms of title, abstract and
         keywords), best first, each with the phrases both share; none for an unknown id."""
@@ -510,6 +458,3 @@ class Library:
     def index_damage(self) -> SearchIndexDamagedError | None:
         """The damage found in the search index (it is rebuilt by :meth:`ensure_index`)."""
         return self.index.damage()
-
-    def stats(self) -> dict[str, Any]:
-        return checks.stats(self._database, self._sync)

@@ -2,7 +2,9 @@
 
 Word queries run in the search index; everything else a query says runs here, on indexed
 columns. :func:`allowed_or_excluded` hands the index the ids a filter leaves (or, when that is
-most of them, the ids it removes).
+most of them, the ids it removes). The conditions are plain SQL text with parameters
+(:mod:`.sql`), the same on SQLite and PostgreSQL, run through SQLAlchemy or, by the command
+line's reading commands, through the sqlite3 module.
 """
 
 from __future__ import annotations
@@ -12,32 +14,29 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, false, func, not_, or_, select, true
-from sqlalchemy.sql.elements import ColumnElement
-
-from digestdesk.core import schema
 from digestdesk.core.drafts import STATUSES
-from digestdesk.core.library.common import E
+from digestdesk.core.library.sql import Params, Reads
 from digestdesk.core.query import Filter, FilterExpr, FilterGroup
 from digestdesk.core.text import normalize_tag
 from digestdesk.errors import DigestDeskError
 
+_ORDERS = {
+    "votes": "entries.votes DESC NULLS LAST, entries.published DESC NULLS LAST, entries.id DESC",
+    "title": "entries.title_norm, entries.id",
+    "added": "entries.id DESC",
+    "date": "entries.published DESC NULLS LAST, entries.votes DESC NULLS LAST, entries.id DESC",
+}
 
-def order_by(sort: str) -> list[Any]:
+
+def order_by(sort: str) -> str:
     """The ORDER BY of a sort name ("date", the default; "votes", "title", "added").
 
     Within a day, "date" puts the most voted first, as the Hugging Face daily page does."""
-    if sort == "votes":
-        return [E.c.votes.desc().nulls_last(), E.c.published.desc().nulls_last(), E.c.id.desc()]
-    if sort == "title":
-        return [E.c.title_norm, E.c.id]
-    if sort == "added":
-        return [E.c.id.desc()]
-    return [E.c.published.desc().nulls_last(), E.c.votes.desc().nulls_last(), E.c.id.desc()]
+    return _ORDERS.get(sort, _ORDERS["date"])
 
 
 def list_ids(
-    engine: Engine,
+    reads: Reads,
     *,
     status: str | None = None,
     tag: str | None = None,
@@ -45,53 +44,70 @@ def list_ids(
     limit: int | None = None,
 ) -> list[int]:
     """Ids with this status and tag (both optional), sorted."""
-    conditions: list[ColumnElement[bool]] = []
+    filters: list[FilterExpr] = []
     if status:
-        conditions.append(condition(Filter("status", "=", status)))
+        filters.append(Filter("status", "=", status))
     if tag:
-        conditions.append(condition(Filter("tag", "=", tag)))
-    return ids_where(engine, conditions, sort, limit)
+        filters.append(Filter("tag", "=", tag))
+    return ids_where(reads, filters, sort, limit)
 
 
 def allowed_or_excluded(
-    engine: Engine, filters: Sequence[FilterExpr]
+    reads: Reads, filters: Sequence[FilterExpr]
 ) -> tuple[set[int] | None, set[int] | None]:
     """(allowed, None) or, when most entries pass the filters, (None, excluded): fetching
     80k ids of "status:unread" costs more than the search itself at 100k, the 20 others
     almost nothing. A count on the indexed columns decides; every query here is answered
     from indexes (tests/core/test_filter_indexes.py checks the query plans)."""
-    passing = and_(*(condition(f) for f in filters))
-    with engine.connect() as conn:
-        count = conn.execute(select(func.count()).select_from(E).where(passing)).scalar_one()
-        total = conn.execute(select(func.count()).select_from(E)).scalar_one()
+    params = Params()
+    passing = " AND ".join(condition(f, params) for f in filters)
+    with reads.reading() as reading:
+        ((count,),) = reading.all(f"SELECT count(*) FROM entries WHERE {passing}", params.values)
+        ((total,),) = reading.all("SELECT count(*) FROM entries")
         if count * 2 <= total:
-            return set(conn.execute(select(E.c.id).where(passing)).scalars()), None
-        failing = or_(*(failing_condition(f) for f in filters))
-        return None, set(conn.execute(select(E.c.id).where(failing)).scalars())
+            rows = reading.all(f"SELECT entries.id FROM entries WHERE {passing}", params.values)
+            return {row[0] for row in rows}, None
+        params = Params()
+        failing = " OR ".join(failing_condition(f, params) for f in filters)
+        rows = reading.all(f"SELECT entries.id FROM entries WHERE {failing}", params.values)
+        return None, {row[0] for row in rows}
 
 
 def ids_where(
-    engine: Engine, conditions: Sequence[ColumnElement[bool]], sort: str, limit: int | None
+    reads: Reads, filters: Sequence[FilterExpr], sort: str, limit: int | None
 ) -> list[int]:
-    """Ids that pass every condition, sorted, at most ``limit``."""
-    stmt = select(E.c.id).where(*conditions).order_by(*order_by(sort))
+    """Ids that pass every filter, sorted, at most ``limit``."""
+    params = Params()
+    where = " AND ".join(condition(f, params) for f in filters)
+    sql = "SELECT entries.id FROM entries"
+    if where:
+        sql += f" WHERE {where}"
+    sql += f" ORDER BY {order_by(sort)}"
     if limit is not None:
-        stmt = stmt.limit(limit)
-    with engine.connect() as conn:
-        return list(conn.execute(stmt).scalars())
+        sql += f" LIMIT {int(limit)}"
+    with reads.reading() as reading:
+        return [row[0] for row in reading.all(sql, params.values)]
 
 
-def condition(flt: FilterExpr) -> ColumnElement[bool]:
+def condition(flt: FilterExpr, params: Params) -> str:
     """One filter of a query (or filters joined by OR and AND) as a condition on entries, in a
     form a database index answers: ``-votes:>5`` is ``votes <= 5``, ``-status:read`` the other
     statuses, ``-has:code`` ``has_code = false``, ``-(a OR b)`` is ``-a AND -b``. A negated
     membership (``-tag:x``, ``-has:note``, ``-digest:...``) is a ``NOT IN``."""
-    return _sides(flt).true
+    return _sides(flt, params).true
 
 
-def failing_condition(flt: FilterExpr) -> ColumnElement[bool]:
+def failing_condition(flt: FilterExpr, params: Params) -> str:
     """The entries a filter leaves out, those where it is unknown (a NULL value) included."""
-    return _sides(flt).not_true
+    return _sides(flt, params).not_true
+
+
+def _and(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+
+
+def _or(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
 @dataclass(frozen=True)
@@ -100,77 +116,91 @@ class _Sides:
     NULL is NULL, so an entry without a value is neither true nor false: ``-votes:>5`` leaves
     out an entry without votes, as ``votes:>5`` does."""
 
-    true: ColumnElement[bool]
-    false: ColumnElement[bool]
-    not_true: ColumnElement[bool]
-    not_false: ColumnElement[bool]
+    true: str
+    false: str
+    not_true: str
+    not_false: str
 
     def negated(self) -> _Sides:
         return _Sides(self.false, self.true, self.not_false, self.not_true)
 
 
-def _sides(flt: FilterExpr) -> _Sides:
+def _sides(flt: FilterExpr, params: Params) -> _Sides:
     if isinstance(flt, FilterGroup):
-        parts = [_sides(child) for child in flt.children]
-        join, dual = (and_, or_) if flt.op == "and" else (or_, and_)
+        parts = [_sides(child, params) for child in flt.children]
+        join, dual = (_and, _or) if flt.op == "and" else (_or, _and)
         sides = _Sides(
-            join(*(p.true for p in parts)),
-            dual(*(p.false for p in parts)),
-            dual(*(p.not_true for p in parts)),
-            join(*(p.not_false for p in parts)),
+            join([p.true for p in parts]),
+            dual([p.false for p in parts]),
+            dual([p.not_true for p in parts]),
+            join([p.not_false for p in parts]),
         )
     else:
-        positive, opposite, nullable = _parts(flt)
-        unknown = nullable.is_(None) if nullable is not None else None
+        positive, opposite, nullable = _parts(flt, params)
+        unknown = f"{nullable} IS NULL" if nullable is not None else None
         sides = _Sides(
             positive,
             opposite,
-            opposite if unknown is None else or_(opposite, unknown),
-            positive if unknown is None else or_(positive, unknown),
+            opposite if unknown is None else _or([opposite, unknown]),
+            positive if unknown is None else _or([positive, unknown]),
         )
     return sides.negated() if flt.negate else sides
 
 
-def _parts(flt: Filter) -> tuple[ColumnElement[bool], ColumnElement[bool], Any]:
+_COLUMNS = {"date": "entries.published", "votes": "entries.votes", "arxiv": "entries.arxiv_id"}
+
+
+def _parts(flt: Filter, params: Params) -> tuple[str, str, str | None]:
     """(the condition, its opposite, the nullable column it compares or None). Where a column
     may be NULL, neither side holds for NULL, as SQL's NOT would have it."""
     field, op, value = flt.field, flt.op, flt.value
     if field == "status":
         others = [s for s in STATUSES if s != str(value)]
-        return E.c.status == str(value), E.c.status.in_(others), None
+        return (
+            f"entries.status = {params(str(value))}",
+            f"entries.status IN ({params.many(others)})",
+            None,
+        )
     if field == "has" and value == "code":
-        return E.c.has_code == true(), E.c.has_code == false(), None
+        return (
+            f"entries.has_code = {params(True)}",
+            f"entries.has_code = {params(False)}",
+            None,
+        )
     if field == "has" and value == "project":
-        return E.c.project_page.is_not(None), E.c.project_page.is_(None), None
+        return "entries.project_page IS NOT NULL", "entries.project_page IS NULL", None
     if field == "year":
         op, value = _year_as_dates(op, value)
         field = "date"
-    if field in ("date", "votes", "arxiv"):
-        column = {"date": E.c.published, "votes": E.c.votes, "arxiv": E.c.arxiv_id}[field]
+    if field in _COLUMNS:
+        column = _COLUMNS[field]
         if field == "arxiv":
             value = str(value)
-        return _compare(column, op, value), _opposite(column, op, value), column
-    member = E.c.id.in_(_member_ids(field, op, value))
-    return member, not_(member), None
+        return (
+            _compare(column, op, value, params),
+            _opposite(column, op, value, params),
+            column,
+        )
+    members = _member_ids(field, op, value, params)
+    return f"entries.id IN ({members})", f"entries.id NOT IN ({members})", None
 
 
-def _member_ids(field: str, op: str, value: Any) -> Select[Any]:
+def _member_ids(field: str, op: str, value: Any, params: Params) -> str:
     """The ids of a filter on another table: one indexed lookup there, not a probe per entry."""
     if field == "tag":
         return (
-            select(schema.entry_tags.c.entry_id)
-            .join(schema.tags, schema.tags.c.id == schema.entry_tags.c.tag_id)
-            .where(schema.tags.c.name == normalize_tag(str(value)))
+            "SELECT entry_tags.entry_id FROM entry_tags JOIN tags ON tags.id = entry_tags.tag_id"
+            f" WHERE tags.name = {params(normalize_tag(str(value)))}"
         )
     if field == "has" and value == "note":
-        return select(schema.notes.c.entry_id)
+        return "SELECT notes.entry_id FROM notes"
     if field == "has":
         raise DigestDeskError(f"has:{value} is not known (use has:code, has:note, has:project)")
     if field == "digest":
         return (
-            select(schema.digest_entries.c.entry_id)
-            .join(schema.digests, schema.digests.c.id == schema.digest_entries.c.digest_id)
-            .where(_compare(schema.digests.c.digest_date, op, value))
+            "SELECT digest_entries.entry_id FROM digest_entries"
+            " JOIN digests ON digests.id = digest_entries.digest_id"
+            f" WHERE {_compare('digests.digest_date', op, value, params)}"
         )
     raise DigestDeskError(f"Cannot filter on {field}.")
 
@@ -191,28 +221,21 @@ def _year_as_dates(op: str, value: Any) -> tuple[str, Any]:
     }[op]
 
 
-def _opposite(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+def _opposite(column: str, op: str, value: Any, params: Params) -> str:
     """NOT of :func:`_compare` for a non-NULL value, as ranges an index answers."""
     if op == "range":
         lo, hi = value
-        return or_(column < lo, column > hi)
-    return {
-        "=": or_(column < value, column > value),
-        ">": column <= value,
-        ">=": column < value,
-        "<": column >= value,
-        "<=": column > value,
-    }[op]
+        return f"({column} < {params(lo)} OR {column} > {params(hi)})"
+    if op == "=":
+        return f"({column} < {params(value)} OR {column} > {params(value)})"
+    opposite = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}[op]
+    return f"{column} {opposite} {params(value)}"
 
 
-def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+def _compare(column: str, op: str, value: Any, params: Params) -> str:
     if op == "range":
         lo, hi = value
-        return and_(column >= lo, column <= hi)
-    return {
-        "=": column == value,
-        ">": column > value,
-        ">=": column >= value,
-        "<": column < value,
-        "<=": column <= value,
-    }[op]
+        return f"({column} >= {params(lo)} AND {column} <= {params(hi)})"
+    if op not in ("=", ">", ">=", "<", "<="):
+        raise KeyError(op)
+    return f"{column} {op} {params(value)}"

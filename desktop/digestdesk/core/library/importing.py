@@ -39,7 +39,6 @@ from digestdesk.core.drafts import (
 from digestdesk.core.library.common import (
     CHUNK,
     Cancelled,
-    E,
     Progress,
     chunks,
     links_from_json,
@@ -60,6 +59,8 @@ from digestdesk.core.records import Changes, ImportedItem, ImportReport
 from digestdesk.core.text import clean_text, normalize_title
 from digestdesk.core.validation import clean_str, validate
 from digestdesk.errors import DigestDeskError
+
+E = schema.entries
 
 
 class ImportCancelled(DigestDeskError):

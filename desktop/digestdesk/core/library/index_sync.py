@@ -26,11 +26,14 @@ from sqlalchemy.engine import Connection
 import digestdesk.core.library.index_worker as index_worker
 from digestdesk.core import schema
 from digestdesk.core.index import IndexDoc, SearchIndex, WhooshIndex
-from digestdesk.core.library.common import Cancelled, E, LibraryTuning, Progress, chunks
+from digestdesk.core.library.common import Cancelled, LibraryTuning, Progress, chunks
 from digestdesk.core.library.database import Database
+from digestdesk.core.library.reader import index_status
 from digestdesk.core.library.reads import digest_dates_for, tags_for
 from digestdesk.core.storage_problems import STORAGE_ERRNOS
 from digestdesk.errors import SearchIndexUnavailableError
+
+E = schema.entries
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +61,7 @@ class IndexSync:
 
     def status(self) -> str:
         """ "ok", "behind" (incremental catch-up) or "rebuild" (missing, stale, unreadable)."""
-        state = self.index.state()
-        if state is None or state.library_uuid != self._uuid:
-            return "rebuild"
-        return "ok" if state.last_seq >= self._database.change_seq() else "behind"
+        return index_status(self.index.state(), self._uuid, self._database.change_seq())
 
     def lag(self) -> int | None:
         """How many entries changed since the index was last updated (None: the index is

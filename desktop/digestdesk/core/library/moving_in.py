@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from digestdesk.core import schema
 from digestdesk.core.drafts import ParseResult, UserState
-from digestdesk.core.library.common import E, as_utc, utcnow
+from digestdesk.core.library.common import as_utc, utcnow
 from digestdesk.core.library.database import Database, next_seq, retried_on_conflict
 from digestdesk.core.library.edits import add_tags
 from digestdesk.core.library.importing import Importer
@@ -37,6 +37,7 @@ from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.reads import export_drafts
 from digestdesk.core.records import Changes
 
+E = schema.entries
 S = schema.reading_sessions
 I = schema.session_items  # noqa: E741 - the items table, next to S as in session_edits
 

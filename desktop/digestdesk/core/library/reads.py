@@ -1,42 +1,36 @@
-"""Reading the library: list rows, full entries, tags, counts, digest days, drafts for export.
+"""Reading the library through SQLAlchemy: statuses, digest days, drafts for export, and the
+lookups the writing modules share inside their transactions.
 
-Plain functions over an engine (or, for the lookups the other modules share, a connection);
-they may run on any thread, each in its own connection.
+Plain functions over an engine (or a connection); they may run on any thread, each in its own
+connection. List rows, full entries, tags and counts are in :mod:`.entry_reads` (plain SQL,
+which the command line also runs without SQLAlchemy).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+import digestdesk.core.library.entry_reads as entry_reads
 from digestdesk.core import schema
 from digestdesk.core.drafts import (
-    STATUSES,
     Appearance,
     DigestDraft,
     EntryDraft,
     StatusChange,
     UserState,
 )
-from digestdesk.core.library.common import E, as_utc, chunks, links_from_json
-from digestdesk.core.records import EntryDetail, EntryRow, StatusEvent
-from digestdesk.core.validation import without_controls
+from digestdesk.core.library.common import as_utc, chunks
+from digestdesk.core.library.database import ConnectionReading, EngineReads
 from digestdesk.errors import EntryNotFoundError
 
-
-def _repaired(text: Any) -> Any:
-    """Stored text as imports repair it now (None and "" as they are)."""
-    return without_controls(text) if text else text
-
-
-def _as_stored(text: Any) -> Any:
-    return text
+E = schema.entries
 
 
 def statuses(conn: Connection, ids: Sequence[int]) -> dict[int, str]:
@@ -84,177 +78,12 @@ def require(ids: Sequence[int], found: dict[int, Any]) -> None:
 
 def tags_for(conn: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
     """Each entry's tags by name (entries without tags are left out)."""
-    found: dict[int, list[str]] = defaultdict(list)
-    for chunk in chunks(list(ids)):
-        for entry_id, name in conn.execute(
-            select(schema.entry_tags.c.entry_id, schema.tags.c.name)
-            .join(schema.tags, schema.tags.c.id == schema.entry_tags.c.tag_id)
-            .where(schema.entry_tags.c.entry_id.in_(chunk))
-            .order_by(schema.tags.c.name)
-        ):
-            found[entry_id].append(name)
-    return found
+    return entry_reads.tags_for(ConnectionReading(conn), ids)
 
 
 def digest_dates_for(conn: Connection, ids: Sequence[int]) -> dict[int, list[date]]:
     """The days of the digests each entry appeared in, oldest first, each day once."""
-    found: dict[int, list[date]] = defaultdict(list)
-    for chunk in chunks(list(ids)):
-        for entry_id, day in conn.execute(
-            select(schema.digest_entries.c.entry_id, schema.digests.c.digest_date)
-            .join(schema.digests, schema.digests.c.id == schema.digest_entries.c.digest_id)
-            .where(schema.digest_entries.c.entry_id.in_(chunk))
-            .order_by(schema.digests.c.digest_date)
-        ):
-            if day is not None and day not in found[entry_id]:
-                found[entry_id].append(day)
-    return found
-
-
-def rows(engine: Engine, ids: Sequence[int]) -> dict[int, EntryRow]:
-    """List rows for the given ids (the visible ones), keyed by id."""
-    with engine.connect() as conn:
-        tags = tags_for(conn, ids)
-        result: dict[int, EntryRow] = {}
-        for chunk in chunks(list(ids)):
-            noted = set(
-                conn.execute(
-                    select(schema.notes.c.entry_id).where(schema.notes.c.entry_id.in_(chunk))
-                ).scalars()
-            )
-            for row in conn.execute(
-                select(E.c.id, E.c.title, E.c.published, E.c.votes, E.c.status, E.c.has_code).where(
-                    E.c.id.in_(chunk)
-                )
-            ):
-                result[row.id] = EntryRow(
-                    id=row.id,
-                    title=without_controls(row.title),
-                    published=row.published,
-                    votes=row.votes,
-                    status=row.status,
-                    has_code=bool(row.has_code),
-                    has_note=row.id in noted,
-                    tags=tuple(tags.get(row.id, [])),
-                )
-    return result
-
-
-def entry(engine: Engine, entry_id: int) -> EntryDetail:
-    details = entries(engine, [entry_id])
-    if not details:
-        raise EntryNotFoundError(f"No entry with id {entry_id}. `digestdesk list` shows the ids.")
-    return details[0]
-
-
-def entries(engine: Engine, ids: Sequence[int], *, shown: bool = True) -> list[EntryDetail]:
-    """Full records, in the order of ``ids`` (unknown ids are left out). ``shown``: the text
-    shown (title, abstract, authors, summary...) is repaired as imports repair it since they
-    drop terminal controls and bidi overrides (text stored before is read back without them);
-    the raw text fields stay as stored."""
-    shown_text = _repaired if shown else _as_stored
-    with engine.connect() as conn:
-        tags = tags_for(conn, ids)
-        digest_dates = digest_dates_for(conn, ids)
-        notes: dict[int, tuple[str, datetime]] = {}
-        history: dict[int, list[StatusEvent]] = defaultdict(list)
-        rows: dict[int, Any] = {}
-        for chunk in chunks(list(ids)):
-            for entry_id, text, edited in conn.execute(
-                select(
-                    schema.notes.c.entry_id, schema.notes.c.text, schema.notes.c.edited_at
-                ).where(schema.notes.c.entry_id.in_(chunk))
-            ):
-                notes[entry_id] = (text, edited)
-            for entry_id, status, at in conn.execute(
-                select(
-                    schema.status_history.c.entry_id,
-                    schema.status_history.c.status,
-                    schema.status_history.c.at,
-                )
-                .where(schema.status_history.c.entry_id.in_(chunk))
-                .order_by(schema.status_history.c.at, schema.status_history.c.id)
-            ):
-                history[entry_id].append(StatusEvent(status, as_utc(at) or at))
-            for mapping in conn.execute(select(E).where(E.c.id.in_(chunk))).mappings():
-                rows[mapping["id"]] = mapping
-    out = []
-    for entry_id in ids:
-        row = rows.get(entry_id)
-        if row is None:
-            continue
-        note = notes.get(entry_id)
-        out.append(
-            EntryDetail(
-                id=row["id"],
-                arxiv_id=row["arxiv_id"],
-                title=shown_text(row["title"]),
-                title_raw=row["title_raw"],
-                abstract=shown_text(row["abstract"]),
-                abstract_raw=row["abstract_raw"],
-                authors=[shown_text(a) for a in row["authors"] or []],
-                authors_count=row["authors_count"],
-                published=row["published"],
-                published_year_inferred=bool(row["published_year_inferred"]),
-                votes=row["votes"],
-                links=links_from_json(row["links"]),
-                categories=list(row["categories"] or []),
-                ai_summary=shown_text(row["ai_summary"]),
-                ai_keywords=[shown_text(k) for k in row["ai_keywords"] or []],
-                github_repo=row["github_repo"],
-                github_stars=row["github_stars"],
-                project_page=row["project_page"],
-                organization=shown_text(row["organization"]),
-                num_comments=row["num_comments"],
-                status=row["status"],
-                status_changed_at=as_utc(row["status_changed_at"]),
-                added_at=as_utc(row["added_at"]) or row["added_at"],
-                tags=tags.get(entry_id, []),
-                note=note[0] if note else None,
-                note_edited_at=as_utc(note[1]) if note else None,
-                digests=digest_dates.get(entry_id, []),
-                history=history.get(entry_id, []),
-            )
-        )
-    return out
-
-
-def ids_for_arxiv(engine: Engine, arxiv_ids: Sequence[str]) -> dict[str, int]:
-    """The entry of each of these versionless arXiv ids that the library holds (the others are
-    left out)."""
-    found: dict[str, int] = {}
-    with engine.connect() as conn:
-        for chunk in chunks(list(arxiv_ids)):
-            found.update(
-                conn.execute(select(E.c.arxiv_id, E.c.id).where(E.c.arxiv_id.in_(chunk))).all()
-            )
-    return found
-
-
-def all_tags(engine: Engine) -> list[tuple[str, int]]:
-    """Every tag with how many entries carry it, most used first."""
-    with engine.connect() as conn:
-        return [
-            (name, count)
-            for name, count in conn.execute(
-                select(schema.tags.c.name, func.count(schema.entry_tags.c.entry_id))
-                .join(schema.entry_tags, schema.entry_tags.c.tag_id == schema.tags.c.id)
-                .group_by(schema.tags.c.name)
-                .order_by(func.count(schema.entry_tags.c.entry_id).desc(), schema.tags.c.name)
-            )
-        ]
-
-
-def counts(engine: Engine) -> dict[str, int]:
-    """Entries in all and per status."""
-    with engine.connect() as conn:
-        per_status: dict[str, int] = {
-            status: count
-            for status, count in conn.execute(select(E.c.status, func.count()).group_by(E.c.status))
-        }
-    result = {status: int(per_status.get(status, 0)) for status in STATUSES}
-    result["total"] = sum(result.values())
-    return result
+    return entry_reads.digest_dates_for(ConnectionReading(conn), ids)
 
 
 def fetched_days(
@@ -347,7 +176,7 @@ def export_drafts(
         if f"d{row['id']}" in used
     ]
     drafts = []
-    for detail in entries(engine, ids, shown=False):  # the raw text, as stored
+    for detail in entry_reads.entries(EngineReads(engine), ids, shown=False):  # as stored
         drafts.append(
             EntryDraft(
                 title=detail.title_raw,

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Engine
-
-from digestdesk.core.index import SearchIndex
-from digestdesk.core.library.filters import allowed_or_excluded, condition, ids_where
+from digestdesk.core.index.base import SearchIndex
+from digestdesk.core.library.filters import allowed_or_excluded, ids_where
+from digestdesk.core.library.sql import Reads
 from digestdesk.core.query import Filter, QueryPlan
 from digestdesk.core.records import SearchResult
 
@@ -24,7 +23,7 @@ def plan_query(index: SearchIndex, query: str, *, sort: str | None = None) -> Qu
 
 
 def search(
-    engine: Engine,
+    reads: Reads,
     index: SearchIndex,
     query: str,
     *,
@@ -42,7 +41,7 @@ def search(
     ``for_you`` (the reader's taste; by date while it has too little triage to learn from:
     ``for_you_fell_back`` says so)."""
     if (sort or plan_query(index, query).sort) == "foryou":
-        found = search(engine, index, query, sort="date", status=status, tag=tag, cap=cap)
+        found = search(reads, index, query, sort="date", status=status, tag=tag, cap=cap)
         ranked = for_you(found.ids) if for_you is not None else None
         ids = ranked if ranked is not None else found.ids
         return SearchResult(
@@ -60,11 +59,10 @@ def search(
         filters.append(Filter("status", "=", status))
     if tag:
         filters.append(Filter("tag", "=", tag))
-    conditions = [condition(f) for f in filters]
     chosen_sort = sort or plan.sort
     if plan.text is None:
         sql_sort = "date" if chosen_sort == "relevance" else chosen_sort
-        ids = ids_where(engine, conditions, sql_sort, None)
+        ids = ids_where(reads, filters, sql_sort, None)
         total = len(ids)
         return SearchResult(
             ids=ids[:limit] if limit else ids,
@@ -75,8 +73,8 @@ def search(
         )
     allowed: set[int] | None = None
     excluded: set[int] | None = None
-    if conditions:
-        allowed, excluded = allowed_or_excluded(engine, filters)
+    if filters:
+        allowed, excluded = allowed_or_excluded(reads, filters)
     # The best (or newest) ``cap`` are what anyone reads; every match is scored,
     # so the total is exact (the CLI's "N of M shown", the window's count).
     hits, total = index.search_with_total(

@@ -21,9 +21,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from digestdesk.core import schema
-from digestdesk.core.library.common import E, chunks
+from digestdesk.core.library.common import chunks
 from digestdesk.core.library.database import Database, retried_on_conflict
 from digestdesk.errors import DigestDeskError
+
+E = schema.entries
 
 S = schema.reading_sessions
 I = schema.session_items  # noqa: E741 - the items table, next to S for sessions
