@@ -59,3 +59,14 @@ def links_to_json(links: Iterable[Link]) -> list[dict[str, str]]:
 
 def links_from_json(value: Any) -> list[Link]:
     return [Link(url=item["url"], kind=item["kind"]) for item in value or []]
+
+
+def __getattr__(name: str) -> Any:
+    # ``E`` (the entries table) lived here; modules now say ``E = schema.entries`` themselves,
+    # so that this module, which the command line's plain reads use, never imports SQLAlchemy.
+    # Kept for code written against the old name (it imports SQLAlchemy only when asked).
+    if name == "E":
+        from digestdesk.core import schema
+
+        return schema.entries
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
