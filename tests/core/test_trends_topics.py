@@ -93,6 +93,7 @@ def test_counts_come_from_the_index_when_it_is_in_step_and_agree_with_the_analys
 
     monkeypatch.setattr(TopicCounter, "load", spy)
     monkeypatch.setattr(computation, "ANALYSE_AT_MOST", 10)  # a long window's many papers
+    monkeypatch.setattr(computation, "ANALYSE_SHARE", 0.0)
     from_index = Trends(library).report(window="30d", as_of=AS_OF)
     assert analysed == [] and from_index.rising
     _assert_honest(library, from_index)
