@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -46,21 +47,35 @@ def test_kill_during_import_keeps_all_or_nothing(tmp_path: Path) -> None:
         library.set_note(kept, "must survive")
     big = _big_file(tmp_path / "2025-12-01.json")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    rng = random.Random(7)
-    outcomes = []
-    for trial in range(4):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "digestdesk", "--library", str(library_dir), "import", str(big)],
+
+    def start_import(into: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "digestdesk", "--library", str(into), "import", str(big)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.8, 6.0) if trial else 1.0)
+
+    # How long a whole import takes here, so the kills land inside it on a fast machine as on
+    # a slow one (a fixed sleep let a fast machine finish before every kill).
+    timed_dir = tmp_path / "timed"
+    shutil.copytree(library_dir, timed_dir)
+    began = time.monotonic()
+    assert start_import(timed_dir).wait(timeout=300) == 0
+    whole = time.monotonic() - began
+    rng = random.Random(7)
+    outcomes = []
+    for trial, share in enumerate([0.5] + [rng.uniform(0.15, 0.95) for _ in range(3)]):
+        trial_dir = tmp_path / f"trial{trial}"
+        shutil.copytree(library_dir, trial_dir)
+        proc = start_import(trial_dir)
+        time.sleep(whole * share)
         finished = proc.poll() is not None
         if not finished:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
-        with Library.open(paths) as library:
+        trial_paths = resolve_library(trial_dir)
+        with Library.open(trial_paths) as library:
             assert library.check() == [], f"trial {trial}"
             total = library.counts()["total"]
             assert total in (3, 3 + ENTRIES), f"trial {trial}: {total} entries"
@@ -69,7 +84,8 @@ def test_kill_during_import_keeps_all_or_nothing(tmp_path: Path) -> None:
             if total == 3 + ENTRIES:
                 assert library.search("sparsity").total == ENTRIES
             outcomes.append((finished, total))
-    print("kill -9 outcomes (finished, entries):", outcomes)
+        paths = trial_paths
+    print(f"whole import {whole:.2f} s; kill -9 outcomes (finished, entries):", outcomes)
     assert any(not finished for finished, _ in outcomes), "no trial was killed mid-import"
     # Re-importing after everything never duplicates.
     with Library.open(paths) as library:
