@@ -84,11 +84,10 @@ def test_kill_during_import_keeps_all_or_nothing(tmp_path: Path) -> None:
             if total == 3 + ENTRIES:
                 assert library.search("sparsity").total == ENTRIES
             outcomes.append((finished, total))
-        paths = trial_paths
     print(f"whole import {whole:.2f} s; kill -9 outcomes (finished, entries):", outcomes)
     assert any(not finished for finished, _ in outcomes), "no trial was killed mid-import"
     # Re-importing after everything never duplicates.
-    with Library.open(paths) as library:
+    with Library.open(trial_paths) as library:
         library.import_file(big)
         assert library.counts()["total"] == 3 + ENTRIES
         assert library.check() == []
