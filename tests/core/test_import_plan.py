@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+import digestdesk.core.library.import_plan as import_plan
 import digestdesk.core.library.importing as importing
 from digestdesk.core.library import Library
 from digestdesk.paths import LibraryPaths, resolve_library
@@ -24,30 +25,30 @@ def between(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Callable[[], None]
     """Callables run once, right after the next import's plan (outside its transaction)."""
     pending: list[Callable[[], None]] = []
     plans: list[object] = []
-    real_plan = importing._plan
+    real_plan = importing.plan_import
 
-    def plan_then(*args: object, **kwargs: object) -> importing._Plan:
+    def plan_then(*args: object, **kwargs: object) -> import_plan.Plan:
         made = real_plan(*args, **kwargs)  # type: ignore[arg-type]
         plans.append(made)
         while pending:
             pending.pop(0)()
         return made
 
-    monkeypatch.setattr(importing, "_plan", plan_then)
+    monkeypatch.setattr(importing, "plan_import", plan_then)
     yield pending
 
 
 def _plans_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Where each plan of the next imports was made: "outside" or "inside" the transaction."""
     made: list[str] = []
-    real = importing._plan
+    real = importing.plan_import
 
-    def counting(conn: object, *args: object, **kwargs: object) -> importing._Plan:
+    def counting(conn: object, *args: object, **kwargs: object) -> import_plan.Plan:
         inside = conn.in_transaction()  # type: ignore[attr-defined]
         made.append("inside" if inside else "outside")
         return real(conn, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(importing, "_plan", counting)
+    monkeypatch.setattr(importing, "plan_import", counting)
     return made
 
 
@@ -138,7 +139,7 @@ def test_sqlite_stores_new_papers_as_sqlalchemy_would(
     stored = []
     for fast in (True, False):
         if not fast:
-            monkeypatch.setattr(importing, "_driver_params", lambda *_a: None)
+            monkeypatch.setattr(import_plan, "driver_params", lambda *_a: None)
         paths = resolve_library(tmp_path / f"library-{fast}")
         with Library.open(paths) as library:
             library.import_bytes(factories.api_day(7), name="a.json", index=False)

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from digestdesk.core.drafts import ParseProblem
     from digestdesk.core.library.common import CHUNK, LibraryTuning, as_utc, utcnow
     from digestdesk.core.library.facade import Library
-    from digestdesk.core.library.importing import ImportCancelled, modified_day
+    from digestdesk.core.library.import_plan import ImportCancelled
+    from digestdesk.core.library.importing import modified_day
     from digestdesk.core.records import (
         Changes,
         EntryDetail,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "Library": "digestdesk.core.library.facade",
     "LibraryTuning": "digestdesk.core.library.common",
-    "ImportCancelled": "digestdesk.core.library.importing",
+    "ImportCancelled": "digestdesk.core.library.import_plan",
     "modified_day": "digestdesk.core.library.importing",
     "Changes": "digestdesk.core.records",
     "ImportReport": "digestdesk.core.records",

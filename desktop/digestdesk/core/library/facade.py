@@ -4,7 +4,8 @@
 
 - :mod:`.database`: opening (migrations, the one-writer lock file), write transactions, ``meta``;
 - :mod:`.index_sync`: the search index as a cache that follows the database;
-- :mod:`.importing`: parsed drafts merged into the library;
+- :mod:`.importing`: parsed drafts merged into the library (planned in :mod:`.import_plan`,
+  written by :mod:`.import_apply`);
 - :mod:`.edits` and :mod:`.session_edits`: status, tags, notes, undo; reading sessions' rows;
 - :mod:`.reads`, :mod:`.filters`, :mod:`.searching`, :mod:`.checks`: everything that only reads.
 
