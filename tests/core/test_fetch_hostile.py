@@ -742,7 +742,6 @@ def test_cli_fetch_keeps_the_days_before_a_failure(
     library_paths: LibraryPaths,
     tmp_path: Path,
     serve: Callable[[Respond], RawServer],
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     today = fetch.today_utc()
@@ -758,8 +757,7 @@ def test_cli_fetch_keeps_the_days_before_a_failure(
             answer(body=day_json(2, day=day, start=day.day * 10))(conn, request, server)
 
     serve(respond)
-    monkeypatch.setattr(fetch_http, "REQUEST_DEADLINE", 1.0)  # the drip meets it soon
-    code, text = _cli(tmp_path / "library", "--days", "3", "--json")
+    code, text = _cli(tmp_path / "library", "--days", "3", "--json", "--timeout", "1")
     assert code == cli.EXIT_FAILED
     days = json.loads(text)["days"]
     assert [d["outcome"] for d in days] == ["imported", "failed", "failed"]
@@ -769,6 +767,13 @@ def test_cli_fetch_keeps_the_days_before_a_failure(
     with Library.open(library_paths) as library:
         assert library.fetched_days("hf-api") == {today - timedelta(2)}
         assert library.counts()["total"] == 2
+
+
+def test_fetch_timeout_help_names_the_real_default() -> None:
+    from digestdesk.cli.commands import COMMANDS_BY_NAME
+
+    (timeout,) = [a for a in COMMANDS_BY_NAME["fetch"].arguments if a.names == ("--timeout",)]
+    assert f"(default {int(fetch_http.REQUEST_DEADLINE)})" in (timeout.help or "")
 
 
 # ------------------------------------------------------------------------------- TLS

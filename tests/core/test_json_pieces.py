@@ -5,7 +5,6 @@ error wherever ``json.loads`` has one."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from digestdesk.core.formats import hf_json
 from digestdesk.errors import NotADigestError
 from tests.core import factories
 
-DAY = date(2025, 11, 20)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
@@ -50,11 +48,10 @@ def test_an_error_wherever_json_loads_has_one(value: list[Any], cut: int, junk: 
         assert hf_json._loads_in_pieces(broken) == expected
 
 
-def test_a_large_file_imports_as_a_small_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_file_loads_as_a_small_one() -> None:
     data = factories.api_day(30)
-    whole = hf_json.parse(data, name="2025-11-20.json", as_of=DAY, today=DAY)
-    monkeypatch.setattr(hf_json, "PIECES_FROM", 0)
-    pieces = hf_json.parse(data, name="2025-11-20.json", as_of=DAY, today=DAY)
-    assert pieces == whole
+    whole = hf_json.load_json(data, "2025-11-20.json")
+    assert len(data) < hf_json.PIECES_FROM  # read whole; the same read a piece at a time:
+    assert hf_json.load_json(data, "2025-11-20.json", pieces_from=0) == whole
     with pytest.raises(NotADigestError, match="line 3"):
-        hf_json.load_json(b'[\n {"a": 1},\n {"b": }\n]', "x.json")
+        hf_json.load_json(b'[\n {"a": 1},\n {"b": }\n]', "x.json", pieces_from=0)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from digestdesk.core.library import Library
-from digestdesk.core.trends import Trends, computation
+from digestdesk.core.trends import Trends
 from digestdesk.core.trends.scoring import learned_generic, same_topic
 from digestdesk.core.trends.topics import TopicCounter
 from tests.core.test_trends import AS_OF, _background, _inject, _terms
@@ -92,13 +92,14 @@ def test_counts_come_from_the_index_when_it_is_in_step_and_agree_with_the_analys
         load(self, conn, ids)  # type: ignore[arg-type]
 
     monkeypatch.setattr(TopicCounter, "load", spy)
-    monkeypatch.setattr(computation, "ANALYSE_AT_MOST", 10)  # a long window's many papers
-    monkeypatch.setattr(computation, "ANALYSE_SHARE", 0.0)
-    from_index = Trends(library).report(window="30d", as_of=AS_OF)
+    trends = Trends(library, analyse_at_most=10, analyse_share=0.0)  # a long window's many
+    from_index = trends.report(window="30d", as_of=AS_OF)
     assert analysed == [] and from_index.rising
     _assert_honest(library, from_index)
     monkeypatch.setattr(Library, "index_lag", lambda self: 3)  # as if catching up
-    from_analysis = Trends(library).report(window="30d", as_of=AS_OF)
+    from_analysis = Trends(library, analyse_at_most=10, analyse_share=0.0).report(
+        window="30d", as_of=AS_OF
+    )
     assert analysed and from_analysis.rising == from_index.rising
 
 

@@ -419,6 +419,12 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 flag=True,
                 help="fetch days already fetched again (records new vote snapshots)",
             ),
+            Argument(
+                ("--timeout",),
+                type="count",
+                metavar="SECONDS",
+                help="give up on a request after SECONDS in all (default 120)",
+            ),
         ),
     ),
 )

@@ -130,10 +130,16 @@ def cmd_fetch(library: Library, args: argparse.Namespace, out: TextIO) -> int:
             if day.error is not None:
                 shown.add(day.error)
 
+    client = None
+    if args.timeout is not None:
+        client = fetch.HttpClient(
+            cache_dir=fetch.default_cache_dir(), request_deadline=float(args.timeout)
+        )
     try:
         reports = fetch.fetch_days(
             library,
             days,
+            client=client,
             source=args.source,
             category=args.category or fetch.DEFAULT_CATEGORY,
             refresh=args.refresh,

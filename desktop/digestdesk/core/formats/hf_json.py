@@ -85,11 +85,12 @@ def _loads_in_pieces(text: str) -> Any:
     return items
 
 
-def load_json(data: bytes | str, name: str | None) -> Any:
-    """Decode and parse JSON, or raise :class:`NotADigestError` saying where it broke."""
+def load_json(data: bytes | str, name: str | None, *, pieces_from: int = PIECES_FROM) -> Any:
+    """Decode and parse JSON, or raise :class:`NotADigestError` saying where it broke. Text
+    longer than ``pieces_from`` that holds an array is read an element at a time."""
     text = decode(data)
     try:
-        if len(text) > PIECES_FROM:
+        if len(text) > pieces_from:
             return _loads_in_pieces(text)
         return json.loads(text)
     except json.JSONDecodeError as error:

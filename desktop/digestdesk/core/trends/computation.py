@@ -96,10 +96,22 @@ def parse_window(text: str | int) -> int:
 class Trends:
     """Computes :class:`TrendReport` for one library, with a small cache. Thread-safe reads."""
 
-    def __init__(self, library: Library, *, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        library: Library,
+        *,
+        cache_size: int = CACHE_SIZE,
+        analyse_at_most: int = ANALYSE_AT_MOST,
+        analyse_share: float = ANALYSE_SHARE,
+    ) -> None:
+        """``analyse_at_most`` and ``analyse_share``: when a report's papers not analysed yet
+        exceed both (the share of the library), it searches the index instead (see
+        :data:`ANALYSE_AT_MOST`)."""
         self.library = library
         self._cache: OrderedDict[tuple[Any, ...], TrendReport] = OrderedDict()
         self._cache_size = cache_size
+        self._analyse_at_most = analyse_at_most
+        self._analyse_share = analyse_share
         self._lock = threading.Lock()
         self._vocabulary = Vocabulary()
         self._index = TermIndex(self._vocabulary)
@@ -242,7 +254,7 @@ class Trends:
                 found = None
                 # Analysing a few papers (or those already analysed) is quicker than ~80
                 # searches; many (a long window, a large library) are much slower.
-                at_most = max(ANALYSE_AT_MOST, ANALYSE_SHARE * len(index.entries))
+                at_most = max(self._analyse_at_most, self._analyse_share * len(index.entries))
                 many = self._topics.missing(both) > at_most
                 if many and self._index_in_step():  # the index is the database: search it
                     try:
