@@ -95,6 +95,7 @@ class MainWindow(WindowLayout):
         # A large index build or similarity model runs in a child process: on a thread here
         # it would starve the window and the edit lane of the interpreter lock.
         library.build_caches_in_child(tuning.index_in_child_from)
+        library.import_large_files_in_child(tuning.import_in_child_from)
         self.index_lane.follow()
         #: Set by :meth:`shutdown` when a lane did not end in time (the process should exit
         #: without waiting for it: its unfinished transaction is rolled back by SQLite).

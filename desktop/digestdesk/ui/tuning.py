@@ -38,6 +38,11 @@ class Tuning:
     # (edits took 0.2-2 s to commit during an 8,000-entry rebuild). Smaller ones are quicker
     # on the index lane than a process start (about 0.5 s). None: never.
     index_in_child_from: int | None = 2000
+    # Files of this many bytes or more (about 1,500 papers of API JSON) are imported in a child
+    # process, for the same reason: parsing and planning them here made edits wait (a status
+    # key 107-283 ms p95 during a 50,000-paper import). Smaller ones are quicker here than a
+    # process start. None: never.
+    import_in_child_from: int | None = 1024 * 1024
     # On a server: the index and the views look for other members' changes this often even
     # without a notification (a lost connection, a proxy that drops NOTIFY).
     changes_fallback_s: float = 30.0

@@ -228,17 +228,22 @@ class Database:
         self.import_lock = threading.Lock()
 
     @classmethod
-    def open(cls, paths: LibraryPaths, *, writer: bool, keep_index: bool = True) -> Database:
+    def open(
+        cls, paths: LibraryPaths, *, writer: bool, keep_index: bool = True, lent: bool = False
+    ) -> Database:
         """Open (creating and migrating as needed). ``writer`` takes the one-writer lock.
 
         On a server the lock file only says which process keeps this machine's search index
         (the database coordinates the writers itself): ``keep_index=False`` opens a writer
-        that leaves the index to the process holding it (see :attr:`keeps_index`)."""
+        that leaves the index to the process holding it (see :attr:`keeps_index`). ``lent``:
+        the process holding the lock lent its writing to this one (a child that imports for
+        the app, :mod:`.import_worker`), which writes without the lock and leaves the index to
+        the lender; SQLite's own lock still makes the two take turns."""
         problem = library_folder_problem(paths)
         if problem is not None:
             raise problem
         lock = None
-        if writer and (keep_index or paths.is_sqlite):
+        if writer and not lent and (keep_index or paths.is_sqlite):
             lock = WriterLock(paths.lock_file)
             try:
                 lock.acquire()

@@ -76,7 +76,7 @@ class Library(LibraryReader):
         self.tuning = tuning or LibraryTuning()
         self.uuid = database.meta("library_uuid")
         self._sync = IndexSync(database, self.uuid, self.tuning)
-        self._importer = Importer(database, self._sync)
+        self._importer = Importer(database, self._sync, self.tuning)
         self._edits = Edits(database, self._sync, self.tuning)
         self._moving_in = MovingIn(database, self._sync, self._importer)
         #: The writes of reading sessions (:mod:`digestdesk.core.sessions` steps through them).
@@ -114,13 +114,16 @@ class Library(LibraryReader):
         progress: Progress | None = None,
         tuning: LibraryTuning | None = None,
         keep_index: bool = True,
+        lent: bool = False,
     ) -> Library:
         """Open (creating and migrating as needed). ``writer`` takes the one-writer lock;
         ``repair_index`` then brings the search index up to date (or rebuilds it) before
         returning. ``tuning`` changes sizes (tests use small ones). On a server,
         ``keep_index=False`` writes the database while another process of this machine keeps
-        the index (no lock file decides who may write a server's library)."""
-        library = cls(Database.open(paths, writer=writer, keep_index=keep_index), tuning=tuning)
+        the index (no lock file decides who may write a server's library). ``lent``: a writer
+        without the lock, for the app's import child (see :meth:`Database.open`)."""
+        database = Database.open(paths, writer=writer, keep_index=keep_index, lent=lent)
+        library = cls(database, tuning=tuning)
         if library.keeps_index and repair_index:
             library.ensure_index(progress=progress)
         return library
@@ -240,6 +243,13 @@ class Library(LibraryReader):
             return result in ("built", "cancelled")
 
         self.similarity.build_elsewhere = build_similarity
+
+    def import_large_files_in_child(self, from_bytes: int | None) -> None:
+        """From now on, :meth:`import_file` of a file of ``from_bytes`` or more runs in a child
+        process (:mod:`.import_worker`) while the calling thread waits: its parse and plan on a
+        thread of the app would starve the window and the edit lane of the interpreter lock.
+        ``None``: in the calling thread again."""
+        self._importer.in_child_from = from_bytes
 
     def catch_up_index(
         self, *, progress: Progress | None = None, most: int | None = None

@@ -16,12 +16,14 @@ its digest date and the inferred dates of its entries are read again with the ne
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from digestdesk.core.drafts import ParseResult
-from digestdesk.core.library.common import Cancelled, Progress, utcnow
+from digestdesk.core.library.common import Cancelled, LibraryTuning, Progress, utcnow
 from digestdesk.core.library.database import (
     Database,
     next_seq,
@@ -42,6 +44,8 @@ from digestdesk.errors import DigestDeskError
 
 __all__ = ["ImportCancelled", "Importer", "content_hash", "modified_day"]
 
+log = logging.getLogger(__name__)
+
 
 def modified_day(path: Path) -> date | None:
     """The local day ``path`` was last modified (not after today), or None if unknown."""
@@ -59,10 +63,16 @@ def content_hash(data: bytes) -> str:
 class Importer:
     """Imports into one library; runs on the writer thread like every write."""
 
-    def __init__(self, database: Database, sync: IndexSync) -> None:
+    def __init__(
+        self, database: Database, sync: IndexSync, tuning: LibraryTuning | None = None
+    ) -> None:
         self._database = database
         self._engine = database.engine
         self._sync = sync
+        self._tuning = tuning or LibraryTuning()
+        #: Files of this many bytes or more are imported in a child process
+        #: (:mod:`.import_worker`); None: always on the calling thread.
+        self.in_child_from: int | None = None
 
     def import_bytes(
         self,
@@ -75,6 +85,7 @@ class Importer:
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
         index: bool = True,
+        on_commit: Callable[[], None] | None = None,
     ) -> ImportReport:
         """Parse and import one input as one transaction.
 
@@ -95,6 +106,7 @@ class Importer:
             cancelled=cancelled,
             index=index,
             content=content_hash(data),
+            on_commit=on_commit,
         )
         if result.format == "hf-page":
             report.as_of_source = source_of_date
@@ -114,7 +126,40 @@ class Importer:
         if as_of is None:
             as_of = modified_day(path)
             kwargs.setdefault("as_of_source", "file" if as_of is not None else None)
+        if self.in_child_from is not None and len(data) >= self.in_child_from:
+            del data  # the child reads the file itself
+            report = self._import_in_child(path, as_of, kwargs)
+            if report is not None:
+                return report
+            data = path.read_bytes()
         return self.import_bytes(data, name=path.name, as_of=as_of, **kwargs)
+
+    def _import_in_child(
+        self, path: Path, as_of: date | None, kwargs: dict[str, Any]
+    ) -> ImportReport | None:
+        """:meth:`import_file` in a child process (:mod:`.import_worker`); None when the child
+        could not run (the caller imports here instead)."""
+        from digestdesk.core.library import import_worker, index_worker
+
+        try:
+            with self._database.import_lock:
+                report = import_worker.import_in_child(
+                    self._database.paths,
+                    self._tuning,
+                    path,
+                    as_of=as_of,
+                    as_of_source=kwargs.get("as_of_source"),
+                    format=kwargs.get("format", "auto"),
+                    progress=kwargs.get("progress"),
+                    cancelled=kwargs.get("cancelled"),
+                )
+        except index_worker.WorkerFailed as exc:
+            log.warning("%s; importing %s here instead", exc, path.name)
+            return None
+        self._sync.after_write(
+            report.changes.entry_ids, self._database.change_seq(), index=kwargs.get("index", True)
+        )
+        return report
 
     @retried_on_conflict
     def import_parsed(
@@ -127,6 +172,7 @@ class Importer:
         index: bool = True,
         source_kind: str | None = None,
         content: str | None = None,
+        on_commit: Callable[[], None] | None = None,
     ) -> ImportReport:
         """Import parsed drafts as one transaction.
 
@@ -138,6 +184,7 @@ class Importer:
         fetchers record ``"hf-api"`` and ``"arxiv-api"`` so ``Library.fetched_days`` finds them.
         ``content`` is the input's SHA-256: an earlier import of the same content is
         corrected (its digest, its entries' inferred dates) instead of adding a digest.
+        ``on_commit()`` is called once the transaction is committed.
         """
         result = validate(result)
         source = clean_str(source)  # a file name may be any bytes; the digest row keeps text
@@ -172,6 +219,8 @@ class Importer:
                 real = apply_plan(
                     conn, plan, result, source, report, seq, now, source_kind, content, cancelled
                 )
+        if on_commit is not None:
+            on_commit()
         touched, added = report_outcomes(plan, real, report)
         if progress is not None:
             progress(len(prepared), len(prepared))

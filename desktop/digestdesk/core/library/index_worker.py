@@ -69,9 +69,11 @@ def worker_command() -> list[str]:
     return [sys.executable, "-m", "digestdesk"]
 
 
-#: The jobs a child does: ensure the search index; build and save the similarity model.
+#: The jobs a child does: ensure the search index; build and save the similarity model;
+#: import a large file (:mod:`.import_worker`).
 INDEX = "index"
 SIMILARITY = "similarity"
+IMPORT = "import"
 
 
 def run_in_child(
@@ -84,6 +86,8 @@ def run_in_child(
     cancelled: Cancelled | None = None,
     after_kill: Callable[[], None] | None = None,
     grace_s: float = GRACE_S,
+    extra: dict[str, Any] | None = None,
+    on_message: Callable[[dict[str, Any]], None] | None = None,
 ) -> str:
     """Run ``job`` in a child process and wait for it; returns what it did (for
     :data:`INDEX` "ok", "caught up", "rebuilt"; for :data:`SIMILARITY` "built"; "cancelled"
@@ -91,7 +95,8 @@ def run_in_child(
     An expected problem in the child (a full disk) is raised here as a
     :class:`DigestDeskError` with its message; :class:`WorkerFailed` when the child could not
     run at all. ``after_kill`` tidies up after a child that had to be killed (its unfinished
-    index files)."""
+    index files). ``extra`` goes into the orders as it is; ``on_message`` hears every message
+    of the child other than its progress and outcome (in order, on the calling thread)."""
     orders = {
         "job": job,
         "paths": {
@@ -100,6 +105,7 @@ def run_in_child(
         },
         "tuning": dataclasses.asdict(tuning),
         "index": index_settings,
+        **(extra or {}),
     }
     env = {**os.environ, WORKER_ENV: "1"}
     try:
@@ -130,7 +136,10 @@ def run_in_child(
         while True:
             if cancelled is not None and cancelled():
                 _end(child, grace_s, after_kill)
-                return "cancelled"
+                # What it said before it ended: a job that finished all the same (an import
+                # past its commit) says so.
+                last = _drain(lines, on_message)
+                return "cancelled" if last is None else str(last["result"])
             try:
                 line = lines.get(timeout=POLL_S)
             except queue.Empty:
@@ -143,6 +152,8 @@ def run_in_child(
                 progress(int(done), None if total is None else int(total))
             elif "result" in message or "problem" in message or "failed" in message:
                 outcome = message
+            elif message and on_message is not None:
+                on_message(message)
     except BaseException:
         _end(child, grace_s, after_kill)
         raise
@@ -158,6 +169,26 @@ def run_in_child(
     if "failed" in outcome:
         raise WorkerFailed(f"the index worker failed: {outcome['failed']}")
     return str(outcome["result"])
+
+
+def _drain(
+    lines: queue.Queue[bytes | None], on_message: Callable[[dict[str, Any]], None] | None
+) -> dict[str, Any] | None:
+    """The rest of an ended child's messages (to ``on_message``); its outcome if it gave a
+    result."""
+    result = None
+    while True:
+        try:
+            line = lines.get(timeout=1.0)
+        except queue.Empty:
+            return result
+        if line is None:
+            return result
+        message = _decode(line)
+        if "result" in message:
+            result = message
+        elif message and "progress" not in message and on_message is not None:
+            on_message(message)
 
 
 def _read_lines(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:

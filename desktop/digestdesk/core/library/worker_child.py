@@ -1,4 +1,5 @@
-"""The child process of :mod:`.index_worker`: reads its orders, builds, says what happened.
+"""The child process of :mod:`.index_worker`: reads its orders, builds (or imports: see
+:mod:`.import_worker`), says what happened.
 
 Started by :func:`~digestdesk.core.library.index_worker.run_in_child` (``digestdesk`` with
 :data:`~digestdesk.core.library.index_worker.WORKER_ENV` set runs :func:`main`); see that
@@ -14,13 +15,15 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from digestdesk.core.index import WhooshIndex
 from digestdesk.core.library.common import LibraryTuning, Progress
 from digestdesk.core.library.facade import Library
-from digestdesk.core.library.index_worker import SIMILARITY
+from digestdesk.core.library.import_worker import run_import
+from digestdesk.core.library.index_worker import IMPORT, SIMILARITY
 from digestdesk.errors import DigestDeskError
 from digestdesk.paths import LibraryPaths
 
@@ -58,7 +61,7 @@ def main() -> int:
             say({"failed": "no orders on standard input"})
             return 2
         threading.Thread(target=_stop_when_parent_goes, name="parent-watch", daemon=True).start()
-        result = _run(orders, lambda done, total: say({"progress": [done, total]}))
+        result = _run(orders, lambda done, total: say({"progress": [done, total]}), say)
     except _Stop:
         return 1
     except DigestDeskError as exc:
@@ -72,7 +75,7 @@ def main() -> int:
     return 0
 
 
-def _run(orders: dict[str, Any], progress: Progress) -> str:
+def _run(orders: dict[str, Any], progress: Progress, say: Callable[[dict[str, Any]], None]) -> str:
     raw = orders["paths"]
     paths = LibraryPaths(
         database_url=raw["database_url"],
@@ -88,6 +91,16 @@ def _run(orders: dict[str, Any], progress: Progress) -> str:
     )
     tuning = LibraryTuning(**orders.get("tuning") or {})
     started = time.perf_counter()
+    if orders.get("job") == IMPORT:
+        # The app lent its writing: this child writes the database, the app keeps the index.
+        result = run_import(
+            lambda: Library.open(paths, lent=True, repair_index=False, tuning=tuning),
+            orders,
+            progress,
+            say,
+        )
+        log.info("import: %s in %.1f s", result, time.perf_counter() - started)
+        return result
     # Read-only: the app holds the writer lock, and only the index is written here.
     with Library.open(paths, writer=False, repair_index=False, tuning=tuning) as library:
         if orders.get("job") == SIMILARITY:
