@@ -139,7 +139,8 @@ class Importer:
     ) -> ImportReport | None:
         """:meth:`import_file` in a child process (:mod:`.import_worker`); None when the child
         could not run (the caller imports here instead)."""
-        from digestdesk.core.library import import_worker, index_worker
+        import digestdesk.core.library.import_worker as import_worker
+        import digestdesk.core.library.index_worker as index_worker
 
         try:
             with self._database.import_lock:
