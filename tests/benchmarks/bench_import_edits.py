@@ -14,7 +14,9 @@ to its index lane): an edit every ``--interval`` ms on the edit lane
 
 * **baseline**: nothing else running;
 * **during imports**: the job lane imports ``--import-size`` new papers, then the same papers
-  again with other counts (every one merged), back to back, until the edits are measured.
+  again with other counts (every one merged), back to back, until the edits are measured; as
+  files, on the job lane's thread and (``--modes thread,child``, in one run) in the app's
+  import child process (:mod:`digestdesk.core.library.import_worker`).
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--import-size", type=int, default=8000)
     parser.add_argument("--edits", type=int, default=150)
     parser.add_argument("--interval", type=float, default=50.0, help="ms between edits")
+    parser.add_argument(
+        "--modes", default="thread", help="where the imports run: thread, child or both"
+    )
     args = parser.parse_args(argv)
     app = QCoreApplication.instance() or QCoreApplication([sys.argv[0]])
     work = Path(tempfile.mkdtemp(prefix="bench-import-edits-"))
@@ -105,13 +110,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     edits = WriterThread(library, maintain_after_s=None, name="edits")
     jobs = WriterThread(library, maintain_after_s=None, name="jobs")
     interval = args.interval / 1000
-    files = [
-        factories.api_day(args.import_size, day="2025-12-01", start=100_000, upvotes=v)
-        for v in (1, 2)
-    ]
+    files = []
+    for v in (1, 2):
+        path = work / f"day-{v}.json"
+        path.write_bytes(
+            factories.api_day(args.import_size, day="2025-12-01", start=100_000, upvotes=v)
+        )
+        files.append(path)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     transactions: list[float] = []
     imports = 0
     stop = threading.Event()
+    during: dict[str, list[float]] = {}
+    loop_done = threading.Event()
     real_writing = library._database.writing
 
     @contextlib.contextmanager
@@ -127,18 +138,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     def import_loop(lib: Library, _task: Task) -> None:
         nonlocal imports, jobs_ident
         jobs_ident = threading.get_ident()
-        while not stop.is_set():
-            lib.import_bytes(files[imports % 2], name=f"day-{imports % 2}.json", index=False)
-            imports += 1
+        try:
+            while not stop.is_set():
+                lib.import_file(files[imports % 2], index=False)
+                imports += 1
+        finally:
+            loop_done.set()
 
     try:
         measure_edits(edits, ids, interval, 15)  # warm-up: first statements compiled
         baseline = measure_edits(edits, ids, interval, args.edits)
         library._database.writing = writing  # type: ignore[method-assign]
-        jobs.submit("imports", import_loop)
-        time.sleep(0.5)
-        during = measure_edits(edits, ids, interval, args.edits)
-        stop.set()
+        for mode in modes:
+            library.import_large_files_in_child(0 if mode == "child" else None)
+            stop.clear()
+            loop_done.clear()
+            jobs.submit("imports", import_loop)
+            time.sleep(0.5)
+            during[mode] = measure_edits(edits, ids, interval, args.edits)
+            stop.set()
+            while not loop_done.wait(0.05):
+                app.processEvents()
     finally:
         edits.stop()
         jobs.stop()
@@ -157,13 +177,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("| phase | edits | p50 | p95 | max |")
     print("|---|---|---|---|---|")
     print(row("nothing else running (baseline)", baseline))
-    print(row("imports running", during))
-    ratio = percentile(during, 0.95) / percentile(baseline, 0.95)
-    print(f"\nRatio p95 imports / baseline: {ratio:.2f}")
+    for mode, values in during.items():
+        where = "in a child process" if mode == "child" else "here"
+        print(row(f"imports running ({where})", values))
+    for mode, values in during.items():
+        ratio = percentile(values, 0.95) / percentile(baseline, 0.95)
+        print(f"\nRatio p95 imports ({mode}) / baseline: {ratio:.2f}")
     if transactions:
         print(
-            f"Import write transactions: median {statistics.median(transactions):.0f} ms, "
-            f"max {max(transactions):.0f} ms ({len(transactions)})"
+            f"Import write transactions here: median {statistics.median(transactions):.0f} ms, "
+            f"max {max(transactions):.0f} ms ({len(transactions)}; a child's are not seen)"
         )
     return 0
 
