@@ -260,3 +260,9 @@ def test_pin_from_the_palette_and_menu(qtbot: QtBot, sidebar_window: MainWindow)
     sidebar.set_as_of(None)  # unpinned in the sidebar: the action follows
     assert not action.isChecked()
     wait_idle(qtbot, window)
+    target = QApplication.focusWidget() or window  # the list
+    qtbot.keyClick(target, Qt.Key.Key_F9, Qt.KeyboardModifier.ShiftModifier)
+    assert sidebar.pinned() and action.isChecked()  # its key
+    qtbot.keyClick(target, Qt.Key.Key_F9, Qt.KeyboardModifier.ShiftModifier)
+    assert not sidebar.pinned()
+    wait_idle(qtbot, window)

@@ -520,6 +520,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Pin Trends Date",
         "Keep the trends sidebar on the date it shows, whatever is imported (kept per "
         "library); off, it follows the newest day in the library.",
+        keys=("Shift+F9",),
         icon="trends.pinned",
         menu="&View",
         section="panes",
