@@ -206,8 +206,8 @@ def test_edits_during_a_bulk_import_are_stored_and_survive_a_quit_signal(
     tmp_path: Path, quit_signal: signal.Signals
 ) -> None:
     """A small indexed library, and a large file handed over at start (40,000 entries): its
-    import (a child process of the job lane) runs while the keys land; the signal rolls it back whole and
-    keeps the edits."""
+    import (a child process of the job lane) runs while the keys land; the signal rolls it back
+    whole and keeps the edits."""
     paths = resolve_library(tmp_path / "library")
     with Library.open(paths) as library:
         library.import_bytes(factories.api_day(40), name="2025-11-20.json")
