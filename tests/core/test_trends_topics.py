@@ -220,3 +220,23 @@ def test_analysis_equals_the_index_analyser() -> None:
         for text in texts:
             expected = index_schema.analyse(index_schema.SCHEMA, field, text)
             assert list(analyse(text, analysis)) == expected, (field, text)
+
+
+@pytest.mark.parametrize("voted", ["quantum annealing", "sparse lattice decoding"])
+def test_of_two_topics_rising_alike_the_more_upvoted_ranks_first(
+    library: Library, voted: str
+) -> None:
+    """Upvotes weight the rank: two topics with the same papers a day, one far more voted
+    (either one), the voted one comes first."""
+    _background(library)
+    days = [1, 2, 3, 4, 6, 7, 9, 11, 13]
+    for start, topic in ((5000, "quantum annealing"), (6000, "sparse lattice decoding")):
+        _inject(library, start, days, [topic.title()], "Study", votes=400 if topic == voted else 1)
+    library.ensure_index()
+    report = Trends(library).report(window="30d", as_of=AS_OF)
+    terms = _terms(report)
+    other = "sparse lattice decoding" if voted == "quantum annealing" else "quantum annealing"
+    assert voted in terms and other in terms
+    assert terms.index(voted) < terms.index(other)
+    first, second = (report.rising[terms.index(t)] for t in (voted, other))
+    assert first.count == second.count  # the same counts: the votes decided
