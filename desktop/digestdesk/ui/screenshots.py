@@ -5,7 +5,9 @@ built-in sample: the main window in light and dark, the help overlay, the comman
 the import summary and a reading session. ``trends.png`` shows the trend sidebar over the real
 Hugging Face API samples in ``../shared/samples/hf-daily-api/`` (as of 2026-08-14, 30 days);
 without them it falls back to the built-in sample and says so. ``related.png`` shows the
-reader's Related tab over the same samples (only with them). ``make screenshots`` writes
+reader's Related tab over the same samples, ``for-you.png`` the sidebar's For you picks after
+a month of triage and ``popularity.png`` its most voted papers and code gaining stars (these three
+only with them). ``make screenshots`` writes
 them to ``docs/screenshots/``.
 """
 
@@ -15,16 +17,16 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QPainter, QPixmap  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget  # noqa: E402
 
-from digestdesk.core.library import Library  # noqa: E402
+from digestdesk.core.library import Changes, Library  # noqa: E402
 from digestdesk.paths import resolve_library  # noqa: E402
 from digestdesk.ui.application import (  # noqa: E402
     apply_color_scheme,
@@ -39,6 +41,8 @@ from digestdesk.ui.main_window import MainWindow  # noqa: E402
 SIZE = (1360, 820)
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "hf-daily-api"
 TRENDS_AS_OF = date(2025, 5, 31)  # spring 2025: reasoning models, GRPO, distillation rise
+#: The day ``popularity.png`` shows: the most voted papers and the code gaining stars.
+POPULARITY_AS_OF = date(2025, 10, 31)
 #: The paper whose related papers ``related.png`` shows (the newest such one of the samples).
 RELATED_QUERY = '"world models" "reinforcement learning" sort:date'
 
@@ -89,10 +93,56 @@ def _prepare_library(library: Library) -> None:
     assert report.new == 8
 
 
-def _trends_shot(folder: Path) -> tuple[QPixmap, QPixmap | None]:
+def _triage(library: Library, before: date) -> None:
+    """A reader's month of triage before ``before``: papers on reinforcement learning read or
+    queued, twice as many others skipped (what For you learns from)."""
+    earlier = f"date:2020-01-01..{before.isoformat()}"
+    liked = library.search(f'"reinforcement learning" {earlier} sort:date').ids[:40]
+    library.set_status(liked[::2], "read")
+    library.set_status(liked[1::2], "queued")
+    others = [i for i in library.search(f"{earlier} sort:date").ids if i not in set(liked)]
+    library.set_status(others[:80], "skipped")
+
+
+def _popularity_shots(window: MainWindow, library: Library) -> tuple[QPixmap, QPixmap]:
+    """After a month of triage: the sidebar's For you picks with their reasons at the top, and
+    further down the late risers and the code gaining stars."""
+    sidebar = window.trend_sidebar
+    _triage(library, TRENDS_AS_OF - timedelta(days=3))
+    window.hub.publish(Changes(kinds=frozenset({"status"})))
+    window.for_you.compute()
+    wait_until(
+        lambda: bool(sidebar.rows("pick")) and window_idle(window) and not window.for_you.pending(),
+        300,
+    )
+    sidebar.list.scrollToTop()
+    sidebar.list.setCurrentItem(sidebar.rows("pick")[0])
+    _settle(window)
+    for_you = window.grab()
+    # Autumn 2025: the samples carry star counts by then (one vote snapshot per paper, so no
+    # late risers to show: the tests construct them).
+    sidebar.set_as_of(POPULARITY_AS_OF)
+    window.trends.compute()
+    wait_until(
+        lambda: (
+            sidebar.report is not None
+            and sidebar.report.as_of == POPULARITY_AS_OF
+            and window_idle(window)
+        ),
+        60,
+    )
+    headings = [i for i in sidebar.rows("heading") if i.text() in ("LATE RISERS", "MOST VOTED")]
+    if headings:
+        sidebar.list.scrollToItem(headings[0], QAbstractItemView.ScrollHint.PositionAtTop)
+    _settle(window)
+    return for_you, window.grab()
+
+
+def _trends_shot(folder: Path) -> tuple[QPixmap, QPixmap | None, tuple[QPixmap, QPixmap] | None]:
     """The trend sidebar over the real API samples (or the built-in sample without them), and
     the reader's Related tab on a paper about world models with the phrases each related paper
-    shares (None without the samples: eight papers relate to little)."""
+    shares (None without the samples: eight papers relate to little), then the For you and
+    popularity shots (:func:`_popularity_shots`; also only with the samples)."""
     library = Library.open(resolve_library(folder / "trends"), writer=True)
     try:
         files = sorted(SAMPLES.glob("*.json")) if SAMPLES.is_dir() else []
@@ -120,13 +170,14 @@ def _trends_shot(folder: Path) -> tuple[QPixmap, QPixmap | None]:
             _settle(window)
             trends = window.grab()
             if not files:
-                return trends, None
+                return trends, None, None
             paper = library.search(RELATED_QUERY).ids[0]
             window.show_lower_tab(window.related)
             window.navigation.jump_to_entry(paper)
             wait_until(lambda: window.related.for_id == paper and bool(window.related.ids), 300)
             _settle(window)
-            return trends, window.grab()
+            related = window.grab()
+            return trends, related, _popularity_shots(window, library)
         finally:
             window.close()
     finally:
@@ -226,10 +277,13 @@ def render_all(out_dir: Path) -> list[Path]:
                 _settle(window)
             finally:
                 window.close()
-            trends, related = _trends_shot(folder)
+            trends, related, popularity = _trends_shot(folder)
             save(trends, "trends.png")
             if related is not None:
                 save(related, "related.png")
+            if popularity is not None:
+                save(popularity[0], "for-you.png")
+                save(popularity[1], "popularity.png")
         finally:
             library.close()
     return written
