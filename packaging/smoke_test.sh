@@ -2,8 +2,9 @@
 # Smoke test of the packaged binary, as a new user would get it (run after `make package`):
 # unpack the tarball, install.sh into a temporary HOME, run the installed launcher with
 # --self-test offscreen and a PATH without the development virtualenv, check the screenshot,
-# --version and a headless command, then uninstall.sh and check that only the library (and
-# the app's logs and settings) is left.
+# --version and a headless command, the window with a large file (its import and index build
+# in child processes), then uninstall.sh and check that only the library (and the app's logs
+# and settings) is left.
 #
 #   bash packaging/smoke_test.sh [dist/digestdesk-VERSION-linux-ARCH.tar.gz]
 set -euo pipefail
@@ -136,6 +137,56 @@ run_clean digestdesk --library "$LIBRARY" search attention >/dev/null || fail "s
 run_clean digestdesk stats >/dev/null || fail "stats on the default library exited $?"
 DEFAULT_LIBRARY="$TEST_HOME/.local/share/digestdesk"
 [[ -f $DEFAULT_LIBRARY/library.sqlite3 ]] || fail "no default library at $DEFAULT_LIBRARY"
+
+step "the window with a large file: the import and the index build run in child processes"
+# The packaged app starts itself as its child (DIGESTDESK_INDEX_WORKER=1, see app.main): a file
+# of 1 MiB or more is imported in a child, and an index catch-up of 2,000 entries or more is
+# built in one (ui/tuning.py). A child that cannot start falls back to a thread with a
+# warning, so the log must say which ran.
+BIG="$WORK/large-digest.json"
+python3 - "$BIG" <<'EOF'
+# 2,400 invented papers in the shape of the Hugging Face daily-papers API (about 1.7 MB).
+import json, sys
+items = []
+for n in range(1, 2401):
+    title = f"Invented Paper {n} on Packaged Index Builds"
+    paper = {
+        "id": f"2511.{n:05d}", "title": title,
+        "summary": f"We propose method {n} for building search indexes in a child process "
+        "of a frozen application, and measure it on invented digests.",
+        "authors": [{"_id": "1", "name": "Ada Lovelace", "hidden": False}],
+        "publishedAt": "2025-11-18T00:00:00.000Z",
+        "submittedOnDailyAt": "2025-11-20T00:00:00.000Z", "upvotes": n % 40,
+    }
+    items.append({"paper": paper, "title": title, "publishedAt": paper["publishedAt"]})
+json.dump(items, open(sys.argv[1], "w"), indent=1)
+EOF
+[[ $(stat -c %s "$BIG") -ge 1048576 ]] || fail "the generated file is under 1 MiB"
+LOG_FILE="$TEST_HOME/.local/state/digestdesk/log/digestdesk.log"
+logged_before=$(wc -l < "$LOG_FILE" 2>/dev/null || echo 0)
+new_log() { tail -n +$((logged_before + 1)) "$LOG_FILE" 2>/dev/null || true; }
+BIG_LIBRARY="$WORK/large-library"
+# Not run_clean: $! must be the app itself (env and the launcher link exec it).
+env -i HOME="$TEST_HOME" PATH="$TEST_HOME/.local/bin:$CLEAN_PATH" LANG=C.UTF-8 \
+    QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$WORK/runtime" \
+    "$LAUNCHER" --library "$BIG_LIBRARY" "$BIG" >"$WORK/large.out" 2>&1 &
+app_pid=$!
+for _ in $(seq 360); do
+    new_log | grep -q "index in a child process" && break
+    kill -0 "$app_pid" 2>/dev/null || break
+    sleep 0.5
+done
+kill -TERM "$app_pid" 2>/dev/null || true
+code=0
+wait "$app_pid" || code=$?
+[[ $code == 0 ]] || { cat "$WORK/large.out" >&2; fail "the window exited $code on SIGTERM"; }
+new_log | grep -E "in a child process|instead" || true
+new_log | grep -q "import in a child process" || fail "the import did not run in a child process"
+new_log | grep -q "index in a child process" || fail "the index was not built in a child process"
+run_clean digestdesk --library "$BIG_LIBRARY" check || fail "check exited $?"
+stats=$(run_clean digestdesk --library "$BIG_LIBRARY" stats) || fail "stats exited $?"
+grep -Eq "^entries +2400 " <<< "$stats" || fail "stats does not show the 2,400 entries"
+grep -Eq "^index .*\(2400 documents\)" <<< "$stats" || fail "the index does not hold the 2,400 entries"
 
 step "uninstall.sh (the copy in the app folder)"
 run_clean bash "$TEST_HOME/.local/opt/digestdesk/uninstall.sh"

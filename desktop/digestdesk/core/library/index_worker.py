@@ -168,6 +168,9 @@ def run_in_child(
         raise DigestDeskError(str(outcome["problem"]))
     if "failed" in outcome:
         raise WorkerFailed(f"the index worker failed: {outcome['failed']}")
+    # Said in the log file: a job that fell back to a thread of the app logs a warning
+    # instead (the packaged app's smoke test tells the two apart by these lines).
+    log.info("%s in a child process (pid %d): %s", job, child.pid, outcome["result"])
     return str(outcome["result"])
 
 
