@@ -64,6 +64,7 @@ def test_a_child_import_is_the_same_as_one_here(
     ]
     assert progress and progress[-1] == (1200, 1200)
     monkeypatch.undo()  # imports here again
+    monkeypatch.delenv("DIGESTDESK_DATABASE_URL", raising=False)  # a library of its own
     with Library.open(resolve_library(tmp_path / "here")) as here:
         expected = [
             here.import_file(big_file),
