@@ -7,6 +7,8 @@ after a backup copy of a SQLite file; a database written by a newer Digest Desk 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -310,11 +312,70 @@ def _table_names(conn: Connection) -> list[str]:
     return inspect(conn).get_table_names()
 
 
+def _clean_mark(paths: LibraryPaths) -> Path | None:
+    """Where a writer notes that it closed the file cleanly (beside the file)."""
+    if paths.sqlite_file is None:
+        return None
+    return paths.sqlite_file.with_name(paths.sqlite_file.name + ".closed-clean")
+
+
+def _file_state(database: Path) -> dict[str, int] | None:
+    """What identifies the file's bytes as a writer left them, or None when it cannot say
+    (no file, or a write-ahead log not folded into it)."""
+    try:
+        stat = database.stat()
+        wal = database.with_name(database.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return None
+    except OSError:
+        return None
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "inode": stat.st_ino}
+
+
+def mark_closed_clean(paths: LibraryPaths) -> None:
+    """A writer closed the file cleanly (every connection gone, the log folded in): note its
+    size, modification time and inode, so that the next writer need not read every page
+    again if nothing touched it since (see :func:`refuse_damage`). Best effort."""
+    mark = _clean_mark(paths)
+    if mark is None or paths.sqlite_file is None:
+        return
+    state = _file_state(paths.sqlite_file)
+    if state is None:
+        return
+    # A read-only folder or a full disk: no mark, the next open checks the file.
+    with contextlib.suppress(OSError):
+        mark.write_text(json.dumps(state), encoding="utf-8")
+
+
+def _closed_clean_and_untouched(paths: LibraryPaths) -> bool:
+    """Whether the last writer closed the file cleanly and nothing changed it since. The mark
+    is used once: removed here, it is written again only by a clean close."""
+    mark = _clean_mark(paths)
+    if mark is None or paths.sqlite_file is None:
+        return False
+    try:
+        noted = json.loads(mark.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    try:
+        mark.unlink()
+    except OSError:
+        return False  # cannot remove it: cannot trust it either
+    return isinstance(noted, dict) and noted == _file_state(paths.sqlite_file)
+
+
 def refuse_damage(engine: Engine, paths: LibraryPaths) -> None:
     """A writer checks the file's structure first (``quick_check``: every page read once, about
-    20 ms per 10,000 entries): writing into a damaged file can spread the damage, and a write
-    that misses the damaged pages would succeed and hide it."""
+    20 ms per 10,000 entries with the file in the page cache, seconds for a large library read
+    from disk): writing into a damaged file can spread the damage, and a write that misses the
+    damaged pages would succeed and hide it. A file the last writer closed cleanly and that
+    nothing changed since (the same size, modification time to the nanosecond and inode, no
+    write-ahead log) is not read again: a crash, another program's write, a copy or a restore
+    all make the next writer check it; ``digestdesk check`` always reads it whole."""
     if not paths.is_sqlite:
+        return
+    if _closed_clean_and_untouched(paths):
+        log.debug("quick_check of %s skipped: closed cleanly and untouched", paths.describe())
         return
     started = time.perf_counter()
     with engine.connect() as conn:

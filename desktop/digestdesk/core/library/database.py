@@ -45,7 +45,12 @@ from digestdesk.core.storage_problems import (
     library_folder_problem,
     storage_error,
 )
-from digestdesk.core.store import WriterLock, open_engine, write_transaction
+from digestdesk.core.store import (
+    WriterLock,
+    mark_closed_clean,
+    open_engine,
+    write_transaction,
+)
 from digestdesk.errors import LibraryError, StorageFullError
 from digestdesk.paths import LibraryPaths
 
@@ -256,7 +261,9 @@ class Database:
             # otherwise fail to create the files it reads a WAL database with.
             read_only = not writer and not folder_writable(paths)
             try:
-                engine = open_engine(paths, read_only=read_only, check_structure=writer)
+                engine = open_engine(
+                    paths, read_only=read_only, check_structure=writer and not lent
+                )
             except StorageFullError:
                 if writer or read_only:
                     raise
@@ -282,6 +289,8 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._lock is not None and self._writer and self.paths.is_sqlite:
+            mark_closed_clean(self.paths)  # every connection closed: the file is whole
         if self._lock is not None:
             self._lock.release()
             self._lock = None
