@@ -348,8 +348,10 @@ def mark_closed_clean(paths: LibraryPaths) -> None:
 
 
 def _closed_clean_and_untouched(paths: LibraryPaths) -> bool:
-    """Whether the last writer closed the file cleanly and nothing changed it since. The mark
-    is used once: removed here, it is written again only by a clean close."""
+    """Whether the last writer closed the file cleanly and nothing changed it since. A mark
+    that holds is used once: removed here (a crash leaves none), it is written again only by
+    a clean close. One that does not hold is left alone (the folder of a damaged library is
+    not touched); it can never hold again."""
     mark = _clean_mark(paths)
     if mark is None or paths.sqlite_file is None:
         return False
@@ -357,11 +359,13 @@ def _closed_clean_and_untouched(paths: LibraryPaths) -> bool:
         noted = json.loads(mark.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+    if not isinstance(noted, dict) or noted != _file_state(paths.sqlite_file):
+        return False
     try:
         mark.unlink()
     except OSError:
-        return False  # cannot remove it: cannot trust it either
-    return isinstance(noted, dict) and noted == _file_state(paths.sqlite_file)
+        return False  # cannot use it up: cannot trust it either
+    return True
 
 
 def refuse_damage(engine: Engine, paths: LibraryPaths) -> None:
