@@ -163,3 +163,18 @@ def test_the_import_is_done_here_when_the_child_cannot_run(
         library.import_large_files_in_child(1)
         report = library.import_file(big_file)
         assert report.new == 1200 and library.counts()["total"] == 1200
+
+
+def test_the_apps_writes_wait_for_the_childs_transaction_rather_than_fail(
+    library: Library,
+) -> None:
+    """The child's one transaction can take seconds for a very large file: the app's write
+    connections wait up to a minute for SQLite's write lock (the lock file keeps every other
+    writer out), so an edit made meanwhile waits instead of failing."""
+    if library.paths.sqlite_file is None:
+        pytest.skip("SQLite's write lock")
+    from sqlalchemy import text
+
+    with library.engine.connect() as conn:
+        waits = conn.execute(text("PRAGMA busy_timeout")).scalar()
+    assert waits is not None and waits >= 60_000

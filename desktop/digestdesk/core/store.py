@@ -60,11 +60,16 @@ def head_revision() -> str:
     return head
 
 
+#: Milliseconds a write waits for SQLite's write lock. Within one process writes take turns on
+#: a Python lock first; across processes only the app and its import child write at once (the
+#: lock file keeps every other writer out), and an edit waits for the child's one transaction:
+#: a second or two for 50,000 papers, more for a larger file. An edit must wait, not fail.
+WRITE_WAIT_MS = 60_000
 _WRITING_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
-    "PRAGMA busy_timeout=5000",
+    f"PRAGMA busy_timeout={WRITE_WAIT_MS}",
 )
 _READ_ONLY_PRAGMAS = ("PRAGMA query_only=ON", "PRAGMA busy_timeout=5000")
 
@@ -128,7 +133,10 @@ def create_db_engine(paths: LibraryPaths, *, read_only: bool = False) -> Engine:
             options["creator"] = _read_only_connector(paths.sqlite_file)
         engine = create_engine(
             "sqlite://" if read_only else paths.database_url,
-            connect_args={"check_same_thread": False, "timeout": 5},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": 5 if read_only else WRITE_WAIT_MS / 1000,
+            },
             poolclass=NullPool if os.environ.get("DIGESTDESK_NULLPOOL") else None,
             **options,
         )
