@@ -320,11 +320,11 @@ def _table_names(conn: Connection) -> list[str]:
     return inspect(conn).get_table_names()
 
 
-def _clean_mark(paths: LibraryPaths) -> Path | None:
-    """Where a writer notes that it closed the file cleanly (beside the file)."""
+def _clean_mark(paths: LibraryPaths) -> tuple[Path, Path] | None:
+    """The SQLite file and where a writer notes that it closed it cleanly (beside it)."""
     if paths.sqlite_file is None:
         return None
-    return paths.sqlite_file.with_name(paths.sqlite_file.name + ".closed-clean")
+    return paths.sqlite_file, paths.sqlite_file.with_name(paths.sqlite_file.name + ".closed-clean")
 
 
 def _file_state(database: Path) -> dict[str, int] | None:
@@ -344,12 +344,11 @@ def mark_closed_clean(paths: LibraryPaths) -> None:
     """A writer closed the file cleanly (every connection gone, the log folded in): note its
     size, modification time and inode, so that the next writer need not read every page
     again if nothing touched it since (see :func:`refuse_damage`). Best effort."""
-    mark = _clean_mark(paths)
-    if mark is None or paths.sqlite_file is None:
+    files = _clean_mark(paths)
+    state = None if files is None else _file_state(files[0])
+    if files is None or state is None:
         return
-    state = _file_state(paths.sqlite_file)
-    if state is None:
-        return
+    mark = files[1]
     # A read-only folder or a full disk: no mark, the next open checks the file.
     with contextlib.suppress(OSError):
         mark.write_text(json.dumps(state), encoding="utf-8")
@@ -360,14 +359,15 @@ def _closed_clean_and_untouched(paths: LibraryPaths) -> bool:
     that holds is used once: removed here (a crash leaves none), it is written again only by
     a clean close. One that does not hold is left alone (the folder of a damaged library is
     not touched); it can never hold again."""
-    mark = _clean_mark(paths)
-    if mark is None or paths.sqlite_file is None:
+    files = _clean_mark(paths)
+    if files is None:
         return False
+    database, mark = files
     try:
         noted = json.loads(mark.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if not isinstance(noted, dict) or noted != _file_state(paths.sqlite_file):
+    if not isinstance(noted, dict) or noted != _file_state(database):
         return False
     try:
         mark.unlink()

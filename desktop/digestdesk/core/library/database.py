@@ -289,9 +289,8 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
-        if self._lock is not None and self._writer and self.paths.is_sqlite:
-            mark_closed_clean(self.paths)  # every connection closed: the file is whole
         if self._lock is not None:
+            mark_closed_clean(self.paths)  # every connection closed: the file is whole
             self._lock.release()
             self._lock = None
 

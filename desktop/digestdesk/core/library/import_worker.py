@@ -95,24 +95,23 @@ def import_in_child(
             on_message=heard,
         )
     except index_worker.WorkerFailed as exc:
-        if committed.is_set():
-            raise DigestDeskError(
-                f"{path.name} was imported, but the import's summary was lost ({exc}); the "
-                "library holds its entries."
-            ) from exc
-        raise
-    if result == "cancelled" and not report:
-        if committed.is_set():  # killed between its commit and its report
-            raise DigestDeskError(
-                f"{path.name} was imported, but the import's summary was lost when it was "
-                "cancelled; the library holds its entries."
-            )
+        if not committed.is_set():
+            raise
+        result, lost = "failed", str(exc)
+    else:
+        lost = "when it was cancelled"  # killed between its commit and its report
+    if report:
+        done = report[0]
+        done.items = items
+        return done
+    if committed.is_set():
+        raise DigestDeskError(
+            f"{path.name} was imported, but the import's summary was lost ({lost}); the "
+            "library holds its entries."
+        )
+    if result == "cancelled":
         raise ImportCancelled()
-    if not report:
-        raise index_worker.WorkerFailed(f"the import worker ended without a report ({result})")
-    done = report[0]
-    done.items = items
-    return done
+    raise index_worker.WorkerFailed(f"the import worker ended without a report ({result})")
 
 
 # ------------------------------------------------------------------------------- the child

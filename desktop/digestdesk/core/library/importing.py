@@ -56,6 +56,14 @@ def modified_day(path: Path) -> date | None:
     return min(datetime.fromtimestamp(stamp).date(), date.today())
 
 
+def _size(path: Path) -> int:
+    """The file's size in bytes (-1 when it cannot be read: the import then says why)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -119,19 +127,17 @@ class Importer:
         Without ``as_of``, page text's year-less dates are read as of the day the file was
         last modified (a saved page keeps the day it was saved)."""
         path = Path(path)
+        if as_of is None:
+            as_of = modified_day(path)
+            kwargs.setdefault("as_of_source", "file" if as_of is not None else None)
+        if self.in_child_from is not None and _size(path) >= self.in_child_from:
+            report = self._import_in_child(path, as_of, kwargs)  # the child reads the file
+            if report is not None:
+                return report
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise DigestDeskError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-        if as_of is None:
-            as_of = modified_day(path)
-            kwargs.setdefault("as_of_source", "file" if as_of is not None else None)
-        if self.in_child_from is not None and len(data) >= self.in_child_from:
-            del data  # the child reads the file itself
-            report = self._import_in_child(path, as_of, kwargs)
-            if report is not None:
-                return report
-            data = path.read_bytes()
         return self.import_bytes(data, name=path.name, as_of=as_of, **kwargs)
 
     def _import_in_child(

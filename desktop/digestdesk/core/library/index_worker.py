@@ -36,7 +36,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -132,28 +132,35 @@ def run_in_child(
     except OSError:
         pass  # it ended already: its output says why
     outcome: dict[str, Any] | None = None
+
+    def heard(line: bytes) -> None:
+        nonlocal outcome
+        message = _decode(line)
+        if "progress" in message:
+            if progress is not None:
+                done, total = message["progress"]
+                progress(int(done), None if total is None else int(total))
+        elif "result" in message or "problem" in message or "failed" in message:
+            outcome = message
+        elif message and on_message is not None:
+            on_message(message)
+
     try:
         while True:
             if cancelled is not None and cancelled():
                 _end(child, grace_s, after_kill)
                 # What it said before it ended: a job that finished all the same (an import
                 # past its commit) says so.
-                last = _drain(lines, on_message)
-                return "cancelled" if last is None else str(last["result"])
+                for unread in _rest(lines):
+                    heard(unread)
+                return str(outcome["result"]) if outcome and "result" in outcome else "cancelled"
             try:
                 line = lines.get(timeout=POLL_S)
             except queue.Empty:
                 continue
             if line is None:
                 break
-            message = _decode(line)
-            if "progress" in message and progress is not None:
-                done, total = message["progress"]
-                progress(int(done), None if total is None else int(total))
-            elif "result" in message or "problem" in message or "failed" in message:
-                outcome = message
-            elif message and on_message is not None:
-                on_message(message)
+            heard(line)
     except BaseException:
         _end(child, grace_s, after_kill)
         raise
@@ -174,24 +181,16 @@ def run_in_child(
     return str(outcome["result"])
 
 
-def _drain(
-    lines: queue.Queue[bytes | None], on_message: Callable[[dict[str, Any]], None] | None
-) -> dict[str, Any] | None:
-    """The rest of an ended child's messages (to ``on_message``); its outcome if it gave a
-    result."""
-    result = None
+def _rest(lines: queue.Queue[bytes | None]) -> Iterator[bytes]:
+    """The lines an ended child wrote that were not read yet."""
     while True:
         try:
             line = lines.get(timeout=1.0)
         except queue.Empty:
-            return result
+            return
         if line is None:
-            return result
-        message = _decode(line)
-        if "result" in message:
-            result = message
-        elif message and "progress" not in message and on_message is not None:
-            on_message(message)
+            return
+        yield line
 
 
 def _read_lines(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
