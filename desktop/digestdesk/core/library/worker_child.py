@@ -44,9 +44,14 @@ def main() -> int:
     write_lock = threading.Lock()
 
     def say(message: dict[str, Any]) -> None:
+        # The parent gone (its end of the pipe closed): nobody to tell. The stdin watch
+        # stops the work; a message that cannot be written is not an error of its own.
         with write_lock:
-            out.write(json.dumps(message).encode() + b"\n")
-            out.flush()
+            try:
+                out.write(json.dumps(message).encode() + b"\n")
+                out.flush()
+            except OSError:  # and what is still buffered goes nowhere at exit either
+                os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
 
     def stop(_signum: int, _frame: object) -> None:
         raise _Stop
