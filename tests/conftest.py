@@ -29,6 +29,7 @@ def _reset_postgres(url: str) -> None:
 
     engine = create_engine(url)
     with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS digestdesk_member CASCADE"))  # a team's
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from digestdesk.core import team_schema
+
 
 def member_url(url: str, role: str) -> str:
     """The library's URL as ``role`` connects (trust authentication: no password)."""
@@ -22,8 +24,10 @@ def member_url(url: str, role: str) -> str:
 
 @contextmanager
 def members(url: str, *names: str) -> Iterator[dict[str, str]]:
-    """Roles that may read and write the library at ``url`` (its schema must exist): their
-    connection URL by name. Dropped on exit."""
+    """Members of the team library at ``url`` (its schema must exist; it is made a team
+    library, as ``digestdesk team init`` does, and each role let in as ``team add`` does):
+    their connection URL by name. The roles are plain ``LOGIN`` roles (a superuser would pass
+    every policy). Dropped on exit."""
     roles = {name: f"dd_{name}_{os.getpid()}" for name in names}
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
@@ -31,12 +35,10 @@ def members(url: str, *names: str) -> Iterator[dict[str, str]]:
             for role in roles.values():
                 conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
                 conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-                for grant in (
-                    f'GRANT USAGE ON SCHEMA public TO "{role}"',
-                    f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"',
-                    f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
-                ):
-                    conn.execute(text(grant))
+        with engine.connect() as conn, conn.begin():
+            team_schema.init_team(conn)
+            for role in roles.values():
+                team_schema.add_member(conn, role)
         yield {name: member_url(url, role) for name, role in roles.items()}
     finally:
         with engine.connect() as conn:

@@ -144,3 +144,46 @@ def test_team_push_command_twice(library_paths: LibraryPaths, own_library: Path)
     assert "0 reading sessions copied, 2 there already" in text
     code, _ = push()
     assert code != 0  # no --from: a usage error naming it
+
+
+def test_a_member_pushes_into_a_team_library_twice(
+    library: Library, own_library: Path, library_paths: LibraryPaths, tmp_path: Path
+) -> None:
+    """On a team library what a member pushes is theirs: their status, history, tags, notes
+    and sessions, none of which another member sees; the papers are everyone's."""
+    from tests.pg_members import members
+
+    library.import_bytes(api_day(3, start=4), name="2025-11-20-team.json")
+    with members(library_paths.database_url, "ada", "alan") as urls:
+        opened = []
+        try:
+            for name in ("ada", "alan"):
+                os.environ["DIGESTDESK_DATABASE_URL"] = urls[name]
+                opened.append(Library.open(resolve_library(tmp_path / name)))
+        finally:
+            os.environ["DIGESTDESK_DATABASE_URL"] = library_paths.database_url
+        ada, alan = opened
+        try:
+            report = ada.push_from(own_library)
+            assert (report.papers, report.new, report.merged) == (5, 3, 2)
+            first = _state(ada)
+            assert first["status"]["2511.00001"] == "read"  # type: ignore[index]
+            assert first["history"]["2511.00001"] == ["unread", "queued", "read"]  # type: ignore[index]
+            assert first["tags"]["2511.00002"] == ["diffusion", "to-cite"]  # type: ignore[index]
+            assert first["notes"]["2511.00001"] == "my own thoughts"  # type: ignore[index]
+            assert first["count"]["reading_sessions"] == 2  # type: ignore[index]
+            again = ada.push_from(own_library)
+            assert (again.new, again.state_changed, again.sessions) == (0, 0, 0)
+            assert _state(ada) == first
+            # alan has the papers, none of ada's reading.
+            theirs = _state(alan)
+            assert theirs["count"]["entries"] == 6  # type: ignore[index]
+            assert set(theirs["status"].values()) == {"unread"}  # type: ignore[union-attr]
+            assert not any(theirs["tags"].values()) and not any(theirs["notes"].values())  # type: ignore[union-attr]
+            counts = theirs["count"]
+            assert isinstance(counts, dict)
+            assert (counts["reading_sessions"], counts["entry_tags"], counts["notes"]) == (0, 0, 0)
+            assert ada.check(deep=True) == []
+        finally:
+            for opened_library in opened:
+                opened_library.close()

@@ -109,8 +109,9 @@ def test_a_tag_made_in_one_window_shows_in_the_other(
     try:
         alice.expect("ready", 120)
         bob.expect("ready", 120)
-        bob.send(f"watch {entry} reading-group")
-        alice.send(f"tag {entry} reading-group")
+        # A team tag (#...): every member's; a personal one would be alice's alone.
+        bob.send(f"watch {entry} #reading-group")
+        alice.send(f"tag {entry} #reading-group")
         tagged = float(alice.expect("tagged", 60)[3])
         seen = float(bob.expect("seen", LOADED_MACHINE_S)[3])
         print(f"the tag showed in the other window {seen - tagged:.2f} s after it was stored")

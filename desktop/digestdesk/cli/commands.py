@@ -243,6 +243,19 @@ COMMAND_TABLE: tuple[Command, ...] = (
                 help="the note; - reads it from stdin (an empty stdin changes nothing); an "
                 "empty text ('') removes the note",
             ),
+            Argument(
+                ("--shared",),
+                flag=True,
+                exclusive="sharing",
+                help="on a team library: the note is a comment every member sees, with your "
+                "name and its time",
+            ),
+            Argument(
+                ("--private",),
+                flag=True,
+                exclusive="sharing",
+                help="on a team library: the note is yours alone again (the default)",
+            ),
         ),
         reads_stdin=True,
     ),
@@ -314,13 +327,20 @@ COMMAND_TABLE: tuple[Command, ...] = (
     ),
     Command(
         "team",
-        "a team library on a PostgreSQL server (DIGESTDESK_DATABASE_URL): push --from DIR "
-        "copies your own library into it (papers merged, your status, tags, notes and "
-        "sessions as yours; pushing again adds nothing twice)",
+        "a team library on a PostgreSQL server (DIGESTDESK_DATABASE_URL): init makes the "
+        "library a team library (run by the owner of its tables), add ROLE lets a role in, "
+        "members lists them, push --from DIR copies your own library into it (papers merged, "
+        "your status, tags, notes and sessions as yours; pushing again adds nothing twice)",
         team.cmd_team,
         (
             JSON_OUTPUT,
             Argument(("action",), choices=team.ACTIONS, metavar="ACTION"),
+            Argument(
+                ("role",),
+                nargs="?",
+                metavar="ROLE",
+                help="add: the PostgreSQL role to let in (made with CREATE ROLE name LOGIN)",
+            ),
             Argument(
                 ("--from",),
                 type="path",

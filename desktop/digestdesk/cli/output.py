@@ -121,6 +121,13 @@ def show_text(detail: Any, out: TextIO) -> None:
             out.write(f"  {link.kind:<8} {link.url}\n")
     if detail.note:
         out.write(f"\nnote:\n{detail.note}\n")
+    team = detail.colleagues
+    if team is not None and team.states:
+        out.write("\nalso: " + ", ".join(f"{s.member} {s.status}" for s in team.states) + "\n")
+    if team is not None:
+        for comment in team.comments:
+            out.write(f"\n{comment.member} commented ({comment.at:%Y-%m-%d %H:%M}):\n")
+            out.write(f"{comment.text}\n")
 
 
 _SPARKS = "▁▂▃▄▅▆▇█"

@@ -52,6 +52,46 @@ class StatusEvent:
     at: datetime
 
 
+@dataclass(frozen=True)
+class MemberState:
+    """Another member's reading status of a paper (a team library)."""
+
+    member: str
+    status: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A member's shared note on a paper (a team library)."""
+
+    member: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Colleagues:
+    """What the other members of a team library did with one paper."""
+
+    states: list[MemberState] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.states or self.comments)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "others": [
+                {"member": s.member, "status": s.status, "at": s.at.isoformat() if s.at else None}
+                for s in self.states
+            ],
+            "comments": [
+                {"member": c.member, "text": c.text, "at": c.at.isoformat()} for c in self.comments
+            ],
+        }
+
+
 @dataclass
 class EntryDetail:
     """Everything about one entry, for the reader pane, `show` and the JSON output."""
@@ -84,6 +124,8 @@ class EntryDetail:
     note_edited_at: datetime | None = None
     digests: list[date] = field(default_factory=list)
     history: list[StatusEvent] = field(default_factory=list)
+    #: On a team library: the other members' statuses and everyone's comments (else None).
+    colleagues: Colleagues | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON record (`--json` output); fields are never removed, only added."""
@@ -114,6 +156,7 @@ class EntryDetail:
             "status_changed_at": (
                 self.status_changed_at.isoformat() if self.status_changed_at else None
             ),
+            **({"team": self.colleagues.to_json()} if self.colleagues is not None else {}),
         }
 
 

@@ -397,6 +397,31 @@ def refuse_damage(engine: Engine, paths: LibraryPaths) -> None:
         raise storage_problems.damaged(paths, "its structure check says: " + "; ".join(found))
 
 
+def follow_team(engine: Engine) -> None:
+    """On a team library (:mod:`.team_schema`), every connection from now on sees it as its
+    member: the members' views first in its search path. One query at open; nothing for a
+    library of one user."""
+    from digestdesk.core import team_schema
+
+    with engine.connect() as conn:
+        team = team_schema.read_team(conn)
+    if team is None:
+        return
+    search_path = team_schema.member_search_path(team)
+
+    def set_search_path(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a SET in a transaction rolled back would not hold
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET search_path TO {search_path}")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    event.listen(engine, "connect", set_search_path)
+    engine.dispose()  # the connections made before it (migrating, this look) are closed
+
+
 def open_engine(
     paths: LibraryPaths, *, read_only: bool = False, check_structure: bool = False
 ) -> Engine:
@@ -408,6 +433,8 @@ def open_engine(
         if check_structure:
             refuse_damage(engine, paths)
         migrate(engine, paths, read_only=read_only)
+        if not paths.is_sqlite:
+            follow_team(engine)
     except OperationalError as exc:
         engine.dispose()
         raise LibraryError(

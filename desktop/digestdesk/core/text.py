@@ -126,6 +126,12 @@ def normalize_title(title: str) -> str:
 
 
 def normalize_tag(name: str) -> str:
-    """Tags are lower-case words joined by hyphens; spaces and commas are not allowed."""
-    cleaned = "-".join(name.strip().lower().replace(",", " ").split())
-    return cleaned.lstrip("+-#")[:TAG_MAX]
+    """Tags are lower-case words joined by hyphens; spaces and commas are not allowed. One
+    leading ``#`` is kept: on a team library it makes a team tag (``#reading-group``), seen by
+    every member; the ``+``/``-`` of an edit's ``+tag -tag`` are not part of a name."""
+    cleaned = "-".join(name.strip().lower().replace(",", " ").split()).lstrip("+-")
+    team = cleaned.startswith("#")
+    cleaned = cleaned.lstrip("#-")
+    if team and cleaned:
+        cleaned = "#" + cleaned
+    return cleaned[:TAG_MAX]

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from digestdesk.core.links import safe_url
 from digestdesk.core.query import TermMatcher
-from digestdesk.core.records import EntryDetail
+from digestdesk.core.records import Colleagues, EntryDetail
 from digestdesk.ui.highlight import highlighted_html
 from digestdesk.ui.styles import slim
 
@@ -33,6 +33,8 @@ STATUS_LABELS = {
     "read": "Read",
     "skipped": "Skipped",
 }
+#: The characters of a team member's comment the reader shows (the rest: in ``show``).
+COMMENT_SHOWN = 4000
 STATUS_COLOURS = {
     "unread": "#3b82f6",
     "queued": "#d97706",
@@ -200,11 +202,16 @@ class AbstractPane(QTextBrowser):
                 f"{f' and {more} more' if more > 0 else ''}</p>"
             )
         if detail.tags:
+            # A team tag's name starts with # (a team library's, every member's): bold.
             tags = " ".join(
-                f'<span style="background-color:{faint}; color:{link};">&nbsp;#{e(t)}&nbsp;</span>'
+                f'<span style="background-color:{faint}; color:{link};'
+                + (' font-weight:600;">&nbsp;' if t.startswith("#") else '">&nbsp;#')
+                + f"{e(t)}&nbsp;</span>"
                 for t in detail.tags
             )
             parts.append(f'<p style="margin-top:2px;">{tags}</p>')
+        if detail.colleagues:
+            parts.append(self._colleagues_html(detail.colleagues, muted, faint))
 
         if detail.ai_summary or detail.ai_keywords:
             summary_rows = []
@@ -245,6 +252,42 @@ class AbstractPane(QTextBrowser):
         return f'<html><body style="font-size:10.5pt;">{body}</body></html>'
 
     # ------------------------------------------------------------ paging
+    @staticmethod
+    def _colleagues_html(colleagues: Colleagues, muted: str, faint: str) -> str:
+        """Who else in the team read, queued or skipped the paper, and the comments on it."""
+        e = html.escape
+        rows = []
+        if colleagues.states:
+            said = ", ".join(
+                f"<b>{e(s.member)}</b> {e(STATUS_LABELS.get(s.status, s.status).lower())}"
+                + (f" {e(s.at.strftime('%d %b'))}" if s.at else "")
+                for s in colleagues.states[:12]
+            )
+            more = len(colleagues.states) - 12
+            rows.append(
+                f'<div style="color:{muted};">Also: {said}'
+                + (f" and {more} more" if more > 0 else "")
+                + "</div>"
+            )
+        for comment in colleagues.comments[-20:]:
+            body = (
+                comment.text
+                if len(comment.text) <= COMMENT_SHOWN
+                else (comment.text[:COMMENT_SHOWN] + " …")
+            )
+            rows.append(
+                f'<div style="margin-top:6px;"><b>{e(comment.member)}</b>'
+                f'<span style="color:{muted};"> · {e(comment.at.strftime("%d %b %Y %H:%M"))}'
+                f"</span><br>{e(body)}</div>"
+            )
+        return (
+            f'<table width="100%" cellpadding="8" cellspacing="0" '
+            f'style="margin-top:10px; background-color:{faint};"><tr><td>'
+            f'<div style="font-size:8pt; font-weight:600; color:{muted};">TEAM</div>'
+            + "".join(rows)
+            + "</td></tr></table>"
+        )
+
     def page_down(self) -> bool:
         """Scroll a page; False when already at the end (the caller may move on)."""
         bar = self.verticalScrollBar()

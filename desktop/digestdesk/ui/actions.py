@@ -209,6 +209,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
         section="annotate",
     ),
     ActionSpec(
+        "entry.share_note",
+        "Share Note with the Team",
+        "On a team library: make your note on the entry a comment every member sees, with "
+        "your name and its time (again: private again).",
+        keys=("Shift+N",),
+        context="list",
+        icon="note",
+        menu="&Entry",
+        section="annotate",
+    ),
+    ActionSpec(
         "entry.open_code_link",
         "Open Code Repository",
         "Open the entry's code repository, or its paper page when it has no code.",

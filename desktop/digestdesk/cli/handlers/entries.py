@@ -44,6 +44,9 @@ def cmd_search(library: LibraryReader, args: argparse.Namespace, out: TextIO) ->
 
 def cmd_show(library: LibraryReader, args: argparse.Namespace, out: TextIO) -> int:
     detail = library.entry(args.id)
+    team = getattr(library, "team", None)  # a server's library: what the other members did
+    if team is not None:
+        (detail,) = team.attach([detail])
     if args.json:
         print_json(detail.to_json(), out)
     else:
@@ -199,8 +202,21 @@ def cmd_note(library: Library, args: argparse.Namespace, out: TextIO, stdin: Tex
                 f"digestdesk note {args.id} ''"
             )
         text = text.removesuffix("\n").removesuffix("\r")
+    shared = (
+        True
+        if getattr(args, "shared", False)
+        else False
+        if getattr(args, "private", False)
+        else None
+    )
+    if shared is not None and not text:
+        raise CliError("note: --shared and --private are for a note; '' removes it.")
     library.set_note(args.id, text)
-    return _changed(library, [args.id], args, out, "note saved" if text else "note removed")
+    said = "note saved" if text else "note removed"
+    if shared is not None:
+        library.team.share_note(args.id, shared)
+        said = "note saved, shared with the team" if shared else "note saved, private"
+    return _changed(library, [args.id], args, out, said)
 
 
 def cmd_undo_redo(library: Library, args: argparse.Namespace, out: TextIO) -> int:

@@ -27,7 +27,7 @@ from digestdesk.core.index.schema import (
     stem,
     yyyymmdd,
 )
-from digestdesk.core.query.filters import Filter, bounds
+from digestdesk.core.query.filters import TEAM_FIELDS, Filter, bounds
 from digestdesk.core.query.plan import ParsedQuery, QueryPlan, parse
 from digestdesk.core.query.syntax import (
     PREFIX_MIN_CHARS,
@@ -39,6 +39,7 @@ from digestdesk.core.query.syntax import (
     TextNode,
 )
 from digestdesk.core.text import normalize_tag
+from digestdesk.errors import QueryError
 
 #: How many of the most frequent terms a ``prefix*`` expands to, per field.
 PREFIX_EXPANSION = 30
@@ -82,6 +83,11 @@ def compile_query(
 
 def filter_query(flt: Filter) -> wq.Query:
     """The Whoosh query equivalent to ``flt`` (used when a filter is nested in OR)."""
+    if flt.field in TEAM_FIELDS:
+        raise QueryError(
+            f"{flt.field}: is answered by the team's database, not the search index: use it "
+            "beside words (AND), not joined to them by OR."
+        )
     if flt.field in ("status", "tag", "has", "arxiv"):
         fieldname = {"tag": "tags"}.get(flt.field, flt.field)
         # The value as SQL compares it (a tag as the library writes tags).

@@ -239,9 +239,10 @@ def tag_ids_by_name(conn: Connection, names: Iterable[str], create: bool) -> dic
         missing = [name for name in names if name not in found]
         if missing and conn.dialect.name == "postgresql":
             # Another member may be making the same tag right now (a team tag): whoever
-            # commits first makes it, the other finds it (no unique violation to retry).
+            # commits first makes it, the other finds it (no unique violation to retry). No
+            # conflict target: a team library's names are unique per member (team_schema).
             conn.execute(
-                pg_insert(schema.tags).on_conflict_do_nothing(index_elements=["name"]),
+                pg_insert(schema.tags).on_conflict_do_nothing(),
                 [{"name": name} for name in missing],
             )
             found.update(

@@ -53,12 +53,13 @@ from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.moving_in import MovingIn, PushReport
 from digestdesk.core.library.reader import LibraryReader
 from digestdesk.core.library.session_edits import SessionEdits
+from digestdesk.core.library.team import TeamMembers
 from digestdesk.core.records import Changes, ImportReport
 from digestdesk.core.similarity import Match, NotEnoughTriage, Recommendation, SimilarityStore
 from digestdesk.core.storage_problems import STORAGE_ERRNOS
 from digestdesk.core.text import normalize_tag
-from digestdesk.errors import LibraryError, LibraryLockedError, SearchIndexDamagedError
-from digestdesk.paths import DATABASE_FILE, LibraryPaths, resolve_library
+from digestdesk.errors import LibraryLockedError, SearchIndexDamagedError
+from digestdesk.paths import LibraryPaths
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,11 @@ class Library(LibraryReader):
         return SimilarityStore(
             self.engine, self.paths.similarity_file, self.uuid, self._database.change_seq
         )
+
+    @functools.cached_property
+    def team(self) -> TeamMembers:
+        """The members of a team library (PostgreSQL); on a library of one user it says so."""
+        return TeamMembers(self._database, self._sync)
 
     def rank_for_you(self, ids: list[int]) -> list[int] | None:
         return self.similarity.rank_for_you(ids)
@@ -346,22 +352,7 @@ class Library(LibraryReader):
         merged by identity as imports are, the member's status history, tags, notes and
         reading sessions attributed to them; pushing again adds nothing twice
         (:mod:`.moving_in`)."""
-        paths = resolve_library(folder, server=False)
-        if paths.sqlite_file is None or not paths.sqlite_file.is_file():
-            raise LibraryError(
-                f"There is no Digest Desk library in {folder} (no {DATABASE_FILE} there). "
-                "Give the folder of your own library (--library DIR of your commands)."
-            )
-        if self.paths.is_sqlite:
-            raise LibraryError(
-                "Pushing copies a library into a team library on a PostgreSQL server: set "
-                "DIGESTDESK_DATABASE_URL (or a libpq service) to the team's database first."
-            )
-        source = Database.open(paths, writer=False)
-        try:
-            return self._moving_in.push(source.engine, name=str(paths.root))
-        finally:
-            source.close()
+        return self._moving_in.push_folder(folder)
 
     # ---------------------------------------------------------- edits (edits)
     def set_status(self, ids: Sequence[int], status: str, *, record_undo: bool = True) -> Changes:

@@ -17,6 +17,7 @@ from typing import Any
 from digestdesk.core.drafts import STATUSES
 from digestdesk.core.library.sql import Params, Reads
 from digestdesk.core.query import Filter, FilterExpr, FilterGroup
+from digestdesk.core.query.filters import TEAM_FIELDS
 from digestdesk.core.text import normalize_tag
 from digestdesk.errors import DigestDeskError
 
@@ -59,6 +60,7 @@ def allowed_or_excluded(
     80k ids of "status:unread" costs more than the search itself at 100k, the 20 others
     almost nothing. A count on the indexed columns decides; every query here is answered
     from indexes (tests/core/test_filter_indexes.py checks the query plans)."""
+    require_team(reads, filters)
     params = Params()
     passing = " AND ".join(condition(f, params) for f in filters)
     with reads.reading() as reading:
@@ -77,6 +79,7 @@ def ids_where(
     reads: Reads, filters: Sequence[FilterExpr], sort: str, limit: int | None
 ) -> list[int]:
     """Ids that pass every filter, sorted, at most ``limit``."""
+    require_team(reads, filters)
     params = Params()
     where = " AND ".join(condition(f, params) for f in filters)
     sql = "SELECT entries.id FROM entries"
@@ -196,6 +199,21 @@ def _member_ids(field: str, op: str, value: Any, params: Params) -> str:
         return "SELECT notes.entry_id FROM notes"
     if field == "has":
         raise DigestDeskError(f"has:{value} is not known (use has:code, has:note, has:project)")
+    if field == "read-by":
+        # Every member's status is readable by every member (team_schema); "read" is read.
+        return (
+            "SELECT member_state.entry_id FROM member_state"
+            f" WHERE member_state.owner = {params(str(value))} AND member_state.status = 'read'"
+        )
+    if field == "comment":
+        words = str(value).split()
+        if not words:
+            return "SELECT comments.entry_id FROM comments"
+        matches = " AND ".join(
+            f"lower(comments.text) LIKE {params('%' + _like(word.lower()) + '%')} ESCAPE '!'"
+            for word in words
+        )
+        return f"SELECT comments.entry_id FROM comments WHERE {matches}"
     if field == "digest":
         return (
             "SELECT digest_entries.entry_id FROM digest_entries"
@@ -203,6 +221,31 @@ def _member_ids(field: str, op: str, value: Any, params: Params) -> str:
             f" WHERE {_compare('digests.digest_date', op, value, params)}"
         )
     raise DigestDeskError(f"Cannot filter on {field}.")
+
+
+def _like(word: str) -> str:
+    """A word as a LIKE pattern matches it literally (``!`` escapes)."""
+    return word.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def require_team(reads: Reads, filters: Sequence[FilterExpr]) -> None:
+    """``read-by:`` and ``comment:`` need a team library: a clear word on any other (one small
+    query, only for a query that uses them)."""
+    if not any(_fields(f) & TEAM_FIELDS for f in filters):
+        return
+    with reads.reading() as reading:
+        ((count,),) = reading.all("SELECT count(*) FROM meta WHERE key = 'team'")
+    if not count:
+        raise DigestDeskError(
+            "read-by: and comment: are for a team library (PostgreSQL, `digestdesk team init`); "
+            "this library has one reader."
+        )
+
+
+def _fields(flt: FilterExpr) -> set[str]:
+    if isinstance(flt, FilterGroup):
+        return set().union(*(_fields(child) for child in flt.children))
+    return {flt.field}
 
 
 def _year_as_dates(op: str, value: Any) -> tuple[str, Any]:

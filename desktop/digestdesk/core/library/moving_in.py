@@ -22,6 +22,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -36,6 +37,8 @@ from digestdesk.core.library.importing import Importer
 from digestdesk.core.library.index_sync import IndexSync
 from digestdesk.core.library.reads import export_drafts
 from digestdesk.core.records import Changes
+from digestdesk.errors import LibraryError
+from digestdesk.paths import DATABASE_FILE, resolve_library
 
 E = schema.entries
 S = schema.reading_sessions
@@ -63,6 +66,25 @@ class MovingIn:
         self._database = database
         self._sync = sync
         self._importer = importer
+
+    def push_folder(self, folder: str | Path) -> PushReport:
+        """Copy the member's own (SQLite) library in ``folder`` into this one."""
+        paths = resolve_library(folder, server=False)
+        if paths.sqlite_file is None or not paths.sqlite_file.is_file():
+            raise LibraryError(
+                f"There is no Digest Desk library in {folder} (no {DATABASE_FILE} there). "
+                "Give the folder of your own library (--library DIR of your commands)."
+            )
+        if self._database.paths.is_sqlite:
+            raise LibraryError(
+                "Pushing copies a library into a team library on a PostgreSQL server: set "
+                "DIGESTDESK_DATABASE_URL (or a libpq service) to the team's database first."
+            )
+        source = Database.open(paths, writer=False)
+        try:
+            return self.push(source.engine, name=str(paths.root))
+        finally:
+            source.close()
 
     def push(self, source: Engine, *, name: str) -> PushReport:
         """Copy the library read through ``source`` (its engine, read-only) into this one."""

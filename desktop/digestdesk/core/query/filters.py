@@ -27,7 +27,13 @@ FILTER_FIELDS = {
     "has": "has",
     "digest": "digest",
     "arxiv": "arxiv",
+    # A team library's (issue 17): what another member read, the members' comments.
+    "read-by": "read-by",
+    "comment": "comment",
 }
+
+#: Filters that only a team library answers.
+TEAM_FIELDS = frozenset({"read-by", "comment"})
 
 #: An arXiv id's version suffix ("v3"): ids are matched without it.
 ARXIV_VERSION_RE = re.compile(r"v\d+$")
@@ -41,7 +47,7 @@ _ORDERED = frozenset({"year", "date", "votes", "digest"})
 class Filter:
     """A condition the library evaluates in SQL (fast, always current)."""
 
-    field: str  # "status" | "tag" | "year" | "date" | "votes" | "has" | "digest" | "arxiv"
+    field: str  # "status" "tag" "year" "date" "votes" "has" "digest" "arxiv" "read-by" "comment"
     op: str  # "=", ">", ">=", "<", "<=", "range"
     value: object  # str | int | date | (lo, hi) inclusive for "range"
     negate: bool = False
@@ -95,6 +101,11 @@ def parse_filter(field_name: str, query_name: str, raw: str, pos: int) -> Filter
         if not value:
             raise QueryError(f"{shown}: needs a tag name.", pos)
         return Filter("tag", "=", value)
+    if field_name in TEAM_FIELDS:
+        value = rest.strip()
+        if field_name == "comment":
+            value = " ".join(value.split())
+        return Filter(field_name, "=", value)
     if field_name == "arxiv":
         value = ARXIV_VERSION_RE.sub("", rest.lower().removeprefix("arxiv:"))
         return Filter("arxiv", "=", value)

@@ -22,7 +22,7 @@ class Token:
     pos: int
 
 
-_FIELD_RE = re.compile(r"([A-Za-z_]+):(.*)", re.DOTALL)
+_FIELD_RE = re.compile(r"([A-Za-z_]+|read-by):(.*)", re.DOTALL)
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 
 

@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 UrlOpener = Callable[[str], "bool | None"]  # False: nothing could open it
 
 
+def _details(library: Library, ids: Sequence[int]) -> list[EntryDetail]:
+    """Entries as the reader shows them: on a team library with what the others did."""
+    return library.team.attach(library.entries(ids))
+
+
 def open_in_browser(url: str) -> bool:
     return QDesktopServices.openUrl(QUrl(url))
 
@@ -174,7 +179,7 @@ class ReaderController(QObject):
             window.links.show_links([])
             window.notes.load(None, None)
         epoch = self._detail_epoch
-        self.reader.request("detail", lambda library: (epoch, library.entries([entry_id])))
+        self.reader.request("detail", lambda library: (epoch, _details(library, [entry_id])))
 
     def _detail_read(self, epoch: int, details: list[EntryDetail]) -> None:
         self.keep_read(epoch, details, clear=False)
@@ -224,7 +229,7 @@ class ReaderController(QObject):
         wanted = [i for i in entry_ids if i not in self._details]
         if wanted:
             epoch = self._detail_epoch
-            self.reader.request("prefetch", lambda library: (epoch, library.entries(wanted)))
+            self.reader.request("prefetch", lambda library: (epoch, _details(library, wanted)))
 
     def _prefetch_around(self, entry_id: int) -> None:
         """Read ahead in the direction of travel, a batch at a time (few reader wake-ups)."""
@@ -244,7 +249,7 @@ class ReaderController(QObject):
             return
         epoch = self._detail_epoch
         self._prefetching = set(wanted)  # a newer request replaces the older one
-        self.reader.request("prefetch", lambda library: (epoch, library.entries(wanted)))
+        self.reader.request("prefetch", lambda library: (epoch, _details(library, wanted)))
 
     def _prefetch_rows(self, row: int, step: int) -> None:
         """List rows a screen ahead are read on the reader thread, so moving into the next

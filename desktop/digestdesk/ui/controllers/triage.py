@@ -122,6 +122,15 @@ class TriageController:
             return self.sessions.save_note(entry_id, text)
         self.writes.submit("Save note", lambda library: library.set_note(entry_id, text))
 
+    @handles("entry.share_note")
+    def share_note(self) -> None:
+        detail = self.reading.current_detail()
+        if detail is None:
+            return
+        self.window.notes.flush()
+        entry_id = detail.id
+        self.writes.submit("Share note", lambda library: library.team.share_note(entry_id))
+
     @handles("note.leave")
     def leave_note(self) -> None:
         window = self.window

@@ -1,0 +1,238 @@
+"""The members of a team library (issue 17): each member's reading state is their own, in the
+database itself. Members are real PostgreSQL roles (plain ``LOGIN`` roles; a superuser passes
+every policy), each connecting as itself, as on their own machines:
+
+- status, personal tags, private notes, sessions and undo are a member's own: another member's
+  library shows none of them, and neither does plain SQL as that member;
+- team tags (``#...``) and comments (shared notes) are every member's;
+- ``read-by:ROLE`` and ``comment:WORDS`` find what they say, ``status:`` is always your own;
+- ``team init`` keeps the reading state already there as its runner's, and runs again safely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from digestdesk.cli.runner import main
+from digestdesk.core.library import Library
+from digestdesk.errors import DigestDeskError
+from digestdesk.paths import LibraryPaths, resolve_library
+from tests.core import factories
+from tests.pg_members import members
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def team(library_paths: LibraryPaths, tmp_path: Path) -> Iterator[dict[str, Library]]:
+    """A library of ten papers, its owner's status and note on the first, then two members,
+    each with their own open library (own index folder, own connection)."""
+    with Library.open(library_paths) as owner:
+        owner.import_bytes(factories.api_day(10), name="2025-11-20.json")
+        owner.set_status([1], "read")
+        owner.set_note(1, "the owner's note")
+    with members(library_paths.database_url, "ada", "alan") as urls:
+        opened: dict[str, Library] = {}
+        try:
+            for name, url in urls.items():
+                os.environ["DIGESTDESK_DATABASE_URL"] = url
+                opened[name] = Library.open(resolve_library(tmp_path / name))
+            os.environ["DIGESTDESK_DATABASE_URL"] = library_paths.database_url
+            yield opened
+        finally:
+            os.environ["DIGESTDESK_DATABASE_URL"] = library_paths.database_url
+            for library in opened.values():
+                library.close()
+
+
+def _role(library: Library) -> str:
+    role = library.team.me()
+    assert role is not None
+    return role
+
+
+def _plain_sql(library: Library, sql: str) -> list[tuple[object, ...]]:
+    """What ``psql`` as this member shows: a connection of its own, the default search path."""
+    url = make_url(library.paths.database_url).set(username=_role(library))
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def test_reading_state_is_each_members_own(team: dict[str, Library]) -> None:
+    ada, alan = team["ada"], team["alan"]
+    ada.set_status([2, 3], "queued")
+    ada.change_tags([2], add=["my-pile"])
+    ada.set_note(2, "ada's private thoughts")
+    alan.set_status([2], "skipped")
+    # Each sees their own status, tags and note, and nothing of the other's or the owner's.
+    assert ada.entry(2).status == "queued" and alan.entry(2).status == "skipped"
+    assert ada.entry(1).status == "unread" and ada.entry(1).note is None
+    assert ada.entry(2).tags == ["my-pile"] and alan.entry(2).tags == []
+    assert ada.entry(2).note == "ada's private thoughts" and alan.entry(2).note is None
+    # status: is always your own; a personal tag is found by its owner only.
+    assert set(ada.search("status:queued").ids) == {2, 3}
+    assert alan.search("status:queued").ids == []
+    assert alan.search("status:skipped").ids == [2]
+    assert ada.search("tag:my-pile").ids == [2] and alan.search("tag:my-pile").ids == []
+    # Undo is your own: alan's undo takes back his skip, not ada's tag.
+    assert alan.undo_label() == "Mark skipped"
+    alan.undo()
+    assert alan.entry(2).status == "unread" and ada.entry(2).tags == ["my-pile"]
+    assert ada.undo_label() == "Tag +my-pile"
+    # Two members may tag the same paper with personal tags of the same name.
+    alan.change_tags([2], add=["my-pile"])
+    assert alan.entry(2).tags == ["my-pile"] and ada.entry(2).tags == ["my-pile"]
+    alan.change_tags([2], remove=["my-pile"])
+    assert ada.entry(2).tags == ["my-pile"]
+    # Each member's search index agrees with the database, with their own statuses in it.
+    for library in (ada, alan):
+        library.catch_up_index()
+        assert library.check() == []
+
+
+def test_private_rows_are_private_with_plain_sql_too(team: dict[str, Library]) -> None:
+    ada, alan = team["ada"], team["alan"]
+    ada.set_status([4], "read")
+    ada.change_tags([4], add=["secret-project"])
+    ada.set_note(4, "ada's private note")
+    ada.session_edits.start(
+        [4, 5], label="ada's session", source_query=None, replace=True, now=datetime.now(UTC)
+    )
+    alan_role, ada_role = _role(alan), _role(ada)
+    tables = (
+        "notes",
+        "entry_tags",
+        "tags",
+        "status_history",
+        "undo_log",
+        "reading_sessions",
+        "session_items",
+    )
+    assert _plain_sql(ada, "SELECT count(*) FROM public.reading_sessions") == [(1,)]
+    for table in tables:
+        rows = _plain_sql(alan, f"SELECT owner FROM public.{table}")
+        assert {row[0] for row in rows} <= {alan_role}, (table, rows)
+    # Even asking for ada's rows by name finds nothing; the base entries hold no one's status.
+    assert _plain_sql(alan, f"SELECT * FROM public.notes WHERE owner = '{ada_role}'") == []
+    assert _plain_sql(alan, "SELECT count(*) FROM public.tags WHERE name = 'secret-project'") == [
+        (0,)
+    ]
+    assert _plain_sql(alan, "SELECT DISTINCT status FROM public.entries") == [("unread",)]
+    # A member cannot write as another: a row claiming ada as its owner is refused.
+    with pytest.raises(Exception, match="row-level security"):
+        _plain_sql(
+            alan,
+            "INSERT INTO public.notes (entry_id, text, edited_at, owner) "
+            f"VALUES (5, 'forged', now(), '{ada_role}')",
+        )
+    # Statuses are readable by every member (read-by:, the reader), writable by their owner.
+    assert (4, ada_role, "read") in _plain_sql(
+        alan, "SELECT entry_id, owner, status FROM public.member_state"
+    )
+    assert (
+        _plain_sql(
+            alan,
+            f"UPDATE public.member_state SET status = 'skipped' WHERE owner = '{ada_role}' "
+            "RETURNING 1",
+        )
+        == []
+    )
+    assert ada.entry(4).status == "read"
+
+
+def test_team_tags_and_comments_are_everyones(team: dict[str, Library]) -> None:
+    ada, alan = team["ada"], team["alan"]
+    ada.change_tags([5, 6], add=["#reading-group"])
+    assert alan.entry(5).tags == ["#reading-group"]
+    assert set(alan.search("tag:#reading-group").ids) == {5, 6}
+    # The same team tag by the other member is no conflict and adds nothing twice.
+    alan.change_tags([5, 7], add=["#reading-group"])
+    assert set(ada.search("tag:#reading-group").ids) == {5, 6, 7}
+    # A comment is a shared note: every member sees it with its author; a private one not.
+    ada.set_note(5, "Worth presenting on Friday")
+    assert alan.team.colleagues(5).comments == []
+    ada.team.share_note(5, True)
+    (comment,) = alan.team.colleagues(5).comments
+    assert (comment.member, comment.text) == (_role(ada), "Worth presenting on Friday")
+    assert alan.entry(5).note is None  # alan's own note is still his (none)
+    assert alan.search("comment:friday").ids == [5]
+    assert alan.search('comment:"friday presenting"').ids == [5]  # every word
+    assert alan.search("comment:tuesday").ids == []
+    ada.team.share_note(5, False)
+    assert alan.team.colleagues(5).comments == [] and alan.search("comment:friday").ids == []
+    with pytest.raises(DigestDeskError, match="no note of yours"):
+        alan.team.share_note(5, True)
+
+
+def test_read_by_and_who_else_read(team: dict[str, Library]) -> None:
+    ada, alan = team["ada"], team["alan"]
+    ada.set_status([2, 3], "read")
+    ada.set_status([4], "queued")
+    assert set(alan.search(f"read-by:{_role(ada)}").ids) == {2, 3}
+    assert alan.search(f"read-by:{_role(alan)}").ids == []
+    assert set(alan.search(f"read-by:{_role(ada)} -status:read").ids) == {2, 3}
+    # Words and read-by: together.
+    assert alan.search(f"efficient read-by:{_role(ada)}").ids
+    with pytest.raises(DigestDeskError, match="not joined to them by OR"):
+        alan.search(f"efficient OR read-by:{_role(ada)}")
+    seen = alan.team.colleagues(4)
+    assert [(s.member, s.status) for s in seen.states] == [(_role(ada), "queued")]
+    assert ada.team.colleagues(4).states == []  # your own status is not "someone else's"
+
+
+def test_team_init_keeps_the_owners_state_and_runs_again(
+    team: dict[str, Library], library_paths: LibraryPaths, tmp_path: Path
+) -> None:
+    # The owner's status and note from before the team are still the owner's.
+    with Library.open(resolve_library(tmp_path / "owner")) as owner:
+        assert owner.team.is_team
+        assert owner.entry(1).status == "read" and owner.entry(1).note == "the owner's note"
+        code = main(["--library", str(tmp_path / "owner"), "team", "init", "--json"])
+        assert code == 0
+    assert team["ada"].entry(1).status == "unread"
+    assert [s.status for s in team["ada"].team.colleagues(1).states] == ["read"]
+
+
+def test_team_cli(
+    library_paths: LibraryPaths, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = str(tmp_path / "owner")
+    with Library.open(library_paths) as owner:
+        owner.import_bytes(factories.api_day(3), name="2025-11-20.json")
+    assert main(["--library", folder, "team", "add", "nobody"]) != 0
+    assert "team init" in capsys.readouterr().err
+    assert main(["--library", folder, "team", "init", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["already"] is False
+    assert main(["--library", folder, "team", "init"]) == 0
+    assert "already" in capsys.readouterr().out
+    assert main(["--library", folder, "team", "add", "no_such_role_dd"]) != 0
+    assert "CREATE ROLE" in capsys.readouterr().err
+    assert main(["--library", folder, "team", "add", "bad;role"]) != 0
+    with members(library_paths.database_url, "grace") as urls:
+        role = str(make_url(urls["grace"]).username)
+        assert main(["--library", folder, "team", "members", "--json"]) == 0
+        assert role in json.loads(capsys.readouterr().out)["members"]
+        os.environ["DIGESTDESK_DATABASE_URL"] = urls["grace"]
+        try:
+            grace = str(tmp_path / "grace")
+            assert main(["--library", grace, "note", "1", "a shared thought", "--shared"]) == 0
+            assert "shared" in capsys.readouterr().out
+            assert main(["--library", grace, "search", "comment:thought", "--json"]) == 0
+            assert [e["id"] for e in json.loads(capsys.readouterr().out)] == [1]
+            # A member cannot make the library a team library again (not the tables' owner).
+            assert main(["--library", grace, "team", "init"]) != 0
+            assert "owns the library" in capsys.readouterr().err
+        finally:
+            os.environ["DIGESTDESK_DATABASE_URL"] = library_paths.database_url

@@ -1,0 +1,51 @@
+"""The reader on a team library (issue 17): who else read the paper and the members' comments,
+rendered safely; and the key that shares a note says what it needs on a library of one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from digestdesk.core.records import Colleagues, Comment, MemberState
+from digestdesk.ui.abstract_pane import COMMENT_SHOWN
+from digestdesk.ui.main_window import MainWindow
+
+from .conftest import wait_idle
+
+
+def test_the_reader_shows_the_team(qtbot: QtBot, loaded_window: MainWindow) -> None:
+    window = loaded_window
+    detail = window.reading.current_detail()
+    assert detail is not None
+    at = datetime(2026, 12, 3, 10, 4, tzinfo=UTC)
+    team = Colleagues(
+        states=[MemberState("ada", "read", at), MemberState("alan", "queued", None)],
+        comments=[
+            Comment("ada", "<script>alert(1)</script> worth presenting", at),
+            Comment("alan", "x" * (COMMENT_SHOWN + 500), at),
+        ],
+    )
+    window.abstract.show_entry(replace(detail, colleagues=team, tags=["#reading-group", "mine"]))
+    text = window.abstract.toPlainText()
+    assert "TEAM" in text
+    assert "Also: ada read 03 Dec, alan queued" in text
+    assert "ada · 03 Dec 2026 10:04" in text
+    assert "<script>alert(1)</script> worth presenting" in text  # shown as text
+    assert "x" * COMMENT_SHOWN + " …" in text and "x" * (COMMENT_SHOWN + 1) not in text
+    assert "#reading-group" in text and "##reading-group" not in text and "#mine" in text
+    # Without a team nothing of it shows.
+    window.abstract.show_entry(detail)
+    assert "TEAM" not in window.abstract.toPlainText()
+
+
+def test_sharing_a_note_on_a_library_of_one_says_so(
+    qtbot: QtBot, loaded_window: MainWindow
+) -> None:
+    window = loaded_window
+    window.focus_list()
+    qtbot.keyClick(window.view, Qt.Key.Key_N, Qt.KeyboardModifier.ShiftModifier)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: "team library" in window.statusBar().currentMessage(), timeout=5000)
