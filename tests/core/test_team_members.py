@@ -236,3 +236,20 @@ def test_team_cli(
             assert "owns the library" in capsys.readouterr().err
         finally:
             os.environ["DIGESTDESK_DATABASE_URL"] = library_paths.database_url
+
+
+def test_a_role_the_policies_do_not_bind_still_sees_its_own(
+    team: dict[str, Library], tmp_path: Path
+) -> None:
+    """The library's owner here is the superuser, whom PostgreSQL's policies do not bind: the
+    app still shows it its own tags, notes and undo steps, never a member's."""
+    ada = team["ada"]
+    ada.change_tags([2], add=["ada-only"])
+    ada.set_note(2, "ada's")
+    with Library.open(resolve_library(tmp_path / "owner")) as owner:
+        assert owner.entry(2).tags == [] and owner.entry(2).note is None
+        assert owner.search("tag:ada-only").ids == []
+        assert owner.undo_label() == "Mark read"  # its own step from before the team
+        owner.undo()
+        assert owner.entry(1).status == "unread"
+    assert ada.entry(2).tags == ["ada-only"] and ada.undo_label() == "Tag +ada-only"

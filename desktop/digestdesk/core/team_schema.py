@@ -14,13 +14,14 @@ member cannot read another's private rows even with plain SQL:
   every member with its author and time, written only by its author.
 
 The app's SQL stays what it is: the ``digestdesk_member`` schema, first in a team library's
-search path (:func:`member_search_path`), holds views named like the two tables whose shape a
-member sees differently: ``entries`` (the paper with *this member's* status, from
-``member_state``) and ``notes`` (this member's own notes); and ``comments``, every member's
-shared notes with their author (``comment:``, the reader). Writes to the ``entries`` view go to
+search path (:func:`member_search_path`), holds views named like the tables: ``entries`` (the
+paper with *this member's* status, from ``member_state``), each owned table with this member's
+rows (the policies' rows again, so that a role they do not bind, the superuser, still sees
+only its own in the app); and ``comments``, every member's shared notes with their author
+(``comment:``, the reader). Writes to the ``entries`` view go to
 the tables by ``INSTEAD OF`` triggers that write only the columns a statement changed (another
-member's change to the same paper meanwhile is never written back over). Everything else the
-app reads through the tables themselves, where the policies leave exactly the member's rows.
+member's change to the same paper meanwhile is never written back over); the others are
+simple views, which PostgreSQL writes through (``ON CONFLICT`` too).
 
 The shared tables stay without policies; the superuser bypasses every policy (members must not
 be superusers). The tables' owner runs ``team init`` (again after an upgrade: it is idempotent)
@@ -247,13 +248,36 @@ def _init_statements(base: str) -> list[str]:
     statements += [
         f"CREATE SCHEMA IF NOT EXISTS {m}",
         _entries_view(b),
-        f"CREATE OR REPLACE VIEW {m}.notes WITH (security_invoker = true) AS"
-        f" SELECT entry_id, text, edited_at FROM {b}.notes WHERE owner = current_user",
+        *_own_views(b),
         f"CREATE OR REPLACE VIEW {m}.comments WITH (security_invoker = true) AS"
         f" SELECT entry_id, owner AS author, text, edited_at FROM {b}.notes WHERE shared",
         *_entries_triggers(b),
     ]
     return statements
+
+
+#: What a member's app sees of each owned table: the same rows the policies leave, stated
+#: again in a view, so that a role the policies do not bind (the superuser; a role with
+#: BYPASSRLS) still works on its own rows in the app and never undoes another's step.
+_OWN_ROWS = {
+    "status_history": "owner = current_user",
+    "undo_log": "owner = current_user",
+    "reading_sessions": "owner = current_user",
+    "session_items": "owner = current_user",
+    "notes": "owner = current_user",
+    "tags": "owner = current_user OR name LIKE '#%'",
+}
+
+
+def _own_views(b: str) -> list[str]:
+    views = []
+    for name, where in {**_OWN_ROWS, "entry_tags": _visible_tag_link(b)}.items():
+        columns = ", ".join(c.name for c in schema.metadata.tables[name].columns)
+        views.append(
+            f"CREATE OR REPLACE VIEW {MEMBER_SCHEMA}.{name} WITH (security_invoker = true) AS"
+            f" SELECT {columns} FROM {b}.{name} WHERE {where}"
+        )
+    return views
 
 
 def _visible_tag_link(b: str) -> str:
