@@ -10,6 +10,10 @@ each way:
   ``tagged ID NAME TIME`` once the window has the result;
 - ``watch ID NAME`` prints ``seen ID NAME TIME`` as soon as the list shows the entry with the
   tag (its row as the view draws it), checked every 20 ms on the GUI thread;
+- ``comment ID WORD`` writes the note WORD on an entry and shares it (``Shift+N``'s call), then
+  prints ``commented ID WORD TIME``;
+- ``read ID WORD`` shows the entry in the reader and prints ``read ID WORD TIME`` as soon as
+  the reader's text holds WORD (a colleague's comment shown), checked every 20 ms;
 - ``rows N`` prints ``rows COUNT TIME`` as soon as the list shows N entries or more;
 - ``quit`` closes the window as a user would.
 
@@ -77,12 +81,23 @@ def main() -> int:
         return cached is not None and name in cached.tags
 
     rows_wanted: list[int] = []
+    reading: dict[tuple[int, str], None] = {}
+
+    def in_reader(entry_id: int, word: str) -> bool:
+        detail = window.reading.current_detail()
+        return (
+            detail is not None and detail.id == entry_id and word in window.abstract.toPlainText()
+        )
 
     def look() -> None:
         for key in list(watched):
             if shows(*key):
                 del watched[key]
                 say("seen", key[0], key[1], time.time())
+        for key in list(reading):
+            if in_reader(*key):
+                del reading[key]
+                say("read", key[0], key[1], time.time())
         if rows_wanted and window.model.rowCount() >= rows_wanted[0]:
             say("rows", window.model.rowCount(), time.time())
             rows_wanted.clear()
@@ -111,6 +126,23 @@ def main() -> int:
                 lambda lib: lib.change_tags([entry_id], add=[name]),
                 on_done=lambda _changes: say("tagged", entry_id, name, time.time()),
             )
+        elif verb == "comment":
+            entry_id, word = int(args[0]), args[1]
+
+            def share(lib: Library) -> object:
+                lib.set_note(entry_id, word)
+                return lib.team.share_note(entry_id, True)
+
+            window.writes.submit(
+                "Share note",
+                share,
+                on_done=lambda _changes: say("commented", entry_id, word, time.time()),
+            )
+        elif verb == "read":
+            entry_id, word = int(args[0]), args[1]
+            window.reading.show_entry(entry_id)
+            reading[(entry_id, word)] = None
+            look()
         elif verb == "watch":
             watched[(int(args[0]), args[1])] = None
             look()

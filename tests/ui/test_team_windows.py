@@ -121,6 +121,29 @@ def test_a_tag_made_in_one_window_shows_in_the_other(
         bob.close()
 
 
+def test_a_comment_made_in_one_window_shows_in_the_others_reader(
+    team: dict[str, str], tmp_path: Path, library_paths: LibraryPaths
+) -> None:
+    with Library.open(library_paths, writer=False) as library:
+        entry = library.list_ids(sort="date")[1]
+    alice = Window(team["alice"], tmp_path / "alice")
+    bob = Window(team["bob"], tmp_path / "bob")
+    try:
+        alice.expect("ready", 120)
+        bob.expect("ready", 120)
+        bob.send(f"read {entry} Friday-presentation")
+        alice.send(f"comment {entry} Friday-presentation")
+        commented = float(alice.expect("commented", 60)[3])
+        seen = float(bob.expect("read", LOADED_MACHINE_S)[3])
+        print(
+            f"the comment showed in the other reader {seen - commented:.2f} s after it was stored"
+        )
+        assert seen - commented < LOADED_MACHINE_S
+    finally:
+        alice.close()
+        bob.close()
+
+
 def test_a_colleagues_import_shows_in_an_open_window(team: dict[str, str], tmp_path: Path) -> None:
     bob = Window(team["bob"], tmp_path / "bob")
     try:
