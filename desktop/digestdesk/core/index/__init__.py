@@ -8,6 +8,7 @@ this package, written for the Whoosh version pinned in ``pyproject.toml``:
 * :mod:`.compiler`: parsed queries -> Whoosh queries (:func:`parse_query`);
 * :mod:`.directory`: the state file, opening the current index, switching to a rebuilt one;
 * :mod:`.writing`: rebuilds, edits, bulk imports, merging, postings-file upkeep;
+* :mod:`.bulk_writer`: the segment writer of bulk writes, its postings sorted in memory;
 * :mod:`.readers`: each thread's searcher and the docnum <-> entry id maps;
 * :mod:`.searching`: searches, counts, snippets, related papers;
 * :mod:`.ranking`: BM25F scores a block of postings at a time;

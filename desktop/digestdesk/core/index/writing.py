@@ -21,6 +21,7 @@ from typing import Any
 import digestdesk.core.index.integrity as integrity
 import digestdesk.core.index.postings_file as postings_file
 from digestdesk.core.index.base import IndexDoc
+from digestdesk.core.index.bulk_writer import BulkSegmentWriter
 from digestdesk.core.index.directory import DAMAGE_ERRORS, IndexDirectory, damage_from
 from digestdesk.core.index.ranking import SegmentCache
 from digestdesk.core.index.schema import doc_fields
@@ -28,8 +29,10 @@ from digestdesk.errors import SearchIndexUnavailableError
 
 log = logging.getLogger(__name__)
 
-#: Whoosh's posting pool per bulk writer, in MB (its default, 128, held ~700 MB of Python
-#: objects at the end of a 100k import; a smaller pool spills to disk sooner).
+#: Whoosh's posting pool per writer, in MB (its default, 128, held ~700 MB of Python objects
+#: at the end of a 100k import; a smaller pool spills to disk sooner). Bulk writes no longer
+#: use the pool (bulk_writer keeps a segment's postings in memory, bounded by REBUILD_BATCH);
+#: the benchmark's raw Whoosh baseline does.
 BULK_LIMIT_MB = int(os.environ.get("DIGESTDESK_INDEX_LIMIT_MB", "64"))
 
 #: Documents per commit during a bulk rebuild (bounded memory, visible progress).
@@ -80,7 +83,9 @@ def _write_batches(
                     writer = None
                 return None
             if writer is None:
-                writer = ix.writer(compound=False, limitmb=limit_mb)
+                # The postings in memory, sorted once per segment, instead of Whoosh's
+                # external sort (bulk_writer); limit_mb is its unused pool's size.
+                writer = BulkSegmentWriter(ix, compound=False, limitmb=limit_mb)
             if replace:
                 writer.update_document(**doc_fields(doc))
             else:
