@@ -12,6 +12,9 @@ as one Hugging Face daily-papers API JSON file and measures, in the same run:
   baseline;
 * **`digestdesk import FILE`** into an empty library as a new process (parse, normalise, one
   database transaction, index): wall time, entries/s, ratio to the baseline, peak RSS;
+* with ``--before SRC``, the same import by another source tree's ``digestdesk`` (``SRC`` holds
+  its ``digestdesk`` package, e.g. an exported older commit's ``desktop``): before and after
+  side by side in one run;
 * opening the library and answering a first search in the same process (warm);
 * ``digestdesk search WORD`` as a new process;
 * the memory the search layer adds after opening and a first query;
@@ -129,11 +132,15 @@ print('PEAK', peak)
 """
 
 
-def child_peak_rss(code: str) -> tuple[str, int]:
-    """Run ``code`` in a fresh interpreter and return (its stdout, its own peak RSS in KiB)."""
+def child_peak_rss(code: str, source: Path | None = None) -> tuple[str, int]:
+    """Run ``code`` in a fresh interpreter (importing ``digestdesk`` from ``source`` when
+    given) and return (its stdout, its own peak RSS in KiB)."""
     script = code + "\n" + _PEAK_CODE
+    env = None
+    if source is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), *sys.path[1:]])}
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
     )
     lines = done.stdout.strip().splitlines()
     return "\n".join(lines[:-1]), int(lines[-1].split()[1])
@@ -153,7 +160,26 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
     return statistics.median(samples), percentile(samples, 0.95)
 
 
-def run_size(n: int, workdir: Path, repeats: int, per_file: int) -> dict[str, Any]:
+def timed_import(
+    library: Path, data_files: Sequence[str], source: Path | None = None
+) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of one ``digestdesk import`` of ``data_files`` into
+    ``library``, run in-process by a wrapper child (so the peak is the import's own)."""
+    code = (
+        "import sys, time\n"
+        "from digestdesk import cli\n"
+        "t = time.perf_counter()\n"
+        f"rc = cli.run(['--library', {str(library)!r}, 'import', *{list(data_files)!r}])\n"
+        "print('TIME', time.perf_counter() - t, rc)"
+    )
+    out, peak_kib = child_peak_rss(code, source)
+    seconds = float(next(line for line in out.splitlines() if line.startswith("TIME")).split()[1])
+    return seconds, peak_kib
+
+
+def run_size(
+    n: int, workdir: Path, repeats: int, per_file: int, before: Path | None = None
+) -> dict[str, Any]:
     drafts = list(generate_entries(n, seed=1))
     # Digests arrive as many files (a day's digest holds ~50 papers); one CLI call imports
     # them all, one transaction per file, and indexes once at the end.
@@ -166,17 +192,18 @@ def run_size(n: int, workdir: Path, repeats: int, per_file: int) -> dict[str, An
         data_files.append(str(path))
     raw_s = raw_whoosh(drafts, workdir / f"raw-{n}")
     library = workdir / f"lib-{n}"
-    # Peak RSS of the import process alone: a wrapper child that runs the CLI in-process.
-    code = (
-        "import sys, time\n"
-        "from digestdesk import cli\n"
-        "t = time.perf_counter()\n"
-        f"rc = cli.run(['--library', {str(library)!r}, 'import', *{data_files!r}])\n"
-        "print('TIME', time.perf_counter() - t, rc)"
-    )
-    out, import_peak_kib = child_peak_rss(code)
-    import_s = float(next(line for line in out.splitlines() if line.startswith("TIME")).split()[1])
+    before_figures: dict[str, Any] = {}
+    if before is not None:
+        before_s, before_peak_kib = timed_import(workdir / f"lib-{n}-before", data_files, before)
+        before_figures = {
+            "before_s": before_s,
+            "before_ratio": raw_s / before_s,
+            "before_peak_mb": before_peak_kib / 1024,
+        }
+        shutil.rmtree(workdir / f"lib-{n}-before", ignore_errors=True)
+    import_s, import_peak_kib = timed_import(library, data_files)
     return {
+        **before_figures,
         "n": n,
         "files": len(data_files),
         "raw_s": raw_s,
@@ -263,7 +290,8 @@ def measure_library(library: Path, repeats: int) -> dict[str, Any]:
 def report(results: Sequence[dict[str, Any]]) -> str:
     lines = [
         f"Library benchmark, {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} cores. Times in ms unless noted; p50 / p95.",
+        f"{os.cpu_count()} cores, load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        "(1 / 5 / 15 min, at the end). Times in ms unless noted; p50 / p95.",
         "",
         "| entries | raw Whoosh bulk | `digestdesk import` | import / raw throughput "
         "| import peak RSS "
@@ -297,12 +325,38 @@ def report(results: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def report_before(results: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "",
+        "Import before (`--before`) and after, same run:",
+        "",
+        "| entries | raw Whoosh bulk | import before | before / raw | import after | after / raw "
+        "| peak RSS before / after |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if "before_s" in r:
+            lines.append(
+                f"| {r['n']:,} | {r['raw_s']:.1f} s | {r['before_s']:.1f} s "
+                f"| {r['before_ratio'] * 100:.0f}% | {r['import_s']:.1f} s "
+                f"| {r['ratio'] * 100:.0f}% "
+                f"| {r['before_peak_mb']:.0f} / {r['import_peak_mb']:.0f} MB |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--per-file", type=int, default=1000, help="entries per digest file")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a source tree holding another digestdesk package (e.g. an older commit's "
+        "desktop/): its import is measured too, before this one, in the same run",
+    )
     parser.add_argument("--workdir", type=Path)
     parser.add_argument(
         "--measure-only",
@@ -320,12 +374,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 measured = measure_library(workdir / f"lib-{n}", args.repeats)
                 results.append({"n": n, **measured})
             else:
-                results.append(run_size(n, workdir, args.repeats, args.per_file))
+                results.append(run_size(n, workdir, args.repeats, args.per_file, args.before))
             print(report(results), flush=True)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     text = report(results)
+    if args.before is not None:
+        text += report_before(results)
+        print(report_before(results), flush=True)
     if args.out:
         args.out.write_text(text)
     return 0
