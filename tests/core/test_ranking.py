@@ -395,3 +395,57 @@ def test_sloppy_phrases_match_whooshs(index: WhooshIndex) -> None:
         assert ours and set(ours) == set(theirs)
         for d, v in ours.items():
             assert v == pytest.approx(theirs[d], rel=1e-9, abs=1e-12)
+
+
+PHRASES = [
+    '"large language"',
+    '"large language models"',
+    '"language model"',
+    '"reinforcement learning"',
+    '"model model"',  # a word twice: each place checked on its own
+    '"learning large language"',
+]
+
+
+@pytest.mark.parametrize("text", PHRASES)
+def test_phrases_match_whooshs(index: WhooshIndex, text: str) -> None:
+    # With postings files, adjacent phrases are found on their document-position arrays in
+    # bulk (and in the segment of the update, on Whoosh's positions one document at a time).
+    plan = parse_query(text)
+    ours = {h.id: h.score for h in index.search(plan, limit=None)}
+    theirs = {h.id: h.score for h in index.whoosh_ranking(plan)}
+    assert set(ours) == set(theirs)
+    for d, v in ours.items():
+        assert v == pytest.approx(theirs[d], rel=1e-9, abs=1e-12)
+
+
+def test_phrases_in_bulk_find_what_one_document_at_a_time_finds(index: WhooshIndex) -> None:
+    from digestdesk.core.index.ranking import Evaluator, _phrase_docs
+    from digestdesk.core.index.readers import ThreadSearchers
+
+    if not list(index.directory.glob("*" + SUFFIX)):
+        pytest.skip("compares the two ways on postings files (the other fixture has none)")
+    searchers: ThreadSearchers = index._searchers
+    columns = index._columns
+    checked = 0
+    with searchers.searcher() as s:
+        evaluator = Evaluator(s, columns)
+        lexicon = [b"larg", b"languag", b"model", b"learn", b"reinforc", b"data", b"graph"]
+        phrases = [[a, b] for a in lexicon for b in lexicon] + [
+            [b"larg", b"languag", b"model"],
+            [b"model", b"model", b"model"],
+        ]
+        for leaf, _ in evaluator.leaves:
+            for words in phrases:
+                unique = list(dict.fromkeys(words))
+                if not all(leaf.doc_frequency("abstract", b) for b in unique):
+                    continue
+                parts = {b: evaluator._leaf_positions(leaf, "abstract", b) for b in unique}
+                if any(p[4] is not None for p in parts.values()):
+                    continue  # Whoosh's positions: only one document at a time
+                bulk = _phrase_docs(words, parts, parts[words[0]][5])
+                order = list(range(len(words)))
+                one_by_one = Evaluator._phrase_docs_one_by_one(words, order, parts, 1, list)
+                assert bulk == set(one_by_one), words
+                checked += bool(bulk)
+    assert checked > 10

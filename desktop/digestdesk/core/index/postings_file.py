@@ -7,10 +7,16 @@ first search of a common word (about 1 µs a posting; a common word at 100k entr
 
 Segments never change once written, so the posting lists of a segment's frequent terms are
 written once more beside it, as arrays of docnums, weights, position counts and positions, and
-read back with a memory copy. A file is a cache of a cache: it is checked against its segment
-(segment id, document count, format version, byte order) when opened, ignored when anything
-does not match, and may be deleted at any time. Terms in fewer than :data:`MIN_DOC_FREQ`
-documents of a segment are left out: they decode from Whoosh quickly enough.
+read back with a memory copy. A position is stored as one number with its document,
+``(docnum << position_bits) | position`` (the file's ``position_bits`` hold any position of the
+segment), so a phrase is checked on whole arrays: its words' numbers, shifted by their place in
+the phrase, meet where it starts (see ``ranking``), with no arithmetic per position first.
+
+A file is a cache of a cache: it is checked against its segment (segment id, document count,
+format version, byte order) when opened, ignored when anything does not match (a file of an
+earlier layout is written again when the app is idle), and may be deleted at any time. Terms
+in fewer than :data:`MIN_DOC_FREQ` documents of a segment are left out: they decode from
+Whoosh quickly enough.
 
 Every term's block carries a CRC32, checked the first time the block is read in a process
 (never per query: a term searched again is not checked again), and the term directory carries
@@ -49,8 +55,11 @@ log = logging.getLogger(__name__)
 
 #: File name suffix, after the segment id (``<indexname>_<segment>.ddpostings``).
 SUFFIX = ".ddpostings"
-#: Written at the start of every file; the number is the layout version (2: checksums).
-MAGIC = b"DDPOSTS2"
+#: Written at the start of every file; the number is the layout version (2: checksums; 3:
+#: positions as document-position numbers instead of deltas).
+MAGIC = b"DDPOSTS3"
+#: Earlier layouts: such a file is outdated, not damaged (idle maintenance writes it again).
+OLD_MAGICS = (b"DDPOSTS1", b"DDPOSTS2")
 _HEADER = struct.Struct("<8sQQI")  # magic, directory offset, directory length, directory CRC32
 #: Terms in fewer documents of a segment than this are not written (cheap to decode anyway).
 MIN_DOC_FREQ = 32
@@ -149,6 +158,28 @@ def _smallest(values: Sequence[int], typecode: str = "H") -> array[int]:
         return array("I", values)
 
 
+def position_bits(leaf: Any) -> int:
+    """How many low bits of a document-position number hold the position, for segment
+    ``leaf``: one more than its longest positional field needs, so that a phrase's shift
+    (its length, far below the longest field) never reaches another document's numbers.
+    Whoosh's length bytes round lengths up, so they bound every position."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+    from whoosh.util.numeric import byte_to_length
+
+    longest = 1
+    for fieldname, field in leaf.schema.items():
+        if not (field.scorable and type(field.format) is Positions):
+            continue
+        perdoc = leaf._perdoc  # the whoosh3 per-document reader; pinned whoosh3 version
+        reader = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if reader is None:
+            continue
+        raw = reader._dbfile.get(reader._basepos, reader._count * reader._fixedlen)
+        if raw:
+            longest = max(longest, byte_to_length(max(raw)))
+    return longest.bit_length() + 1
+
+
 def write(
     leaf: Any,
     path: Path,
@@ -166,6 +197,9 @@ def write(
     schema = leaf.schema
     doc_count = leaf.doc_count_all()
     id_code = "H" if doc_count <= 0xFFFF else "I"
+    bits = position_bits(leaf)
+    key_code = "I" if doc_count << bits <= 0xFFFFFFFF else "Q"
+    room = 1 << (bits - 1)  # positions stay below this (see position_bits)
     directory: dict[tuple[str, bytes], _Entry] = {}
     tmp = path.with_name(path.name + ".tmp")
     offset = _HEADER.size
@@ -186,7 +220,8 @@ def write(
                 ids: array[int] = array(id_code)
                 weights: list[float] = []
                 counts: list[int] = []
-                deltas: list[int] = []
+                keys: list[int] = []
+                too_far = False
                 for block_ids, block_weights, encoded in blocks(
                     leaf.postings(fieldname, btext), positional
                 ):
@@ -195,7 +230,13 @@ def write(
                     if encoded:
                         lists = _position_deltas(encoded)
                         counts.extend(map(len, lists))
-                        deltas.extend(itertools.chain.from_iterable(lists))
+                        for docnum, deltas in zip(block_ids, lists, strict=True):
+                            positions = list(itertools.accumulate(deltas))
+                            if positions and max(positions) >= room:
+                                too_far = True
+                            keys.extend(map((docnum << bits).__add__, positions))
+                if too_far:  # never seen: a position past its field's length. Whoosh's
+                    positional = False  # own positions answer for this term then.
                 whole = list(map(int, weights))
                 weight_array: array[Any]
                 try:
@@ -205,7 +246,7 @@ def write(
                 parts = [ids, weight_array]
                 count_code = pos_code = ""
                 if positional:
-                    count_array, pos_array = _smallest(counts), _smallest(deltas)
+                    count_array, pos_array = _smallest(counts), array(key_code, keys)
                     parts += [count_array, pos_array]
                     count_code, pos_code = count_array.typecode, pos_array.typecode
                 start, crc = offset, 0
@@ -220,7 +261,7 @@ def write(
                     id_code,
                     weight_array.typecode,
                     count_code,
-                    len(deltas),
+                    len(keys) if positional else 0,
                     pos_code,
                     crc,
                 )
@@ -229,6 +270,7 @@ def write(
                 "segment": segment.segment_id(),
                 "docs": doc_count,
                 "byteorder": sys.byteorder,
+                "position_bits": bits,
                 "terms": directory,
             }
             blob = pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL)
@@ -250,8 +292,14 @@ class PostingsFile:
     """One segment's postings file, memory-mapped. Thread-safe: reads only copy slices."""
 
     def __init__(
-        self, data: mmap.mmap, terms: dict[tuple[str, bytes], _Entry], path: Path | None = None
+        self,
+        data: mmap.mmap,
+        terms: dict[tuple[str, bytes], _Entry],
+        path: Path | None = None,
+        position_bits: int = 32,
     ) -> None:
+        #: Low bits of a document-position number that hold the position (see ``positions``).
+        self.position_bits = position_bits
         self._data = data
         self._terms = terms
         self.path = path
@@ -289,6 +337,10 @@ class PostingsFile:
             return None, f"unreadable: {exc}"
         try:
             magic, start, length, crc = _HEADER.unpack_from(data, 0)
+            if magic in OLD_MAGICS:
+                log.debug("postings file %s has an older layout (%r)", path, magic)
+                data.close()
+                return None, None  # outdated, not damaged: written again when idle
             if magic != MAGIC or start + length != len(data):
                 raise ValueError("wrong header")
             blob = data[start : start + length]
@@ -303,13 +355,14 @@ class PostingsFile:
             ):
                 raise ValueError("written for another segment or machine")
             terms = meta["terms"]
-            if not isinstance(terms, dict):
+            bits = meta["position_bits"]
+            if not isinstance(terms, dict) or not isinstance(bits, int) or not 0 < bits < 64:
                 raise ValueError("no term directory")
         except Exception as exc:  # noqa: BLE001 - any damage means "not there"
             log.info("ignoring postings file %s: %s", path, exc)
             data.close()
             return None, str(exc)
-        return cls(data, terms, path), None
+        return cls(data, terms, path, bits), None
 
     def close(self) -> None:
         self._data.close()
@@ -379,9 +432,9 @@ class PostingsFile:
     def positions(
         self, fieldname: str, btext: bytes
     ) -> tuple[array[int], array[Any], array[int], array[int]] | None:
-        """(docnums, weights, position counts, position deltas) of a term, the deltas of every
-        document one after the other (each document's first is its first position), or None
-        when the file holds no positions for it."""
+        """(docnums, weights, position counts, positions) of a term, or None when the file
+        holds no positions for it. Each position is one number with its document,
+        ``(docnum << self.position_bits) | position``, every document's in order."""
         entry = self._terms.get((fieldname, btext))
         if entry is None or not entry[4]:
             return None
