@@ -225,6 +225,11 @@ def test_ordering_helpers() -> None:
     scores = {4: 1.0, 2: 3.0, 9: 3.0, 1: 0.5}
     assert top_by_score(scores, 3) == [(3.0, 2), (3.0, 9), (1.0, 4)]
     assert top_by_score(scores, None) == [(3.0, 2), (3.0, 9), (1.0, 4), (0.5, 1)]
+    # Ties at the cut-off: every document scoring the cut is ordered by docnum first.
+    tied = {d: float(d % 7) for d in range(1000, 0, -1)}
+    full = sorted(((s, d) for d, s in tied.items()), key=lambda t: (-t[0], t[1]))
+    for limit in (1, 140, 143, 144, 999, 1000, 1001):
+        assert top_by_score(tied, limit) == full[:limit]
     key = {4: 10, 2: 30, 9: 30, 1: 20}
     assert top_by_key(key, key.__getitem__, 2) == [2, 9]
     assert list(itertools.islice(top_by_key(key, key.__getitem__, None), 4)) == [2, 9, 1, 4]
@@ -417,6 +422,16 @@ def test_phrases_match_whooshs(index: WhooshIndex, text: str) -> None:
     assert set(ours) == set(theirs)
     for d, v in ours.items():
         assert v == pytest.approx(theirs[d], rel=1e-9, abs=1e-12)
+
+
+def test_and_sums_its_parts_in_query_order() -> None:
+    # Float sums depend on their order: Whoosh adds an And's parts in query order.
+    from digestdesk.core.index.ranking import Evaluator
+
+    parts = [{1: 0.1, 2: 1e16, 3: 5.0}, {1: 0.2, 2: 1.0, 4: 1.0}, {1: 0.3, 2: -1e16, 3: 1.0}]
+    assert Evaluator._and(parts, 1.0) == {1: (0.1 + 0.2) + 0.3, 2: (1e16 + 1.0) + -1e16}
+    assert Evaluator._and(parts, 2.0) == {1: ((0.1 + 0.2) + 0.3) * 2.0, 2: 0.0}
+    assert Evaluator._and([parts[0], {}], 1.0) == {}
 
 
 def test_phrases_in_bulk_find_what_one_document_at_a_time_finds(index: WhooshIndex) -> None:
