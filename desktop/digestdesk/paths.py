@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
@@ -102,7 +102,8 @@ def resolve_library(
         root = user_data_dir()
         index_dir = user_cache_dir() / "index"
     if database_url:
-        # A server database: the index is a local cache keyed to that database.
+        # A server database: the index is a local cache keyed to that database (and, once
+        # connected, to the role: member_paths).
         key = hashlib.sha256(database_url.encode()).hexdigest()[:12]
         base = root if chosen is not None else user_cache_dir()
         return LibraryPaths(
@@ -119,6 +120,19 @@ def resolve_library(
         backup_dir=root / "backups",
         root=root,
     )
+
+
+def member_paths(paths: LibraryPaths, role: str) -> LibraryPaths:
+    """A server library's places as ``role`` sees it: the search index, the similarity model
+    and the lock file keyed to the database *and* the role. They hold what this role reads
+    (in a team library its private notes, tags and status), and one URL can connect as
+    different roles (a libpq service, ``PGUSER``): each has caches of its own, never
+    another's. The same paths again for the same role (a child process's)."""
+    if paths.is_sqlite:
+        return paths
+    key = hashlib.sha256(f"{paths.database_url}\n{role}".encode()).hexdigest()[:12]
+    base = paths.index_dir.parent
+    return replace(paths, index_dir=base / f"index-{key}", lock_file=base / f"lock-{key}")
 
 
 def resource_dir() -> Path:

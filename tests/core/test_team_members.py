@@ -253,3 +253,34 @@ def test_a_role_the_policies_do_not_bind_still_sees_its_own(
         owner.undo()
         assert owner.entry(1).status == "unread"
     assert ada.entry(2).tags == ["ada-only"] and ada.undo_label() == "Tag +ada-only"
+
+
+def test_one_url_as_two_roles_keeps_two_indexes(
+    team: dict[str, Library],
+    library_paths: LibraryPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A URL that does not name the role (a libpq service, ``PGUSER``) connects as whoever
+    the environment says: on one machine account each role searches an index of its own, so
+    one member's private note is never found by another's words (nor its status shown)."""
+    ada, alan = team["ada"], team["alan"]
+    ada.set_note(3, "zanzibar is ada's private word")
+    ada_role, alan_role = _role(ada), _role(alan)
+    url = make_url(library_paths.database_url)._replace(username=None, password=None)
+    monkeypatch.setenv("DIGESTDESK_DATABASE_URL", url.render_as_string(hide_password=False))
+    shared = tmp_path / "one-account"
+    monkeypatch.setenv("PGUSER", ada_role)
+    with Library.open(resolve_library(shared)) as as_ada:
+        assert as_ada.team.me() == ada_role
+        assert as_ada.search("zanzibar").ids == [3]
+        # While ada's window keeps this machine's index, alan opens the same library too.
+        monkeypatch.setenv("PGUSER", alan_role)
+        with Library.open(resolve_library(shared)) as as_alan:
+            assert as_alan.team.me() == alan_role
+            assert as_alan.keeps_index and as_alan.paths.index_dir != as_ada.paths.index_dir
+            assert as_alan.search("zanzibar").ids == []
+    with Library.open(resolve_library(shared)) as as_alan:
+        assert as_alan.search("zanzibar").ids == []
+        assert as_alan.check() == []
+

@@ -52,7 +52,7 @@ from digestdesk.core.store import (
     write_transaction,
 )
 from digestdesk.errors import LibraryError, StorageFullError
-from digestdesk.paths import LibraryPaths
+from digestdesk.paths import LibraryPaths, member_paths
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,17 @@ class EngineReads:
             yield ConnectionReading(conn)
 
 
+def _take_lock(paths: LibraryPaths) -> WriterLock:
+    lock = WriterLock(paths.lock_file)
+    try:
+        lock.acquire()
+    except OSError as exc:  # a read-only folder or a full disk
+        raise storage_error(paths, exc) or LibraryError(
+            f"Cannot create the lock file {paths.lock_file}: {exc.strerror or exc}."
+        ) from None
+    return lock
+
+
 class Database:
     """The engine of an open library, its writer lock (when writing) and its write lock."""
 
@@ -247,15 +258,11 @@ class Database:
         problem = library_folder_problem(paths)
         if problem is not None:
             raise problem
+        if not paths.is_sqlite:
+            return cls._open_server(paths, writer=writer, keep_index=keep_index, lent=lent)
         lock = None
-        if writer and not lent and (keep_index or paths.is_sqlite):
-            lock = WriterLock(paths.lock_file)
-            try:
-                lock.acquire()
-            except OSError as exc:  # a read-only folder or a full disk
-                raise storage_error(paths, exc) or LibraryError(
-                    f"Cannot create the lock file {paths.lock_file}: {exc.strerror or exc}."
-                ) from None
+        if writer and not lent:
+            lock = _take_lock(paths)
         try:
             # A reader of a folder it cannot write opens the file read-only: SQLite would
             # otherwise fail to create the files it reads a WAL database with.
@@ -273,6 +280,26 @@ class Database:
         except BaseException:
             if lock is not None:
                 lock.release()
+            raise
+        return cls(paths, engine, lock, writer=writer)
+
+    @classmethod
+    def _open_server(
+        cls, paths: LibraryPaths, *, writer: bool, keep_index: bool, lent: bool
+    ) -> Database:
+        """:meth:`open` on a server: connect first, then take the lock file of the role the
+        connection runs as (:func:`~digestdesk.paths.member_paths`: this machine's index of
+        what that role reads)."""
+        engine = open_engine(paths)
+        lock = None
+        try:
+            with engine.connect() as conn:
+                role = str(conn.execute(text("SELECT current_user")).scalar_one())
+            paths = member_paths(paths, role)
+            if writer and not lent and keep_index:
+                lock = _take_lock(paths)
+        except BaseException:
+            engine.dispose()
             raise
         return cls(paths, engine, lock, writer=writer)
 
