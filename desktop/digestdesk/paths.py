@@ -11,6 +11,7 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import platformdirs
 
@@ -125,14 +126,25 @@ def resolve_library(
 def member_paths(paths: LibraryPaths, role: str) -> LibraryPaths:
     """A server library's places as ``role`` sees it: the search index, the similarity model
     and the lock file keyed to the database *and* the role. They hold what this role reads
-    (in a team library its private notes, tags and status), and one URL can connect as
-    different roles (a libpq service, ``PGUSER``): each has caches of its own, never
-    another's. The same paths again for the same role (a child process's)."""
-    if paths.is_sqlite:
-        return paths
+    (in a team library its private notes, tags and status), and a URL that names no role (a
+    libpq service, ``PGUSER``) connects as whoever the environment says: each role has caches
+    of its own, never another's. A URL that names the role it connects as keeps the places
+    :func:`resolve_library` gave; the same paths again for the same role (a child's)."""
+    if paths.is_sqlite or url_role(paths.database_url) == role:
+        return paths  # the URL names the role: its key says who already
     key = hashlib.sha256(f"{paths.database_url}\n{role}".encode()).hexdigest()[:12]
     base = paths.index_dir.parent
     return replace(paths, index_dir=base / f"index-{key}", lock_file=base / f"lock-{key}")
+
+
+def url_role(database_url: str) -> str | None:
+    """The role a server URL names (``user@host`` or ``?user=``); None: libpq decides (a
+    service, ``PGUSER``, the login name)."""
+    parts = urlsplit(database_url)
+    named = parse_qs(parts.query).get("user")
+    if named:
+        return named[-1]
+    return unquote(parts.username) if parts.username else None
 
 
 def resource_dir() -> Path:
