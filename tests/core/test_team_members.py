@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from digestdesk.cli.runner import main
 from digestdesk.core.library import Library
@@ -284,3 +285,26 @@ def test_one_url_as_two_roles_keeps_two_indexes(
         assert as_alan.search("zanzibar").ids == []
         assert as_alan.check() == []
 
+
+def test_a_team_tag_stays_everyones(team: dict[str, Library]) -> None:
+    """The member who made a team tag first holds its row, but it is everyone's: with plain SQL
+    they can neither rename it into a personal tag (the others' links would point at a tag
+    they no longer see) nor delete it (the links would go with it); a personal tag never
+    becomes a team tag by renaming either (its links were private)."""
+    ada, alan = team["ada"], team["alan"]
+    ada.change_tags([5], add=["#reading-group", "ada-only"])
+    alan.change_tags([6], add=["#reading-group"])
+    for sql in (
+        "UPDATE public.tags SET name = 'mine' WHERE name = '#reading-group' RETURNING id",
+        "DELETE FROM public.tags WHERE name = '#reading-group' RETURNING id",
+        "UPDATE public.tags SET name = '#ada-only' WHERE name = 'ada-only' RETURNING id",
+    ):
+        try:
+            changed = _plain_sql(ada, sql)
+        except DBAPIError as exc:  # refused outright is as good
+            assert "row-level security" in str(exc), sql
+        else:
+            assert changed == [], sql
+    assert alan.entry(6).tags == ["#reading-group"]
+    assert alan.entry(5).tags == ["#reading-group"]
+    assert ada.entry(5).tags == ["#reading-group", "ada-only"]

@@ -153,6 +153,10 @@ def init_team(conn: Connection) -> bool:
     return already
 
 
+#: A personal tag of this member (a team tag's row is no one's to change).
+_PERSONAL_TAG = "owner = current_user AND name NOT LIKE '#%'"
+
+
 def _init_statements(base: str) -> list[str]:
     b = quoted(base)
     m = MEMBER_SCHEMA
@@ -201,8 +205,11 @@ def _init_statements(base: str) -> list[str]:
         "tags": {
             "SELECT": "owner = current_user OR name LIKE '#%'",
             "INSERT": None,
-            "UPDATE": "owner = current_user",
-            "DELETE": "owner = current_user",
+            # A team tag is everyone's, whoever made its row: its maker may neither rename it
+            # into a personal tag (the others' links would point at a tag they no longer see)
+            # nor delete it (their links would go with it, by the foreign key's cascade).
+            "UPDATE": _PERSONAL_TAG,
+            "DELETE": _PERSONAL_TAG,
         },
         "entry_tags": {
             "SELECT": _visible_tag_link(b),
@@ -235,6 +242,8 @@ def _init_statements(base: str) -> list[str]:
             name = f"dd_{command.lower()}"
             statements.append(f"DROP POLICY IF EXISTS {name} ON {b}.{table}")
             check = "owner = current_user"
+            if table == "tags" and command == "UPDATE":
+                check = _PERSONAL_TAG  # nor does a personal tag become a team tag by a rename
             if table == "entry_tags":
                 # Only a tag this member sees: never a link to another member's personal tag.
                 check += f" AND EXISTS (SELECT 1 FROM {b}.tags t WHERE t.id = tag_id)"
