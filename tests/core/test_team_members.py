@@ -308,3 +308,24 @@ def test_a_team_tag_stays_everyones(team: dict[str, Library]) -> None:
     assert alan.entry(6).tags == ["#reading-group"]
     assert alan.entry(5).tags == ["#reading-group"]
     assert ada.entry(5).tags == ["#reading-group", "ada-only"]
+
+
+def test_no_step_goes_into_another_members_session(team: dict[str, Library]) -> None:
+    """A session's items are its owner's: a member cannot add a step to another member's
+    session with plain SQL (the key check runs past the policies: the step would take a
+    place in it, and a taken place would say how long the session is)."""
+    ada, alan = team["ada"], team["alan"]
+    session = ada.session_edits.start(
+        [4, 5], label="ada's session", source_query=None, replace=True, now=datetime.now(UTC)
+    )
+    for position in (0, 99):  # a place ada's session has, and one it has not
+        with pytest.raises(DBAPIError, match="row-level security"):
+            _plain_sql(
+                alan,
+                "INSERT INTO public.session_items"
+                " (session_id, position, entry_id, tagged, noted, seconds)"
+                f" VALUES ({session}, {position}, 4, false, false, 0)",
+            )
+    assert ada.session_edits.start(
+        [6], label="again", source_query=None, replace=True, now=datetime.now(UTC)
+    )

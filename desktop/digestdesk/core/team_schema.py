@@ -247,6 +247,11 @@ def _init_statements(base: str) -> list[str]:
             if table == "entry_tags":
                 # Only a tag this member sees: never a link to another member's personal tag.
                 check += f" AND EXISTS (SELECT 1 FROM {b}.tags t WHERE t.id = tag_id)"
+            if table == "session_items":
+                # Only a step of this member's own session (the foreign key's check passes
+                # the policies: it would take a place in another's session, and say so).
+                sessions = f"{b}.reading_sessions s"
+                check += f" AND EXISTS (SELECT 1 FROM {sessions} WHERE s.id = session_id)"
             if command == "SELECT" or command == "DELETE":
                 clause = f"USING ({using})"
             elif command == "INSERT":
