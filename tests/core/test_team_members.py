@@ -329,3 +329,38 @@ def test_no_step_goes_into_another_members_session(team: dict[str, Library]) -> 
     assert ada.session_edits.start(
         [6], label="again", source_query=None, replace=True, now=datetime.now(UTC)
     )
+
+
+def test_a_database_closed_to_others_lets_members_in(
+    library_paths: LibraryPaths, tmp_path: Path
+) -> None:
+    """With CONNECT revoked from PUBLIC (the README's first step), ``team add`` lets the member
+    connect; a role let in on nothing cannot even connect (no catalog, no LISTEN, no advisory
+    lock to hold up the imports)."""
+    with Library.open(library_paths) as owner:
+        owner.import_bytes(factories.api_day(2), name="2025-11-20.json")
+    url = library_paths.database_url
+    database = make_url(url).database
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    outsider = f"dd_outsider_{os.getpid()}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP ROLE IF EXISTS "{outsider}"'))
+            conn.execute(text(f'CREATE ROLE "{outsider}" LOGIN'))
+            conn.execute(text(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC'))
+        with members(url, "grace") as urls:
+            os.environ["DIGESTDESK_DATABASE_URL"] = urls["grace"]
+            try:
+                with Library.open(resolve_library(tmp_path / "grace")) as grace:
+                    assert grace.set_status([1], "read").entry_ids == {1}
+            finally:
+                os.environ["DIGESTDESK_DATABASE_URL"] = url
+        stranger = create_engine(make_url(url).set(username=outsider))
+        with pytest.raises(DBAPIError, match="CONNECT"):
+            stranger.connect()
+        stranger.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{outsider}"'))
+        admin.dispose()

@@ -421,6 +421,14 @@ def add_member(conn: Connection, role: str) -> None:
 def _grant(conn: Connection, role: str, base: str) -> None:
     r = quoted(role)
     b = quoted(base)
+    # CONNECT too, for a database that grants it to no one else (the README revokes it from
+    # PUBLIC: a role let in on nothing could still connect, read the catalog, LISTEN and
+    # take the advisory lock imports take turns on); where the runner may grant it.
+    database = str(conn.execute(text("SELECT current_database()")).scalar_one())
+    if conn.execute(
+        text("SELECT has_database_privilege(current_database(), 'CONNECT WITH GRANT OPTION')")
+    ).scalar():
+        conn.execute(text(f"GRANT CONNECT ON DATABASE {quoted(database)} TO {r}"))
     for statement in (
         f"GRANT USAGE ON SCHEMA {b}, {MEMBER_SCHEMA} TO {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {b} TO {r}",
