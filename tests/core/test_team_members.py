@@ -364,3 +364,27 @@ def test_a_database_closed_to_others_lets_members_in(
             conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO PUBLIC'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{outsider}"'))
         admin.dispose()
+
+
+def test_a_paper_cannot_be_moved_or_deleted_from_under_others_private_rows(
+    team: dict[str, Library],
+) -> None:
+    """Deleting a paper would take every member's private rows on it along (the foreign keys
+    cascade past the policies), and changing its id fails with the name of the table still
+    referring to it: another member's private tag, note or history would show through. The
+    app does neither; a member cannot with plain SQL."""
+    ada, alan = team["ada"], team["alan"]
+    ada.change_tags([7], add=["ada-only"])
+    ada.set_note(7, "ada's")
+    for sql in (
+        "DELETE FROM public.entries WHERE id = 7 RETURNING id",
+        "UPDATE public.entries SET id = 100007 WHERE id = 7 RETURNING id",
+        "DELETE FROM digestdesk_member.entries WHERE id = 7 RETURNING id",
+    ):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            _plain_sql(alan, sql)
+    assert ada.entry(7).note == "ada's" and ada.entry(7).tags == ["ada-only"]
+    # What the app writes of a paper still goes through (a member's import, status, note).
+    alan.set_status([7], "read")
+    renamed = "UPDATE public.entries SET title = title WHERE id = 7 RETURNING id"
+    assert _plain_sql(alan, renamed) == [(7,)]

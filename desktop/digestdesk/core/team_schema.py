@@ -435,6 +435,13 @@ def _grant(conn: Connection, role: str, base: str) -> None:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {MEMBER_SCHEMA} TO {r}",
         f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {b} TO {r}",
         f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {MEMBER_SCHEMA} TO {r}",
+        # A paper is neither deleted nor given another id by a member (the app does neither):
+        # the foreign keys cascade past the policies, so a delete would take the other
+        # members' private rows on it along, and a changed id fails naming the table that
+        # still refers to it (another member's tag, note or history would show through).
+        f"REVOKE DELETE, UPDATE ON {b}.entries FROM {r}",
+        f"GRANT UPDATE ({', '.join(c for c in _paper_columns() if c != 'id')}) ON {b}.entries"
+        f" TO {r}",
     ):
         conn.execute(text(statement))
 
