@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
+import digestdesk.core.similarity.storage as similarity_storage
 from digestdesk import cli
 from digestdesk.core.drafts import EntryDraft, ParseResult
 from digestdesk.core.library import Library
@@ -143,6 +144,30 @@ def test_a_learned_taste_gives_the_garbage_collector_nothing_to_walk(
     postings = taste._postings  # noqa: SLF001 - what "resembles" looks up
     assert sum(len(p) for p in postings.values()) > 10 * len(taste.positives) > 0
     assert tracked_within(taste) <= 3  # the model, its attribute dict, the tag's string
+
+
+def test_the_app_learns_the_taste_in_a_child_process(
+    triaged: tuple[Library, dict[str, list[int]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The window's lanes share this process's interpreter lock and garbage collector with the
+    # GUI thread: a large library's training runs in a child (as its model is built there).
+    library, by_topic = triaged
+    here = library.recommend(tag="robotics", limit=10)
+    mine = library.recommend(limit=10)
+    too_few = library.recommend(tag="nothing-yet")
+
+    def not_here(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("trained in this process")
+
+    monkeypatch.setattr(similarity_storage, "train", not_here)
+    library.build_caches_in_child(1)
+    assert library.recommend(tag="robotics", limit=10) == here
+    assert library.recommend(limit=10) == mine
+    assert library.recommend(tag="nothing-yet") == too_few
+    library.build_caches_in_child(None)  # back in this process: it trains here again
+    library.set_status(by_topic["vision"][8:10], "skipped")
+    with pytest.raises(AssertionError, match="trained in this process"):
+        library.recommend(limit=10)
 
 
 def test_too_little_triage_is_said_not_guessed(library: Library) -> None:

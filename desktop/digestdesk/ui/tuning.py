@@ -36,7 +36,9 @@ class Tuning:
     # Index builds and catch-ups of this many entries or more run in a child process: Whoosh
     # is pure Python, and on a thread it starves the window and the edit lane of the GIL
     # (edits took 0.2-2 s to commit during an 8,000-entry rebuild). Smaller ones are quicker
-    # on the index lane than a process start (about 0.5 s). None: never.
+    # on the index lane than a process start (about 0.5 s). In a library this large the
+    # similarity model is built, and For you's taste learned, in a child too (training left
+    # 200,000 live objects for the GUI thread's garbage collections to walk). None: never.
     index_in_child_from: int | None = 2000
     # Files of this many bytes or more (about 1,500 papers of API JSON) are imported in a child
     # process, for the same reason: parsing and planning them here made edits wait (a status

@@ -221,13 +221,15 @@ class Library(LibraryReader):
 
     def build_caches_in_child(self, from_entries: int | None) -> None:
         """From now on, rebuilding or catching up the search index on ``from_entries``
-        entries or more, and building the similarity model of a library that large, run in a
+        entries or more, and building the similarity model of a library that large (and
+        learning the reader's taste to recommend from it), run in a
         child process (:mod:`.index_worker`) while the calling thread waits: pure Python work
         on a thread of the app would starve its other threads (the window, the edit lane) of
         the interpreter lock. ``None``: in the calling thread again."""
         self._sync.in_child_from = from_entries
         if from_entries is None:
             self.similarity.build_elsewhere = None
+            self.similarity.recommend_elsewhere = None
             return
 
         def build_similarity(
@@ -249,6 +251,41 @@ class Library(LibraryReader):
             return result in ("built", "cancelled")
 
         self.similarity.build_elsewhere = build_similarity
+
+        def recommend_in_child(
+            candidates: Sequence[int], tag: str | None, limit: int, abandoned: Callable[[], bool]
+        ) -> list[Recommendation] | NotEnoughTriage | None:
+            if self.counts()["total"] < from_entries:
+                return None
+            answer: list[list[Recommendation] | NotEnoughTriage] = []
+
+            def heard(message: dict[str, Any]) -> None:
+                if "recommended" in message:
+                    answer.append(
+                        [
+                            Recommendation(int(e), float(s), tuple(because), tuple(like))
+                            for e, s, because, like in message["recommended"]
+                        ]
+                    )
+                elif "not_enough" in message:
+                    triaged, positives, for_tag = message["not_enough"]
+                    answer.append(NotEnoughTriage(int(triaged), int(positives), for_tag))
+
+            try:
+                index_worker.run_in_child(
+                    index_worker.RECOMMEND,
+                    self.paths,
+                    self.tuning,
+                    cancelled=abandoned,
+                    extra={"ids": list(candidates), "tag": tag, "limit": limit},
+                    on_message=heard,
+                )
+            except index_worker.WorkerFailed as exc:
+                log.warning("%s; recommending here instead", exc)
+                return None
+            return answer[0] if answer else None
+
+        self.similarity.recommend_elsewhere = recommend_in_child
 
     def import_large_files_in_child(self, from_bytes: int | None) -> None:
         """From now on, :meth:`import_file` of a file of ``from_bytes`` or more runs in a child

@@ -70,10 +70,12 @@ def worker_command() -> list[str]:
 
 
 #: The jobs a child does: ensure the search index; build and save the similarity model;
-#: import a large file (:mod:`.import_worker`).
+#: import a large file (:mod:`.import_worker`); learn the reader's taste and rank papers by it
+#: (its answer comes as a message: {"recommended": [...]} or {"not_enough": [...]}).
 INDEX = "index"
 SIMILARITY = "similarity"
 IMPORT = "import"
+RECOMMEND = "recommend"
 
 
 def run_in_child(
@@ -90,7 +92,8 @@ def run_in_child(
     on_message: Callable[[dict[str, Any]], None] | None = None,
 ) -> str:
     """Run ``job`` in a child process and wait for it; returns what it did (for
-    :data:`INDEX` "ok", "caught up", "rebuilt"; for :data:`SIMILARITY` "built"; "cancelled"
+    :data:`INDEX` "ok", "caught up", "rebuilt"; for :data:`SIMILARITY` "built"; for
+    :data:`RECOMMEND` "recommended"; "cancelled"
     when ``cancelled()`` turned true first). Progress reports are passed on to ``progress``.
     An expected problem in the child (a full disk) is raised here as a
     :class:`DigestDeskError` with its message; :class:`WorkerFailed` when the child could not

@@ -1,5 +1,5 @@
 """The child process of :mod:`.index_worker`: reads its orders, builds (or imports: see
-:mod:`.import_worker`), says what happened.
+:mod:`.import_worker`; or learns the taste and ranks), says what happened.
 
 Started by :func:`~digestdesk.core.library.index_worker.run_in_child` (``digestdesk`` with
 :data:`~digestdesk.core.library.index_worker.WORKER_ENV` set runs :func:`main`); see that
@@ -23,7 +23,8 @@ from digestdesk.core.index import WhooshIndex
 from digestdesk.core.library.common import LibraryTuning, Progress
 from digestdesk.core.library.facade import Library
 from digestdesk.core.library.import_worker import run_import
-from digestdesk.core.library.index_worker import IMPORT, SIMILARITY
+from digestdesk.core.library.index_worker import IMPORT, RECOMMEND, SIMILARITY
+from digestdesk.core.similarity import NotEnoughTriage
 from digestdesk.errors import DigestDeskError
 from digestdesk.paths import LibraryPaths
 
@@ -111,6 +112,21 @@ def _run(orders: dict[str, Any], progress: Progress, say: Callable[[dict[str, An
         if orders.get("job") == SIMILARITY:
             library.similarity.rebuild(progress=progress)
             result = "built"
+        elif orders.get("job") == RECOMMEND:
+            found = library.similarity.recommend(
+                [int(i) for i in orders["ids"]], tag=orders.get("tag"), limit=int(orders["limit"])
+            )
+            if isinstance(found, NotEnoughTriage):
+                say({"not_enough": [found.triaged, found.positives, found.tag]})
+            else:
+                say(
+                    {
+                        "recommended": [
+                            [r.entry_id, r.score, list(r.because), list(r.resembles)] for r in found
+                        ]
+                    }
+                )
+            result = "recommended"
         else:
             if orders.get("index"):
                 library.index = WhooshIndex(paths.index_dir, **orders["index"])

@@ -62,6 +62,14 @@ Progress = Callable[[int, int | None], None]
 BuildElsewhere = Callable[[int, Progress | None, Callable[[], bool]], bool]
 
 
+#: ``recommend_elsewhere(candidates, tag, limit, abandoned)``: see
+#: :attr:`SimilarityStore.recommend_elsewhere`.
+RecommendElsewhere = Callable[
+    [Sequence[int], str | None, int, Callable[[], bool]],
+    "list[Recommendation] | NotEnoughTriage | None",
+]
+
+
 class BuildAbandoned(Exception):
     """A build was given up (the app is closing): nothing was saved."""
 
@@ -78,7 +86,9 @@ def save(model: SimilarityModel, path: Path) -> None:
         "arrays": {name: getattr(model, name).typecode for name in _ARRAYS},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    # Its own temporary file per process: the app and a child of it (recommending, building)
+    # may both save a caught-up model at once.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with tmp.open("wb") as f:
         f.write(MAGIC)
         for blob in (
@@ -166,6 +176,11 @@ class SimilarityStore:
         #: Builds and saves the model somewhere else (another process: the app's threads then
         #: keep the interpreter lock); returns False when it did not, and this thread builds.
         self.build_elsewhere: BuildElsewhere | None = None
+        #: Learns the taste and ranks somewhere else (another process: training allocates
+        #: hundreds of thousands of objects, each a walk for this process's garbage collector,
+        #: and holds the interpreter lock for a second or more); returns None when it did not,
+        #: and this thread does.
+        self.recommend_elsewhere: RecommendElsewhere | None = None
 
     def abandon(self) -> None:
         """Give up a build under way (it raises :class:`BuildAbandoned`) and any later one:
@@ -323,6 +338,13 @@ class SimilarityStore:
         self, candidates: Sequence[int], *, tag: str | None = None, limit: int = 20
     ) -> list[Recommendation] | NotEnoughTriage:
         """The best of ``candidates`` for the reader (or for ``tag``), best first."""
+        elsewhere = self.recommend_elsewhere
+        if elsewhere is not None:
+            found = elsewhere(candidates, tag, limit, self._abandon.is_set)
+            if self._abandon.is_set():
+                raise BuildAbandoned
+            if found is not None:
+                return found
         taste = self.taste(tag)
         if isinstance(taste, NotEnoughTriage):
             return taste

@@ -4,8 +4,11 @@ want, each with why, and the taste behind it retrained in the background after t
 Triage (a status, a tag) and imports change what the taste is learned from; after a burst of
 them (debounced) the controller asks the window's "similar" lane, which retrains the taste when
 the library changed (:meth:`~digestdesk.core.similarity.SimilarityStore.taste`) and ranks the
-digest. The GUI thread only shows the answer, so training never stalls the window; the retrained
-taste also serves ``sort:foryou`` in the search bar.
+digest. The GUI thread only shows the answer; in a library of
+:attr:`~digestdesk.ui.tuning.Tuning.index_in_child_from` papers or more the lane only waits
+for a child process that learns and ranks (:mod:`digestdesk.core.library.index_worker`), so
+the training neither holds this process's interpreter lock nor leaves objects for the GUI
+thread's garbage collections to walk. ``sort:foryou`` in the search bar trains its own taste.
 """
 
 from __future__ import annotations
