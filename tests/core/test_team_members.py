@@ -388,3 +388,28 @@ def test_a_paper_cannot_be_moved_or_deleted_from_under_others_private_rows(
     alan.set_status([7], "read")
     renamed = "UPDATE public.entries SET title = title WHERE id = 7 RETURNING id"
     assert _plain_sql(alan, renamed) == [(7,)]
+
+
+def test_no_member_takes_ids_ahead_of_the_others(team: dict[str, Library]) -> None:
+    """Ids come from the sequences alone: a member who could insert rows with ids ahead of a
+    sequence (or set it back) made the other members' next rows fail (a new tag crashed, a
+    status change gave up after its retries), and a taken id said another's row had it."""
+    ada, alan = team["ada"], team["alan"]
+    for sql in (
+        "INSERT INTO public.tags (id, name) VALUES (1000, 'squat') RETURNING id",
+        "INSERT INTO public.undo_log (id, created_at, label, payload, undone)"
+        " VALUES (1000, now(), 'x', '{}', false) RETURNING id",
+        "INSERT INTO public.status_history (id, entry_id, status, at)"
+        " VALUES (1000, 1, 'read', now()) RETURNING id",
+        "UPDATE public.status_history SET id = id + 1000 RETURNING id",
+        "SELECT setval('public.tags_id_seq', 1)",
+    ):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            _plain_sql(alan, sql)
+    # Rows without a chosen id go in as before, and the app's edits work.
+    assert _plain_sql(alan, "INSERT INTO public.tags (name) VALUES ('mine') RETURNING name") == [
+        ("mine",)
+    ]
+    ada.change_tags([3], add=["ada-new"])
+    ada.set_status([3], "read")
+    assert ada.entry(3).tags == ["ada-new"] and ada.entry(3).status == "read"

@@ -433,17 +433,30 @@ def _grant(conn: Connection, role: str, base: str) -> None:
         f"GRANT USAGE ON SCHEMA {b}, {MEMBER_SCHEMA} TO {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {b} TO {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {MEMBER_SCHEMA} TO {r}",
-        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {b} TO {r}",
+        # Numbers come from the sequences (nextval), never set back (setval) by a member.
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {b} TO {r}",
+        f"REVOKE UPDATE ON ALL SEQUENCES IN SCHEMA {b} FROM {r}",
         f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {MEMBER_SCHEMA} TO {r}",
-        # A paper is neither deleted nor given another id by a member (the app does neither):
-        # the foreign keys cascade past the policies, so a delete would take the other
-        # members' private rows on it along, and a changed id fails naming the table that
-        # still refers to it (another member's tag, note or history would show through).
-        f"REVOKE DELETE, UPDATE ON {b}.entries FROM {r}",
-        f"GRANT UPDATE ({', '.join(c for c in _paper_columns() if c != 'id')}) ON {b}.entries"
-        f" TO {r}",
+        # A paper is not deleted by a member (the app never does): the foreign keys cascade
+        # past the policies, so it would take the other members' private rows on it along.
+        f"REVOKE DELETE ON {b}.entries FROM {r}",
     ):
         conn.execute(text(statement))
+    for table in schema.metadata.sorted_tables:
+        if "id" not in table.c or not table.c.id.primary_key:
+            continue
+        # A member neither chooses a row's id nor changes it (the app never does): ids taken
+        # ahead of the sequence made every other member's next rows fail (a tag's creation
+        # crashed, a status change failed after its retries), a key taken said that another
+        # member's row had it, and a paper's changed id failed naming the table still
+        # referring to it (another member's tag, note or history showed through).
+        columns = ", ".join(c.name for c in table.c if c.name != "id")
+        if table.name in OWNED_TABLES:
+            columns += ", owner"
+        conn.execute(text(f"REVOKE INSERT, UPDATE ON {b}.{table.name} FROM {r}"))
+        conn.execute(
+            text(f"GRANT INSERT ({columns}), UPDATE ({columns}) ON {b}.{table.name} TO {r}")
+        )
 
 
 def superuser_warning(conn: Connection, role: str) -> str | None:
