@@ -27,7 +27,7 @@ from digestdesk.core.library import Library
 from digestdesk.errors import DigestDeskError
 from digestdesk.paths import LibraryPaths, resolve_library
 from tests.core import factories
-from tests.pg_members import members
+from tests.pg_members import member_url, members
 
 pytestmark = pytest.mark.postgres
 
@@ -347,7 +347,17 @@ def test_a_database_closed_to_others_lets_members_in(
         with admin.connect() as conn:
             conn.execute(text(f'DROP ROLE IF EXISTS "{outsider}"'))
             conn.execute(text(f'CREATE ROLE "{outsider}" LOGIN'))
-            conn.execute(text(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC'))
+        # Let in on nothing, the app says what to do (not a traceback); then not even in.
+        for revoke in (False, True):
+            if revoke:
+                with admin.connect() as conn:
+                    conn.execute(text(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC'))
+            os.environ["DIGESTDESK_DATABASE_URL"] = member_url(url, outsider)
+            try:
+                with pytest.raises(DigestDeskError, match="team add"):
+                    Library.open(resolve_library(tmp_path / "outsider"))
+            finally:
+                os.environ["DIGESTDESK_DATABASE_URL"] = url
         with members(url, "grace") as urls:
             os.environ["DIGESTDESK_DATABASE_URL"] = urls["grace"]
             try:

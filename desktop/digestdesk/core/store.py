@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from digestdesk.core import schema, storage_problems
@@ -422,6 +422,15 @@ def follow_team(engine: Engine) -> None:
     engine.dispose()  # the connections made before it (migrating, this look) are closed
 
 
+#: SQLSTATEs of a role not let in: insufficient_privilege; invalid_schema_name (no schema
+#: it may use: the library looks empty to it, and it may not create one).
+_NOT_LET_IN = frozenset({"42501", "3F000"})
+_SERVER_HINT = (
+    "Check the server, the database's name and your role; a team library lets a role in "
+    "when its owner runs `digestdesk team add ROLE`."
+)
+
+
 def open_engine(
     paths: LibraryPaths, *, read_only: bool = False, check_structure: bool = False
 ) -> Engine:
@@ -437,9 +446,21 @@ def open_engine(
             follow_team(engine)
     except OperationalError as exc:
         engine.dispose()
-        raise LibraryError(
-            f"Cannot open the library at {paths.describe()}: {exc.orig}. "
+        hint = (
             "Check that the file is a Digest Desk library and is not on a read-only disk."
+            if paths.is_sqlite
+            else _SERVER_HINT
+        )
+        raise LibraryError(
+            f"Cannot open the library at {paths.describe()}: {exc.orig}. {hint}"
+        ) from exc
+    except ProgrammingError as exc:
+        engine.dispose()
+        if paths.is_sqlite or getattr(exc.orig, "sqlstate", None) not in _NOT_LET_IN:
+            raise
+        # A role the library's owner has not let in (a team library: `team add`).
+        raise LibraryError(
+            f"Cannot open the library at {paths.describe()}: {exc.orig}. {_SERVER_HINT}"
         ) from exc
     except (OSError, sqlite3.Error) as exc:  # the backup before migrating
         engine.dispose()
