@@ -423,3 +423,20 @@ def test_no_member_takes_ids_ahead_of_the_others(team: dict[str, Library]) -> No
     ada.change_tags([3], add=["ada-new"])
     ada.set_status([3], "read")
     assert ada.entry(3).tags == ["ada-new"] and ada.entry(3).status == "read"
+
+
+def test_team_add_warns_of_a_role_that_bypasses_the_policies(
+    library_paths: LibraryPaths, tmp_path: Path
+) -> None:
+    """A role with BYPASSRLS, like a superuser, sees every member's private rows."""
+    with Library.open(library_paths) as owner:
+        owner.import_bytes(factories.api_day(1), name="2025-11-20.json")
+    with members(library_paths.database_url, "grace") as urls:
+        role = str(make_url(urls["grace"]).username)
+        admin = create_engine(library_paths.database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER ROLE "{role}" BYPASSRLS'))
+        admin.dispose()
+        with Library.open(resolve_library(tmp_path / "owner")) as owner:
+            warning = owner.team.add(role)
+        assert warning is not None and "BYPASSRLS" in warning

@@ -460,14 +460,16 @@ def _grant(conn: Connection, role: str, base: str) -> None:
 
 
 def superuser_warning(conn: Connection, role: str) -> str | None:
-    """A superuser bypasses row-level security: their private rows would be private, but
-    they would see everyone's."""
-    superuser = conn.execute(
-        text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}
-    ).scalar()
-    if superuser:
+    """A superuser, or a role with BYPASSRLS, bypasses row-level security: their private
+    rows would be private, but they would see everyone's."""
+    found = conn.execute(
+        text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :role"),
+        {"role": role},
+    ).first()
+    if found is not None and (found[0] or found[1]):
+        kind = "a superuser" if found[0] else "a role with BYPASSRLS"
         return (
-            f"{role} is a superuser: PostgreSQL shows a superuser every member's private rows. "
+            f"{role} is {kind}: PostgreSQL shows such a role every member's private rows. "
             "Members should be plain LOGIN roles."
         )
     return None
