@@ -440,3 +440,13 @@ def test_team_add_warns_of_a_role_that_bypasses_the_policies(
         with Library.open(resolve_library(tmp_path / "owner")) as owner:
             warning = owner.team.add(role)
         assert warning is not None and "BYPASSRLS" in warning
+
+
+def test_a_team_tag_typed_any_way_stays_a_team_tag(team: dict[str, Library]) -> None:
+    ada, alan = team["ada"], team["alan"]
+    assert ada.normalize_tag("#Reading Group") == "#reading-group"
+    ada.change_tags([3], add=["#Reading Group"])
+    assert alan.entry(3).tags == ["#reading-group"]
+    assert alan.search("tag:#reading-group").ids == [3]
+    assert alan.search("tag:reading-group").ids == []  # a personal tag of that name: none
+    assert alan.search("efficient OR tag:#reading-group").ids  # the index's tag: too

@@ -28,3 +28,16 @@ def test_team_init_needs_a_server(tmp_path: Path) -> None:
         pytest.raises(LibraryError, match="PostgreSQL"),
     ):
         solo.team.init()
+
+
+def test_a_hash_in_front_of_a_tag_is_no_part_of_its_name_in_a_library_of_one(
+    tmp_path: Path,
+) -> None:
+    """Only a team library has team tags: elsewhere ``#ml`` is the tag ``ml``, as it always
+    was, and ``tag:#ml`` finds it."""
+    with Library.open(resolve_library(tmp_path / "solo", server=False)) as solo:
+        solo.import_bytes(factories.api_day(3), name="2025-11-20.json")
+        solo.change_tags([1], add=["#ml"])
+        assert solo.entry(1).tags == ["ml"] and solo.normalize_tag("#ml") == "ml"
+        assert solo.search("tag:#ml").ids == [1] == solo.search("tag:ml").ids
+        assert solo.search("efficient OR tag:#ml").ids  # the index's tag: too

@@ -3,6 +3,7 @@ rendered safely; and the key that shares a note says what it needs on a library 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -10,8 +11,10 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from digestdesk.core.records import Colleagues, Comment, MemberState
+from digestdesk.core.text import normalize_tag
 from digestdesk.ui.abstract_pane import COMMENT_SHOWN
 from digestdesk.ui.main_window import MainWindow
+from digestdesk.ui.tag_editor import TagEditorDialog
 
 from .conftest import wait_idle
 
@@ -49,3 +52,19 @@ def test_sharing_a_note_on_a_library_of_one_says_so(
     qtbot.keyClick(window.view, Qt.Key.Key_N, Qt.KeyboardModifier.ShiftModifier)
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: "team library" in window.statusBar().currentMessage(), timeout=5000)
+
+
+def test_the_tag_editor_keeps_a_team_tag(qtbot: QtBot) -> None:
+    """On a team library the editor's text holds ``#reading-group`` as it is: accepting it
+    unchanged changes nothing (it once came back as the personal tag ``reading-group``)."""
+    team = functools.partial(normalize_tag, team=True)
+    dialog = TagEditorDialog(["#reading-group", "mine"], [], 1, normalize=team)
+    qtbot.addWidget(dialog)
+    assert dialog.changes() == ([], [])
+    dialog.edit.setText("#reading-group new")
+    assert dialog.changes() == (["new"], ["mine"])
+    # A library of one: "#ml" typed for the tag "ml" is the same tag.
+    solo = TagEditorDialog(["ml"], [], 1)
+    qtbot.addWidget(solo)
+    solo.edit.setText("#ml")
+    assert solo.changes() == ([], [])

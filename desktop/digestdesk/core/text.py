@@ -125,13 +125,22 @@ def normalize_title(title: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def normalize_tag(name: str) -> str:
-    """Tags are lower-case words joined by hyphens; spaces and commas are not allowed. One
-    leading ``#`` is kept: on a team library it makes a team tag (``#reading-group``), seen by
-    every member; the ``+``/``-`` of an edit's ``+tag -tag`` are not part of a name."""
+def normalize_tag(name: str, *, team: bool = False) -> str:
+    """Tags are lower-case words joined by hyphens; spaces and commas are not allowed; the
+    ``+``/``-`` of an edit's ``+tag -tag`` and a ``#`` in front are not part of a name. On a
+    team library (``team``) one leading ``#`` is kept: it makes a team tag
+    (``#reading-group``), seen by every member."""
     cleaned = "-".join(name.strip().lower().replace(",", " ").split()).lstrip("+-")
-    team = cleaned.startswith("#")
+    marked = team and cleaned.startswith("#")
     cleaned = cleaned.lstrip("#-")
-    if team and cleaned:
+    if marked and cleaned:
         cleaned = "#" + cleaned
     return cleaned[:TAG_MAX]
+
+
+def tag_forms(name: str) -> list[str]:
+    """The stored names a ``tag:`` search for ``name`` means: ``#x`` is the team tag ``#x``
+    on a team library and the tag ``x`` elsewhere (which has no ``#`` names)."""
+    plain = normalize_tag(name)
+    marked = normalize_tag(name, team=True)
+    return [plain] if marked == plain else [marked, plain]

@@ -116,7 +116,7 @@ class MainWindow(WindowLayout):
         hub, reader, edits = self.hub, self.reader, self.edits
         self.reading = ReaderController(self, reader, hub, tuning, url_opener)
         self.search = SearchController(self, reader, hub, self.reading, tuning)
-        self.tags = KnownTags(self, reader, hub)
+        self.tags = KnownTags(self, reader, hub, library.normalize_tag)
         self.place = PlaceController(self, self.search, settings, library.paths)
         # The trends' pinned day belongs to this library (another's would show nothing).
         self.trend_sidebar.use_settings(settings, self.place.key(SETTING_AS_OF))

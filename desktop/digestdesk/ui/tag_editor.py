@@ -6,7 +6,7 @@ empty and adds what is typed (``-name`` removes a tag from all of them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtWidgets import (
@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from digestdesk.core.text import normalize_tag
 
 
 def split_tags(text: str) -> list[str]:
@@ -51,8 +53,11 @@ class TagEditorDialog(QDialog):
         known: Sequence[tuple[str, int]],
         entry_count: int,
         parent: QWidget | None = None,
+        normalize: Callable[[str], str] = normalize_tag,
     ) -> None:
         super().__init__(parent)
+        #: A typed name as the library stores it (a team library keeps a team tag's #).
+        self._normalize = normalize
         self.setObjectName("tagEditor")
         self.setWindowTitle("Tags")
         self.setMinimumWidth(460)
@@ -91,8 +96,9 @@ class TagEditorDialog(QDialog):
 
     def changes(self) -> tuple[list[str], list[str]]:
         words = split_tags(self.edit.text())
-        remove = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
-        wanted = [w.lstrip("+#") for w in words if not w.startswith("-")]
+        norm = self._normalize
+        remove = [norm(w[1:]) for w in words if w.startswith("-") and len(w) > 1]
+        wanted = [norm(w.lstrip("+")) for w in words if not w.startswith("-")]
         if self._bulk:
             return wanted, remove
         add = [t for t in wanted if t not in self._current]

@@ -157,9 +157,9 @@ def cmd_tag(library: Library, args: argparse.Namespace, out: TextIO) -> int:
             remove.append(change[1:])
         else:
             raise UsageError(f"{change!r}: write +TAG to add or -TAG to remove a tag.")
-    from digestdesk.core.text import normalize_tag
-
-    both = sorted({normalize_tag(t) for t in add} & {normalize_tag(t) for t in remove})
+    both = sorted(
+        {library.normalize_tag(t) for t in add} & {library.normalize_tag(t) for t in remove}
+    )
     if both:
         raise UsageError(
             f"tag: +{both[0]} and -{both[0]} both name the tag {both[0]!r}: give one; "

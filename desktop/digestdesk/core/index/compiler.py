@@ -38,7 +38,7 @@ from digestdesk.core.query.syntax import (
     OrNode,
     TextNode,
 )
-from digestdesk.core.text import normalize_tag
+from digestdesk.core.text import tag_forms
 from digestdesk.errors import QueryError
 
 #: How many of the most frequent terms a ``prefix*`` expands to, per field.
@@ -91,8 +91,15 @@ def filter_query(flt: Filter) -> wq.Query:
     if flt.field in ("status", "tag", "has", "arxiv"):
         fieldname = {"tag": "tags"}.get(flt.field, flt.field)
         # The value as SQL compares it (a tag as the library writes tags).
-        value = normalize_tag(str(flt.value)) if flt.field == "tag" else str(flt.value)
-        q: wq.Query = wq.Term(fieldname, value)
+        if flt.field == "tag":
+            forms = tag_forms(str(flt.value))
+            q: wq.Query = (
+                wq.Term(fieldname, forms[0])
+                if len(forms) == 1
+                else ArrayOr([wq.Term(fieldname, form) for form in forms])
+            )
+        else:
+            q = wq.Term(fieldname, str(flt.value))
     elif flt.field == "digest":
 
         def iso(v: object) -> str:

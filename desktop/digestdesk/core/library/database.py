@@ -51,6 +51,7 @@ from digestdesk.core.store import (
     open_engine,
     write_transaction,
 )
+from digestdesk.core.team_schema import Team, read_team
 from digestdesk.errors import LibraryError, StorageFullError
 from digestdesk.paths import LibraryPaths, member_paths
 
@@ -306,6 +307,15 @@ class Database:
     @property
     def is_writer(self) -> bool:
         return self._writer
+
+    @functools.cached_property
+    def team(self) -> Team | None:
+        """What ``meta`` says of a team library (None: a library of one user, SQLite always:
+        no query there)."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            return read_team(conn)
 
     @property
     def keeps_index(self) -> bool:

@@ -81,8 +81,9 @@ class Edits:
         remove: Iterable[str] = (),
         record_undo: bool = True,
     ) -> Changes:
-        add_names = [t for t in (normalize_tag(t) for t in add) if t]
-        remove_names = [t for t in (normalize_tag(t) for t in remove) if t]
+        team = self._database.team is not None
+        add_names = [t for t in (normalize_tag(t, team=team) for t in add) if t]
+        remove_names = [t for t in (normalize_tag(t, team=team) for t in remove) if t]
         ids = list(dict.fromkeys(ids))
         now = utcnow()
         with self._database.writing() as conn:

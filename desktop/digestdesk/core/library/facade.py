@@ -76,6 +76,7 @@ class Library(LibraryReader):
         self.reads = database.reads
         self.tuning = tuning or LibraryTuning()
         self.uuid = database.meta("library_uuid")
+        database.team  # noqa: B018 - read here, at open, not on first use (a GUI thread's)
         self._sync = IndexSync(database, self.uuid, self.tuning)
         self._importer = Importer(database, self._sync, self.tuning)
         self._edits = Edits(database, self._sync, self.tuning)
@@ -405,10 +406,9 @@ class Library(LibraryReader):
     ) -> Changes:
         return self._edits.change_tags(ids, add=add, remove=remove, record_undo=record_undo)
 
-    @staticmethod
-    def normalize_tag(name: str) -> str:
-        """Tags are lower-case words joined by hyphens; spaces and commas are not allowed."""
-        return normalize_tag(name)
+    def normalize_tag(self, name: str) -> str:
+        """A tag's name as this library stores it (a team library keeps a leading ``#``)."""
+        return normalize_tag(name, team=self._database.team is not None)
 
     def set_note(self, entry_id: int, text: str) -> Changes:
         """Save the note of one entry; an empty text removes it."""

@@ -18,7 +18,7 @@ from digestdesk.core.drafts import STATUSES
 from digestdesk.core.library.sql import Params, Reads
 from digestdesk.core.query import Filter, FilterExpr, FilterGroup
 from digestdesk.core.query.filters import TEAM_FIELDS
-from digestdesk.core.text import normalize_tag
+from digestdesk.core.text import tag_forms
 from digestdesk.errors import DigestDeskError
 
 _ORDERS = {
@@ -193,7 +193,7 @@ def _member_ids(field: str, op: str, value: Any, params: Params) -> str:
     if field == "tag":
         return (
             "SELECT entry_tags.entry_id FROM entry_tags JOIN tags ON tags.id = entry_tags.tag_id"
-            f" WHERE tags.name = {params(normalize_tag(str(value)))}"
+            f" WHERE tags.name IN ({params.many(tag_forms(str(value)))})"
         )
     if field == "has" and value == "note":
         return "SELECT notes.entry_id FROM notes"

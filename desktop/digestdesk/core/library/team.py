@@ -30,10 +30,7 @@ class TeamMembers:
     def __init__(self, database: Database, sync: IndexSync) -> None:
         self._database = database
         self._sync = sync
-        self._team: team_schema.Team | None = None
-        if database.engine.dialect.name == "postgresql":
-            with database.engine.connect() as conn:
-                self._team = team_schema.read_team(conn)
+        self._team = database.team
 
     @property
     def is_team(self) -> bool:
@@ -44,8 +41,8 @@ class TeamMembers:
             already = team_schema.init_team(conn)
             you = str(conn.execute(text("SELECT current_user")).scalar_one())
         follow_team(self._database.engine)
-        with self._database.engine.connect() as conn:
-            self._team = team_schema.read_team(conn)
+        self._database.__dict__.pop("team", None)  # read again
+        self._team = self._database.team
         return InitReport(already=already, you=you)
 
     def add(self, role: str) -> str | None:

@@ -87,7 +87,9 @@ class TriageController:
             return
         detail = self.reading.current_detail()
         current = detail.tags if detail is not None and len(ids) == 1 else []
-        dialog = TagEditorDialog(current, self.tags.tags, len(ids), window)
+        dialog = TagEditorDialog(
+            current, self.tags.tags, len(ids), window, normalize=self.tags.normalize
+        )
         accepted = dialog.exec() == TagEditorDialog.DialogCode.Accepted
         window.back_from_dialog()
         if not accepted:
