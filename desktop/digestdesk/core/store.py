@@ -38,6 +38,8 @@ from digestdesk.paths import LibraryPaths
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from digestdesk.core.team_schema import Team
+
 log = logging.getLogger(__name__)
 
 
@@ -397,16 +399,12 @@ def refuse_damage(engine: Engine, paths: LibraryPaths) -> None:
         raise storage_problems.damaged(paths, "its structure check says: " + "; ".join(found))
 
 
-def follow_team(engine: Engine) -> None:
+def follow_team(engine: Engine, team: Team) -> None:
     """On a team library (:mod:`.team_schema`), every connection from now on sees it as its
-    member: the members' views first in its search path. One query at open; nothing for a
-    library of one user."""
+    member: the members' views first in its search path. Registered after migrating, so
+    migrations and the structure look see the tables themselves."""
     from digestdesk.core import team_schema
 
-    with engine.connect() as conn:
-        team = team_schema.read_team(conn)
-    if team is None:
-        return
     search_path = team_schema.member_search_path(team)
 
     def set_search_path(dbapi_connection: Any, _record: Any) -> None:
@@ -442,8 +440,6 @@ def open_engine(
         if check_structure:
             refuse_damage(engine, paths)
         migrate(engine, paths, read_only=read_only)
-        if not paths.is_sqlite:
-            follow_team(engine)
     except OperationalError as exc:
         engine.dispose()
         hint = (

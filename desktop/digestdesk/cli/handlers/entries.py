@@ -202,13 +202,9 @@ def cmd_note(library: Library, args: argparse.Namespace, out: TextIO, stdin: Tex
                 f"digestdesk note {args.id} ''"
             )
         text = text.removesuffix("\n").removesuffix("\r")
-    shared = (
-        True
-        if getattr(args, "shared", False)
-        else False
-        if getattr(args, "private", False)
-        else None
-    )
+    shared: bool | None = None  # unchanged unless --shared or --private says
+    if args.shared or args.private:
+        shared = bool(args.shared)
     if shared is not None and not text:
         raise CliError("note: --shared and --private are for a note; '' removes it.")
     library.set_note(args.id, text)

@@ -47,6 +47,7 @@ from digestdesk.core.storage_problems import (
 )
 from digestdesk.core.store import (
     WriterLock,
+    follow_team,
     mark_closed_clean,
     open_engine,
     write_transaction,
@@ -230,9 +231,15 @@ class Database:
         lock: WriterLock | None,
         *,
         writer: bool | None = None,
+        role: str | None = None,
+        team: Team | None = None,
     ) -> None:
         self.paths = paths
         self.engine = engine
+        #: On a server, the role the connections run as (None: a SQLite file).
+        self.role = role
+        #: What ``meta`` says of a team library (None: a library of one user; SQLite always).
+        self.team = team
         #: Plain SQL reads (:mod:`.entry_reads`, :mod:`.filters`) through the engine.
         self.reads = EngineReads(engine)
         self._lock = lock
@@ -290,32 +297,27 @@ class Database:
     ) -> Database:
         """:meth:`open` on a server: connect first, then take the lock file of the role the
         connection runs as (:func:`~digestdesk.paths.member_paths`: this machine's index of
-        what that role reads)."""
+        what that role reads). On a team library every connection from then on sees it as
+        that member (:func:`~digestdesk.core.store.follow_team`)."""
         engine = open_engine(paths)
         lock = None
         try:
             with engine.connect() as conn:
                 role = str(conn.execute(text("SELECT current_user")).scalar_one())
+                team = read_team(conn)
+            if team is not None:
+                follow_team(engine, team)
             paths = member_paths(paths, role)
             if writer and not lent and keep_index:
                 lock = _take_lock(paths)
         except BaseException:
             engine.dispose()
             raise
-        return cls(paths, engine, lock, writer=writer)
+        return cls(paths, engine, lock, writer=writer, role=role, team=team)
 
     @property
     def is_writer(self) -> bool:
         return self._writer
-
-    @functools.cached_property
-    def team(self) -> Team | None:
-        """What ``meta`` says of a team library (None: a library of one user, SQLite always:
-        no query there)."""
-        if self.engine.dialect.name != "postgresql":
-            return None
-        with self.engine.connect() as conn:
-            return read_team(conn)
 
     @property
     def keeps_index(self) -> bool:

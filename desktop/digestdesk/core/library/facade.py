@@ -76,7 +76,6 @@ class Library(LibraryReader):
         self.reads = database.reads
         self.tuning = tuning or LibraryTuning()
         self.uuid = database.meta("library_uuid")
-        database.team  # noqa: B018 - read here, at open, not on first use (a GUI thread's)
         self._sync = IndexSync(database, self.uuid, self.tuning)
         self._importer = Importer(database, self._sync, self.tuning)
         self._edits = Edits(database, self._sync, self.tuning)

@@ -39,11 +39,12 @@ class TeamMembers:
     def init(self) -> InitReport:
         with self._database.writing() as conn:
             already = team_schema.init_team(conn)
-            you = str(conn.execute(text("SELECT current_user")).scalar_one())
-        follow_team(self._database.engine)
-        self._database.__dict__.pop("team", None)  # read again
-        self._team = self._database.team
-        return InitReport(already=already, you=you)
+            team = team_schema.read_team(conn)
+        assert team is not None
+        if self._team is None:
+            follow_team(self._database.engine, team)
+        self._database.team = self._team = team
+        return InitReport(already=already, you=str(self._database.role))
 
     def add(self, role: str) -> str | None:
         """Let ``role`` in; returns a warning to show (a superuser sees every private row)."""
@@ -56,10 +57,8 @@ class TeamMembers:
             return team_schema.members(conn)
 
     def me(self) -> str | None:
-        if self._team is None:
-            return None
-        with self._database.engine.connect() as conn:
-            return str(conn.execute(text("SELECT current_user")).scalar_one())
+        """The member this library runs as (None: not a team library)."""
+        return self._database.role if self._team is not None else None
 
     @retried_on_conflict
     def share_note(self, entry_id: int, shared: bool | None = None) -> Changes:
