@@ -99,49 +99,61 @@ def team(library_paths: LibraryPaths) -> Iterator[dict[str, str]]:
         yield urls
 
 
-def test_a_tag_made_in_one_window_shows_in_the_other(
-    team: dict[str, str], tmp_path: Path, library_paths: LibraryPaths
-) -> None:
-    with Library.open(library_paths, writer=False) as library:
-        entry = library.list_ids(sort="date")[0]
+def _one_seen_by_the_other(
+    team: dict[str, str], tmp_path: Path, watch: str, act: str, done: str, seen: str
+) -> float:
+    """Two windows, alice's and bob's, both ready: bob watches (``watch``), alice acts
+    (``act``, answered ``done``); the seconds from alice's write to bob's ``seen``."""
     alice = Window(team["alice"], tmp_path / "alice")
     bob = Window(team["bob"], tmp_path / "bob")
     try:
         alice.expect("ready", 120)
         bob.expect("ready", 120)
-        # A team tag (#...): every member's; a personal one would be alice's alone.
-        bob.send(f"watch {entry} #reading-group")
-        alice.send(f"tag {entry} #reading-group")
-        tagged = float(alice.expect("tagged", 60)[3])
-        seen = float(bob.expect("seen", LOADED_MACHINE_S)[3])
-        print(f"the tag showed in the other window {seen - tagged:.2f} s after it was stored")
-        assert seen - tagged < LOADED_MACHINE_S
+        bob.send(watch)
+        alice.send(act)
+        stored = float(alice.expect(done, 60)[3])
+        return float(bob.expect(seen, LOADED_MACHINE_S)[3]) - stored
     finally:
         alice.close()
         bob.close()
+
+
+def _entry(library_paths: LibraryPaths, row: int) -> int:
+    with Library.open(library_paths, writer=False) as library:
+        return library.list_ids(sort="date")[row]
+
+
+def test_a_tag_made_in_one_window_shows_in_the_other(
+    team: dict[str, str], tmp_path: Path, library_paths: LibraryPaths
+) -> None:
+    entry = _entry(library_paths, 0)
+    # A team tag (#...): every member's; a personal one would be alice's alone.
+    took = _one_seen_by_the_other(
+        team,
+        tmp_path,
+        f"watch {entry} #reading-group",
+        f"tag {entry} #reading-group",
+        "tagged",
+        "seen",
+    )
+    print(f"the tag showed in the other window {took:.2f} s after it was stored")
+    assert took < LOADED_MACHINE_S
 
 
 def test_a_comment_made_in_one_window_shows_in_the_others_reader(
     team: dict[str, str], tmp_path: Path, library_paths: LibraryPaths
 ) -> None:
-    with Library.open(library_paths, writer=False) as library:
-        entry = library.list_ids(sort="date")[1]
-    alice = Window(team["alice"], tmp_path / "alice")
-    bob = Window(team["bob"], tmp_path / "bob")
-    try:
-        alice.expect("ready", 120)
-        bob.expect("ready", 120)
-        bob.send(f"read {entry} Friday-presentation")
-        alice.send(f"comment {entry} Friday-presentation")
-        commented = float(alice.expect("commented", 60)[3])
-        seen = float(bob.expect("read", LOADED_MACHINE_S)[3])
-        print(
-            f"the comment showed in the other reader {seen - commented:.2f} s after it was stored"
-        )
-        assert seen - commented < LOADED_MACHINE_S
-    finally:
-        alice.close()
-        bob.close()
+    entry = _entry(library_paths, 1)
+    took = _one_seen_by_the_other(
+        team,
+        tmp_path,
+        f"read {entry} Friday-presentation",
+        f"comment {entry} Friday-presentation",
+        "commented",
+        "read",
+    )
+    print(f"the comment showed in the other reader {took:.2f} s after it was stored")
+    assert took < LOADED_MACHINE_S
 
 
 def test_a_colleagues_import_shows_in_an_open_window(team: dict[str, str], tmp_path: Path) -> None:
