@@ -8,11 +8,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from pytestqt.qtbot import QtBot
 
-from digestdesk.core.records import Colleagues, Comment, MemberState
+from digestdesk.core.records import Colleagues, Comment, EntryRow, MemberState
 from digestdesk.core.text import normalize_tag
 from digestdesk.ui.abstract_pane import COMMENT_SHOWN
+from digestdesk.ui.entry_model import row_cells
 from digestdesk.ui.main_window import MainWindow
 from digestdesk.ui.tag_editor import TagEditorDialog
 
@@ -68,3 +70,10 @@ def test_the_tag_editor_keeps_a_team_tag(qtbot: QtBot) -> None:
     qtbot.addWidget(solo)
     solo.edit.setText("#ml")
     assert solo.changes() == ([], [])
+
+
+def test_a_team_tag_shows_with_its_one_hash_in_the_list(qtbot: QtBot) -> None:
+    row = EntryRow(1, "A paper", None, None, "unread", False, False, ("#reading-group", "mine"))
+    cells = row_cells(row, QFont())
+    tags = next(c for c in cells if any(v == "#reading-group #mine" for v in c.values()))
+    assert tags  # not "##reading-group"

@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["TAG_MAX", "clean_text", "normalize_tag", "normalize_title"]
+__all__ = [
+    "TAG_MAX",
+    "clean_text",
+    "normalize_tag",
+    "normalize_title",
+    "tag_forms",
+    "tag_label",
+]
 
 #: The longest tag name (the ``tags.name`` column).
 TAG_MAX = 200
@@ -136,6 +143,11 @@ def normalize_tag(name: str, *, team: bool = False) -> str:
     if marked and cleaned:
         cleaned = "#" + cleaned
     return cleaned[:TAG_MAX]
+
+
+def tag_label(name: str) -> str:
+    """A tag as lists show it: ``#name``; a team tag's name has its ``#`` already."""
+    return name if name.startswith("#") else f"#{name}"
 
 
 def tag_forms(name: str) -> list[str]:

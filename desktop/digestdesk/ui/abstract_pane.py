@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 from digestdesk.core.links import safe_url
 from digestdesk.core.query import TermMatcher
 from digestdesk.core.records import Colleagues, EntryDetail
+from digestdesk.core.text import tag_label
 from digestdesk.ui.highlight import highlighted_html
 from digestdesk.ui.styles import slim
 
@@ -205,8 +206,8 @@ class AbstractPane(QTextBrowser):
             # A team tag's name starts with # (a team library's, every member's): bold.
             tags = " ".join(
                 f'<span style="background-color:{faint}; color:{link};'
-                + (' font-weight:600;">&nbsp;' if t.startswith("#") else '">&nbsp;#')
-                + f"{e(t)}&nbsp;</span>"
+                + (" font-weight:600;" if t.startswith("#") else "")
+                + f'">&nbsp;{e(tag_label(t))}&nbsp;</span>'
                 for t in detail.tags
             )
             parts.append(f'<p style="margin-top:2px;">{tags}</p>')

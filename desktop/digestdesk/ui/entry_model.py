@@ -28,6 +28,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 
 from digestdesk.core.records import EntryRow
+from digestdesk.core.text import tag_label
 from digestdesk.ui.icons import small_icon
 from digestdesk.ui.safe_text import tooltip
 
@@ -335,7 +336,7 @@ def row_cells(entry: EntryRow, bold: QFont) -> Cells:
     if entry.has_code:
         code[_DECORATION] = small_icon("code")
         code[_TOOLTIP] = "Has a code repository"
-    tags = {_DISPLAY: " ".join(f"#{t}" for t in entry.tags)}
+    tags = {_DISPLAY: " ".join(tag_label(t) for t in entry.tags)}
     by_name = {
         "status": status,
         "title": title,

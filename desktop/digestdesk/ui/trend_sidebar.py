@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from digestdesk.core.drafts import STATUSES
+from digestdesk.core.text import tag_label
 from digestdesk.core.trends import TrendReport
 from digestdesk.ui.date_field import DateField
 from digestdesk.ui.icons import icon
@@ -583,7 +584,7 @@ class TrendSidebar(QWidget):
             if count and status in STATUSES:
                 self._add("query", f"{status}   {count:,}", f"status:{status}")
         for tag, count in report.tags:
-            self._add("query", f"#{tag}   {count:,}", f"tag:{tag}")
+            self._add("query", f"{tag_label(tag)}   {count:,}", f"tag:{tag}")
 
         self._heading("YOUR READING")
         weeks = report.reading_per_week
