@@ -96,6 +96,16 @@ def _display_or_offscreen(options: argparse.Namespace) -> bool:
     return False
 
 
+def _skip_final_collection() -> None:
+    """A command has finished (its library closed, its files written): the interpreter's
+    last garbage collections at exit would walk every object the command made, Whoosh's
+    and the index's included, only to free memory the process returns anyway: 6 ms of a
+    100 ms ``digestdesk search``. Freezing them leaves them to the exit."""
+    import gc
+
+    gc.freeze()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import os
 
@@ -112,7 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging()
         if "--help-commands" in args_list:
             args_list = [a for a in args_list if a != "--help-commands"] + ["--help"]
-        return cli.run(args_list)
+        code = cli.run(args_list)
+        if argv is None:  # the process's own command, which ends now
+            _skip_final_collection()
+        return code
     options = build_gui_parser().parse_args(args_list)  # --version and --help end here
     from digestdesk.logs import configure_logging
 

@@ -9,15 +9,63 @@ from __future__ import annotations
 
 import faulthandler
 import logging
-import logging.handlers
 import sys
 from typing import IO
 
 from digestdesk.paths import user_log_dir
 
 LOG_FILE_NAME = "digestdesk.log"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
 
 _logging_configured = False
+
+
+class LogFile(logging.Handler):
+    """The rotating log file, opened at the first record: a command that logs nothing (most
+    reads) neither imports ``logging.handlers`` nor looks up the log dir, which is a fifth of
+    a ``digestdesk search`` process. A log dir that cannot be written (a full disk, a
+    read-only home) leaves stderr only, as it always did."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._file: logging.Handler | None = None
+        self._failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            if self._failed:
+                return
+            try:
+                self._file = _open_log_file()
+            except OSError:
+                self._failed = True
+                return
+        self._file.emit(record)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
+def _open_log_file() -> logging.Handler:
+    import logging.handlers
+
+    log_dir = user_log_dir()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        log_dir / LOG_FILE_NAME,
+        maxBytes=2_000_000,
+        backupCount=3,
+        encoding="utf-8",
+        errors="backslashreplace",  # a path or argument that is not UTF-8 still logs
+    )
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    return handler
 
 
 def configure_logging(*, verbose: bool = False) -> None:
@@ -30,22 +78,7 @@ def configure_logging(*, verbose: bool = False) -> None:
     logging.raiseExceptions = False
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    try:
-        log_dir = user_log_dir()
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            log_dir / LOG_FILE_NAME,
-            maxBytes=2_000_000,
-            backupCount=3,
-            encoding="utf-8",
-            errors="backslashreplace",  # a path or argument that is not UTF-8 still logs
-        )
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
-        )
-        root.addHandler(handler)
-    except OSError:
-        pass  # no writable log dir: keep going with stderr only
+    root.addHandler(LogFile())
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("digestdesk: %(levelname)s: %(message)s"))

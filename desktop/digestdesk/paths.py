@@ -6,14 +6,12 @@ database and the index in DIR; ``DIGESTDESK_DATABASE_URL`` selects another datab
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
-
-import platformdirs
 
 from digestdesk import APP_ID
 
@@ -72,20 +70,34 @@ def _redact(url: str) -> str:
     return url
 
 
+def _platformdirs() -> Any:
+    """platformdirs, imported when a default place is first asked for: a command given
+    ``--library`` that logs nothing never needs one (a tenth of a ``search`` process)."""
+    import platformdirs
+
+    return platformdirs
+
+
+def _key(text: str) -> str:
+    import hashlib  # only server libraries' places are keyed
+
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def user_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_ID, appauthor=False))
+    return Path(_platformdirs().user_data_dir(APP_ID, appauthor=False))
 
 
 def user_cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir(APP_ID, appauthor=False))
+    return Path(_platformdirs().user_cache_dir(APP_ID, appauthor=False))
 
 
 def user_config_dir() -> Path:
-    return Path(platformdirs.user_config_dir(APP_ID, appauthor=False))
+    return Path(_platformdirs().user_config_dir(APP_ID, appauthor=False))
 
 
 def user_log_dir() -> Path:
-    return Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
+    return Path(_platformdirs().user_log_dir(APP_ID, appauthor=False))
 
 
 def resolve_library(
@@ -105,7 +117,7 @@ def resolve_library(
     if database_url:
         # A server database: the index is a local cache keyed to that database (and, once
         # connected, to the role: member_paths).
-        key = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+        key = _key(database_url)
         base = root if chosen is not None else user_cache_dir()
         return LibraryPaths(
             database_url=database_url,
@@ -132,7 +144,7 @@ def member_paths(paths: LibraryPaths, role: str) -> LibraryPaths:
     :func:`resolve_library` gave; the same paths again for the same role (a child's)."""
     if paths.is_sqlite or url_role(paths.database_url) == role:
         return paths  # the URL names the role: its key says who already
-    key = hashlib.sha256(f"{paths.database_url}\n{role}".encode()).hexdigest()[:12]
+    key = _key(f"{paths.database_url}\n{role}")
     base = paths.index_dir.parent
     return replace(paths, index_dir=base / f"index-{key}", lock_file=base / f"lock-{key}")
 

@@ -12,7 +12,10 @@ run (so background load hits them alike); wall time from ``time.perf_counter`` a
 child, CPU time (user + system) from the child's own resource usage (``os.wait4``). Rows:
 
 * ``python -c pass``: the interpreter alone, the floor;
-* ``digestdesk --version``, ``--help``;
+* ``digestdesk --version``, ``--help``: run as the installed ``digestdesk`` command runs (the
+  console script pip writes: ``import re, sys; from digestdesk.app import main``), not through
+  ``python -m`` (whose ``runpy`` adds 2-3 ms the command never pays; tables before
+  2026-12-04's last one used it);
 * ``digestdesk search WORD``, ``show ID`` (an arXiv id), ``stats``, ``list --limit 20``;
 * naive Whoosh cold search: a new process that opens the library's index directory with
   ``whoosh.index.open_dir`` and runs one ``MultifieldParser`` query (title, abstract) for the
@@ -34,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT.parent / "shared" / "samples" / "hf-daily-api"
+
+# What pip's console script for `digestdesk` runs.
+ENTRY_POINT = "import re, sys; from digestdesk.app import main; sys.exit(main())"
 
 NAIVE_WHOOSH = """
 import sys
@@ -90,6 +96,10 @@ def _env(tree: Path) -> dict[str, str]:
     paths = [str(tree / "desktop"), *(p for p in sys.path if not p.endswith("desktop"))]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     env.pop("DIGESTDESK_DATABASE_URL", None)
+    # An installed copy runs from compiled modules (pip, the .deb and the bundle write them):
+    # the warm-up runs write them here too, for the project and for Whoosh alike. Without
+    # this a shell with PYTHONDONTWRITEBYTECODE set compiles every module on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
@@ -118,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, env: dict[str, str], made: list[Path]) -> int:
     library = args.library or _made(prepare_library(env), made)
     lib = ["--library", str(library)]
-    app = [sys.executable, "-m", "digestdesk"]
+    app = [sys.executable, "-c", ENTRY_POINT]
     shown = subprocess.run(
         [*app, *lib, "list", "--limit", "1", "--json"], capture_output=True, text=True, env=env
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -207,6 +208,31 @@ def test_every_command_of_the_table_has_its_parser_and_help(
     code = cli.run(["--help"])
     listed = capsys.readouterr().out
     assert code == 0 and all(f"    {name} " in listed for name in cli.COMMANDS)
+
+
+def test_a_command_is_parsed_by_its_own_parser_and_help_lists_every_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from digestdesk.cli.parser import parser_for
+
+    parser = parser_for(["--library", "x", "search", "agent", "--json"])
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert list(commands.choices) == ["search"]  # not a parser per command for one search
+    for argv in (["-h", "search"], ["--library", "x", "--help"], ["search", "-h"]):
+        assert cli.run(argv) == 0
+        text = capsys.readouterr().out
+        if argv[-1] == "-h":
+            assert text.startswith("usage: digestdesk search ")
+        else:
+            assert all(f"    {name} " in text for name in cli.COMMANDS), argv
+
+
+def test_every_command_names_a_handler_that_exists() -> None:
+    # The table names handlers as text (imported when their command runs): a misspelt name
+    # would only fail when someone runs that command.
+    for command in cli.COMMAND_TABLE:
+        handler = command.load_handler()
+        assert callable(handler) and handler.__name__ == command.handler.split(".")[1]
 
 
 def test_only_commands_that_only_read_open_without_the_writer_lock() -> None:

@@ -91,6 +91,29 @@ def _heavy(modules: list[str], roots: tuple[str, ...]) -> list[str]:
     return [m for m in modules if m.split(".")[0] in roots]
 
 
+# What a reading command that logs nothing does without: the log file (opened at the first
+# record), the default places (it was given --library), the index writer, and every other
+# command's handler module (the command table names handlers without importing them).
+NOT_FOR_READING = (
+    "logging.handlers",
+    "platformdirs",
+    "whoosh.writing",
+    "digestdesk.core.index.writing",
+    "digestdesk.core.index.bulk_writer",
+)
+
+
+def _unused(modules: list[str], command: str) -> list[str]:
+    from digestdesk.cli.commands import COMMANDS_BY_NAME
+
+    own = "digestdesk.cli.handlers." + COMMANDS_BY_NAME[command].handler.split(".")[0]
+    return [
+        m
+        for m in modules
+        if m in NOT_FOR_READING or (m.startswith("digestdesk.cli.handlers.") and m != own)
+    ]
+
+
 @pytest.mark.parametrize("argv", COMMANDS, ids=" ".join)
 def test_reading_commands_skip_sqlalchemy_and_print_the_same(
     filled: Library, argv: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
@@ -99,6 +122,7 @@ def test_reading_commands_skip_sqlalchemy_and_print_the_same(
     paths = filled.paths
     out, modules = _loaded_modules("--library", str(paths.root), *argv)
     assert _heavy(modules, ("sqlalchemy", "alembic", "asyncio")) == []
+    assert _unused(modules, argv[0]) == []
     if argv[0] in ("list", "show"):  # no index needed: no Whoosh either
         assert _heavy(modules, HEAVY) == []
         assert "digestdesk.core.similarity" not in modules

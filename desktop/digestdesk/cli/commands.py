@@ -8,19 +8,11 @@ This is a public interface: commands, flags, defaults and help texts are only ev
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from digestdesk.cli.handlers import (
-    entries,
-    importing,
-    maintenance,
-    recovery,
-    reports,
-    sessions,
-    team,
-)
 from digestdesk.core.drafts import STATUSES
 
 #: How an argument's value is read: ``text`` as given, ``integer`` a whole number, ``count`` a
@@ -31,8 +23,14 @@ from digestdesk.core.drafts import STATUSES
 ValueType = Literal["text", "path", "integer", "count", "date", "entry"]
 
 #: A handler: ``(library, args, out)``, or ``(library, args, out, stdin)`` for a command that
-#: reads stdin; it returns the exit code.
+#: reads stdin; it returns the exit code. The table names it (""entries.cmd_search"": a function
+#: of a module of :mod:`digestdesk.cli.handlers`), imported only when its command runs: a
+#: command then imports what it uses, not what every other command does.
 Handler = Callable[..., int]
+
+#: The actions of ``digestdesk team`` and ``digestdesk session`` (their handlers take them).
+TEAM_ACTIONS = ("init", "add", "members", "push")
+SESSION_ACTIONS = ("start", "status", "next", "back", "stop")
 
 # The registry's names (a test keeps them equal); importing the parsers here would slow every
 # command down.
@@ -76,7 +74,7 @@ class Command:
 
     name: str
     help: str
-    handler: Handler
+    handler: str  # "module.function" in digestdesk.cli.handlers (see Handler)
     arguments: tuple[Argument, ...] = ()
     read_only: bool = False  # opens the library without the writer lock
     # A broken or lagging index is repaired before the command runs (a reader only when it can
@@ -95,6 +93,14 @@ class Command:
     # Its output is a file format (export): printed exactly as made, never cleaned of controls
     # as text for the terminal is.
     prints_data: bool = False
+
+    def load_handler(self) -> Handler:
+        """The handler function, its module imported now."""
+        module, _, function = self.handler.partition(".")
+        handler: Handler = getattr(
+            importlib.import_module(f"digestdesk.cli.handlers.{module}"), function
+        )
+        return handler
 
 
 JSON_OUTPUT = Argument(("--json",), flag=True, help="print JSON")
@@ -126,7 +132,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "import",
         "import digest files (- reads stdin)",
-        importing.cmd_import,
+        "importing.cmd_import",
         (
             JSON_OUTPUT,
             Argument(("paths",), type="path", nargs="+", metavar="PATH"),
@@ -148,7 +154,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "list",
         "list entries, newest first",
-        entries.cmd_list,
+        "entries.cmd_list",
         (
             JSON_OUTPUT,
             Argument(("--status",), choices=STATUSES),
@@ -163,7 +169,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "search",
         "search with the query language (see the README)",
-        entries.cmd_search,
+        "entries.cmd_search",
         (
             JSON_OUTPUT,
             Argument(("query",), nargs="+"),
@@ -176,7 +182,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "show",
         "show one entry",
-        entries.cmd_show,
+        "entries.cmd_show",
         (JSON_OUTPUT, ENTRY),
         read_only=True,
         plain_reads=True,
@@ -185,7 +191,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "related",
         "papers most like one entry, with the phrases they share",
-        entries.cmd_related,
+        "entries.cmd_related",
         (
             JSON_OUTPUT,
             ENTRY,
@@ -196,7 +202,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "recommend",
         "unread papers your triage says you want (or that fit a tag), with why",
-        entries.cmd_recommend,
+        "entries.cmd_recommend",
         (
             JSON_OUTPUT,
             Argument(("--tag",), help="papers that fit this tag (learned from its papers)"),
@@ -208,7 +214,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "status",
         "set the reading status of entries",
-        entries.cmd_status,
+        "entries.cmd_status",
         (
             JSON_OUTPUT,
             Argument(("ids",), type="entry", nargs="+", metavar="ID", help=ENTRY.help),
@@ -218,7 +224,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "tag",
         "add (+T) or remove (-T) tags",
-        entries.cmd_tag,
+        "entries.cmd_tag",
         (
             JSON_OUTPUT,
             ENTRY,
@@ -234,7 +240,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "note",
         "set an entry's note (- reads stdin; empty text removes it)",
-        entries.cmd_note,
+        "entries.cmd_note",
         (
             JSON_OUTPUT,
             ENTRY,
@@ -262,7 +268,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "export",
         "export the library (or a query's matches)",
-        maintenance.cmd_export,
+        "maintenance.cmd_export",
         (
             Argument(("--format",), choices=("json", "bibtex", "csv", "markdown"), default="json"),
             Argument(
@@ -279,7 +285,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "stats",
         "library statistics",
-        maintenance.cmd_stats,
+        "maintenance.cmd_stats",
         (JSON_OUTPUT,),
         read_only=True,
         plain_reads=True,
@@ -288,7 +294,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "check",
         "check that the database and the search index agree",
-        maintenance.cmd_check,
+        "maintenance.cmd_check",
         (
             JSON_OUTPUT,
             Argument(
@@ -301,12 +307,12 @@ COMMAND_TABLE: tuple[Command, ...] = (
         repairs_index=False,  # it reports what it finds
         reads_when_read_only=True,
     ),
-    Command("reindex", "rebuild the search index from the database", maintenance.cmd_reindex),
+    Command("reindex", "rebuild the search index from the database", "maintenance.cmd_reindex"),
     Command(
         "recover",
         "copy what can be read from a damaged library into a new library (the damaged file "
         "is kept); exit 3 when some rows could not be read",
-        recovery.cmd_recover,
+        "recovery.cmd_recover",
         (
             JSON_OUTPUT,
             Argument(
@@ -331,10 +337,10 @@ COMMAND_TABLE: tuple[Command, ...] = (
         "library a team library (run by the owner of its tables), add ROLE lets a role in, "
         "members lists them, push --from DIR copies your own library into it (papers merged, "
         "your status, tags, notes and sessions as yours; pushing again adds nothing twice)",
-        team.cmd_team,
+        "team.cmd_team",
         (
             JSON_OUTPUT,
-            Argument(("action",), choices=team.ACTIONS, metavar="ACTION"),
+            Argument(("action",), choices=TEAM_ACTIONS, metavar="ACTION"),
             Argument(
                 ("role",),
                 nargs="?",
@@ -349,12 +355,12 @@ COMMAND_TABLE: tuple[Command, ...] = (
             ),
         ),
     ),
-    Command("undo", "undo the last status or tag change", entries.cmd_undo_redo, (JSON_OUTPUT,)),
-    Command("redo", "redo the last undone change", entries.cmd_undo_redo, (JSON_OUTPUT,)),
+    Command("undo", "undo the last status or tag change", "entries.cmd_undo_redo", (JSON_OUTPUT,)),
+    Command("redo", "redo the last undone change", "entries.cmd_undo_redo", (JSON_OUTPUT,)),
     Command(
         "trends",
         "rising topics, most voted, repositories, your reading",
-        reports.cmd_trends,
+        "reports.cmd_trends",
         (
             JSON_OUTPUT,
             Argument(("--window",), default="30d", choices=("7d", "30d", "90d", "365d")),
@@ -368,7 +374,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "sessions",
         "list reading sessions, newest first",
-        reports.cmd_sessions,
+        "reports.cmd_sessions",
         (JSON_OUTPUT, Argument(("--limit",), type="count")),
         read_only=True,
         repairs_index=False,  # reads the database only
@@ -377,10 +383,10 @@ COMMAND_TABLE: tuple[Command, ...] = (
         "session",
         "a reading session, one step per call: start [--queue | --query Q], status, "
         "next read|skipped|queued|passed, back, stop",
-        sessions.cmd_session,
+        "sessions.cmd_session",
         (
             JSON_OUTPUT,
-            Argument(("action",), choices=sessions.ACTIONS, metavar="ACTION"),
+            Argument(("action",), choices=SESSION_ACTIONS, metavar="ACTION"),
             Argument(("outcome",), nargs="?", metavar="OUTCOME", help="with next: the decision"),
             Argument(
                 ("--queue",),
@@ -399,7 +405,7 @@ COMMAND_TABLE: tuple[Command, ...] = (
     Command(
         "fetch",
         "fetch digests from Hugging Face daily papers or the arXiv API (default: today, UTC)",
-        importing.cmd_fetch,
+        "importing.cmd_fetch",
         (
             JSON_OUTPUT,
             Argument(

@@ -123,14 +123,15 @@ def _add_argument(target: Any, argument: Argument, *, default: object = None) ->
     target.add_argument(*argument.names, **options)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``digestdesk`` parser: the global options and one subparser per command."""
+def build_parser(only: Command | None = None) -> argparse.ArgumentParser:
+    """The ``digestdesk`` parser: the global options and one subparser per command (``only``:
+    that command's alone, all that parsing its arguments needs)."""
     parser = argparse.ArgumentParser(prog=PROGRAM, description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
     for argument in GLOBAL_ARGUMENTS:
         _add_argument(parser, argument)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMAND_TABLE:
+    for command in COMMAND_TABLE if only is None else (only,):
         command_parser = sub.add_parser(command.name, help=command.help, description=command.help)
         groups: dict[str, Any] = {}
         for argument in command.arguments:
@@ -143,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
         for argument in GLOBAL_ARGUMENTS:  # `digestdesk stats --library DIR` works too
             _add_argument(command_parser, argument, default=argparse.SUPPRESS)
     return parser
+
+
+def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser :func:`parse_arguments` needs for ``argv``: a command's own when ``argv``
+    names one (argparse makes a parser per command: a third of what ``digestdesk search``
+    does once its modules are loaded), the whole one otherwise (no command,
+    an unknown one) and for help, which may list the commands."""
+    word = _command_word(argv)
+    if word is None or "-h" in argv or "--help" in argv:
+        return build_parser()
+    return build_parser(COMMANDS_BY_NAME.get(word))
 
 
 def _option_names(arguments: Iterable[Argument]) -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 from digestdesk.cli.commands import COMMANDS_BY_NAME, Command
 from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError, printable
 from digestdesk.cli.output import ProgressBar, TerminalText
-from digestdesk.cli.parser import build_parser, parse_arguments
+from digestdesk.cli.parser import parse_arguments, parser_for
 from digestdesk.errors import (
     DigestDeskError,
     EntryNotFoundError,
@@ -54,7 +54,7 @@ def _silence(out: TextIO) -> None:
 
 
 def _run(argv: Sequence[str], out: TextIO, stdin: TextIO) -> int:
-    parser = build_parser()
+    parser = parser_for(argv)
     try:
         args = parse_arguments(parser, argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
@@ -68,7 +68,7 @@ def _run(argv: Sequence[str], out: TextIO, stdin: TextIO) -> int:
     try:
         paths = resolve_library(args.library)
         if not command.opens_library:
-            return command.handler(paths, args, out)
+            return command.load_handler()(paths, args, out)
         # Readers do not take the writer lock, so they work while the app has the library open;
         # they only repair the index when nobody else is writing.
         return _run_command(paths, command, args, out, stdin)
@@ -176,8 +176,8 @@ def _run_plain(paths: Any, command: Command, args: Any, out: TextIO, stdin: Text
 def _call(command: Command, library: LibraryReader, args: Any, out: TextIO, stdin: TextIO) -> int:
     resolve_entry_refs(library, command, args)
     if command.reads_stdin:
-        return int(command.handler(library, args, out, stdin))
-    return int(command.handler(library, args, out))
+        return int(command.load_handler()(library, args, out, stdin))
+    return int(command.load_handler()(library, args, out))
 
 
 def _open(paths: Any, *, writer: bool, repair: bool = True, told: bool = False) -> Library:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -252,6 +251,8 @@ def _nearly_full(paths: LibraryPaths) -> bool:
     if paths.root is None:
         return False
     try:
+        import shutil  # asked only when SQLite reported an error
+
         return shutil.disk_usage(paths.root).free < FULL_BELOW
     except OSError:
         return False

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from digestdesk.core.sessions import ReadingSession
 
 #: What ``session`` does, by its first word.
-ACTIONS = ("start", "status", "next", "back", "stop")
 
 
 def cmd_session(library: Library, args: argparse.Namespace, out: TextIO) -> int:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, TextIO
 
+from digestdesk.cli.commands import TEAM_ACTIONS
 from digestdesk.cli.errors import EXIT_OK, CliError, printable
 from digestdesk.cli.output import print_json
 
 if TYPE_CHECKING:
     from digestdesk.core.library import Library
-
-ACTIONS = ("init", "add", "members", "push")
 
 
 def cmd_team(library: Library, args: argparse.Namespace, out: TextIO) -> int:
@@ -38,7 +37,7 @@ def cmd_team(library: Library, args: argparse.Namespace, out: TextIO) -> int:
         return _add(library, role, args, out)
     if args.action == "members":
         return _members(library, args, out)
-    raise CliError(f"Unknown team action {args.action!r}: use one of {', '.join(ACTIONS)}.")
+    raise CliError(f"Unknown team action {args.action!r}: use one of {', '.join(TEAM_ACTIONS)}.")
 
 
 def _init(library: Library, args: argparse.Namespace, out: TextIO) -> int:

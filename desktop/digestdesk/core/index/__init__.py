@@ -27,12 +27,12 @@ if TYPE_CHECKING:
     from digestdesk.core.index.base import Hit, IndexDoc, IndexState, SearchIndex
     from digestdesk.core.index.compiler import parse_query
     from digestdesk.core.index.schema import INDEX_VERSION, text_analysis
+    from digestdesk.core.index.tuning import SMALL_SEGMENTS_TO_MERGE
     from digestdesk.core.index.whoosh_index import WhooshIndex
-    from digestdesk.core.index.writing import SMALL_SEGMENTS_TO_MERGE
 
 _WHERE = {
     "INDEX_VERSION": "digestdesk.core.index.schema",
-    "SMALL_SEGMENTS_TO_MERGE": "digestdesk.core.index.writing",
+    "SMALL_SEGMENTS_TO_MERGE": "digestdesk.core.index.tuning",
     "Hit": "digestdesk.core.index.base",
     "IndexDoc": "digestdesk.core.index.base",
     "IndexState": "digestdesk.core.index.base",

@@ -9,9 +9,10 @@ of :mod:`.schema` and the queries of :mod:`.compiler`.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh import query as wq
 
@@ -23,17 +24,19 @@ from digestdesk.core.index.ranking import SegmentCache
 from digestdesk.core.index.readers import IdMaps, ThreadSearchers
 from digestdesk.core.index.schema import expected_doc
 from digestdesk.core.index.searching import IndexSearch
-from digestdesk.core.index.writing import (
+from digestdesk.core.index.tuning import (
     BULK_LIMIT_MB,
     PROGRESS_EVERY,
     REBUILD_BATCH,
     SMALL_SEGMENT_DOCS,
     SMALL_SEGMENTS_TO_MERGE,
-    IndexWriter,
     WriteSettings,
 )
 from digestdesk.core.query.plan import QueryPlan
 from digestdesk.errors import SearchIndexDamagedError
+
+if TYPE_CHECKING:
+    from digestdesk.core.index.writing import IndexWriter
 
 
 class WhooshIndex(SearchIndex):
@@ -66,19 +69,31 @@ class WhooshIndex(SearchIndex):
         self._files.on_forget(id_maps.forget)
         self._searchers = ThreadSearchers(self._files)
         self._search = IndexSearch(self._searchers, id_maps, self._columns)
-        self._writer = IndexWriter(
-            self._files,
-            self._columns,
-            WriteSettings(
-                rebuild_batch=rebuild_batch,
-                progress_every=progress_every,
-                bulk_limit_mb=bulk_limit_mb,
-                small_segment_docs=small_segment_docs,
-                small_segments_to_merge=small_segments_to_merge,
-                postings_min_segment_docs=postings_min_segment_docs,
-                postings_min_doc_freq=postings_min_doc_freq,
-            ),
+        self._settings = WriteSettings(
+            rebuild_batch=rebuild_batch,
+            progress_every=progress_every,
+            bulk_limit_mb=bulk_limit_mb,
+            small_segment_docs=small_segment_docs,
+            small_segments_to_merge=small_segments_to_merge,
+            postings_min_segment_docs=postings_min_segment_docs,
+            postings_min_doc_freq=postings_min_doc_freq,
         )
+        self._made_writer: IndexWriter | None = None
+        self._making_writer = threading.Lock()
+
+    @property
+    def _writer(self) -> IndexWriter:
+        """The writer, made at the first write: an index opened to search (``digestdesk
+        search``) never imports the writing modules, its and Whoosh's."""
+        writer = self._made_writer
+        if writer is None:
+            with self._making_writer:
+                if self._made_writer is None:
+                    from digestdesk.core.index.writing import IndexWriter
+
+                    self._made_writer = IndexWriter(self._files, self._columns, self._settings)
+                writer = self._made_writer
+        return writer
 
     # -- state and queries -------------------------------------------------------------------
 
@@ -311,7 +326,7 @@ class WhooshIndex(SearchIndex):
     @property
     def write_settings(self) -> dict[str, int]:
         """The tunables this index was made with, as keyword arguments for another process's."""
-        return dataclasses.asdict(self._writer.settings)
+        return dataclasses.asdict(self._settings)
 
     def close(self) -> None:
         """Drop the open index and close every thread's searcher (no search runs then)."""
