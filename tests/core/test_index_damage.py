@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import random
 import shutil
 import struct
@@ -130,7 +129,7 @@ def flip_postings_of_queried_terms(index_dir: Path) -> None:
     path = _one(index_dir, "*" + postings_file.SUFFIX)
     data = path.read_bytes()
     _, start, length, _ = struct.unpack_from("<8sQQI", data, 0)
-    terms = pickle.loads(data[start : start + length])["terms"]
+    terms = dict(postings_file._Directory(data[start : start + length]).items())
     offsets = []
     for key in [("abstract", b"world"), ("abstract", b"model"), ("title", b"model")]:
         if key in terms:

@@ -173,11 +173,15 @@ def test_a_rebuild_replaces_the_files(index: WhooshIndex) -> None:
     assert len(after) == 2 and not set(before) & set(after)
 
 
-def test_a_file_of_an_earlier_layout_is_outdated_not_damaged(index: WhooshIndex) -> None:
+@pytest.mark.parametrize("layout", [b"DDPOSTS2", b"DDPOSTS3"])
+def test_a_file_of_an_earlier_layout_is_outdated_not_damaged(
+    index: WhooshIndex, layout: bytes
+) -> None:
+    # 2: positions as deltas; 3: the term directory a pickled dict.
     first, _ = files(index)
     expected = [(h.id, h.score) for h in index.search(parse_query('"large language"'))]
     data = bytearray(first.read_bytes())
-    data[:8] = b"DDPOSTS2"  # the layout before positions were document-position numbers
+    data[:8] = layout
     first.write_bytes(bytes(data))
     fresh = small_files_index(index.directory)
     try:
@@ -188,3 +192,24 @@ def test_a_file_of_an_earlier_layout_is_outdated_not_damaged(index: WhooshIndex)
         assert first.read_bytes()[:8] == postings_file.MAGIC
     finally:
         fresh.close()
+
+
+def test_the_term_directory_finds_every_term_and_no_other() -> None:
+    # Field names that prefix each other, terms with NULs and bytes above 0x7f, none at all.
+    terms = {
+        ("a", b""): (16, 1, "H", "H", "", 0, "", 7),
+        ("a", b"\x00z"): (20, 2, "H", "f", "H", 5, "I", 8),
+        ("ab", b"\x00"): (40, 3, "I", "H", "H", 9, "Q", 2**32 - 1),
+        ("ab", b"\xff\xfe"): (2**40, 2**31, "I", "f", "", 0, "", 0),
+        ("abstract", "modèle".encode()): (64, 4, "H", "H", "H", 2**35, "Q", 1),
+    }
+    facts = {"magic": postings_file.MAGIC, "docs": 3}
+    directory = postings_file._Directory(postings_file._directory_bytes(facts, terms))
+    assert directory.count == len(terms) and directory.facts == facts
+    assert dict(directory.items()) == terms
+    for term, entry in terms.items():
+        assert directory.get(term) == entry
+    for absent in [("a", b"\x00"), ("", b"a"), ("ab", b""), ("abs", b"x"), ("b", b"\xff")]:
+        assert directory.get(absent) is None
+    empty = postings_file._Directory(postings_file._directory_bytes(facts, {}))
+    assert empty.count == 0 and empty.get(("a", b"")) is None and list(empty.items()) == []

@@ -18,6 +18,12 @@ earlier layout is written again when the app is idle), and may be deleted at any
 in fewer than :data:`MIN_DOC_FREQ` documents of a segment are left out: they decode from
 Whoosh quickly enough.
 
+The term directory is looked up where it lies: the terms' keys sorted in one run of bytes with
+an array of their offsets, and a fixed-size record per term beside them, so opening a file
+copies three arrays and a search finds its terms by bisection (a ``digestdesk search`` process
+opens every segment's file for a handful of terms: unpickling whole directories was a fifth of
+it at 100k entries).
+
 Every term's block carries a CRC32, checked the first time the block is read in a process
 (never per query: a term searched again is not checked again), and the term directory carries
 one checked when the file is opened. A damaged directory means the file is ignored (Whoosh's
@@ -56,11 +62,20 @@ log = logging.getLogger(__name__)
 #: File name suffix, after the segment id (``<indexname>_<segment>.ddpostings``).
 SUFFIX = ".ddpostings"
 #: Written at the start of every file; the number is the layout version (2: checksums; 3:
-#: positions as document-position numbers instead of deltas).
-MAGIC = b"DDPOSTS3"
+#: positions as document-position numbers instead of deltas; 4: the term directory looked up
+#: in place instead of a pickled dict).
+MAGIC = b"DDPOSTS4"
 #: Earlier layouts: such a file is outdated, not damaged (idle maintenance writes it again).
-OLD_MAGICS = (b"DDPOSTS1", b"DDPOSTS2")
+OLD_MAGICS = (b"DDPOSTS1", b"DDPOSTS2", b"DDPOSTS3")
 _HEADER = struct.Struct("<8sQQI")  # magic, directory offset, directory length, directory CRC32
+# The directory: its parts' sizes (the pickled facts below, the terms' keys), the facts (a
+# small dict: magic, segment, docs, byteorder, position_bits), the keys' offsets (an array of
+# unsigned ints, one more than the terms), the keys, then one record per term, all in the
+# keys' order. A key is the field name in UTF-8, a NUL, the term's bytes.
+_DIRECTORY = struct.Struct("<III")  # facts length, term count, keys length
+# A term's record: offset, postings, positions, CRC32 of its bytes, and the typecodes of its
+# docnums, weights, position counts and positions (NUL for none).
+_RECORD = struct.Struct("<QIQI4s")
 #: Terms in fewer documents of a segment than this are not written (cheap to decode anyway).
 MIN_DOC_FREQ = 32
 #: Segments with fewer documents get no file: they are merged away soon (see
@@ -265,15 +280,14 @@ def write(
                     pos_code,
                     crc,
                 )
-            meta = {
+            facts = {
                 "magic": MAGIC,
                 "segment": segment.segment_id(),
                 "docs": doc_count,
                 "byteorder": sys.byteorder,
                 "position_bits": bits,
-                "terms": directory,
             }
-            blob = pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL)
+            blob = _directory_bytes(facts, directory)
             out.write(blob)
             out.seek(0)
             out.write(_HEADER.pack(MAGIC, offset, len(blob), zlib.crc32(blob)))
@@ -284,8 +298,80 @@ def write(
     return True
 
 
+def _key(fieldname: str, btext: bytes) -> bytes:
+    return fieldname.encode("utf-8") + b"\x00" + btext
+
+
+def _directory_bytes(facts: dict[str, Any], terms: dict[tuple[str, bytes], _Entry]) -> bytes:
+    """The term directory as it is stored (see ``_DIRECTORY``)."""
+    keyed = sorted((_key(*term), entry) for term, entry in terms.items())
+    offsets = array("I", [0])
+    records = bytearray()
+    for key, (offset, n, id_code, weight_code, count_code, npos, pos_code, crc) in keyed:
+        offsets.append(offsets[-1] + len(key))
+        codes = "".join(code or "\x00" for code in (id_code, weight_code, count_code, pos_code))
+        records += _RECORD.pack(offset, n, npos, crc, codes.encode("ascii"))
+    keys = b"".join(key for key, _ in keyed)
+    pickled = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+    head = _DIRECTORY.pack(len(pickled), len(keyed), len(keys))
+    return head + pickled + offsets.tobytes() + keys + bytes(records)
+
+
+class _Directory:
+    """A file's term directory, read from its stored bytes: lookups bisect the sorted keys."""
+
+    def __init__(self, blob: bytes) -> None:
+        facts_length, self.count, keys_length = _DIRECTORY.unpack_from(blob, 0)
+        at = _DIRECTORY.size + facts_length
+        self.facts: dict[str, Any] = pickle.loads(blob[_DIRECTORY.size : at])
+        self._offsets = array("I")
+        end = at + (self.count + 1) * self._offsets.itemsize
+        self._offsets.frombytes(blob[at:end])
+        self._keys = blob[end : end + keys_length]
+        self._records = blob[end + keys_length :]
+        if (
+            self._offsets[0] != 0
+            or self._offsets[-1] != keys_length
+            or len(self._keys) != keys_length
+            or len(self._records) != self.count * _RECORD.size
+        ):
+            raise ValueError("the term directory's parts do not fit together")
+
+    def _key_at(self, index: int) -> bytes:
+        return self._keys[self._offsets[index] : self._offsets[index + 1]]
+
+    def _entry_at(self, index: int) -> _Entry:
+        offset, n, npos, crc, codes = _RECORD.unpack_from(self._records, index * _RECORD.size)
+        id_code, weight_code, count_code, pos_code = (
+            code.strip("\x00") for code in codes.decode("ascii")
+        )
+        return (offset, n, id_code, weight_code, count_code, npos, pos_code, crc)
+
+    def get(self, term: tuple[str, bytes]) -> _Entry | None:
+        key = _key(*term)
+        low, high = 0, self.count
+        while low < high:
+            middle = (low + high) // 2
+            if self._key_at(middle) < key:
+                low = middle + 1
+            else:
+                high = middle
+        if low < self.count and self._key_at(low) == key:
+            return self._entry_at(low)
+        return None
+
+    def items(self) -> Iterable[tuple[tuple[str, bytes], _Entry]]:
+        for index in range(self.count):
+            fieldname, _, btext = self._key_at(index).partition(b"\x00")
+            yield (fieldname.decode("utf-8"), btext), self._entry_at(index)
+
+
 # --------------------------------------------------------------------------------------------
 # Reading
+
+
+#: Terms a file remembers having looked up (beyond this it starts again).
+_FOUND_KEPT = 4096
 
 
 class PostingsFile:
@@ -294,7 +380,7 @@ class PostingsFile:
     def __init__(
         self,
         data: mmap.mmap,
-        terms: dict[tuple[str, bytes], _Entry],
+        terms: _Directory,
         path: Path | None = None,
         position_bits: int = 32,
     ) -> None:
@@ -305,6 +391,9 @@ class PostingsFile:
         self.path = path
         self._checked: set[tuple[str, bytes]] = set()  # terms whose CRC matched
         self._check_lock = threading.Lock()
+        # Terms looked up so far (searches ask again for the same few): dict reads are
+        # thread-safe, and a term looked up twice at once is stored twice alike.
+        self._found: dict[tuple[str, bytes], _Entry | None] = {}
 
     @classmethod
     def open(cls, path: Path, segment_id: str, doc_count: int) -> PostingsFile | None:
@@ -346,17 +435,17 @@ class PostingsFile:
             blob = data[start : start + length]
             if zlib.crc32(blob) != crc:
                 raise ValueError("the term directory does not match its checksum")
-            meta = pickle.loads(blob)
+            terms = _Directory(blob)
+            facts = terms.facts
             if (
-                meta.get("magic") != MAGIC
-                or meta.get("segment") != segment_id
-                or meta.get("docs") != doc_count
-                or meta.get("byteorder") != sys.byteorder
+                facts.get("magic") != MAGIC
+                or facts.get("segment") != segment_id
+                or facts.get("docs") != doc_count
+                or facts.get("byteorder") != sys.byteorder
             ):
                 raise ValueError("written for another segment or machine")
-            terms = meta["terms"]
-            bits = meta["position_bits"]
-            if not isinstance(terms, dict) or not isinstance(bits, int) or not 0 < bits < 64:
+            bits = facts["position_bits"]
+            if not isinstance(bits, int) or not 0 < bits < 64:
                 raise ValueError("no term directory")
         except Exception as exc:  # noqa: BLE001 - any damage means "not there"
             log.info("ignoring postings file %s: %s", path, exc)
@@ -368,15 +457,24 @@ class PostingsFile:
         self._data.close()
 
     def __contains__(self, key: tuple[str, bytes]) -> bool:
-        return key in self._terms
+        return self._lookup(key) is not None
 
     def __len__(self) -> int:
-        return len(self._terms)
+        return self._terms.count
+
+    def _lookup(self, key: tuple[str, bytes]) -> _Entry | None:
+        try:
+            return self._found[key]
+        except KeyError:
+            if len(self._found) >= _FOUND_KEPT:
+                self._found.clear()  # prefix searches over a long session: start again
+            entry = self._found[key] = self._terms.get(key)
+            return entry
 
     def _entry(self, key: tuple[str, bytes]) -> _Entry | None:
         """The directory entry of a term, its bytes checked against their CRC once (a
         mismatch raises :class:`SearchIndexDamagedError`)."""
-        entry = self._terms.get(key)
+        entry = self._lookup(key)
         if entry is None or key in self._checked:
             return entry
         self._check(key, entry)
@@ -435,7 +533,7 @@ class PostingsFile:
         """(docnums, weights, position counts, positions) of a term, or None when the file
         holds no positions for it. Each position is one number with its document,
         ``(docnum << self.position_bits) | position``, every document's in order."""
-        entry = self._terms.get((fieldname, btext))
+        entry = self._lookup((fieldname, btext))
         if entry is None or not entry[4]:
             return None
         entry = self._entry((fieldname, btext))
