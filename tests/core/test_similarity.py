@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -146,6 +148,21 @@ def test_a_version_number_never_drives_a_match() -> None:
     assert not words & set(shared)
 
 
+def test_the_term_table_finds_every_term_by_its_id_and_no_other() -> None:
+    from digestdesk.core.similarity.model import TermTable, term_key
+
+    terms = ["a", "a b", "ab", "diffusion", "modèle", "zoo", "ünet", "\u4e2d\u6587", "a\tb"]
+    table = TermTable.of(sorted(terms, key=term_key))
+    assert len(table) == len(terms) and sorted(table) == sorted(terms)
+    for term_id, term in enumerate(table):
+        assert table[term_id] == term and table.id_of(term) == term_id
+    for absent in ["", "b", "a  b", "modele", "zo", "zoos", "\u4e2d"]:
+        assert table.id_of(absent) is None
+    assert TermTable.of([]).id_of("a") is None
+    model = papers_model()  # a built model's ids are in the table's order
+    assert list(model.terms) == sorted(model.terms, key=term_key)
+
+
 def test_the_overlay_adds_replaces_and_removes() -> None:
     model = papers_model()
     new = paper_terms("Panorama Diffusion World Model", "An explorable 3D world model.")
@@ -165,12 +182,34 @@ def test_the_saved_model_loads_as_it_was_and_a_broken_file_is_refused(tmp_path) 
     again = load(path)
     assert again is not None and again.terms == model.terms
     assert again.similar(again.vector(0) or {}) == model.similar(model.vector(0) or {})
+    # Loaded in place: its arrays are views of the file, and saving it again (a catch-up
+    # does) writes the same bytes, over the very file they are read from.
+    assert isinstance(again.doc_terms, memoryview) and isinstance(again.post_rows, memoryview)
+    saved = path.read_bytes()
+    again.put(100, again.vectorize(paper_terms("Panorama Diffusion World", "A 3D world.")))
+    save(again, path)  # the overlay is not saved: the same model
+    assert path.read_bytes() == saved
+    assert again.similar(again.vector(0) or {})[0] == model.similar(model.vector(0) or {})[0]
     path.write_bytes(path.read_bytes()[:200])
     assert load(path) is None
     path.write_bytes(b"not a model")
     assert load(path) is None
     assert load(tmp_path / "missing") is None
     assert FORMAT_VERSION >= 1
+
+
+def test_a_model_of_an_earlier_version_is_rebuilt_not_called_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from digestdesk.core.similarity import storage
+
+    path = tmp_path / "index.similarity"
+    with monkeypatch.context() as patch:
+        patch.setattr(storage, "FORMAT_VERSION", FORMAT_VERSION - 1)
+        save(papers_model(), path)
+    with caplog.at_level(logging.WARNING):
+        assert load(path) is None
+    assert "unreadable" not in caplog.text
 
 
 def import_drafts(library: Library, drafts: list[EntryDraft]) -> list[int]:
@@ -235,7 +274,8 @@ def test_reasons_name_topics_before_phrases_of_sentences(tmp_path) -> None:  # t
     ]
     model = build(pair + filler)
     vector = model.vector(1) or {}
-    assert "mitigate issue" in model.vocab and "sparse attention" in model.vocab
+    assert model.terms.id_of("mitigate issue") is not None
+    assert model.terms.id_of("sparse attention") is not None
     # The sentence's phrase weighs more in the cosine than the named one...
     by_weight = sorted(
         (vector[t] * (model.vector(2) or {})[t], model.terms[t])

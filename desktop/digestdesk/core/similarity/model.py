@@ -12,8 +12,9 @@ read), then scores the best candidates exactly. Not thread-safe: the owner holds
 from __future__ import annotations
 
 import heapq
+import itertools
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from digestdesk.core.similarity.terms import IN_TEXT, IN_TITLE, Terms
@@ -37,6 +38,65 @@ MIN_TERMS = 8
 RESCORE_FACTOR = 20
 
 
+#: Numbers by position: an array when built, a read-only view of the file when loaded.
+Numbers = array | memoryview
+
+
+def term_key(term: str) -> bytes:
+    """How :class:`TermTable` stores and orders a term."""
+    return term.encode() + b"\n"
+
+
+class TermTable:
+    """The model's terms by id: one run of UTF-8 bytes, each term followed by a newline, with
+    their offsets, in the order of :func:`term_key` (the ids are given in that order). A list
+    of strings and a dict back to their ids held 90 MB at 100k papers (686,000 terms, word
+    pairs mostly); here an id is found by bisection."""
+
+    def __init__(self, text: bytes, offsets: Numbers) -> None:
+        self.text = text
+        self.offsets = offsets  # term id -> start in text (len terms + 1)
+
+    @classmethod
+    def of(cls, terms: Iterable[str]) -> TermTable:
+        """The table of ``terms``, given in :func:`term_key` order."""
+        keys = [term_key(term) for term in terms]
+        offsets = array("q", [0])
+        offsets.extend(itertools.accumulate(map(len, keys)))
+        return cls(b"".join(keys), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, term_id: int) -> str:
+        if not 0 <= term_id < len(self.offsets) - 1:
+            raise IndexError(term_id)
+        return self.text[self.offsets[term_id] : self.offsets[term_id + 1] - 1].decode()
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TermTable) and self.text == other.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def id_of(self, term: str) -> int | None:
+        """The term's id, or None when the model does not hold it."""
+        key = term_key(term)
+        text, offsets = self.text, self.offsets
+        low, high = 0, len(offsets) - 1
+        while low < high:
+            middle = (low + high) // 2
+            if text[offsets[middle] : offsets[middle + 1]] < key:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(offsets) - 1 and text[offsets[low] : offsets[low + 1]] == key:
+            return low
+        return None
+
+
 @dataclass(frozen=True)
 class Match:
     """A similar paper: its id, the cosine, and the terms both share, strongest first."""
@@ -50,30 +110,28 @@ class Match:
 class SimilarityModel:
     """Vectors of a library's papers (see the module's docstring)."""
 
-    terms: list[str]  # term id -> term
-    df: array  # term id -> papers holding it (at the build)
+    terms: TermTable  # term id -> term
+    df: Numbers  # term id -> papers holding it (at the build)
     display: dict[str, str]  # how a term is shown where that is not the term itself
     stats: Stats
-    entry_ids: array  # row -> entry id
-    doc_offsets: array  # row -> start in doc_terms (len rows + 1)
-    doc_terms: array
-    doc_weights: array  # one byte each (vectors.quantise)
-    term_offsets: array  # term id -> start in post_rows (len terms + 1)
-    post_rows: array
-    post_weights: array  # one byte each (vectors.quantise)
+    entry_ids: Numbers  # row -> entry id
+    doc_offsets: Numbers  # row -> start in doc_terms (len rows + 1)
+    doc_terms: Numbers
+    doc_weights: Numbers  # one byte each (vectors.quantise)
+    term_offsets: Numbers  # term id -> start in post_rows (len terms + 1)
+    post_rows: Numbers
+    post_weights: Numbers  # one byte each (vectors.quantise)
     #: term id -> how the library's papers use it (terms.IN_TEXT, IN_TITLE or IN_KEYWORDS):
     #: reasons show the terms that name topics first. Empty: all IN_TEXT.
-    named: array = field(default_factory=lambda: array("b"))
+    named: Numbers = field(default_factory=lambda: array("b"))
     library_uuid: str = ""
     last_seq: int = 0
-    vocab: dict[str, int] = field(init=False)
     row_of: dict[int, int] = field(init=False)
     masked: set[int] = field(default_factory=set)  # rows replaced or gone
     overlay: dict[int, SparseVector] = field(default_factory=dict)
     overlay_postings: dict[int, dict[int, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.vocab = {term: i for i, term in enumerate(self.terms)}
         self.row_of = {entry_id: row for row, entry_id in enumerate(self.entry_ids)}
 
     # ------------------------------------------------------------------ reading
@@ -108,8 +166,9 @@ class SimilarityModel:
     def vectorize(self, terms: Terms) -> SparseVector:
         """A paper's vector in this model's terms (terms it does not know are left out)."""
         counts: dict[int, int] = {}
+        id_of = self.terms.id_of
         for term, count in terms.counts.items():
-            i = self.vocab.get(term)
+            i = id_of(term)
             if i is not None:
                 counts[i] = count
         return weigh(counts, terms.length, self.df, self.stats)
@@ -275,17 +334,17 @@ def build(
         if progress is not None and done % 200 == 0:
             progress(done)
     stats = Stats(len(docs), total_length / len(docs) if docs else 0.0)
-    # Only the terms that can be shared stay: new ids for them.
+    # Only the terms that can be shared stay: new ids for them, in the term table's order.
     remap = array("i", [-1]) * len(terms)
     kept: list[str] = []
     kept_df = array("i")
     kept_named = array("b")
-    for i, term in enumerate(terms):
-        if stats.keeps(df[i]):
-            remap[i] = len(kept)
-            kept.append(term)
-            kept_df.append(df[i])
-            kept_named.append(named.get(i, 0))
+    shared = sorted((term_key(term), i) for i, term in enumerate(terms) if stats.keeps(df[i]))
+    for _, i in shared:
+        remap[i] = len(kept)
+        kept.append(terms[i])
+        kept_df.append(df[i])
+        kept_named.append(named.get(i, 0))
     del vocab, terms, df
     entry_ids, doc_offsets = array("q"), array("q", [0])
     doc_terms, doc_weights = array("i"), array("B")
@@ -324,7 +383,7 @@ def build(
             fill[term_id] = at + 1
     kept_set = set(kept)
     return SimilarityModel(
-        terms=kept,
+        terms=TermTable.of(kept),
         df=kept_df,
         display={t: s for t, s in display.items() if t in kept_set},
         stats=stats,
