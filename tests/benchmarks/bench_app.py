@@ -106,10 +106,13 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _rss_mb() -> float:
+def _rss_mb(kind: str = "VmRSS") -> float:
+    """Resident memory: all of it (``VmRSS``), or the private part (``RssAnon``: what the
+    process holds, where ``RssFile`` is mapped files' pages the kernel can drop and reread,
+    such as the similarity model's arrays)."""
     with open("/proc/self/status", encoding="ascii") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(kind + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -170,6 +173,7 @@ def child_launch(folder: str, started: float, config: str) -> int:
 
         def settle(self) -> None:
             result["rss_settled_mb"] = _rss_mb()
+            result["rss_anon_settled_mb"] = _rss_mb("RssAnon")
             print(json.dumps(result), flush=True)
             self.window.close()
             QApplication.instance().quit()
@@ -254,6 +258,7 @@ def measure_launch(folder: Path, repeats: int) -> dict[str, dict[str, float]]:
         "bare_cpu_s": _stats([r["cpu_s"] for r in bare_runs]),
         "rss_paint_mb": _stats([r["rss_paint_mb"] for r in app_runs]),
         "rss_settled_mb": _stats([r["rss_settled_mb"] for r in app_runs]),
+        "rss_anon_settled_mb": _stats([r.get("rss_anon_settled_mb", 0.0) for r in app_runs]),
         "bare_rss_mb": _stats([r["rss_paint_mb"] for r in bare_runs]),
     }
 
