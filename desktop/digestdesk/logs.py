@@ -22,8 +22,8 @@ _logging_configured = False
 
 class LogFile(logging.Handler):
     """The rotating log file, opened at the first record: a command that logs nothing (most
-    reads) neither imports ``logging.handlers`` nor looks up the log dir, which is a fifth of
-    a ``digestdesk search`` process. A log dir that cannot be written (a full disk, a
+    reads) neither imports ``logging.handlers`` nor looks up the log dir (about 8 ms of a
+    100 ms ``digestdesk search``). A log dir that cannot be written (a full disk, a
     read-only home) leaves stderr only, as it always did."""
 
     def __init__(self) -> None:
