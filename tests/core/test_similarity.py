@@ -186,6 +186,9 @@ def test_the_saved_model_loads_as_it_was_and_a_broken_file_is_refused(tmp_path) 
     # does) writes the same bytes, over the very file they are read from.
     assert isinstance(again.doc_terms, memoryview) and isinstance(again.post_rows, memoryview)
     saved = path.read_bytes()
+    read_whole = load(path, mapped=False)  # as on Windows: read into memory, the same model
+    assert read_whole is not None and read_whole.terms == model.terms
+    assert read_whole.similar(read_whole.vector(0) or {}) == model.similar(model.vector(0) or {})
     again.put(100, again.vectorize(paper_terms("Panorama Diffusion World", "A 3D world.")))
     save(again, path)  # the overlay is not saved: the same model
     assert path.read_bytes() == saved

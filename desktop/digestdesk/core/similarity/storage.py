@@ -114,21 +114,25 @@ def save(model: SimilarityModel, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _file_bytes(path: Path) -> mmap.mmap | bytes:
+#: Whether a file mapped in memory can be replaced by a rename (not on Windows).
+MAPPED = os.name == "posix"
+
+
+def _file_bytes(path: Path, mapped: bool) -> mmap.mmap | bytes:
     """The file's bytes: memory-mapped where a mapped file can still be replaced (a save
     renames over it), so the model's arrays are read from the page cache as they are used
     instead of copied whole (100 MB at 100k papers); read whole elsewhere (Windows)."""
     with path.open("rb") as f:
-        if os.name == "posix":
+        if mapped:
             return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         return f.read()
 
 
-def load(path: Path) -> SimilarityModel | None:
+def load(path: Path, *, mapped: bool = MAPPED) -> SimilarityModel | None:
     """The model saved at ``path``; None when it is missing, of another version or broken.
     Its arrays are read-only views of the file (see :func:`_file_bytes`)."""
     try:
-        data = _file_bytes(path)
+        data = _file_bytes(path, mapped)
         if data[: len(MAGIC)] != MAGIC:
             return None
         view = memoryview(data)
