@@ -34,14 +34,15 @@ def paths(tmp_path: Path) -> LibraryPaths:
     return paths
 
 
-def _open_checks(paths: LibraryPaths, caplog: pytest.LogCaptureFixture) -> bool:
-    """Open as a writer and close again; whether the file's structure was checked."""
+def open_checks(paths: LibraryPaths, caplog: pytest.LogCaptureFixture, total: int = 60) -> bool:
+    """Open as a writer and close again; whether the file's structure was checked. The
+    library holds ``total`` papers."""
     caplog.clear()
     with (
         caplog.at_level(logging.DEBUG, logger="digestdesk.core.store"),
         Library.open(paths) as library,
     ):
-        assert library.counts()["total"] == 60
+        assert library.counts()["total"] == total
     said = caplog.text
     assert "quick_check of" in said  # checked (with its time) or skipped (with why)
     return SKIPPED not in said
@@ -50,8 +51,8 @@ def _open_checks(paths: LibraryPaths, caplog: pytest.LogCaptureFixture) -> bool:
 def test_a_cleanly_closed_untouched_file_is_not_read_again(
     paths: LibraryPaths, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert not _open_checks(paths, caplog)
-    assert not _open_checks(paths, caplog)  # each clean close vouches for the next open
+    assert not open_checks(paths, caplog)
+    assert not open_checks(paths, caplog)  # each clean close vouches for the next open
 
 
 def test_a_file_changed_after_a_clean_close_is_checked_and_damage_refused(
@@ -72,7 +73,7 @@ def test_a_copy_is_checked(
 ) -> None:
     assert paths.root is not None
     shutil.copytree(paths.root, tmp_path / "copy")  # the same bytes and times, another file
-    assert _open_checks(resolve_library(tmp_path / "copy"), caplog)
+    assert open_checks(resolve_library(tmp_path / "copy"), caplog)
 
 
 def test_after_a_crash_the_next_writer_checks(
@@ -88,5 +89,5 @@ def test_after_a_crash_the_next_writer_checks(
         "lib.set_status(lib.list_ids()[:2], 'read'); os._exit(0)"
     )
     subprocess.run([sys.executable, "-c", crash], check=True, timeout=120)
-    assert _open_checks(paths, caplog)
-    assert not _open_checks(paths, caplog)  # closed cleanly this time
+    assert open_checks(paths, caplog)
+    assert not open_checks(paths, caplog)  # closed cleanly this time

@@ -21,7 +21,7 @@ import traceback
 import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -43,6 +43,10 @@ from digestdesk.ui import icons
 from digestdesk.ui.collector import collect_garbage_on_gui_thread, freeze_startup_objects
 from digestdesk.ui.quitting import signal_name
 from digestdesk.ui.stall_watch import watch_from_environment, write_report
+
+if TYPE_CHECKING:  # imported when the window is made (the launch shows it first)
+    from digestdesk.core.library import Library
+    from digestdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -404,20 +408,30 @@ def run_app(options: argparse.Namespace) -> int:
         if stalls is not None:
             write_report(*stalls)
         window.shutdown()
-        if window.abandoned_work:
-            # A lane is still at work (an index build between two checks, a job past its
-            # last one): nothing of the user's is in it (edits have a lane of their own and
-            # were stored), SQLite rolls an unfinished transaction back, and the index catches
-            # up at the next start. End now rather than wait for it.
-            log.info("exiting without waiting for background work")
+        if not close_library(window, library):
             if temporary is not None:
                 temporary.cleanup()
             logging.shutdown()
             os._exit(code)
-        library.close()
         del server
         if temporary is not None:
             temporary.cleanup()
+
+
+def close_library(window: MainWindow, library: Library) -> bool:
+    """Close the library after the window's :meth:`~MainWindow.shutdown`. Returns False when
+    the process must end at once (``os._exit``): a lane is still at work (an index build
+    between two checks, a job past its last one). Nothing of the user's is in it (edits have
+    a lane of their own and were stored), SQLite rolls an unfinished transaction back, and
+    the index catches up at the next start. The database is closed all the same, so that
+    the clean close is noted (the next launch need not read every page of the file) unless
+    a job is still writing."""
+    if not window.abandoned_work:
+        library.close()
+        return True
+    log.info("exiting without waiting for background work")
+    library.close_for_exit()
+    return False
 
 
 def _quit_on_signal(app: QApplication, window: object, signum: int) -> None:

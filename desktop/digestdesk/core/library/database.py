@@ -326,12 +326,32 @@ class Database:
         machine) writes the database only; the keeper's index follows the change feed."""
         return self._lock is not None
 
-    def close(self) -> None:
-        self.engine.dispose()
-        if self._lock is not None:
-            mark_closed_clean(self.paths)  # every connection closed: the file is whole
-            self._lock.release()
-            self._lock = None
+    def close(self, *, exiting: bool = False) -> None:
+        """Close every idle connection and, when this process holds the writer lock and no
+        write of it is under way, note the clean close (the next writer need not read every
+        page: :func:`~digestdesk.core.store.mark_closed_clean`). ``exiting``: the process ends
+        at once after this, leaving threads it gave up waiting for (an index build, a job past
+        its last check); the locks then stay held until it has ended, so that none of them
+        starts a write after the note and no other process writes meanwhile."""
+        # Taken, never waited for: a thread still in a write transaction, or an import that
+        # holds the writing from its plan to its end (its own or lent to a child process),
+        # means the file may change after the note: no note then.
+        quiet = self.write_lock.acquire(blocking=False)
+        no_import = self.import_lock.acquire(blocking=False)
+        try:
+            self.engine.dispose()
+            if self._lock is not None:
+                if quiet and no_import:
+                    mark_closed_clean(self.paths)  # the log folded in: the file is whole
+                if not exiting:
+                    self._lock.release()
+                    self._lock = None
+        finally:
+            if not exiting:
+                if no_import:
+                    self.import_lock.release()
+                if quiet:
+                    self.write_lock.release()
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:

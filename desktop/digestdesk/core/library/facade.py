@@ -160,6 +160,13 @@ class Library(LibraryReader):
         self.index.close()
         self._database.close()
 
+    def close_for_exit(self) -> None:
+        """Close the database as :meth:`close` does (a clean close noted when no write is
+        under way) for a process that ends at once after it (``os._exit``) while a thread it
+        gave up waiting for still works: the index is left as it is (a cache, caught up at
+        the next start) and the locks stay held until the process has ended."""
+        self._database.close(exiting=True)
+
     def __enter__(self) -> Library:
         return self
 
