@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Iterator
@@ -691,3 +692,26 @@ def test_a_phrase_highlights_the_phrase_not_its_lone_words(tmp_path: Path) -> No
     assert snippet.startswith("<b>Reinforcement</b> <b>learning</b> agents.")
     title = ix.highlights([1], plan, field="title")[1]
     assert title == "<b>Reinforcement</b> <b>learning</b> at scale"
+
+
+def test_entry_ids_are_read_from_the_id_column_as_whoosh_reads_them(tmp_path: Path) -> None:
+    # The ids are read with each number's top bit flipped back (Whoosh's sortable form of a
+    # signed number): the same ids as Whoosh's own reader, the largest a library can hold too.
+    from digestdesk.core.index.directory import IndexDirectory
+    from digestdesk.core.index.readers import _id_column
+
+    ids = [1, 2, 255, 256, 65_536, 2**31 - 1, 2**40 + 7, 2**62]
+    index = WhooshIndex(tmp_path / "index")
+    try:
+        index.rebuild(
+            [dataclasses.replace(filler(k), id=i) for k, i in enumerate(ids)],
+            library_uuid="u",
+            last_seq=1,
+        )
+        with IndexDirectory(index.directory).whoosh_index().reader() as reader:
+            [(leaf, _)] = reader.leaf_readers()
+            whooshs = list(leaf.column_reader("id", translate=True))
+            assert sorted(_id_column(leaf)) == sorted(whooshs) == ids
+            assert list(_id_column(leaf)) == whooshs
+    finally:
+        index.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import sys
 import threading
 from array import array
 from collections.abc import Iterator
@@ -163,16 +164,27 @@ class ThreadSearchers:
 
 _ID_SHIFT = to_sortable(int, 64, True, 0)
 
+# The top byte of each 8-byte number in this machine's order, and that byte with its top bit
+# flipped (adding 2**63 modulo 2**64 is flipping the top bit).
+_TOP_BYTE = 7 if sys.byteorder == "little" else 0
+_FLIP_TOP_BIT = bytes(b ^ 0x80 for b in range(256))
+
 
 def _id_column(leaf: Any) -> array[int]:
-    """Entry ids by docnum of one segment, read from the id column in one go (the column
-    holds Whoosh's sortable form: the value plus a fixed shift for signed numbers). An array,
-    not a list: a long-lived list of 100k ints is 100k references for every full garbage
-    collection to walk, on whichever thread it runs (the GUI thread, in the app)."""
+    """Entry ids by docnum of one segment, read from the id column in one go. The column holds
+    Whoosh's sortable form of a signed number, the value plus 2**63: the same bits with the top
+    one flipped, so the ids are its bytes with each number's top bit flipped back, read as
+    signed (C-level: 1 ms where subtracting per id took 12 at 100k ids). An array, not a
+    list: a long-lived list of 100k ints is 100k references for every full garbage collection
+    to walk, on whichever thread it runs (the GUI thread, in the app)."""
     raw = load_numeric_column(leaf, "id")
     if raw is None:
         return array("q", leaf.column_reader("id", translate=True))
-    return array("q", [v - _ID_SHIFT for v in raw])
+    data = bytearray(raw.tobytes())
+    data[_TOP_BYTE::8] = data[_TOP_BYTE::8].translate(_FLIP_TOP_BIT)
+    ids = array("q")
+    ids.frombytes(data)
+    return ids
 
 
 class IdMap:
