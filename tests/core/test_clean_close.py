@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 SKIPPED = "skipped: closed cleanly and untouched"
+#: A guard against a hang, not a timing (the writer's busy timeout is a minute).
+HANG_GUARD_S = 30
 
 
 @pytest.fixture
@@ -91,3 +95,50 @@ def test_after_a_crash_the_next_writer_checks(
     subprocess.run([sys.executable, "-c", crash], check=True, timeout=120)
     assert open_checks(paths, caplog)
     assert not open_checks(paths, caplog)  # closed cleanly this time
+
+
+def _reader_of(paths: LibraryPaths) -> sqlite3.Connection:
+    """Another connection to the file that only reads (as the app's index-build child does),
+    open when the writer closes."""
+    assert paths.sqlite_file is not None
+    reader = sqlite3.connect(paths.sqlite_file.resolve().as_uri() + "?mode=ro", uri=True)
+    assert reader.execute("SELECT count(*) FROM entries").fetchone() == (60,)
+    return reader
+
+
+def test_a_reader_still_open_at_the_close_does_not_keep_the_mark_away(
+    paths: LibraryPaths, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite folds the log into the file only at the last connection's close: the writer
+    folds it in itself, so the file is whole and marked whoever still has it open."""
+    library = Library.open(paths)
+    library.set_status(library.list_ids()[:3], "read")  # in the log
+    reader = _reader_of(paths)
+    try:
+        library.close()
+        assert reader.execute("SELECT count(*) FROM entries WHERE status = 'read'").fetchone()
+    finally:
+        reader.close()
+    assert not open_checks(paths, caplog)
+
+
+def test_a_reader_inside_a_transaction_at_the_close_leaves_no_mark(
+    paths: LibraryPaths, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reader that still needs the log (a transaction begun before the last write) keeps
+    it: the close neither waits for it nor marks the file."""
+    reader = _reader_of(paths)
+    library = Library.open(paths)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM entries").fetchone() == (60,)
+    library.set_status(library.list_ids()[:3], "read")
+    closing = threading.Thread(target=library.close)
+    closing.start()
+    closing.join(HANG_GUARD_S)
+    try:
+        assert not closing.is_alive()  # the checkpoint did not wait for the reader
+        assert paths.sqlite_file is not None
+        assert not paths.sqlite_file.with_name(paths.sqlite_file.name + ".closed-clean").exists()
+    finally:
+        reader.close()
+    assert open_checks(paths, caplog)

@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 from digestdesk.core import schema, storage_problems
 from digestdesk.core.migrations import SCHEMA_HEAD as SCHEMA_HEAD
 from digestdesk.errors import (
+    DigestDeskError,
     LibraryError,
     LibraryLockedError,
     NewerSchemaError,
@@ -340,6 +341,31 @@ def _file_state(database: Path) -> dict[str, int] | None:
     except OSError:
         return None
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "inode": stat.st_ino}
+
+
+def fold_log_in(engine: Engine, paths: LibraryPaths) -> None:
+    """Fold the write-ahead log into the file and empty it, for a writer about to close it:
+    SQLite does so itself only at the last connection's close, and another process may keep
+    the file open a while longer (the app's child reading it for an index build, left to end
+    on its own), which would leave the log, and so the file unmarked
+    (:func:`mark_closed_clean`). Never waits: a reader inside a transaction keeps the log as
+    it is. Best effort."""
+    if not paths.is_sqlite:
+        return
+    try:
+        with engine.connect() as conn:
+            # The driver's connection: SQLAlchemy would open a transaction first, and a
+            # checkpoint runs outside one.
+            sqlite = conn.connection.driver_connection
+            assert sqlite is not None
+            sqlite.execute("PRAGMA busy_timeout=0")
+            try:
+                sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            finally:
+                sqlite.execute(f"PRAGMA busy_timeout={WRITE_WAIT_MS}")
+    except (sqlite3.Error, SQLAlchemyError, DigestDeskError) as exc:
+        # Busy, a full disk, a damaged file: no mark then, the next open checks the file.
+        log.debug("the log of %s was not folded in: %s", paths.describe(), exc)
 
 
 def mark_closed_clean(paths: LibraryPaths) -> None:

@@ -47,6 +47,7 @@ from digestdesk.core.storage_problems import (
 )
 from digestdesk.core.store import (
     WriterLock,
+    fold_log_in,
     follow_team,
     mark_closed_clean,
     open_engine,
@@ -339,6 +340,8 @@ class Database:
         quiet = self.write_lock.acquire(blocking=False)
         no_import = self.import_lock.acquire(blocking=False)
         try:
+            if self._lock is not None and quiet and no_import:
+                fold_log_in(self.engine, self.paths)
             self.engine.dispose()
             if self._lock is not None:
                 if quiet and no_import:
