@@ -11,7 +11,7 @@ temporary library first. Each command runs ``--runs`` times, the commands interl
 run (so background load hits them alike); wall time from ``time.perf_counter`` around the
 child, CPU time (user + system) from the child's own resource usage (``os.wait4``). Rows:
 
-* ``python -c pass``: the interpreter alone, the floor;
+* ``python -c pass``: the interpreter alone;
 * ``digestdesk --version``, ``--help``: run as the installed ``digestdesk`` command runs (the
   console script pip writes: ``import re, sys; from digestdesk.app import main``), not through
   ``python -m`` (whose ``runpy`` adds 2-3 ms the command never pays; tables before
@@ -19,7 +19,11 @@ child, CPU time (user + system) from the child's own resource usage (``os.wait4`
 * ``digestdesk search WORD``, ``show ID`` (an arXiv id), ``stats``, ``list --limit 20``;
 * naive Whoosh cold search: a new process that opens the library's index directory with
   ``whoosh.index.open_dir`` and runs one ``MultifieldParser`` query (title, abstract) for the
-  same word, printing the 20 best ids: the least a search process over this index costs.
+  same word, printing the 20 best ids: the least a search process over this index costs;
+* the floor under ``digestdesk search``: a process that imports what any search of this
+  index through Whoosh loads (its index, reading, query and searching modules) and what the
+  command needs besides (argparse, sqlite3), opens the index and a searcher, reads 20 rows
+  from the library's database, and searches nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +54,21 @@ ix = index.open_dir(directory, indexname=name)
 with ix.searcher() as searcher:
     query = MultifieldParser(["title", "abstract"], ix.schema).parse(word)
     print([hit["id"] for hit in searcher.search(query, limit=20)])
+"""
+
+FLOOR = """
+import argparse, sqlite3, sys
+import whoosh.query, whoosh.searching
+from whoosh import index
+directory, name, database, word = sys.argv[1:5]
+parser = argparse.ArgumentParser()
+parser.add_argument("word")
+parser.parse_args([word])
+ix = index.open_dir(directory, indexname=name)
+with ix.searcher():
+    pass
+with sqlite3.connect(database) as connection:
+    print(connection.execute("SELECT id, title FROM entries LIMIT 20").fetchall())
 """
 
 
@@ -148,6 +167,15 @@ def _run(args: argparse.Namespace, env: dict[str, str], made: list[Path]) -> int
             NAIVE_WHOOSH,
             str(directory),
             name,
+            args.word,
+        ],
+        "floor: Whoosh's reading modules, argparse, sqlite3; no search": [
+            sys.executable,
+            "-c",
+            FLOOR,
+            str(directory),
+            name,
+            str(library / "library.sqlite3"),
             args.word,
         ],
     }
