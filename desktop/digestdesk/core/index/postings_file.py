@@ -36,6 +36,7 @@ ranking reads for the terms and segments without a postings file.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import mmap
@@ -349,16 +350,8 @@ class _Directory:
 
     def get(self, term: tuple[str, bytes]) -> _Entry | None:
         key = _key(*term)
-        low, high = 0, self.count
-        while low < high:
-            middle = (low + high) // 2
-            if self._key_at(middle) < key:
-                low = middle + 1
-            else:
-                high = middle
-        if low < self.count and self._key_at(low) == key:
-            return self._entry_at(low)
-        return None
+        found = bisect.bisect_left(range(self.count), key, key=self._key_at)
+        return self._entry_at(found) if found < self.count and self._key_at(found) == key else None
 
     def items(self) -> Iterable[tuple[tuple[str, bytes], _Entry]]:
         for index in range(self.count):

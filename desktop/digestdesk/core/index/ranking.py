@@ -589,36 +589,29 @@ class Evaluator:
         for b, (_, _, counts, _, encoded, bits) in parts.items():
             if encoded is None:
                 where[b] = ([0, *itertools.accumulate(counts)], (1 << bits) - 1)
+
+        def positions(b: bytes, local: int) -> list[int]:
+            """Word ``b``'s positions in document ``local``."""
+            ids, _, _, keys, encoded, _ = parts[b]
+            j = bisect.bisect_left(ids, local)
+            if encoded is None:
+                bounds, mask = where[b]
+                return [k & mask for k in keys[bounds[j] : bounds[j + 1]]]
+            return list(decode_value(encoded[j]))
+
         out = []
         for local in set(first).intersection(*others):
-            found: Iterable[int]
             if slop == 1:  # adjacent: the phrase starts at p where word i is at p + i
                 starts: set[int] | None = None
                 for i in order:
-                    ids, _, _, keys, encoded, _ = parts[words[i]]
-                    j = bisect.bisect_left(ids, local)
-                    if encoded is None:
-                        bounds, mask = where[words[i]]
-                        found = [k & mask for k in keys[bounds[j] : bounds[j + 1]]]
-                    else:
-                        found = decode_value(encoded[j])
+                    found = positions(words[i], local)
                     shifted = {p - i for p in found} if i else set(found)
                     starts = shifted if starts is None else starts & shifted
                     if not starts:
                         break
                 if starts:
                     out.append(local)
-                continue
-            lists = []
-            for b in words:
-                ids, _, _, keys, encoded, _ = parts[b]
-                j = bisect.bisect_left(ids, local)
-                if encoded is None:
-                    bounds, mask = where[b]
-                    lists.append([k & mask for k in keys[bounds[j] : bounds[j + 1]]])
-                else:
-                    lists.append(list(decode_value(encoded[j])))
-            if _in_order(lists, slop):
+            elif _in_order([positions(b, local) for b in words], slop):
                 out.append(local)
         return out
 

@@ -11,6 +11,7 @@ read), then scores the best candidates exactly. Not thread-safe: the owner holds
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 from array import array
@@ -71,7 +72,7 @@ class TermTable:
     def __getitem__(self, term_id: int) -> str:
         if not 0 <= term_id < len(self.offsets) - 1:
             raise IndexError(term_id)
-        return self.text[self.offsets[term_id] : self.offsets[term_id + 1] - 1].decode()
+        return self._key_at(term_id)[:-1].decode()
 
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
@@ -84,17 +85,11 @@ class TermTable:
     def id_of(self, term: str) -> int | None:
         """The term's id, or None when the model does not hold it."""
         key = term_key(term)
-        text, offsets = self.text, self.offsets
-        low, high = 0, len(offsets) - 1
-        while low < high:
-            middle = (low + high) // 2
-            if text[offsets[middle] : offsets[middle + 1]] < key:
-                low = middle + 1
-            else:
-                high = middle
-        if low < len(offsets) - 1 and text[offsets[low] : offsets[low + 1]] == key:
-            return low
-        return None
+        found = bisect.bisect_left(range(len(self)), key, key=self._key_at)
+        return found if found < len(self) and self._key_at(found) == key else None
+
+    def _key_at(self, term_id: int) -> bytes:
+        return self.text[self.offsets[term_id] : self.offsets[term_id + 1]]
 
 
 @dataclass(frozen=True)

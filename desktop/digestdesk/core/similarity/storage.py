@@ -18,6 +18,7 @@ import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -138,6 +139,7 @@ def load(path: Path, *, mapped: bool = MAPPED) -> SimilarityModel | None:
         view = memoryview(data)
         parts: list[memoryview] = []
         at = len(MAGIC)
+        header: dict[str, Any] = {}
         for _ in range(3 + len(_ARRAYS)):
             (size,) = struct.unpack_from("<Q", data, at)
             at += 8
@@ -145,9 +147,10 @@ def load(path: Path, *, mapped: bool = MAPPED) -> SimilarityModel | None:
                 return None
             parts.append(view[at : at + size])
             at += size
-            if len(parts) == 1 and json.loads(bytes(parts[0])).get("version") != FORMAT_VERSION:
-                return None  # another version: rebuilt, not a damaged file
-        header = json.loads(bytes(parts[0]))
+            if len(parts) == 1:
+                header = json.loads(bytes(parts[0]))
+                if header.get("version") != FORMAT_VERSION:
+                    return None  # another version: rebuilt, not a damaged file
         arrays = {
             name: part.cast(header["arrays"][name])
             for name, part in zip(["term_text_offsets", *_ARRAYS], parts[2:], strict=True)
