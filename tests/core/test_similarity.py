@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import struct
 from datetime import date
 from pathlib import Path
 
@@ -253,6 +254,31 @@ def test_a_stale_or_foreign_model_file_is_rebuilt(library: Library) -> None:
     reopened = Library(library._database)  # a fresh facade reads the file again
     assert {m.entry_id for m in reopened.related(ids[0], limit=2)} == {ids[1], ids[2]}
     assert load(path) is not None  # rebuilt and saved
+
+
+def test_a_model_file_damaged_inside_its_numbers_is_rebuilt_not_a_traceback(
+    library: Library, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The file is read in place, without a checksum: term numbers out of range (bytes
+    # flipped where the papers' vectors are) only show when a question reads them.
+    ids = import_drafts(library, WORLD + FILLER)
+    expected = library.related(ids[0], limit=2)
+    path = library.paths.similarity_file
+    data = bytearray(path.read_bytes())
+    at, parts = len(b"DDSIM\n"), []
+    while at < len(data):
+        (size,) = struct.unpack_from("<Q", data, at)
+        parts.append((at + 8, size))
+        at += 8 + size
+    start, size = parts[6]  # header, terms, their offsets, df, entry ids, doc offsets, doc terms
+    data[start + 3 : start + size : 4] = b"\x7f" * len(range(start + 3, start + size, 4))
+    path.write_bytes(bytes(data))
+    reopened = Library(library._database)
+    with caplog.at_level(logging.WARNING):
+        assert reopened.related(ids[0], limit=2) == expected
+    assert "is damaged" in caplog.text
+    rebuilt = load(path)
+    assert rebuilt is not None and max(rebuilt.doc_terms) < len(rebuilt.terms)
 
 
 @pytest.mark.parametrize("limit", [0, 1, 3])

@@ -9,6 +9,7 @@ as it was). The file is written whole to a temporary name, then renamed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import mmap
@@ -18,7 +19,7 @@ import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select
 
@@ -58,6 +59,7 @@ _ARRAYS = (
 )
 
 E = schema.entries
+T = TypeVar("T")
 Progress = Callable[[int, int | None], None]
 
 
@@ -177,11 +179,17 @@ def load(path: Path, *, mapped: bool = MAPPED) -> SimilarityModel | None:
     except (OSError, ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError):
         log.warning("the similarity model at %s is unreadable; it will be rebuilt", path)
         return None
-    offsets = terms.offsets
+    offsets, m = terms.offsets, model
     if (
-        len(model.term_offsets) != len(terms) + 1
-        or len(model.doc_offsets) != len(model.entry_ids) + 1
+        len(m.term_offsets) != len(terms) + 1
+        or len(m.doc_offsets) != len(m.entry_ids) + 1
         or (len(offsets) > 0 and (offsets[0] != 0 or offsets[-1] != len(terms.text)))
+        or len(m.df) != len(terms)
+        or len(m.named) not in (0, len(terms))
+        or len(m.doc_weights) != len(m.doc_terms)
+        or len(m.post_weights) != len(m.post_rows)
+        or m.doc_offsets[-1] != len(m.doc_terms)
+        or m.term_offsets[-1] != len(m.post_rows)
     ):
         log.warning("the similarity model at %s is inconsistent; it will be rebuilt", path)
         return None
@@ -317,25 +325,46 @@ class SimilarityStore:
         return model
 
     # ------------------------------------------------------------------ queries
-    def related(self, entry_id: int, *, limit: int = 10) -> list[Match]:
-        """The papers most like ``entry_id`` with the phrases they share (none if unknown)."""
+    def _read(self, read: Callable[[SimilarityModel], T]) -> T:
+        """``read(model)`` on the model, up to date. The file is a cache read in place and
+        not checksummed: damage that :func:`load` cannot see (a term or row number out of
+        range) shows as an index error here; the model is then rebuilt and read once more."""
         model = self.model()
         with self._lock:
+            try:
+                return read(model)
+            except (IndexError, ValueError, OverflowError) as exc:
+                log.warning(
+                    "the similarity model at %s is damaged (%s); rebuilding", self.path, exc
+                )
+                if self._model is model:
+                    self._model = None
+                    with contextlib.suppress(OSError):
+                        self.path.unlink()
+        model = self.model()
+        with self._lock:
+            return read(model)
+
+    def related(self, entry_id: int, *, limit: int = 10) -> list[Match]:
+        """The papers most like ``entry_id`` with the phrases they share (none if unknown)."""
+
+        def similar(model: SimilarityModel) -> list[Match]:
             vector = model.vector(entry_id)
             if vector is None:
                 return []
             return model.similar(vector, limit=limit, exclude=(entry_id,))
 
+        return self._read(similar)
+
     def vectors(self, ids: Iterable[int]) -> dict[int, SparseVector]:
         """The vectors of these papers (those the model holds)."""
-        model = self.model()
-        with self._lock:
-            found = {}
-            for entry_id in ids:
-                vector = model.vector(entry_id)
-                if vector is not None:
-                    found[entry_id] = vector
-            return found
+        wanted = list(ids)
+
+        def found(model: SimilarityModel) -> dict[int, SparseVector]:
+            vectors = {e: model.vector(e) for e in wanted}
+            return {e: v for e, v in vectors.items() if v is not None}
+
+        return self._read(found)
 
     # ---------------------------------------------------------- recommendations
     def triage(self) -> Triage:
@@ -382,9 +411,7 @@ class SimilarityStore:
         if isinstance(taste, NotEnoughTriage):
             return taste
         vectors = self.vectors(candidates)
-        model = self.model()
-        with self._lock:
-            return taste.rank(model, vectors, limit=limit)
+        return self._read(lambda model: taste.rank(model, vectors, limit=limit))
 
     def rank_for_you(self, ids: Sequence[int]) -> list[int] | None:
         """``ids`` in the order of the reader's taste (None without enough triage)."""
