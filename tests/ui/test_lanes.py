@@ -118,6 +118,68 @@ def test_stopping_abandons_a_build_that_does_not_end(qtbot: QtBot, lib: Library)
         release.set()
 
 
+_ABANDON_AND_DROP = """
+import sys, threading
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from digestdesk.core.library import Library
+from digestdesk.paths import resolve_library
+from digestdesk.ui.tasks import IndexLane
+from tests.core import factories
+
+app = QApplication([])
+library = Library.open(resolve_library(Path(sys.argv[1])))
+library.import_bytes(factories.api_day(2), name="d.json")
+for _ in range(int(sys.argv[2])):
+    lane = IndexLane(library, maintain_after_s=None)
+    lane.follow()
+    started, release = threading.Event(), threading.Event()
+    lane.submit("stuck", lambda _l, _t: (started.set(), release.wait(30)))
+    assert started.wait(30)
+    assert lane.stop(0.01) is False
+    thread = lane._thread
+    del lane  # the window let go of it: only its thread still holds it
+    release.set()  # the stuck task ends; its signals are queued for the GUI thread
+    for _ in range(50):
+        app.processEvents()
+    thread.join(30)
+    app.processEvents()
+library.close()
+print("survived")
+"""
+
+
+def test_an_abandoned_lane_is_never_freed_by_its_own_thread(tmp_path: Path) -> None:
+    """The window drops an abandoned lane; when its stuck task ends, the thread's last
+    reference must not free the lane there while the GUI thread delivers its signals (this
+    crashed Qt's event loop within a few rounds). Run in a child: a crash is a failure here,
+    not the end of the test run."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(root / "desktop"), str(root), env.get("PYTHONPATH")) if p
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "faulthandler",
+            "-c",
+            _ABANDON_AND_DROP,
+            str(tmp_path / "lib"),
+            "40",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S * 2,
+    )
+    assert done.returncode == 0 and "survived" in done.stdout, done.stderr[-3000:]
+
+
 def test_abandoning_the_job_lane_rolls_an_import_back(qtbot: QtBot, lib: Library) -> None:
     jobs = WriterThread(lib, maintain_after_s=None, name="jobs")
     before = len(lib.list_ids())

@@ -76,6 +76,12 @@ class TaskSignals(QObject):
 #: Seconds without writes after which the writer merges the index's small segments.
 MAINTAIN_AFTER_S = 3.0
 
+#: Lanes whose thread was abandoned at stop (still running a task that did not end in time).
+#: They live until the process ends: when the thread finally ends it would otherwise drop the
+#: last reference to its lane, and the lane's objects would be freed on that thread while the
+#: GUI thread is still delivering the signals it emitted last (a crash in Qt's event loop).
+_ABANDONED: list[QObject] = []
+
 
 class _DeliversResults:
     """A task's result or failure handed to its callbacks on the GUI thread; counts the
@@ -173,6 +179,7 @@ class WriterThread(_DeliversResults, QThread):
             if not self.wait(timeout_ms):
                 if give_up:
                     log.warning("%s: gave up waiting for a task to end", self.objectName())
+                    _ABANDONED.append(self)
                     return False
                 # Never leave a running thread behind (Qt aborts on destroying one, and a
                 # queued note would be lost): say why the wait is long and keep waiting.
@@ -356,6 +363,7 @@ class IndexLane(_DeliversResults, QObject):
         thread.join(timeout_s)
         if thread.is_alive():
             log.warning("abandoned the search index's work: it is caught up at the next start")
+            _ABANDONED.append(self)
             return False
         return True
 
