@@ -146,6 +146,55 @@ def test_a_word_far_from_any_command_gets_no_guess(capsys: pytest.CaptureFixture
     assert "unknown command 'zzzz'" in err and "did you mean" not in err
 
 
+# Forms that end in argparse (help, a usage error) where the command's own parser and the
+# whole parser could answer differently: an abbreviated --help before the command lists every
+# command, an invalid choice names every command.
+STOPS_IN_PARSING = [
+    ["--he", "search"],
+    ["--hel", "stats", "--json"],
+    ["--library", "DIR", "--h", "list"],
+    ["-", "list"],
+    ["--library", "DIR", "--", "stats"],
+    ["search", "--help"],
+    ["-h", "tag", "1", "+x"],
+    ["stats", "--bogus"],
+    ["list", "--status", "raed"],
+    ["--version", "stats"],
+    ["show"],
+]
+
+
+def _answer(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.run(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("argv", STOPS_IN_PARSING)
+def test_a_command_parsed_alone_answers_as_the_whole_parser_does(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digestdesk.cli import parser
+
+    alone = _answer(argv, capsys)
+    whole_parser = parser.build_parser
+    monkeypatch.setattr(parser, "build_parser", lambda only=None: whole_parser())
+    assert alone == _answer(argv, capsys)
+    assert alone[0] in (0, 2)
+
+
+def test_an_abbreviated_global_option_may_name_a_command_as_its_value(
+    library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # argparse takes "--lib search" as --library's value: the command is the word after it.
+    (tmp_path / "search").symlink_to(library_dir, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    for argv in (["--lib", "search", "stats", "--json"], ["--li", "search", "stats", "--json"]):
+        code, text = _run(library_dir, *argv)
+        assert code == 0, argv
+        assert json.loads(text)["entries"]["total"] == 3
+
+
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from digestdesk import __version__
 from digestdesk.cli.commands import (
@@ -123,10 +123,33 @@ def _add_argument(target: Any, argument: Argument, *, default: object = None) ->
     target.add_argument(*argument.names, **options)
 
 
+class _Reparse(Exception):
+    """A command's own parser met help, ``--version`` or a usage error."""
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """The parser with one command's subparser alone. It prints nothing and never exits:
+    help, ``--version`` and usage errors are answered by the whole parser, as they always
+    were (the top-level help and an invalid choice list every command), and argparse may
+    take a word for another command than the one :func:`_command_word` found ("--lib
+    search list": --library's value, abbreviated, then the command)."""
+
+    def _print_message(self, message: str, file: object = None) -> None:
+        raise _Reparse
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise _Reparse
+
+    def error(self, message: str) -> NoReturn:
+        raise _Reparse
+
+
 def build_parser(only: Command | None = None) -> argparse.ArgumentParser:
     """The ``digestdesk`` parser: the global options and one subparser per command (``only``:
-    that command's alone, all that parsing its arguments needs)."""
-    parser = argparse.ArgumentParser(prog=PROGRAM, description=DESCRIPTION)
+    that command's alone, all that parsing its arguments needs, and quiet: see
+    :class:`_CommandParser`)."""
+    parser_class = argparse.ArgumentParser if only is None else _CommandParser
+    parser = parser_class(prog=PROGRAM, description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
     for argument in GLOBAL_ARGUMENTS:
         _add_argument(parser, argument)
@@ -147,14 +170,24 @@ def build_parser(only: Command | None = None) -> argparse.ArgumentParser:
 
 
 def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
-    """The parser :func:`parse_arguments` needs for ``argv``: a command's own when ``argv``
-    names one (argparse makes a parser per command: a third of what ``digestdesk search``
-    does once its modules are loaded), the whole one otherwise (no command,
-    an unknown one) and for help, which may list the commands."""
+    """The parser to try first for ``argv``: a command's own when ``argv`` names one
+    (argparse makes a parser per command: a third of what ``digestdesk search`` does once
+    its modules are loaded), the whole one otherwise (no command, an unknown one)."""
     word = _command_word(argv)
-    if word is None or "-h" in argv or "--help" in argv:
-        return build_parser()
-    return build_parser(COMMANDS_BY_NAME.get(word))
+    return build_parser(COMMANDS_BY_NAME.get(word) if word is not None else None)
+
+
+def parse_command_line(argv: Sequence[str]) -> argparse.Namespace:
+    """:func:`parse_arguments` with the parser :func:`parser_for` gives, and with the whole
+    parser when that one stops (help, a usage error): the same result and the same messages
+    as the whole parser's, which a clean parse only builds in those cases."""
+    parser = parser_for(argv)
+    if isinstance(parser, _CommandParser):
+        try:
+            return parse_arguments(parser, argv)
+        except _Reparse:
+            parser = build_parser()
+    return parse_arguments(parser, argv)
 
 
 def _option_names(arguments: Iterable[Argument]) -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 from digestdesk.cli.commands import COMMANDS_BY_NAME, Command
 from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError, printable
 from digestdesk.cli.output import ProgressBar, TerminalText
-from digestdesk.cli.parser import parse_arguments, parser_for
+from digestdesk.cli.parser import build_parser, parse_command_line
 from digestdesk.errors import (
     DigestDeskError,
     EntryNotFoundError,
@@ -54,13 +54,12 @@ def _silence(out: TextIO) -> None:
 
 
 def _run(argv: Sequence[str], out: TextIO, stdin: TextIO) -> int:
-    parser = parser_for(argv)
     try:
-        args = parse_arguments(parser, argv)
+        args = parse_command_line(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     if not args.command:
-        parser.print_help(out)
+        build_parser().print_help(out)
         return EXIT_OK
     command = COMMANDS_BY_NAME[args.command]
     if not (command.prints_data or getattr(args, "json", False)):
