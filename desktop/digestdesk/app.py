@@ -49,13 +49,28 @@ def build_gui_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The window's options (build_gui_parser's): those that take a value, then the others.
+GUI_VALUE_OPTIONS = ("--library", "--screenshot", "--action")
+GUI_FLAGS = ("--help", "--version", "--demo", "--self-test", "--verbose")
+
+
+def _takes_value(arg: str) -> bool:
+    """Whether ``arg`` is a window's option that takes the next word as its value, named in
+    full or abbreviated as argparse allows (``--lib DIR``)."""
+    if arg in GUI_VALUE_OPTIONS or arg in GUI_FLAGS or not arg.startswith("--") or "=" in arg:
+        return arg in GUI_VALUE_OPTIONS
+    from digestdesk.cli.parser import option_named  # an abbreviation: rare
+
+    return option_named(arg, (*GUI_VALUE_OPTIONS, *GUI_FLAGS)) in GUI_VALUE_OPTIONS
+
+
 def _wants_cli(argv: Sequence[str]) -> bool:
     skip_next = False
     for arg in argv:
         if skip_next:
             skip_next = False
             continue
-        if arg in ("--library", "--screenshot", "--action"):  # options that take a value
+        if _takes_value(arg):
             skip_next = True
             continue
         if arg.startswith(("--library=", "--screenshot=", "--action=")):

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from digestdesk.app import _display_or_offscreen, _wants_cli, build_gui_parser
+from digestdesk.app import (
+    GUI_FLAGS,
+    GUI_VALUE_OPTIONS,
+    _display_or_offscreen,
+    _wants_cli,
+    build_gui_parser,
+)
 
 
 def test_commands_and_unknown_words_go_to_the_cli(tmp_path: Path) -> None:
@@ -20,6 +26,17 @@ def test_commands_and_unknown_words_go_to_the_cli(tmp_path: Path) -> None:
     assert not _wants_cli([])
     assert not _wants_cli(["--demo"])
     assert not _wants_cli(["--self-test", "--screenshot", str(tmp_path / "x.png")])
+
+
+def test_an_abbreviated_option_takes_its_value_as_argparse_reads_it(tmp_path: Path) -> None:
+    # "--lib DIR list" is --library DIR, then the command, though DIR exists.
+    assert _wants_cli(["--lib", str(tmp_path), "list"])
+    assert _wants_cli(["--li", str(tmp_path), "--js", "list"])
+    assert not _wants_cli(["--lib", str(tmp_path)])
+    assert not _wants_cli(["--act", "fetch.run"])
+    assert build_gui_parser().parse_args(["--act", "fetch.run"]).action == "fetch.run"
+    options = [o for a in build_gui_parser()._actions for o in a.option_strings if o != "-h"]
+    assert sorted(options) == sorted((*GUI_VALUE_OPTIONS, *GUI_FLAGS))
 
 
 def test_existing_files_open_the_window(tmp_path: Path) -> None:

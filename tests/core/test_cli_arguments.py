@@ -189,7 +189,12 @@ def test_an_abbreviated_global_option_may_name_a_command_as_its_value(
     # argparse takes "--lib search" as --library's value: the command is the word after it.
     (tmp_path / "search").symlink_to(library_dir, target_is_directory=True)
     monkeypatch.chdir(tmp_path)
-    for argv in (["--lib", "search", "stats", "--json"], ["--li", "search", "stats", "--json"]):
+    for argv in (
+        ["--lib", "search", "stats", "--json"],
+        ["--li", "search", "stats", "--json"],
+        ["--lib", str(library_dir), "stats", "--json"],  # refused as an unknown command before
+        ["--libr", "stats", "stats", "--json", "--library", str(library_dir)],
+    ):
         code, text = _run(library_dir, *argv)
         assert code == 0, argv
         assert json.loads(text)["entries"]["total"] == 3

@@ -197,15 +197,27 @@ def _option_names(arguments: Iterable[Argument]) -> list[str]:
 def _command_word(argv: Sequence[str]) -> str | None:
     """The first word that is neither an option nor a global option's value: the command."""
     takes_value = {n for n in _option_names(GLOBAL_ARGUMENTS) if not _flag(n, GLOBAL_ARGUMENTS)}
+    top_level = ["--help", "--version", *_option_names(GLOBAL_ARGUMENTS)]
     words = iter(argv)
     for word in words:
         if word == "--":
             return next(words, None)
-        if word in takes_value:
+        if option_named(word, top_level) in takes_value:
             next(words, None)
         elif not word.startswith("-"):
             return word
     return None
+
+
+def option_named(word: str, names: Sequence[str]) -> str | None:
+    """The option of ``names`` that ``word`` names as argparse reads it: in full, or
+    abbreviated to a prefix of one option's name alone ("--lib" for "--library")."""
+    if word in names:
+        return word
+    if not word.startswith("--") or "=" in word:
+        return None
+    matches = [name for name in names if name.startswith(word)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _flag(name: str, arguments: Iterable[Argument]) -> bool:
