@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from digestdesk.core.library import Library
     from digestdesk.core.sessions import ReadingSession
 
-#: What ``session`` does, by its first word.
-
-
 def cmd_session(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     from digestdesk.core.sessions import NoOpenSessionError
 
