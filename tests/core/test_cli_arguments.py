@@ -183,6 +183,22 @@ def test_a_command_parsed_alone_answers_as_the_whole_parser_does(
     assert alone[0] in (0, 2)
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--library", "DIR", "search", "agent", "--json", "--limit", "5"],
+        ["--lib", "search", "list"],
+        ["--library=DIR", "tag", "1", "-draft", "+x", "--json"],
+        ["stats", "--library", "list"],
+        ["session", "start", "--query", "list", "--replace"],
+    ],
+)
+def test_a_command_parsed_alone_reads_what_the_whole_parser_reads(argv: list[str]) -> None:
+    from digestdesk.cli.parser import build_parser, parse_arguments, parse_command_line
+
+    assert vars(parse_command_line(argv)) == vars(parse_arguments(build_parser(), argv))
+
+
 def test_an_abbreviated_global_option_may_name_a_command_as_its_value(
     library_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
