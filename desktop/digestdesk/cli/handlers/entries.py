@@ -80,8 +80,8 @@ def cmd_related(library: Library, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_recommend(library: Library, args: argparse.Namespace, out: TextIO) -> int:
-    # Here, not at the top: the command table imports this module for every command, and
-    # `digestdesk --version` must not pay for the similarity model (tests/core/test_light_start).
+    # Here, not at the top: `search` and `show` run from this module too and must not pay for
+    # the similarity model (tests/core/test_plain_reads.py).
     from digestdesk.core.similarity import NotEnoughTriage
 
     tag = library.normalize_tag(args.tag) if args.tag else None

@@ -17,6 +17,7 @@ import itertools
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from digestdesk.core.similarity.terms import IN_TEXT, IN_TITLE, Terms
 from digestdesk.core.similarity.vectors import (
@@ -38,6 +39,9 @@ MIN_TERMS = 8
 #: Candidates (per result asked) scored exactly after the cut.
 RESCORE_FACTOR = 20
 
+
+if TYPE_CHECKING:
+    import mmap
 
 #: Numbers by position: an array when built, a read-only view of the file when loaded.
 Numbers = array | memoryview
@@ -121,6 +125,9 @@ class SimilarityModel:
     named: Numbers = field(default_factory=lambda: array("b"))
     library_uuid: str = ""
     last_seq: int = 0
+    #: The file the arrays are views of (:func:`~digestdesk.core.similarity.storage.load`);
+    #: None when they are arrays (built here, or read whole).
+    mapped_file: mmap.mmap | None = field(default=None, repr=False, compare=False)
     row_of: dict[int, int] = field(init=False)
     masked: set[int] = field(default_factory=set)  # rows replaced or gone
     overlay: dict[int, SparseVector] = field(default_factory=dict)

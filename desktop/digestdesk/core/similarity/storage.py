@@ -119,6 +119,9 @@ def save(model: SimilarityModel, path: Path) -> None:
 
 #: Whether a file mapped in memory can be replaced by a rename (not on Windows).
 MAPPED = os.name == "posix"
+#: The advice that unmaps a mapped file's pages from this process, leaving them in the page
+#: cache (None where the platform has none).
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
 
 
 def _file_bytes(path: Path, mapped: bool) -> mmap.mmap | bytes:
@@ -173,6 +176,7 @@ def load(path: Path, *, mapped: bool = MAPPED) -> SimilarityModel | None:
             post_rows=arrays["post_rows"],
             post_weights=arrays["post_weights"],
             named=arrays["named"],
+            mapped_file=data if isinstance(data, mmap.mmap) else None,
         )
     except FileNotFoundError:
         return None
@@ -194,6 +198,19 @@ def load(path: Path, *, mapped: bool = MAPPED) -> SimilarityModel | None:
         log.warning("the similarity model at %s is inconsistent; it will be rebuilt", path)
         return None
     return model
+
+
+def let_go_of_pages(model: SimilarityModel) -> None:
+    """Unmap the pages of the model's file that questions read. They stay in the page cache
+    (the next question maps them again without reading the disk), but no longer count in
+    this process's resident memory: moving through papers in the window reads most of the
+    file's postings over time (118 of its 119 MB at 100k papers), which kept the app's
+    resident size 115 MB above its working set."""
+    mapped = model.mapped_file
+    if mapped is None or _DONTNEED is None:
+        return
+    with contextlib.suppress(OSError, ValueError):  # a closed map; advice refused
+        mapped.madvise(_DONTNEED)
 
 
 class SimilarityStore:
@@ -328,7 +345,8 @@ class SimilarityStore:
     def _read(self, read: Callable[[SimilarityModel], T]) -> T:
         """``read(model)`` on the model, up to date. The file is a cache read in place and
         not checksummed: damage that :func:`load` cannot see (a term or row number out of
-        range) shows as an index error here; the model is then rebuilt and read once more."""
+        range) shows as an index error here; the model is then rebuilt and read once more.
+        Each read lets go of the file's pages it mapped in (:func:`let_go_of_pages`)."""
         model = self.model()
         with self._lock:
             try:
@@ -341,9 +359,14 @@ class SimilarityStore:
                     self._model = None
                     with contextlib.suppress(OSError):
                         self.path.unlink()
+            finally:
+                let_go_of_pages(model)
         model = self.model()
         with self._lock:
-            return read(model)
+            try:
+                return read(model)
+            finally:
+                let_go_of_pages(model)
 
     def related(self, entry_id: int, *, limit: int = 10) -> list[Match]:
         """The papers most like ``entry_id`` with the phrases they share (none if unknown)."""
