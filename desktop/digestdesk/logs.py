@@ -42,6 +42,11 @@ class LogFile(logging.Handler):
                 return
         self._file.emit(record)
 
+    @property
+    def unusable(self) -> bool:
+        """The log file could not be opened: records go nowhere but stderr."""
+        return self._failed
+
     def flush(self) -> None:
         if self._file is not None:
             self._file.flush()
@@ -81,8 +86,30 @@ def configure_logging(*, verbose: bool = False) -> None:
     root.addHandler(LogFile())
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    console.setFormatter(logging.Formatter("digestdesk: %(levelname)s: %(message)s"))
+    console_format = "digestdesk: %(levelname)s: %(message)s"
+    console.setFormatter(logging.Formatter(console_format) if verbose else _OneLine(console_format))
     root.addHandler(console)
+
+
+class _OneLine(logging.Formatter):
+    """A record as one line: its traceback goes to the log file only (``--verbose`` shows
+    it on stderr too)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        kept = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = kept
+
+
+def log_file_unusable() -> bool:
+    """Whether the log file was tried and could not be written (a read-only home)."""
+    return any(
+        isinstance(handler, LogFile) and handler.unusable
+        for handler in logging.getLogger().handlers
+    )
 
 
 def log_file_path() -> str:

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from digestdesk import logs
+from digestdesk.core.library import Library
+from digestdesk.paths import resolve_library
 
 
 @pytest.fixture
@@ -61,3 +63,57 @@ def test_a_log_dir_that_cannot_be_made_is_left_quietly(
     logger.warning("second")
     assert asked == [1]  # tried once, not at every record
     assert capsys.readouterr().err == ""
+
+
+_A_BUG_IN_A_COMMAND = """
+import sys
+from digestdesk.cli.handlers import maintenance
+
+def cmd_stats(*_args):  # a bug standing in for any: an exception no code expects
+    raise KeyError("volume")
+
+maintenance.cmd_stats = cmd_stats
+from digestdesk.app import main
+sys.exit(main(["--library", sys.argv[1], "stats"]))
+"""
+
+
+@pytest.mark.parametrize("log_dir_usable", [True, False])
+def test_a_bug_in_a_command_is_one_line_on_stderr_and_its_traceback_in_the_log(
+    tmp_path: Path, log_dir_usable: bool
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    state = tmp_path / "state"
+    if not log_dir_usable:
+        state.write_text("a file where the log dir would be")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "XDG_STATE_HOME": str(state)}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(root / "desktop"), env.get("PYTHONPATH")) if p
+    )
+    env.pop("DIGESTDESK_DATABASE_URL", None)
+    Library.open(resolve_library(tmp_path / "library")).close()
+    done = subprocess.run(
+        [sys.executable, "-c", _A_BUG_IN_A_COMMAND, str(tmp_path / "library")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1  # what an uncaught exception always gave
+    first, *rest = done.stderr.splitlines()
+    assert first.startswith("digestdesk: ERROR: `digestdesk stats` stopped on an unexpected")
+    assert "KeyError: 'volume'" in first and "This is a bug" in first
+    if log_dir_usable:
+        assert rest == []  # no traceback on the terminal
+        log_file = next(state.rglob(logs.LOG_FILE_NAME))
+        assert str(log_file) in first
+        text = log_file.read_text(encoding="utf-8")
+        assert "Traceback (most recent call last)" in text
+        assert "in cmd_stats\nKeyError: 'volume'" in text  # where it was raised
+    else:  # the traceback has nowhere else to go
+        assert "could not be written" in rest[0]
+        assert rest[1] == "Traceback (most recent call last):"

@@ -131,7 +131,7 @@ class _CommandParser(argparse.ArgumentParser):
     """The parser with one command's subparser alone. It prints nothing and never exits:
     help, ``--version`` and usage errors are answered by the whole parser, as they always
     were (the top-level help and an invalid choice list every command), and argparse may
-    take a word for another command than the one :func:`_command_word` found ("--lib
+    take a word for another command than the one :func:`command_word` found ("--lib
     search list": --library's value, abbreviated, then the command)."""
 
     def _print_message(self, message: str, file: object = None) -> None:
@@ -173,7 +173,7 @@ def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The parser to try first for ``argv``: a command's own when ``argv`` names one
     (argparse makes a parser per command: a third of what ``digestdesk search`` does once
     its modules are loaded), the whole one otherwise (no command, an unknown one)."""
-    word = _command_word(argv)
+    word = command_word(argv)
     return build_parser(COMMANDS_BY_NAME.get(word) if word is not None else None)
 
 
@@ -194,7 +194,7 @@ def _option_names(arguments: Iterable[Argument]) -> list[str]:
     return [name for argument in arguments for name in argument.names if name.startswith("-")]
 
 
-def _command_word(argv: Sequence[str]) -> str | None:
+def command_word(argv: Sequence[str]) -> str | None:
     """The first word that is neither an option nor a global option's value: the command."""
     takes_value = {n for n in _option_names(GLOBAL_ARGUMENTS) if not _flag(n, GLOBAL_ARGUMENTS)}
     top_level = ["--help", "--version", *_option_names(GLOBAL_ARGUMENTS)]
@@ -271,7 +271,7 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> arg
     argument ("tag 7 -draft"); anywhere else they are unrecognised arguments. A mistyped command
     or option is refused with the closest one as a suggestion.
     """
-    word = _command_word(argv)
+    word = command_word(argv)
     if word is not None and word not in COMMANDS_BY_NAME:
         parser.error(
             f"unknown command {word!r}{did_you_mean(word, COMMANDS_BY_NAME)} "

@@ -1,17 +1,19 @@
 """Running one command: parse, open the library as the command's table entry says, call its
-handler, and turn expected problems into a message and an exit code (no traceback)."""
+handler, and turn expected problems into a message and an exit code (no traceback). Anything
+else is a bug: its traceback goes to the log file, one line saying so to stderr."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from digestdesk.cli.commands import COMMANDS_BY_NAME, Command
-from digestdesk.cli.errors import EXIT_INTERRUPTED, EXIT_OK, CliError, printable
+from digestdesk.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, CliError, printable
 from digestdesk.cli.output import ProgressBar, TerminalText
-from digestdesk.cli.parser import build_parser, parse_command_line
+from digestdesk.cli.parser import build_parser, command_word, parse_command_line
 from digestdesk.errors import (
     DigestDeskError,
     EntryNotFoundError,
@@ -21,6 +23,8 @@ from digestdesk.errors import (
     StorageFullError,
 )
 from digestdesk.paths import resolve_library
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from digestdesk.core.library import Library
@@ -41,6 +45,33 @@ def run(argv: Sequence[str], *, out: TextIO | None = None, stdin: TextIO | None 
         # Python's documentation of SIGPIPE advises).
         _silence(out)
         return EXIT_OK
+    except Exception as exc:  # a bug (expected problems are answered in _run)
+        _report_bug(argv, exc)
+        return EXIT_FAILED
+
+
+def _report_bug(argv: Sequence[str], exc: Exception) -> None:
+    """The traceback to the log file, one line to stderr naming it (the whole traceback there
+    too when the log file cannot be written)."""
+    from digestdesk.logs import log_file_path, log_file_unusable
+
+    word = command_word(argv)
+    command = f"`digestdesk {word}`" if word in COMMANDS_BY_NAME else "the command"
+    where = log_file_path()
+    log.error(
+        "%s stopped on an unexpected error (%s: %s). This is a bug; please report it with "
+        "the log file %s",
+        command,
+        type(exc).__name__,
+        exc,
+        where,
+        exc_info=exc,
+    )
+    if log_file_unusable():
+        import traceback
+
+        sys.stderr.write(f"digestdesk: {where} could not be written; the details:\n")
+        traceback.print_exception(exc, file=sys.stderr)
 
 
 def _silence(out: TextIO) -> None:

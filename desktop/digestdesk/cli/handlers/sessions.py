@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from digestdesk.core.library import Library
     from digestdesk.core.sessions import ReadingSession
 
+
 def cmd_session(library: Library, args: argparse.Namespace, out: TextIO) -> int:
     from digestdesk.core.sessions import NoOpenSessionError
 
