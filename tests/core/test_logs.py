@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 
 from digestdesk import logs
-from digestdesk.core.library import Library
-from digestdesk.paths import resolve_library
 
 
 @pytest.fixture
@@ -68,6 +66,10 @@ def test_a_log_dir_that_cannot_be_made_is_left_quietly(
 _A_BUG_IN_A_COMMAND = """
 import sys
 from digestdesk.cli.handlers import maintenance
+from digestdesk.core.library import Library
+from digestdesk.paths import resolve_library
+
+Library.open(resolve_library(sys.argv[1])).close()  # a library of this process's kind
 
 def cmd_stats(*_args):  # a bug standing in for any: an exception no code expects
     raise KeyError("volume")
@@ -94,8 +96,6 @@ def test_a_bug_in_a_command_is_one_line_on_stderr_and_its_traceback_in_the_log(
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(root / "desktop"), env.get("PYTHONPATH")) if p
     )
-    env.pop("DIGESTDESK_DATABASE_URL", None)
-    Library.open(resolve_library(tmp_path / "library")).close()
     done = subprocess.run(
         [sys.executable, "-c", _A_BUG_IN_A_COMMAND, str(tmp_path / "library")],
         env=env,
