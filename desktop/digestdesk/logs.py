@@ -92,16 +92,20 @@ def configure_logging(*, verbose: bool = False) -> None:
 
 
 class _OneLine(logging.Formatter):
-    """A record as one line: its traceback goes to the log file only (``--verbose`` shows
-    it on stderr too)."""
+    """A record as one line, its exception as a short reason: the traceback goes to the log
+    file only (``--verbose`` shows it on stderr too)."""
 
     def format(self, record: logging.LogRecord) -> str:
         kept = record.exc_info, record.exc_text, record.stack_info
+        error = record.exc_info[1] if record.exc_info else None
         record.exc_info, record.exc_text, record.stack_info = None, None, None
         try:
-            return super().format(record)
+            line = super().format(record)
         finally:
             record.exc_info, record.exc_text, record.stack_info = kept
+        if error is not None and f"{type(error).__name__}:" not in line:
+            line += f" ({type(error).__name__}: {error})"
+        return line
 
 
 def log_file_unusable() -> bool:

@@ -510,6 +510,11 @@ def test_a_full_disk_reads_work_and_writes_say_so_and_change_nothing(
         assert outcome.code == cli.EXIT_OK, (argv, outcome.text)
         assert "Traceback" not in outcome.text
     assert "cannot be updated here (the disk is full)" in run_cli(library, "search", "x").err
+    # Related papers: the model is built, cannot be saved, and no half-written file is left
+    # taking what little space there is.
+    outcome = run_cli(library, "related", "1")
+    assert outcome.code == cli.EXIT_OK and "Traceback" not in outcome.text, outcome.text
+    assert not list(library.glob("index.similarity*"))
     for argv in WRITES:
         outcome = run_cli(library, *argv, digest=digest_file)
         assert outcome.code == cli.EXIT_FAILED, (argv, outcome.text)

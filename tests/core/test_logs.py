@@ -117,3 +117,21 @@ def test_a_bug_in_a_command_is_one_line_on_stderr_and_its_traceback_in_the_log(
     else:  # the traceback has nowhere else to go
         assert "could not be written" in rest[0]
         assert rest[1] == "Traceback (most recent call last):"
+
+
+def test_a_console_line_gives_the_reason_and_leaves_the_traceback_to_the_file() -> None:
+    try:
+        raise OSError(28, "No space left on device")
+    except OSError:
+        import sys
+
+        record = logging.LogRecord(
+            "digestdesk.x", logging.ERROR, __file__, 1, "saving %s failed", ("a",), sys.exc_info()
+        )
+    line = logs._OneLine("digestdesk: %(levelname)s: %(message)s").format(record)
+    assert (
+        line == "digestdesk: ERROR: saving a failed (OSError: [Errno 28] No space left on device)"
+    )
+    assert record.exc_info is not None  # left for the log file's handler
+    full = logging.Formatter("%(message)s").format(record)
+    assert full.startswith("saving a failed\nTraceback (most recent call last):")

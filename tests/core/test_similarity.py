@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import struct
 from datetime import date
 from pathlib import Path
@@ -306,6 +307,31 @@ def test_a_question_leaves_none_of_the_model_file_resident(library: Library) -> 
         assert reopened.related(ids[0], limit=3) == expected
         assert reopened.similarity.model().mapped_file is not None  # read in place
         assert _resident_kb(library.paths.similarity_file) == 0
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a process is looked up by its pid")
+def test_a_save_removes_what_a_dead_process_left_half_written(tmp_path: Path) -> None:
+    model = build([(1, paper_terms("World models", "Explorable worlds."))])
+    path = tmp_path / "index.similarity"
+    dead = next(p for p in range(4_000_000, 4_100_000) if not _alive(p))
+    left = path.with_name(f"{path.name}.{dead}.tmp")  # killed mid-save
+    writing = path.with_name(f"{path.name}.{os.getppid()}.tmp")  # another process saving now
+    other = tmp_path / "index.similarity.notes.tmp"  # not a save's
+    for file in (left, writing, other):
+        file.write_bytes(b"half")
+    save(model, path)
+    assert load(path) is not None
+    assert not left.exists() and writing.exists() and other.exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 @pytest.mark.parametrize("limit", [0, 1, 3])

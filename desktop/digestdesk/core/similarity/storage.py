@@ -103,18 +103,40 @@ def save(model: SimilarityModel, path: Path) -> None:
     # Its own temporary file per process: the app and a child of it (recommending, building)
     # may both save a caught-up model at once.
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as f:
-        f.write(MAGIC)
-        for blob in (
-            json.dumps(header).encode(),
-            model.terms.text,
-            *(values.tobytes() for values in arrays.values()),
-        ):
-            f.write(struct.pack("<Q", len(blob)))
-            f.write(blob)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    _remove_left_behind(path)
+    try:
+        with tmp.open("wb") as f:
+            f.write(MAGIC)
+            for blob in (
+                json.dumps(header).encode(),
+                model.terms.text,
+                *(values.tobytes() for values in arrays.values()),
+            ):
+                f.write(struct.pack("<Q", len(blob)))
+                f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk: no half-written file left taking space
+        raise
+
+
+def _remove_left_behind(path: Path) -> None:
+    """Remove the temporary files of saves whose process died mid-write (``kill -9``, a power
+    cut): each process writes its own, named by its pid."""
+    if os.name != "posix":
+        return
+    for tmp in path.parent.glob(f"{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 1 : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # no such process: nobody is writing it
+            tmp.unlink(missing_ok=True)
+        except OSError:  # alive (another user's process) or unknown: left alone
+            continue
 
 
 #: Whether a file mapped in memory can be replaced by a rename (not on Windows).
@@ -308,8 +330,12 @@ class SimilarityStore:
     def _save(self, model: SimilarityModel) -> None:
         try:
             save(model, self.path)
-        except OSError:
-            log.exception("the similarity model could not be saved to %s", self.path)
+        except OSError as exc:  # a full disk, a read-only folder: related papers still work
+            log.warning(
+                "the similarity model could not be saved to %s (%s); it is built again next time",
+                self.path,
+                exc.strerror or exc,
+            )
 
     def _papers(self, ids: Sequence[int] | None = None) -> Iterator[tuple[int, Terms]]:
         query = select(E.c.id, E.c.title, E.c.abstract, E.c.ai_keywords).order_by(E.c.id)
