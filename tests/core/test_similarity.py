@@ -389,3 +389,36 @@ def test_a_phrase_over_a_stop_word_counts_but_is_not_shown_as_named() -> None:
     assert "robot scale" not in terms.named  # "at" between them
     assert terms.named["robot"] == IN_TITLE
     assert terms.named["reinforcement learning"] == IN_KEYWORDS
+
+
+@pytest.mark.parametrize("header", [b"[]", b"null", b"4", b'"text"'])
+def test_a_model_whose_header_is_not_an_object_is_unreadable_not_a_traceback(
+    tmp_path: Path, header: bytes
+) -> None:
+    path = tmp_path / "index.similarity"
+    save(papers_model(), path)
+    data = path.read_bytes()
+    at = len(b"DDSIM\n")
+    (size,) = struct.unpack_from("<Q", data, at)
+    rest = data[at + 8 + size :]
+    path.write_bytes(data[:at] + struct.pack("<Q", len(header)) + header + rest)
+    assert load(path) is None
+
+
+def test_a_model_that_cannot_be_saved_says_so_in_one_line_and_leaves_no_temporary_file(
+    library: Library, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A folder where the file goes (or a full disk): the model is built and answers all the
+    # same, the warning names the file and the reason without a traceback, and the
+    # unfinished copy is removed (one was left per run, each the model's size).
+    ids = import_drafts(library, WORLD + FILLER)
+    path = library.paths.similarity_file
+    path.unlink(missing_ok=True)
+    path.mkdir(parents=True)
+    with caplog.at_level(logging.WARNING):
+        related = library.related(ids[0], limit=2)
+    assert {m.entry_id for m in related} == {ids[1], ids[2]}
+    problems = [r for r in caplog.records if "could not be saved" in r.getMessage()]
+    assert len(problems) == 1 and problems[0].exc_info is None
+    assert str(path) in problems[0].getMessage()
+    assert list(path.parent.glob(f"{path.name}.*")) == []

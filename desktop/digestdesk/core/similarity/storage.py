@@ -176,6 +176,8 @@ def load(path: Path, *, mapped: bool = MAPPED) -> SimilarityModel | None:
             at += size
             if len(parts) == 1:
                 header = json.loads(bytes(parts[0]))
+                if not isinstance(header, dict):
+                    raise ValueError("the header is not an object")
                 if header.get("version") != FORMAT_VERSION:
                     return None  # another version: rebuilt, not a damaged file
         arrays = {
