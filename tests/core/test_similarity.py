@@ -422,3 +422,36 @@ def test_a_model_that_cannot_be_saved_says_so_in_one_line_and_leaves_no_temporar
     assert len(problems) == 1 and problems[0].exc_info is None
     assert str(path) in problems[0].getMessage()
     assert list(path.parent.glob(f"{path.name}.*")) == []
+
+
+def test_a_paper_whose_stored_bounds_were_damaged_is_rebuilt_not_answered_wrong(
+    library: Library, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A byte flipped in the rows' offsets (found by the model-file attack on the samples'
+    # library): the paper's vector read from the file took its neighbour's last terms, all in
+    # range, and related papers answered from it without a word.
+    ids = import_drafts(library, WORLD + FILLER)
+    asked = ids[1]
+    expected = library.related(asked, limit=3)
+    path = library.paths.similarity_file
+    model = load(path)
+    assert model is not None
+    row = model.row_of[asked]
+    assert row > 0
+    data = bytearray(path.read_bytes())
+    at, parts = len(b"DDSIM\n"), []
+    while at < len(data):
+        (size,) = struct.unpack_from("<Q", data, at)
+        parts.append((at + 8, size))
+        at += 8 + size
+    start, _ = parts[5]  # header, terms, their offsets, df, entry ids, doc offsets
+    itemsize = len(model.doc_offsets.tobytes()) // len(model.doc_offsets)
+    del model
+    place = start + row * itemsize
+    (value,) = struct.unpack_from("<q" if itemsize == 8 else "<i", data, place)
+    struct.pack_into("<q" if itemsize == 8 else "<i", data, place, value - 2)
+    path.write_bytes(bytes(data))
+    reopened = Library(library._database)
+    with caplog.at_level(logging.WARNING):
+        assert reopened.related(asked, limit=3) == expected
+    assert "is damaged" in caplog.text

@@ -158,6 +158,19 @@ class SimilarityModel:
             return None
         return self._row_vector(row)
 
+    def check_vector(self, entry_id: int) -> None:
+        """Raise ValueError when a paper's stored vector cannot be one the model wrote. The
+        file is read in place without a checksum; a row's terms are written heaviest first,
+        so a row whose bounds were damaged (a byte flipped in ``doc_offsets``: a
+        neighbour's terms read as this paper's) shows here, for the cost of one row."""
+        row = self.row_of.get(entry_id)
+        if row is None or entry_id in self.overlay:
+            return
+        a, b = self.doc_offsets[row], self.doc_offsets[row + 1]
+        weights = bytes(self.doc_weights[a:b])
+        if not 0 <= a <= b or len(weights) != b - a or weights != bytes(sorted(weights)[::-1]):
+            raise ValueError(f"the stored vector of paper {entry_id} is out of order")
+
     def _row_vector(self, row: int) -> SparseVector:
         a, b = self.doc_offsets[row], self.doc_offsets[row + 1]
         weight = DEQUANTISED
@@ -240,10 +253,12 @@ class SimilarityModel:
                 continue
             matches.append(Match(entry_id, cosine(vector, other), ()))
         matches.sort(key=lambda m: (-m.score, m.entry_id))
+        shown = [m for m in matches[:limit] if m.score > 0.0]
+        for m in shown:  # a damaged row ranks its paper wrong: the answer's rows are checked
+            self.check_vector(m.entry_id)
         return [
             Match(m.entry_id, m.score, self.shared_terms(vector, self.vector(m.entry_id) or {}))
-            for m in matches[:limit]
-            if m.score > 0.0
+            for m in shown
         ]
 
     # ----------------------------------------------------------------- changing

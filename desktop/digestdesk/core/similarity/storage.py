@@ -400,6 +400,7 @@ class SimilarityStore:
         """The papers most like ``entry_id`` with the phrases they share (none if unknown)."""
 
         def similar(model: SimilarityModel) -> list[Match]:
+            model.check_vector(entry_id)  # the question's own row: damage here misleads
             vector = model.vector(entry_id)
             if vector is None:
                 return []
