@@ -257,6 +257,17 @@ def test_a_stale_or_foreign_model_file_is_rebuilt(library: Library) -> None:
     assert load(path) is not None  # rebuilt and saved
 
 
+def stored_parts(data: bytes | bytearray) -> list[tuple[int, int]]:
+    """(start, size) of each part of a saved model file: the header, the terms, their
+    offsets, then the arrays in ``storage._ARRAYS``' order."""
+    at, parts = len(b"DDSIM\n"), []
+    while at < len(data):
+        (size,) = struct.unpack_from("<Q", data, at)
+        parts.append((at + 8, size))
+        at += 8 + size
+    return parts
+
+
 def test_a_model_file_damaged_inside_its_numbers_is_rebuilt_not_a_traceback(
     library: Library, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -266,11 +277,7 @@ def test_a_model_file_damaged_inside_its_numbers_is_rebuilt_not_a_traceback(
     expected = library.related(ids[0], limit=2)
     path = library.paths.similarity_file
     data = bytearray(path.read_bytes())
-    at, parts = len(b"DDSIM\n"), []
-    while at < len(data):
-        (size,) = struct.unpack_from("<Q", data, at)
-        parts.append((at + 8, size))
-        at += 8 + size
+    parts = stored_parts(data)
     start, size = parts[6]  # header, terms, their offsets, df, entry ids, doc offsets, doc terms
     data[start + 3 : start + size : 4] = b"\x7f" * len(range(start + 3, start + size, 4))
     path.write_bytes(bytes(data))
@@ -439,11 +446,7 @@ def test_a_paper_whose_stored_bounds_were_damaged_is_rebuilt_not_answered_wrong(
     row = model.row_of[asked]
     assert row > 0
     data = bytearray(path.read_bytes())
-    at, parts = len(b"DDSIM\n"), []
-    while at < len(data):
-        (size,) = struct.unpack_from("<Q", data, at)
-        parts.append((at + 8, size))
-        at += 8 + size
+    parts = stored_parts(data)
     start, _ = parts[5]  # header, terms, their offsets, df, entry ids, doc offsets
     itemsize = len(model.doc_offsets.tobytes()) // len(model.doc_offsets)
     del model
