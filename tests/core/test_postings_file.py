@@ -213,3 +213,15 @@ def test_the_term_directory_finds_every_term_and_no_other() -> None:
         assert directory.get(absent) is None
     empty = postings_file._Directory(postings_file._directory_bytes(facts, {}))
     assert empty.count == 0 and empty.get(("a", b"")) is None and list(empty.items()) == []
+
+
+@pytest.mark.parametrize("length", [1, 27])
+def test_a_file_cut_inside_its_header_is_called_cut_short(index: WhooshIndex, length: int) -> None:
+    # What `check` prints: the attack on the samples' library found Python's struct message
+    # ("unpack_from requires a buffer of at least 28 bytes ...") there.
+    first, _ = files(index)
+    name = first.name[: -len(postings_file.SUFFIX)]
+    segment = name.split("_", 1)[1]
+    first.write_bytes(first.read_bytes()[:length])
+    problem = PostingsFile.problem(first, segment, 0)
+    assert problem == "cut short inside its header"

@@ -418,6 +418,8 @@ class PostingsFile:
             log.debug("postings file %s unreadable: %s", path, exc)
             return None, f"unreadable: {exc}"
         try:
+            if len(data) < _HEADER.size:
+                raise ValueError("cut short inside its header")
             magic, start, length, crc = _HEADER.unpack_from(data, 0)
             if magic in OLD_MAGICS:
                 log.debug("postings file %s has an older layout (%r)", path, magic)
