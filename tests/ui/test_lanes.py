@@ -149,11 +149,8 @@ print("survived")
 """
 
 
-def test_an_abandoned_lane_is_never_freed_by_its_own_thread(tmp_path: Path) -> None:
-    """The window drops an abandoned lane; when its stuck task ends, the thread's last
-    reference must not free the lane there while the GUI thread delivers its signals (this
-    crashed Qt's event loop within a few rounds). Run in a child: a crash is a failure here,
-    not the end of the test run."""
+def _survives_in_a_child(script: str, *args: str) -> None:
+    """Run ``script`` in a child: a crash is a failure here, not the end of the test run."""
     import subprocess
     import sys
 
@@ -163,21 +160,60 @@ def test_an_abandoned_lane_is_never_freed_by_its_own_thread(tmp_path: Path) -> N
         p for p in (str(root / "desktop"), str(root), env.get("PYTHONPATH")) if p
     )
     done = subprocess.run(
-        [
-            sys.executable,
-            "-X",
-            "faulthandler",
-            "-c",
-            _ABANDON_AND_DROP,
-            str(tmp_path / "lib"),
-            "40",
-        ],
+        [sys.executable, "-X", "faulthandler", "-c", script, *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=HANG_GUARD_S * 2,
     )
     assert done.returncode == 0 and "survived" in done.stdout, done.stderr[-3000:]
+
+
+def test_an_abandoned_lane_is_never_freed_by_its_own_thread(tmp_path: Path) -> None:
+    """The window drops an abandoned lane; when its stuck task ends, the thread's last
+    reference must not free the lane there while the GUI thread delivers its signals (this
+    crashed Qt's event loop within a few rounds)."""
+    _survives_in_a_child(_ABANDON_AND_DROP, str(tmp_path / "lib"), "40")
+
+
+_ABANDON_AND_DELETE_THE_WINDOW = """
+import sys, threading
+from pathlib import Path
+import shiboken6
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication
+from digestdesk.core.library import Library
+from digestdesk.paths import resolve_library
+from digestdesk.ui.tasks import IndexLane, WriterThread
+from tests.core import factories
+
+app = QApplication([])
+library = Library.open(resolve_library(Path(sys.argv[1])))
+library.import_bytes(factories.api_day(2), name="d.json")
+window = QObject()
+jobs = WriterThread(library, window, maintain_after_s=None, name="jobs")
+lane = IndexLane(library, window, maintain_after_s=None)
+lane.follow()
+started, release = threading.Barrier(3), threading.Event()
+jobs.submit("stuck", lambda _l, _t: (started.wait(30), release.wait(30)))
+lane.submit("stuck", lambda _l, _t: (started.wait(30), release.wait(30)))
+started.wait(30)
+assert jobs.stop(10, give_up=True) is False
+assert lane.stop(0.01) is False
+shiboken6.delete(window)  # the window deleted with its children, the lanes still running
+release.set()
+assert jobs.wait(30_000)
+lane._thread.join(30)
+app.processEvents()
+print("survived")
+"""
+
+
+def test_an_abandoned_lane_outlives_its_window(tmp_path: Path) -> None:
+    """A window that gave up on its job lane at close is deleted (a test's window, a second
+    window) while the job still runs: deleting the lane with it aborted the process (Qt's
+    "QThread: Destroyed while thread 'jobs' is still running")."""
+    _survives_in_a_child(_ABANDON_AND_DELETE_THE_WINDOW, str(tmp_path / "lib"))
 
 
 def test_abandoning_the_job_lane_rolls_an_import_back(qtbot: QtBot, lib: Library) -> None:

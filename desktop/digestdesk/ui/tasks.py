@@ -83,6 +83,15 @@ MAINTAIN_AFTER_S = 3.0
 _ABANDONED: list[QObject] = []
 
 
+def _abandon(lane: QObject) -> None:
+    """Keep ``lane`` until the process ends, out of its parent's hands too: the window's
+    deletion would delete its children with it, and Qt aborts on deleting a running QThread
+    (a job lane given up on at close, its window then deleted: a test's window, or a second
+    window closed while the process goes on)."""
+    lane.setParent(None)
+    _ABANDONED.append(lane)
+
+
 class _DeliversResults:
     """A task's result or failure handed to its callbacks on the GUI thread; counts the
     results not handled yet (``_undelivered``, GUI thread only)."""
@@ -179,7 +188,7 @@ class WriterThread(_DeliversResults, QThread):
             if not self.wait(timeout_ms):
                 if give_up:
                     log.warning("%s: gave up waiting for a task to end", self.objectName())
-                    _ABANDONED.append(self)
+                    _abandon(self)
                     return False
                 # Never leave a running thread behind (Qt aborts on destroying one, and a
                 # queued note would be lost): say why the wait is long and keep waiting.
@@ -363,7 +372,7 @@ class IndexLane(_DeliversResults, QObject):
         thread.join(timeout_s)
         if thread.is_alive():
             log.warning("abandoned the search index's work: it is caught up at the next start")
-            _ABANDONED.append(self)
+            _abandon(self)
             return False
         return True
 
