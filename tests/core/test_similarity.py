@@ -458,3 +458,22 @@ def test_a_paper_whose_stored_bounds_were_damaged_is_rebuilt_not_answered_wrong(
     with caplog.at_level(logging.WARNING):
         assert reopened.related(asked, limit=3) == expected
     assert "is damaged" in caplog.text
+
+
+def test_a_model_newer_than_the_database_is_rebuilt(library: Library) -> None:
+    # A library put back from a backup beside a model saved later: the model claimed changes
+    # the database had yet to number, so papers added since never reached it.
+    ids = import_drafts(library, WORLD + FILLER)
+    library.related(ids[0])
+    path = library.paths.similarity_file
+    saved = load(path)
+    assert saved is not None
+    saved.last_seq += 1000
+    save(saved, path)
+    del saved
+    reopened = Library(library._database)
+    (new,) = import_drafts(
+        reopened,
+        [draft(50, "World Models with Panorama Diffusion", "Explorable 3D world generation.")],
+    )
+    assert new in {m.entry_id for m in reopened.related(ids[0], limit=5)}

@@ -279,7 +279,12 @@ class SimilarityStore:
             model = self._model
             if model is None:
                 model = load(self.path)
-                if model is not None and model.library_uuid != self._uuid:
+                if model is not None and (
+                    model.library_uuid != self._uuid
+                    # newer than the database (a library put back from a backup): the
+                    # changes it claims to hold are not the ones the database numbers next
+                    or model.last_seq > self._change_seq()
+                ):
                     model = None
                 if model is None:
                     model = self.rebuild(progress=progress)
