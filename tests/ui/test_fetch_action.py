@@ -48,17 +48,23 @@ def test_f5_fetches_after_a_500_and_the_window_keeps_answering(
     window = fetch_window
     today = fetch.today_utc()
     replay.days[today.isoformat()] = hf_items(3, day=today)
-    replay.script(today.isoformat(), Scripted(500, delay=0.6))
+    # The 500 is held until the query below is answered (a delay raced a loaded machine).
+    thinking = threading.Event()
+    replay.script(today.isoformat(), Scripted(500, held=thinking))
     key(qtbot, window, "F5")
     assert window.fetching.fetch_task is not None
-    qtbot.waitUntil(lambda: window.task_indicator.cancel_button.isVisible(), timeout=2_000)
-    assert window.task_indicator.label.text().startswith("Fetching from Hugging Face daily papers")
-    # While the server thinks, queries still run on the reader thread.
-    window.search.set_query("status:unread")
-    qtbot.waitUntil(lambda: window.reader.idle(), timeout=2_000)
-    assert (
-        window.fetching.fetch_task is not None
-    )  # still fetching: the answer came during the fetch
+    try:
+        qtbot.waitUntil(lambda: window.task_indicator.cancel_button.isVisible(), timeout=10_000)
+        label = window.task_indicator.label.text()
+        assert label.startswith("Fetching from Hugging Face daily papers")
+        # While the server thinks, queries still run on the reader thread.
+        window.search.set_query("status:unread")
+        qtbot.waitUntil(lambda: window.reader.idle(), timeout=10_000)
+        assert (
+            window.fetching.fetch_task is not None
+        )  # still fetching: the answer came during the fetch
+    finally:
+        thinking.set()
     wait_idle(qtbot, window)
     assert window.fetching.fetch_task is None
     assert window.fetching.last_fetch is not None
@@ -142,17 +148,22 @@ def test_triage_is_not_stuck_behind_a_slow_fetch(
     )
     today = fetch.today_utc()
     replay.days[today.isoformat()] = hf_items(2, day=today)
-    replay.script(today.isoformat(), Scripted(500, delay=1.5))
+    # The server's answer is held until the edit landed (a delay raced a loaded machine).
+    thinking = threading.Event()
+    replay.script(today.isoformat(), Scripted(500, held=thinking))
     window.focus_list()
     detail = window.reading.current_detail()
     assert detail is not None and detail.status == "unread"
     entry_id = detail.id
     window.fetching.fetch_digests()
-    qtbot.waitUntil(lambda: len(replay.requests) >= 1, timeout=5_000)
-    key(qtbot, window, "r")
-    qtbot.waitUntil(lambda: window.edits.pending() == 0, timeout=1_000)
-    assert window.fetching.fetch_task is not None  # the fetch is still waiting for the server
-    assert window.library.entry(entry_id).status == "read"
+    try:
+        qtbot.waitUntil(lambda: len(replay.requests) >= 1, timeout=5_000)
+        key(qtbot, window, "r")
+        qtbot.waitUntil(lambda: window.edits.pending() == 0, timeout=10_000)
+        assert window.fetching.fetch_task is not None  # still waiting for the server
+        assert window.library.entry(entry_id).status == "read"
+    finally:
+        thinking.set()
     wait_idle(qtbot, window)
     assert (
         window.fetching.last_fetch is not None
