@@ -11,7 +11,7 @@ import pytest
 from digestdesk import cli
 from digestdesk.core.drafts import ParseResult
 from digestdesk.core.library import Library
-from digestdesk.paths import resolve_library
+from digestdesk.paths import LibraryPaths
 from tests.core.test_similarity import FILLER, RELEASES, WORLD
 
 
@@ -22,10 +22,12 @@ def run(library_dir: Path, *argv: str) -> tuple[int, str]:
 
 
 def test_related_prints_the_closest_papers_with_what_they_share(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, library_paths: LibraryPaths, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # The fixture's library (tmp_path / "library"): on a server, an emptied database, not the
+    # rows an earlier test left there.
     library_dir = tmp_path / "library"
-    with Library.open(resolve_library(library_dir)) as library:
+    with Library.open(library_paths) as library:
         report = library.import_parsed(
             ParseResult(format="demo", entries=WORLD + RELEASES + FILLER), source="test"
         )
