@@ -73,8 +73,6 @@ def _wants_cli(argv: Sequence[str]) -> bool:
         if _takes_value(arg):
             skip_next = True
             continue
-        if arg.startswith(("--library=", "--screenshot=", "--action=")):
-            continue
         if arg == "--help-commands":
             return True
         if arg.startswith("-"):
